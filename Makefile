@@ -1,0 +1,54 @@
+# Cairn. `make run` serves a local Cairn; `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# The agent must run where training runs: its tests also run on the oldest
+# and newest Python we support.
+AGENT_PYTHONS ?= python3.9 python3.13
+
+.PHONY: run test lint typecheck test-server test-agent-pythons clean
+
+$(VENV)/.server: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "The server needs Python 3.11 or later (set PYTHON=python3.12, say).")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[server]"
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.server
+	$(PY) -m pip install --quiet -e ".[server,dev]"
+	touch $@
+
+var/secret-key:
+	@mkdir -p var
+	@umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+
+run: $(VENV)/.server var/secret-key
+	CAIRN_SECRET_KEY_FILE=var/secret-key $(PY) manage.py serve
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+
+typecheck: $(VENV)/.dev
+	CAIRN_SECRET_KEY=typecheck $(VENV)/bin/mypy agent apps webapp
+
+test-server: $(VENV)/.dev
+	CAIRN_SECRET_KEY=test $(VENV)/bin/pytest -q -p no:cacheprovider
+
+# A small venv per Python with only what the agent needs.
+.venv-agent-%/.ok: pyproject.toml
+	$* -m venv .venv-agent-$*
+	.venv-agent-$*/bin/python -m pip install --quiet --upgrade pip
+	.venv-agent-$*/bin/python -m pip install --quiet -e . pytest pytest-timeout
+	touch $@
+
+test-agent-pythons: $(foreach p,$(AGENT_PYTHONS),.venv-agent-$(p)/.ok)
+	@for p in $(AGENT_PYTHONS); do \
+	  echo "== agent tests on $$p"; \
+	  CAIRN_SERVER_PYTHON=$(abspath $(PY)) CAIRN_SECRET_KEY=test .venv-agent-$$p/bin/python -m pytest -q -p no:cacheprovider -p no:django tests/agent || exit 1; \
+	done
+
+test: lint typecheck test-server test-agent-pythons
+
+clean:
+	rm -rf $(VENV) .venv-agent-* var .pytest_cache .mypy_cache .ruff_cache

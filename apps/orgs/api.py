@@ -1,0 +1,178 @@
+"""Accounts API: the caller, API keys, organisations and members."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from django.contrib.auth import authenticate, get_user_model
+from django.db import IntegrityError
+from django.http import Http404
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.orgs import selectors, services
+from apps.orgs.models import Membership, Organization, Role, slug_validator
+from apps.runs.errors import BadInput, Conflict
+from apps.runs.permissions import Access, org_resolve
+
+
+def _require_user(request: Request) -> Any:
+    if not request.user.is_authenticated:
+        raise NotAuthenticated("Send an API key (Authorization: Bearer ...).")
+    return request.user
+
+
+def _basic_auth_user(request: Request) -> Any:
+    """HTTP Basic, accepted only to create a key (how `cairn login` gets one)."""
+    scheme, _, encoded = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        username, _, password = base64.b64decode(encoded).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return authenticate(request._request, username=username, password=password)
+
+
+class ViewerApi(APIView):
+    def get(self, request: Request) -> Response:
+        user = _require_user(request)
+        memberships = selectors.org_list_for_user(user=user)
+        default = selectors.user_default_org(user=user)
+        return Response(
+            {
+                "username": user.get_username(),
+                "orgs": [{"slug": m.organization.slug, "role": m.role} for m in memberships],
+                "default_org": default.slug if default else None,
+            }
+        )
+
+
+class ApiKeyListApi(APIView):
+    def get_authenticators(self) -> list[Any]:
+        return super().get_authenticators()
+
+    def get(self, request: Request) -> Response:
+        user = _require_user(request)
+        keys = selectors.api_key_list(user=user)
+        return Response(
+            {
+                "results": [
+                    {
+                        "id": k.pk,
+                        "name": k.name,
+                        "prefix": k.prefix,
+                        "created_at": k.created_at,
+                        "last_used_at": k.last_used_at,
+                    }
+                    for k in keys
+                ]
+            }
+        )
+
+    def post(self, request: Request) -> Response:
+        user = request.user if request.user.is_authenticated else _basic_auth_user(request)
+        if user is None:
+            raise NotAuthenticated("Send an API key, or a username and password with HTTP Basic.")
+        name = request.data.get("name", "") if isinstance(request.data, dict) else ""
+        key, full = services.api_key_create(user=user, name=str(name))
+        return Response({"id": key.pk, "name": key.name, "prefix": key.prefix, "key": full}, status=201)
+
+    def perform_authentication(self, request: Request) -> None:
+        # Basic credentials are not an API key: let them through to post().
+        if request.META.get("HTTP_AUTHORIZATION", "").lower().startswith("basic "):
+            return
+        super().perform_authentication(request)
+
+
+class ApiKeyDetailApi(APIView):
+    def delete(self, request: Request, key_id: int) -> Response:
+        user = _require_user(request)
+        if not services.api_key_revoke(user=user, key_id=key_id):
+            raise Http404
+        return Response(status=204)
+
+
+class OrgListApi(APIView):
+    def get(self, request: Request) -> Response:
+        user = _require_user(request)
+        return Response(
+            {
+                "results": [
+                    {"slug": m.organization.slug, "name": m.organization.name, "role": m.role}
+                    for m in selectors.org_list_for_user(user=user)
+                ]
+            }
+        )
+
+    def post(self, request: Request) -> Response:
+        user = _require_user(request)
+        data = request.data if isinstance(request.data, dict) else {}
+        slug = str(data.get("slug", "")).lower()
+        try:
+            slug_validator(slug)
+        except Exception:
+            raise BadInput("Use 1-64 of a-z, 0-9, '_', '.', '-'.", "slug") from None
+        try:
+            org = services.org_create(slug=slug, name=str(data.get("name") or slug), owner=user)
+        except IntegrityError:
+            raise Conflict(f"Organisation {slug} exists.") from None
+        return Response({"slug": org.slug, "name": org.name, "role": Role.ADMIN}, status=201)
+
+
+def _member_payload(m: Membership) -> dict[str, Any]:
+    return {"username": m.user.get_username(), "role": m.role}
+
+
+def _role(value: Any) -> Role:
+    if value not in Role.values:
+        raise BadInput("Use admin, member or viewer.", "role")
+    return Role(value)
+
+
+class MemberListApi(APIView):
+    def get(self, request: Request, org: str) -> Response:
+        organization, _ = org_resolve(user=request.user, org_slug=org, need=Access.READ)
+        members = Membership.objects.filter(organization=organization).select_related("user").order_by("user__username")
+        return Response({"results": [_member_payload(m) for m in members]})
+
+    def post(self, request: Request, org: str) -> Response:
+        organization, _ = org_resolve(user=request.user, org_slug=org, need=Access.ADMIN)
+        data = request.data if isinstance(request.data, dict) else {}
+        user = get_user_model().objects.filter(username=data.get("username")).first()
+        if user is None:
+            raise BadInput("No such user.", "username")
+        m = services.membership_set(org=organization, user=user, role=_role(data.get("role", "member")))
+        return Response(_member_payload(m), status=201)
+
+
+class MemberDetailApi(APIView):
+    def _membership(self, request: Request, org: str, username: str) -> tuple[Organization, Membership]:
+        organization, _ = org_resolve(user=request.user, org_slug=org, need=Access.ADMIN)
+        m = Membership.objects.filter(organization=organization, user__username=username).select_related("user").first()
+        if m is None:
+            raise Http404
+        return organization, m
+
+    def _last_admin_guard(self, organization: Organization, m: Membership) -> None:
+        admins = Membership.objects.filter(organization=organization, role=Role.ADMIN).count()
+        if m.role == Role.ADMIN and admins <= 1:
+            raise PermissionDenied("An organisation keeps at least one admin.")
+
+    def patch(self, request: Request, org: str, username: str) -> Response:
+        organization, m = self._membership(request, org, username)
+        role = _role((request.data or {}).get("role"))
+        if role != Role.ADMIN:
+            self._last_admin_guard(organization, m)
+        m.role = role
+        m.save(update_fields=["role"])
+        return Response(_member_payload(m))
+
+    def delete(self, request: Request, org: str, username: str) -> Response:
+        organization, m = self._membership(request, org, username)
+        self._last_admin_guard(organization, m)
+        m.delete()
+        return Response(status=204)

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from apps.orgs.keys import key_generate
+from apps.orgs.models import ApiKey, Membership, Organization, Role
+
+
+def api_key_create(*, user: User, name: str = "") -> tuple[ApiKey, str]:
+    """Create a key; returns the row and the full key, which is never stored."""
+    new = key_generate()
+    key = ApiKey.objects.create(user=user, name=name[:100], prefix=new.prefix, key_hash=new.hash)
+    return key, new.full
+
+
+def api_key_revoke(*, user: User, key_id: int) -> bool:
+    return bool(
+        ApiKey.objects.filter(pk=key_id, user_id=user.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+    )
+
+
+@transaction.atomic
+def org_create(*, slug: str, name: str = "", owner: User) -> Organization:
+    org = Organization.objects.create(slug=slug.lower(), name=name or slug)
+    Membership.objects.create(organization=org, user=owner, role=Role.ADMIN)
+    return org
+
+
+def membership_set(*, org: Organization, user: User, role: Role) -> Membership:
+    m, _ = Membership.objects.update_or_create(organization=org, user=user, defaults={"role": role})
+    return m
+
+
+def membership_remove(*, org: Organization, user: User) -> None:
+    Membership.objects.filter(organization=org, user=user).delete()
+
+
+def user_create(*, username: str, password: str | None = None, email: str = "") -> User:
+    return get_user_model().objects.create_user(username=username, password=password, email=email)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from apps.orgs import api
+
+urlpatterns = [
+    path("viewer", api.ViewerApi.as_view(), name="viewer"),
+    path("keys", api.ApiKeyListApi.as_view(), name="key-list"),
+    path("keys/<int:key_id>", api.ApiKeyDetailApi.as_view(), name="key-detail"),
+    path("orgs", api.OrgListApi.as_view(), name="org-list"),
+    path("orgs/<str:org>/members", api.MemberListApi.as_view(), name="member-list"),
+    path("orgs/<str:org>/members/<str:username>", api.MemberDetailApi.as_view(), name="member-detail"),
+]

@@ -1,0 +1,306 @@
+"""The runs API: thin views over services and selectors (docs/protocol.md)."""
+
+from __future__ import annotations
+
+from typing import IO, Any, cast
+
+from django.core.files.storage import default_storage
+from django.db.models import Count
+from django.http import FileResponse, HttpResponseRedirect, StreamingHttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.runs import selectors, services
+from apps.runs.errors import BadInput
+from apps.runs.filters import FilterError
+from apps.runs.models import STREAM_BY_NAME, Project, Run, Stream
+from apps.runs.permissions import Access, org_resolve, project_resolve
+from apps.runs.serializers import file_payload, project_payload, run_payload
+from apps.runs.validation import file_path_check, run_id_check
+
+
+def _int_param(request: Request, name: str, default: int | None, lo: int = 0, hi: int | None = None) -> int | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(str(raw))
+    except ValueError:
+        raise BadInput("Must be an integer.", name) from None
+    if value < lo or (hi is not None and value > hi):
+        raise BadInput(f"Must be between {lo} and {hi}." if hi is not None else f"Must be >= {lo}.", name)
+    return value
+
+
+def _body(request: Request) -> dict[str, Any]:
+    data = request.data
+    if not isinstance(data, dict):
+        raise BadInput("The body must be a JSON object.")
+    return data
+
+
+class ProjectScopedApi(APIView):
+    """Resolves the project from the URL and checks access in one place.
+
+    `access` maps HTTP methods to the access they need; anything not listed
+    needs write access, so a new method cannot be left open by mistake.
+    """
+
+    access: dict[str, Access] = {"GET": Access.READ, "HEAD": Access.READ, "OPTIONS": Access.READ}
+    project: Project
+    project_access: Access
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        need = self.access.get(request.method or "GET", Access.WRITE)
+        if self.creates_project(request) and not Project.objects.filter(
+            organization__slug=kwargs["org"].lower(), slug=kwargs["project"].lower()
+        ).exists():
+            # Logging the first run of a project creates it, as W&B does.
+            org, _ = org_resolve(user=request.user, org_slug=kwargs["org"], need=Access.WRITE)
+            services.project_get_or_create(org=org, slug=kwargs["project"])
+        self.project, self.project_access = project_resolve(
+            user=request.user, org_slug=kwargs["org"], project_slug=kwargs["project"], need=need
+        )
+
+    def creates_project(self, request: Request) -> bool:
+        return False
+
+    def get_run(self, run_id: str) -> Run:
+        return selectors.run_get(project=self.project, run_id=run_id)
+
+
+class ProjectDetailApi(ProjectScopedApi):
+    access = {**ProjectScopedApi.access, "PATCH": Access.ADMIN, "DELETE": Access.ADMIN}
+
+    def get(self, request: Request, org: str, project: str) -> Response:
+        return Response(project_payload(self.project, self.project.runs.count()))
+
+    def patch(self, request: Request, org: str, project: str) -> Response:
+        updated = services.project_update(project=self.project, data=_body(request))
+        return Response(project_payload(updated))
+
+    def delete(self, request: Request, org: str, project: str) -> Response:
+        for run in self.project.runs.all():
+            services.run_delete(run=run)
+        self.project.delete()
+        return Response(status=204)
+
+
+class ProjectListApi(APIView):
+    def get(self, request: Request, org: str) -> Response:
+        organization, access = org_resolve(user=request.user, org_slug=org, need=Access.NONE)
+        projects = selectors.project_list(org_id=organization.pk, user=request.user, is_member=access >= Access.READ)
+        if access == Access.NONE and not projects.exists():
+            from django.http import Http404
+
+            raise Http404
+        counted = projects.annotate(run_count=Count("runs"))
+        return Response({"results": [project_payload(p, p.run_count) for p in counted]})
+
+    def post(self, request: Request, org: str) -> Response:
+        organization, _ = org_resolve(user=request.user, org_slug=org, need=Access.WRITE)
+        data = _body(request)
+        slug = data.get("slug")
+        if not isinstance(slug, str):
+            raise BadInput("Required: the project's slug.", "slug")
+        project = services.project_create(
+            org=organization, slug=slug, name=str(data.get("name") or ""),
+            visibility=str(data.get("visibility") or "private"),
+        )
+        return Response(project_payload(project, 0), status=201)
+
+
+class RunListApi(ProjectScopedApi):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("filter", str, description="Filter language, see docs/protocol.md"),
+            OpenApiParameter("order", str, description="e.g. -summary.acc,created_at"),
+            OpenApiParameter("limit", int),
+            OpenApiParameter("offset", int),
+        ]
+    )
+    def get(self, request: Request, org: str, project: str) -> Response:
+        limit = _int_param(request, "limit", 50, 1, selectors.MAX_PAGE) or 50
+        offset = _int_param(request, "offset", 0) or 0
+        try:
+            runs = selectors.run_list(
+                project=self.project,
+                filter_text=request.query_params.get("filter", ""),
+                order_text=request.query_params.get("order", ""),
+            )
+            count = runs.count()
+            page = list(runs[offset : offset + limit])
+        except FilterError as e:
+            raise BadInput(str(e), "filter" if "order" not in str(e.args[0] if e.args else "") else "order") from None
+        for run in page:
+            run.project = self.project
+        next_url = None
+        if offset + limit < count:
+            q = request.query_params.copy()
+            q["offset"] = str(offset + limit)
+            q["limit"] = str(limit)
+            next_url = request.build_absolute_uri(request.path + "?" + q.urlencode())
+        return Response({"count": count, "next": next_url, "results": [run_payload(r, request) for r in page]})
+
+
+class RunDetailApi(ProjectScopedApi):
+    access = {**ProjectScopedApi.access, "PUT": Access.WRITE, "PATCH": Access.WRITE, "DELETE": Access.WRITE}
+
+    def creates_project(self, request: Request) -> bool:
+        return request.method == "PUT"
+
+    def get(self, request: Request, org: str, project: str, run_id: str) -> Response:
+        run = self.get_run(run_id)
+        return Response({**run_payload(run, request), "storage": selectors.run_storage(run=run)})
+
+    def put(self, request: Request, org: str, project: str, run_id: str) -> Response:
+        data = _body(request)
+        result = services.run_upsert(
+            project=self.project,
+            run_id=run_id_check(run_id),
+            user=request.user if request.user.is_authenticated else None,
+            data=data,
+            resume=str(data.get("resume") or "allow"),
+        )
+        result.run.project = self.project
+        return Response(run_payload(result.run, request), status=201 if result.created else 200)
+
+    def patch(self, request: Request, org: str, project: str, run_id: str) -> Response:
+        run = services.run_update(run=self.get_run(run_id), data=_body(request))
+        run.project = self.project
+        return Response(run_payload(run, request))
+
+    def delete(self, request: Request, org: str, project: str, run_id: str) -> Response:
+        services.run_delete(run=self.get_run(run_id))
+        return Response(status=204)
+
+
+class RunHeartbeatApi(ProjectScopedApi):
+    def post(self, request: Request, org: str, project: str, run_id: str) -> Response:
+        run = services.run_heartbeat(run=self.get_run(run_id))
+        return Response({"state": run.state})
+
+
+class RunFinishApi(ProjectScopedApi):
+    def post(self, request: Request, org: str, project: str, run_id: str) -> Response:
+        data = _body(request)
+        exit_code = data.get("exit_code", 0)
+        if exit_code is not None and (not isinstance(exit_code, int) or isinstance(exit_code, bool)):
+            raise BadInput("Must be an integer.", "exit_code")
+        state = data.get("state")
+        if state is not None and not isinstance(state, str):
+            raise BadInput("Must be a string.", "state")
+        run = services.run_finish(run=self.get_run(run_id), exit_code=exit_code, state=state)
+        run.project = self.project
+        return Response(run_payload(run, request))
+
+
+def _stream(name: str, allow_console: bool = True) -> Stream:
+    stream = STREAM_BY_NAME.get(name)
+    if stream is None or (stream == Stream.CONSOLE and not allow_console):
+        raise BadInput("Unknown stream: use history, system" + (" or console." if allow_console else "."), "stream")
+    return stream
+
+
+class StreamAppendApi(ProjectScopedApi):
+    def post(self, request: Request, org: str, project: str, run_id: str, stream: str) -> Response:
+        data = _body(request)
+        result = services.stream_append(
+            run=self.get_run(run_id), stream=_stream(stream), offset=data.get("offset"), records=data.get("records")
+        )
+        return Response({"next_offset": result.next_offset, "stored": result.stored})
+
+
+def _keys_param(request: Request) -> list[str] | None:
+    raw = request.query_params.get("keys")
+    if not raw:
+        return None
+    return [k for k in raw.split(",") if k]
+
+
+class HistorySampledApi(ProjectScopedApi):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("keys", str, description="Comma-separated keys; default all"),
+            OpenApiParameter("stream", str, description="history (default) or system"),
+            OpenApiParameter("samples", int),
+            OpenApiParameter("min_step", int),
+            OpenApiParameter("max_step", int),
+        ]
+    )
+    def get(self, request: Request, org: str, project: str, run_id: str) -> Response:
+        run = self.get_run(run_id)
+        series = selectors.history_sampled(
+            run=run,
+            stream=_stream(request.query_params.get("stream", "history"), allow_console=False),
+            keys=_keys_param(request),
+            samples=_int_param(request, "samples", 1000, 1, selectors.MAX_SAMPLES) or 1000,
+            min_step=_int_param(request, "min_step", None),
+            max_step=_int_param(request, "max_step", None),
+        )
+        return Response({"series": {k: s.as_dict() for k, s in series.items()}})
+
+
+class HistoryExportApi(ProjectScopedApi):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("keys", str),
+            OpenApiParameter("stream", str),
+            OpenApiParameter("format", str, description="jsonl (default) or csv"),
+        ]
+    )
+    def get(self, request: Request, org: str, project: str, run_id: str) -> StreamingHttpResponse:
+        run = self.get_run(run_id)
+        fmt = request.query_params.get("format", "jsonl")
+        if fmt not in ("jsonl", "csv"):
+            raise BadInput("Use jsonl or csv.", "format")
+        stream = _stream(request.query_params.get("stream", "history"), allow_console=False)
+        body = selectors.history_export(run=run, stream=stream, keys=_keys_param(request), fmt=fmt)
+        content_type = "text/csv" if fmt == "csv" else "application/x-ndjson"
+        response = StreamingHttpResponse(body, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{run.run_id}-{stream.label}.{fmt}"'
+        return response
+
+
+class ConsoleApi(ProjectScopedApi):
+    def get(self, request: Request, org: str, project: str, run_id: str) -> Response:
+        run = self.get_run(run_id)
+        lines, next_offset = selectors.console_lines(
+            run=run,
+            offset=_int_param(request, "offset", 0) or 0,
+            limit=_int_param(request, "limit", 1000, 1, 10_000) or 1000,
+        )
+        return Response({"lines": lines, "next_offset": next_offset})
+
+
+class FileListApi(ProjectScopedApi):
+    def get(self, request: Request, org: str, project: str, run_id: str) -> Response:
+        run = self.get_run(run_id)
+        return Response({"results": [file_payload(f) for f in selectors.file_list(run=run)]})
+
+
+class FileDetailApi(ProjectScopedApi):
+    def get(self, request: Request, org: str, project: str, run_id: str, path: str) -> Any:
+        rf = selectors.file_get(run=self.get_run(run_id), path=file_path_check(path))
+        url = default_storage.url(rf.storage_name)
+        if url.startswith("http"):  # object storage: a signed, expiring URL
+            return HttpResponseRedirect(url)
+        response = FileResponse(default_storage.open(rf.storage_name, "rb"), content_type=rf.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{rf.path.rsplit("/", 1)[-1]}"'
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    def put(self, request: Request, org: str, project: str, run_id: str, path: str) -> Response:
+        run = self.get_run(run_id)
+        length = request.META.get("CONTENT_LENGTH")
+        rf = services.file_store(
+            run=run,
+            path=file_path_check(path),
+            body=cast(IO[bytes], request._request),  # the raw stream: never parsed, never in memory
+            declared_sha256=request.META.get("HTTP_X_CAIRN_SHA256", ""),
+            declared_size=int(length) if length and length.isdigit() else None,
+        )
+        return Response(file_payload(rf), status=201)

@@ -1,0 +1,71 @@
+"""One error shape for the whole API: {"error": ..., "field": ...}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class BadInput(exceptions.APIException):
+    """A 400 that names the field to blame."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class TooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body too large."
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.extra = extra
+
+
+def _first_message(detail: Any, path: str = "") -> tuple[str, str]:
+    """The first message of a DRF validation error and the field it belongs to."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if key == "non_field_errors":
+                sub = path
+            return _first_message(value, sub)
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0], path)
+    return str(detail), path
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, Http404):
+        return Response({"error": "Not found."}, status=404)
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    body: dict[str, Any]
+    if isinstance(exc, BadInput):
+        body = {"error": str(exc.detail)}
+        if exc.field:
+            body["field"] = exc.field
+    elif isinstance(exc, Conflict):
+        body = {"error": str(exc.detail), **exc.extra}
+    elif isinstance(exc, exceptions.ValidationError):
+        message, field = _first_message(exc.detail)
+        body = {"error": message}
+        if field:
+            body["field"] = field
+    else:
+        detail = getattr(exc, "detail", str(exc))
+        body = {"error": str(detail)}
+    response.data = body
+    return response

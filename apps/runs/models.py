@@ -1,0 +1,163 @@
+"""Projects, runs, their append-only streams, and their files."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from apps.orgs.models import Organization, slug_validator
+from apps.runs.fields import NonFiniteJSONField
+
+RUN_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+class Visibility(models.TextChoices):
+    PRIVATE = "private"
+    PUBLIC = "public"
+
+
+class Project(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="projects")
+    slug = models.CharField(max_length=64, validators=[slug_validator])
+    name = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    visibility = models.CharField(max_length=16, choices=Visibility.choices, default=Visibility.PRIVATE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Last time a run of the project was created or wrote to it.
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "slug"], name="project_slug_unique_in_org"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization.slug}/{self.slug}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == Visibility.PUBLIC
+
+
+class RunState(models.TextChoices):
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+    CRASHED = "crashed"
+
+
+class Stream(models.IntegerChoices):
+    HISTORY = 0, "history"
+    SYSTEM = 1, "system"
+    CONSOLE = 2, "console"
+
+
+STREAM_BY_NAME = {s.label: s for s in Stream}
+
+
+class Run(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="runs")
+    # Chosen by the client, so that create, retry and resume are idempotent.
+    run_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=200, blank=True)
+    state = models.CharField(max_length=16, choices=RunState.choices, default=RunState.RUNNING)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="runs")
+    created_at = models.DateTimeField(auto_now_add=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Seconds from creation to the last sign of life (or the finish).
+    runtime = models.FloatField(default=0.0)
+    exit_code = models.IntegerField(null=True, blank=True)
+    tags = NonFiniteJSONField(default=list, blank=True)
+    notes = models.TextField(blank=True)
+    group = models.CharField(max_length=128, blank=True)
+    job_type = models.CharField(max_length=64, blank=True)
+    config = NonFiniteJSONField(default=dict, blank=True)
+    summary = NonFiniteJSONField(default=dict, blank=True)
+    # Summary keys the client set itself; logged values no longer overwrite them.
+    summary_pinned = models.JSONField(default=list, blank=True)
+    system = NonFiniteJSONField(default=dict, blank=True)
+    last_step = models.BigIntegerField(null=True, blank=True)
+    # Next offset expected on each stream (see docs/protocol.md, Streams).
+    history_offset = models.BigIntegerField(default=0)
+    system_offset = models.BigIntegerField(default=0)
+    console_offset = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "run_id"], name="run_id_unique_in_project"),
+        ]
+        indexes = [
+            models.Index(fields=["project", "-created_at"], name="run_project_created"),
+            models.Index(fields=["state", "heartbeat_at"], name="run_state_heartbeat"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project}/{self.run_id}"
+
+    def stream_offset(self, stream: Stream) -> int:
+        return int(getattr(self, f"{stream.label}_offset"))
+
+
+class HistoryChunk(models.Model):
+    """One appended batch of a stream, stored columnar and compressed.
+
+    A row per batch rather than per point keeps storage near 8 bytes a point
+    and lets a reader decompress only the keys it asks for.
+    """
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="chunks")
+    stream = models.PositiveSmallIntegerField(choices=Stream.choices)
+    first_offset = models.BigIntegerField()
+    row_count = models.IntegerField()
+    step_min = models.BigIntegerField()
+    step_max = models.BigIntegerField()
+    payload = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "stream", "first_offset"], name="chunk_offset_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}:{self.get_stream_display()}@{self.first_offset}+{self.row_count}"
+
+
+class HistorySeries(models.Model):
+    """Per key of a stream: a fixed-size downsampled summary for charts.
+
+    Updated on every append, so a chart read costs the same at any run length.
+    """
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="series")
+    stream = models.PositiveSmallIntegerField(choices=Stream.choices)
+    key = models.CharField(max_length=256)
+    count = models.BigIntegerField(default=0)
+    # Empty for keys that hold non-numeric values (media, strings).
+    summary = models.BinaryField(default=b"")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "stream", "key"], name="series_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}:{self.get_stream_display()}:{self.key}"
+
+
+class RunFile(models.Model):
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="files")
+    path = models.CharField(max_length=1024)
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    storage_name = models.CharField(max_length=1200)
+    content_type = models.CharField(max_length=128, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "path"], name="file_path_unique_in_run"),
+        ]
+
+    def __str__(self) -> str:
+        return self.path

@@ -1,0 +1,59 @@
+"""JSON in and out with NaN and ±Infinity as bare tokens (see docs/protocol.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import IO, Any
+
+import orjson
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import JSONRenderer
+
+from apps.runs.errors import BadInput, TooLarge
+
+
+def json_loads(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass  # orjson refuses NaN/Infinity tokens; the stdlib reads them.
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError) as e:
+        raise BadInput(f"Malformed JSON: {e}") from e
+
+
+def json_dumps(data: Any) -> bytes:
+    # orjson would write NaN as null, losing the value; only fall back when needed.
+    try:
+        return json.dumps(
+            data, allow_nan=True, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder
+        ).encode()
+    except RecursionError as e:
+        raise ValueError("value nested too deeply") from e
+
+
+class CairnJSONParser(BaseParser):
+    media_type = "application/json"
+
+    def parse(self, stream: IO[bytes], media_type: str | None = None, parser_context: Any = None) -> Any:
+        request = (parser_context or {}).get("request")
+        length = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
+        limit = settings.CAIRN_MAX_BODY_SIZE
+        if length > limit:
+            raise TooLarge(f"Request body is {length} bytes; the limit is {limit}.")
+        raw = stream.read(limit + 1) if stream is not None else b""
+        if len(raw) > limit:
+            raise TooLarge(f"Request body is over the limit of {limit} bytes.")
+        if not raw:
+            return {}
+        return json_loads(raw)
+
+
+class CairnJSONRenderer(JSONRenderer):
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        if data is None:
+            return b""
+        return json_dumps(data)

@@ -1,0 +1,220 @@
+"""Reads: runs lists, one run, sampled and full history, console, files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, Max, QuerySet, Sum
+from django.db.models.functions import Length
+
+from apps.runs.filters import filter_runs, order_runs
+from apps.runs.historystore.codec import decode_chunk, export_csv, export_jsonl
+from apps.runs.historystore.sampling import SeriesSummary, downsample_raw
+from apps.runs.models import HistoryChunk, HistorySeries, Project, Run, RunFile, Stream
+
+MAX_PAGE = 1000
+MAX_SAMPLES = 10_000
+
+
+def project_list(*, org_id: int, user: AbstractBaseUser | AnonymousUser, is_member: bool) -> QuerySet[Project]:
+    qs = Project.objects.filter(organization_id=org_id).select_related("organization").order_by("slug")
+    return qs if is_member else qs.filter(visibility="public")
+
+
+def run_list(*, project: Project, filter_text: str = "", order_text: str = "") -> QuerySet[Run]:
+    qs = Run.objects.filter(project=project).select_related("user")
+    if filter_text.strip():
+        qs = filter_runs(qs, filter_text)
+    return order_runs(qs, order_text or "-created_at")
+
+
+def run_get(*, project: Project, run_id: str) -> Run:
+    from django.http import Http404
+
+    run = Run.objects.select_related("user", "project__organization").filter(project=project, run_id=run_id).first()
+    if run is None:
+        raise Http404
+    return run
+
+
+def run_storage(*, run: Run) -> dict[str, int]:
+    """How much the run's streams take in the database."""
+    agg = HistoryChunk.objects.filter(run=run).aggregate(chunks=Count("pk"), bytes=Sum(Length("payload")))
+    return {"chunks": agg["chunks"] or 0, "bytes": agg["bytes"] or 0}
+
+
+def series_keys(*, run: Run, stream: Stream) -> list[str]:
+    return list(HistorySeries.objects.filter(run=run, stream=stream).order_by("key").values_list("key", flat=True))
+
+
+@dataclass
+class SampledSeries:
+    count: int
+    sampled: bool
+    steps: list[Any]
+    values: list[Any]
+    minimum: list[Any] | None = None
+    maximum: list[Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"count": self.count, "sampled": self.sampled, "steps": self.steps, "values": self.values}
+        if self.minimum is not None:
+            out["min"] = self.minimum
+            out["max"] = self.maximum
+        return out
+
+
+def _chunks_in_range(run: Run, stream: Stream, min_step: int | None, max_step: int | None) -> QuerySet[HistoryChunk]:
+    qs = HistoryChunk.objects.filter(run=run, stream=stream)
+    if min_step is not None:
+        qs = qs.filter(step_max__gte=min_step)
+    if max_step is not None:
+        qs = qs.filter(step_min__lte=max_step)
+    return qs.order_by("first_offset")
+
+
+def _raw_columns(
+    run: Run, stream: Stream, keys: list[str], min_step: int | None, max_step: int | None
+) -> dict[str, tuple[np.ndarray, Any, bool]]:
+    """Every value of the keys within the step range, read from the chunks."""
+    parts: dict[str, list[tuple[np.ndarray, Any, bool]]] = {k: [] for k in keys}
+    for payload in _chunks_in_range(run, stream, min_step, max_step).values_list("payload", flat=True).iterator():
+        decoded = decode_chunk(bytes(payload), keys)
+        for key, column in decoded.columns.items():
+            steps = decoded.steps[column.rows]
+            mask = np.ones(len(steps), dtype=bool)
+            if min_step is not None:
+                mask &= steps >= min_step
+            if max_step is not None:
+                mask &= steps <= max_step
+            if column.numeric:
+                parts[key].append((steps[mask], np.asarray(column.values)[mask], True))
+            else:
+                vals = [v for v, keep in zip(column.values, mask) if keep]
+                parts[key].append((steps[mask], vals, False))
+    out: dict[str, tuple[np.ndarray, Any, bool]] = {}
+    for key, pieces in parts.items():
+        if not pieces:
+            continue
+        numeric = [p for p in pieces if p[2]]
+        if numeric:
+            out[key] = (
+                np.concatenate([p[0] for p in numeric]),
+                np.concatenate([p[1] for p in numeric]),
+                True,
+            )
+        else:
+            steps = np.concatenate([p[0] for p in pieces])
+            values = [v for p in pieces for v in p[1]]
+            out[key] = (steps, values, False)
+    return out
+
+
+def _even_pick(steps: np.ndarray, values: list[Any], samples: int) -> SampledSeries:
+    order = np.argsort(steps, kind="stable")
+    if len(order) > samples:
+        order = order[np.linspace(0, len(order) - 1, samples).round().astype(int)]
+    return SampledSeries(
+        count=len(values), sampled=len(values) > samples,
+        steps=steps[order].tolist(), values=[values[i] for i in order.tolist()],
+    )
+
+
+def history_sampled(
+    *,
+    run: Run,
+    stream: Stream,
+    keys: list[str] | None,
+    samples: int = 1000,
+    min_step: int | None = None,
+    max_step: int | None = None,
+) -> dict[str, SampledSeries]:
+    """Each key's series in at most `samples` points, extremes kept.
+
+    Whole-run reads come from the per-key summary and cost the same at any
+    run length; a deep zoom, where the summary is too coarse, reads the raw
+    chunks of that step range only.
+    """
+    samples = max(1, min(samples, MAX_SAMPLES))
+    rows = HistorySeries.objects.filter(run=run, stream=stream)
+    if keys is not None:
+        rows = rows.filter(key__in=keys)
+    out: dict[str, SampledSeries] = {}
+    raw_keys: list[str] = []
+    counts: dict[str, int] = {}
+    for key, count, blob in rows.values_list("key", "count", "summary"):
+        counts[key] = count
+        if not blob:
+            raw_keys.append(key)
+            continue
+        summary = SeriesSummary.from_bytes(bytes(blob))
+        zoomed = min_step is not None or max_step is not None
+        if zoomed and summary.width > 1 and summary.resolution_in(min_step, max_step) < samples // 2:
+            raw_keys.append(key)
+            continue
+        s = summary.sample(samples, min_step=min_step, max_step=max_step)
+        out[key] = SampledSeries(count, s.sampled, s.steps, s.values, s.min, s.max)
+    if raw_keys:
+        for key, (steps, values, numeric) in _raw_columns(run, stream, raw_keys, min_step, max_step).items():
+            if numeric:
+                s = downsample_raw(steps, values, samples)
+                out[key] = SampledSeries(counts[key], s.sampled, s.steps, s.values, s.min, s.max)
+            else:
+                out[key] = _even_pick(steps, values, samples)
+                out[key].count = counts[key]
+    return dict(sorted(out.items()))
+
+
+def history_export(*, run: Run, stream: Stream, keys: list[str] | None, fmt: str) -> Iterator[bytes]:
+    if keys is None:
+        keys = series_keys(run=run, stream=stream)
+    payloads = (
+        bytes(p)
+        for p in HistoryChunk.objects.filter(run=run, stream=stream)
+        .order_by("first_offset")
+        .values_list("payload", flat=True)
+        .iterator(chunk_size=20)
+    )
+    if fmt == "csv":
+        return export_csv(payloads, keys)
+    return export_jsonl(payloads, keys)
+
+
+def console_lines(*, run: Run, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    console = HistoryChunk.objects.filter(run=run, stream=Stream.CONSOLE)
+    # The chunk holding `offset` starts at or before it.
+    start = console.filter(first_offset__lte=offset).aggregate(m=Max("first_offset"))["m"] or 0
+    chunks = (
+        console.filter(first_offset__gte=start)
+        .order_by("first_offset")
+        .values_list("first_offset", "row_count", "payload")
+    )
+    lines: list[dict[str, Any]] = []
+    for first, count, payload in chunks.iterator(chunk_size=10):
+        if first + count <= offset:
+            continue
+        decoded = decode_chunk(bytes(payload))
+        for i, (t, stream_name, line) in enumerate(decoded.lines):
+            if first + i < offset:
+                continue
+            lines.append({"offset": first + i, "time": t, "stream": stream_name, "line": line})
+            if len(lines) >= limit:
+                return lines, first + i + 1
+    return lines, run.console_offset if not lines else lines[-1]["offset"] + 1
+
+
+def file_list(*, run: Run) -> QuerySet[RunFile]:
+    return RunFile.objects.filter(run=run).order_by("path")
+
+
+def file_get(*, run: Run, path: str) -> RunFile:
+    from django.http import Http404
+
+    rf = RunFile.objects.filter(run=run, path=path).first()
+    if rf is None:
+        raise Http404
+    return rf

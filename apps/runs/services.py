@@ -1,0 +1,371 @@
+"""Writes: projects, runs, stream appends, files."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import tempfile
+from datetime import timedelta
+from dataclasses import dataclass
+from typing import IO, Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.orgs.models import Organization
+from apps.runs.errors import BadInput, Conflict, TooLarge
+from apps.runs.historystore.codec import EncodedChunk, RecordError, encode_chunk
+from apps.runs.historystore.sampling import SeriesSummary
+from apps.runs.models import (
+    HistoryChunk,
+    HistorySeries,
+    Project,
+    Run,
+    RunFile,
+    RunState,
+    Stream,
+    Visibility,
+)
+from apps.runs.validation import json_object_check, tags_check, text_check
+
+# Fields a client may set on create, resume and update, with their limits.
+_TEXT_FIELDS = {"name": 200, "notes": 100_000, "group": 128, "job_type": 64}
+
+
+def project_create(*, org: Organization, slug: str, name: str = "", visibility: str = Visibility.PRIVATE) -> Project:
+    from apps.orgs.models import slug_validator
+
+    slug = slug.lower()
+    try:
+        slug_validator(slug)
+    except Exception as e:
+        raise BadInput("Use 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit.", "slug") from e
+    if visibility not in Visibility.values:
+        raise BadInput("Use private or public.", "visibility")
+    try:
+        with transaction.atomic():
+            return Project.objects.create(organization=org, slug=slug, name=name or slug, visibility=visibility)
+    except IntegrityError:
+        raise Conflict(f"Project {org.slug}/{slug} exists.") from None
+
+
+def project_get_or_create(*, org: Organization, slug: str) -> Project:
+    project = Project.objects.filter(organization=org, slug=slug.lower()).first()
+    if project is not None:
+        return project
+    try:
+        return project_create(org=org, slug=slug)
+    except Conflict:  # created concurrently by another request
+        return Project.objects.get(organization=org, slug=slug.lower())
+
+
+def project_update(*, project: Project, data: dict[str, Any]) -> Project:
+    if "name" in data:
+        project.name = text_check(data["name"], "name", 200)
+    if "description" in data:
+        project.description = text_check(data["description"], "description", 100_000)
+    if "visibility" in data:
+        if data["visibility"] not in Visibility.values:
+            raise BadInput("Use private or public.", "visibility")
+        project.visibility = data["visibility"]
+    project.save()
+    return project
+
+
+def _run_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """Validated run fields from a create/resume/update body."""
+    out: dict[str, Any] = {}
+    for field, limit in _TEXT_FIELDS.items():
+        if field in data and data[field] is not None:
+            out[field] = text_check(data[field], field, limit)
+    if data.get("tags") is not None:
+        out["tags"] = tags_check(data["tags"])
+    for field in ("config", "system", "summary"):
+        if data.get(field) is not None:
+            out[field] = json_object_check(data[field], field)
+    return out
+
+
+def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for k, v in changes.items():
+        if v is None:
+            merged.pop(k, None)
+        else:
+            merged[k] = v
+    return merged
+
+
+@dataclass(frozen=True)
+class Upserted:
+    run: Run
+    created: bool
+
+
+def run_upsert(
+    *, project: Project, run_id: str, user: User | None, data: dict[str, Any], resume: str = "allow"
+) -> Upserted:
+    if resume not in ("allow", "must", "never"):
+        raise BadInput("Use allow, must or never.", "resume")
+    fields = _run_fields(data)
+    summary = fields.pop("summary", None)
+    now = timezone.now()
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(project=project, run_id=run_id).first()
+        if run is None:
+            if resume == "must":
+                from django.http import Http404
+
+                raise Http404
+            try:
+                with transaction.atomic():
+                    run = Run.objects.create(
+                        project=project, run_id=run_id, user=user, heartbeat_at=now, **fields
+                    )
+            except IntegrityError:
+                # The same create raced us; treat it as a resume.
+                run = Run.objects.select_for_update().get(project=project, run_id=run_id)
+            else:
+                if summary:
+                    run.summary = summary
+                    run.summary_pinned = sorted(summary)
+                    run.save(update_fields=["summary", "summary_pinned"])
+                Project.objects.filter(pk=project.pk).update(last_activity_at=now)
+                return Upserted(run, True)
+        if resume == "never":
+            raise Conflict(f"Run {run_id} exists and resume is 'never'.", run_id=run_id)
+        for k, v in fields.items():
+            setattr(run, k, v)
+        if summary:
+            run.summary = _merge(run.summary, summary)
+            run.summary_pinned = sorted(set(run.summary_pinned) | set(summary))
+        run.state = RunState.RUNNING
+        run.finished_at = None
+        run.exit_code = None
+        run.heartbeat_at = now
+        run.save()
+    Project.objects.filter(pk=project.pk).update(last_activity_at=now)
+    return Upserted(run, False)
+
+
+def run_update(*, run: Run, data: dict[str, Any]) -> Run:
+    fields = _run_fields(data)
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run.pk)
+        for k in ("name", "notes", "group", "job_type", "tags"):
+            if k in fields:
+                setattr(run, k, fields[k])
+        if "config" in fields:
+            run.config = _merge(run.config, fields["config"])
+        if "system" in fields:
+            run.system = _merge(run.system, fields["system"])
+        if "summary" in fields:
+            run.summary = _merge(run.summary, fields["summary"])
+            run.summary_pinned = sorted(set(run.summary_pinned) | set(fields["summary"]))
+        run.save()
+    return run
+
+
+def _alive(run: Run, now: Any) -> None:
+    run.heartbeat_at = now
+    run.runtime = max(run.runtime, (now - run.created_at).total_seconds())
+    if run.state == RunState.CRASHED:
+        # Declared dead too early (a long network outage): it is back.
+        run.state = RunState.RUNNING
+
+
+def run_heartbeat(*, run: Run) -> Run:
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run.pk)
+        if run.state in (RunState.RUNNING, RunState.CRASHED):
+            _alive(run, timezone.now())
+            run.save(update_fields=["heartbeat_at", "runtime", "state"])
+    return run
+
+
+def run_finish(*, run: Run, exit_code: int | None, state: str | None = None) -> Run:
+    if state is None:
+        state = RunState.FINISHED if not exit_code else RunState.FAILED
+    if state not in (RunState.FINISHED, RunState.FAILED, RunState.CRASHED):
+        raise BadInput("Use finished, failed or crashed.", "state")
+    from apps.runs.tasks import compact_history
+
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run.pk)
+        now = timezone.now()
+        if run.finished_at is None or run.state != state:
+            run.runtime = max(run.runtime, (now - run.created_at).total_seconds())
+            run.finished_at = now
+        run.state = state
+        run.exit_code = exit_code
+        run.save(update_fields=["state", "exit_code", "finished_at", "runtime"])
+        run_pk = run.pk
+        transaction.on_commit(lambda: compact_history.delay(run_pk))
+    return run
+
+
+def run_delete(*, run: Run) -> None:
+    from apps.runs.tasks import delete_stored_files
+
+    names = list(RunFile.objects.filter(run=run).values_list("storage_name", flat=True))
+    with transaction.atomic():
+        run.delete()
+        if names:
+            transaction.on_commit(lambda: delete_stored_files.delay(names))
+
+
+def runs_mark_crashed(*, older_than_seconds: float) -> int:
+    """Running runs silent for too long: their process died without saying."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    return Run.objects.filter(state=RunState.RUNNING, heartbeat_at__lt=cutoff).update(
+        state=RunState.CRASHED
+    )
+
+
+# --- Streams --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Appended:
+    next_offset: int
+    stored: int
+
+
+def _encode(records: list[Any], stream: Stream, first_offset: int, index_base: int) -> EncodedChunk:
+    try:
+        return encode_chunk(records, stream=stream.label, first_offset=first_offset)
+    except RecordError as e:
+        field = e.field
+        if index_base and field.startswith("records["):
+            index, _, rest = field[len("records[") :].partition("]")
+            field = f"records[{int(index) + index_base}]{rest}"
+        raise BadInput(e.message, field) from None
+
+
+def stream_append(*, run: Run, stream: Stream, offset: Any, records: Any) -> Appended:
+    """Store a batch exactly once, whatever retries and races (docs/protocol.md)."""
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise BadInput("Must be an integer >= 0.", "offset")
+    if not isinstance(records, list):
+        raise BadInput("Must be a list of records.", "records")
+    if not records:
+        return Appended(run.stream_offset(stream), 0)
+    # Validate and encode before taking the lock: it is the slow part.
+    chunk = _encode(records, stream, offset, 0)
+    with transaction.atomic():
+        locked = Run.objects.select_for_update().get(pk=run.pk)
+        expected = locked.stream_offset(stream)
+        if offset > expected:
+            raise Conflict(
+                f"Gap in the {stream.label} stream: expected offset {expected}, got {offset}.",
+                expected_offset=expected,
+            )
+        end = offset + len(records)
+        if end <= expected:
+            return Appended(expected, 0)
+        if offset < expected:  # partial overlap: keep only the new tail
+            chunk = _encode(records[expected - offset :], stream, expected, expected - offset)
+        HistoryChunk.objects.create(
+            run=locked,
+            stream=stream,
+            first_offset=expected,
+            row_count=chunk.row_count,
+            step_min=chunk.step_min,
+            step_max=chunk.step_max,
+            payload=chunk.payload,
+        )
+        update_fields = [f"{stream.label}_offset", "heartbeat_at", "runtime", "state"]
+        if stream != Stream.CONSOLE:
+            _series_update(locked, stream, chunk)
+        if stream == Stream.HISTORY:
+            pinned = set(locked.summary_pinned)
+            changes = {k: v for k, v in chunk.last_values.items() if k not in pinned}
+            if changes:
+                locked.summary = {**locked.summary, **changes}
+                update_fields.append("summary")
+            if locked.last_step is None or chunk.step_max > locked.last_step:
+                locked.last_step = chunk.step_max
+                update_fields.append("last_step")
+        setattr(locked, f"{stream.label}_offset", end)
+        _alive(locked, timezone.now())
+        locked.save(update_fields=update_fields)
+        stored = end - expected
+    return Appended(end, stored)
+
+
+def _series_update(run: Run, stream: Stream, chunk: EncodedChunk) -> None:
+    existing = {s.key: s for s in HistorySeries.objects.filter(run=run, stream=stream, key__in=chunk.keys)}
+    created: list[HistorySeries] = []
+    changed: list[HistorySeries] = []
+    for key in chunk.keys:
+        series = existing.get(key)
+        if series is None:
+            series = HistorySeries(run=run, stream=stream, key=key, count=0, summary=b"")
+            created.append(series)
+        else:
+            changed.append(series)
+        series.count += chunk.key_counts[key]
+        numeric = chunk.numeric.get(key)
+        if numeric is not None:
+            steps, values = numeric
+            summary = SeriesSummary.from_bytes(bytes(series.summary)) if series.summary else SeriesSummary()
+            summary.update(steps, values)
+            series.summary = summary.to_bytes()
+    if created:
+        HistorySeries.objects.bulk_create(created)
+    if changed:
+        HistorySeries.objects.bulk_update(changed, ["count", "summary"])
+
+
+# --- Files ----------------------------------------------------------------
+
+COPY_BLOCK = 1 << 20
+
+
+def run_file_storage_name(run: Run, path: str) -> str:
+    return f"runs/{run.project.organization_id}/{run.project_id}/{run.pk}/{path}"
+
+
+def file_store(*, run: Run, path: str, body: IO[bytes], declared_sha256: str, declared_size: int | None) -> RunFile:
+    """Stream an upload to storage, checking its size and digest on the way."""
+    limit = settings.CAIRN_MAX_FILE_SIZE
+    if declared_size is not None and declared_size > limit:
+        raise TooLarge(f"File is {declared_size} bytes; the limit is {limit}.")
+    declared = declared_sha256.strip().lower()
+    if len(declared) != 64 or any(c not in "0123456789abcdef" for c in declared):
+        raise BadInput("X-Cairn-Sha256 must be the hex SHA-256 of the content.", "X-Cairn-Sha256")
+    existing = RunFile.objects.filter(run=run, path=path).first()
+    digest = hashlib.sha256()
+    size = 0
+    with tempfile.TemporaryFile() as tmp:
+        while True:
+            block = body.read(COPY_BLOCK)
+            if not block:
+                break
+            size += len(block)
+            if size > limit:
+                raise TooLarge(f"File is over the limit of {limit} bytes.")
+            digest.update(block)
+            tmp.write(block)
+        if declared_size is not None and size != declared_size:
+            raise BadInput(f"Received {size} bytes, Content-Length said {declared_size}.", "Content-Length")
+        if digest.hexdigest() != declared:
+            raise BadInput("Content does not match X-Cairn-Sha256; nothing was stored.", "X-Cairn-Sha256")
+        if existing is not None and existing.sha256 == declared:
+            return existing
+        name = run_file_storage_name(run, path)
+        if default_storage.exists(name):
+            default_storage.delete(name)
+        tmp.seek(0)
+        stored_name = default_storage.save(name, File(tmp))
+    content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    rf, _ = RunFile.objects.update_or_create(
+        run=run,
+        path=path,
+        defaults={"size": size, "sha256": declared, "storage_name": stored_name, "content_type": content_type},
+    )
+    return rf

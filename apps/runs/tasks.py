@@ -1,0 +1,42 @@
+"""Celery tasks of the runs app: thin, by id, idempotent."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.core.files.storage import default_storage
+
+from apps.runs import compaction, services
+from webapp.celery import QUEUE_DEFAULT, QUEUE_FILES, QUEUE_HISTORY
+
+
+@shared_task(name="runs.mark_dead_runs", queue=QUEUE_DEFAULT, time_limit=60, soft_time_limit=50)
+def mark_dead_runs() -> int:
+    return services.runs_mark_crashed(older_than_seconds=settings.CAIRN_HEARTBEAT_TIMEOUT)
+
+
+@shared_task(
+    name="runs.compact_history",
+    queue=QUEUE_HISTORY,
+    time_limit=900,
+    soft_time_limit=840,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def compact_history(run_pk: int) -> int:
+    return compaction.run_history_compact(run_pk=run_pk)
+
+
+@shared_task(
+    name="runs.delete_stored_files",
+    queue=QUEUE_FILES,
+    time_limit=600,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def delete_stored_files(storage_names: list[str]) -> int:
+    for name in storage_names:
+        default_storage.delete(name)  # deleting a missing file is not an error
+    return len(storage_names)

@@ -1,0 +1,131 @@
+"""The permission matrix: every person × private and public project × endpoint."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+
+from apps.runs.models import Run
+from tests.factories import World, run_create, world_create
+
+pytestmark = pytest.mark.django_db
+
+READ, WRITE, ADMIN = "read", "write", "admin"
+FILE_BODY = b"hello"
+
+# (name, method, path under the project, body, level)
+ENDPOINTS: list[tuple[str, str, str, Any, str]] = [
+    ("project", "get", "", None, READ),
+    ("run list", "get", "/runs/", None, READ),
+    ("run detail", "get", "/runs/r1", None, READ),
+    ("history", "get", "/runs/r1/history", None, READ),
+    ("export", "get", "/runs/r1/history/export", None, READ),
+    ("console", "get", "/runs/r1/console", None, READ),
+    ("files", "get", "/runs/r1/files/", None, READ),
+    ("file download", "get", "/runs/r1/files/a.txt", None, READ),
+    ("run create", "put", "/runs/new-run", {"name": "x"}, WRITE),
+    ("run update", "patch", "/runs/r1", {"notes": "n"}, WRITE),
+    ("append", "post", "/runs/r1/streams/history", {"offset": 0, "records": [{"step": 0, "time": 1.0, "data": {"a": 1}}]}, WRITE),
+    ("heartbeat", "post", "/runs/r1/heartbeat", {}, WRITE),
+    ("finish", "post", "/runs/r1/finish", {"exit_code": 0}, WRITE),
+    ("file upload", "put", "/runs/r1/files/b.txt", FILE_BODY, WRITE),
+    ("run delete", "delete", "/runs/r1", None, WRITE),
+    ("project update", "patch", "", {"name": "renamed"}, ADMIN),
+]
+
+OK = {200, 201, 204}
+
+
+def expected(person: str, public: bool, level: str) -> set[int]:
+    rank = {"alice": 3, "bob": 2, "carol": 1}.get(person, 0)
+    need = {READ: 1, WRITE: 2, ADMIN: 3}[level]
+    if rank >= need:
+        return OK
+    if rank == 0 and not public:
+        return {404}  # a private project does not exist for outsiders
+    if level == READ:
+        return OK  # public
+    if rank == 0 and person == "anonymous":
+        return {401}
+    return {403}
+
+
+@pytest.fixture
+def world() -> World:
+    w = world_create()
+    for project in (w.private, w.public):
+        run_create(project, "r1", user=w.owner.user)
+        # A file to download.
+        w.owner.client().put(
+            f"/api/v1/projects/acme/{project.slug}/runs/r1/files/a.txt",
+            data=FILE_BODY,
+            content_type="text/plain",
+            HTTP_X_CAIRN_SHA256=hashlib.sha256(FILE_BODY).hexdigest(),
+        )
+    return w
+
+
+@pytest.mark.parametrize("public", [False, True], ids=["private", "public"])
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=[e[0] for e in ENDPOINTS])
+def test_it_enforces_the_matrix(world: World, endpoint: tuple[str, str, str, Any, str], public: bool) -> None:
+    name, method, path, body, level = endpoint
+    project = world.public if public else world.private
+    url = f"/api/v1/projects/acme/{project.slug}{path}"
+    for person in world.everyone():
+        # Each request starts from the same state: a run r1 with a file.
+        if not Run.objects.filter(project=project, run_id="r1").exists():
+            run_create(project, "r1", user=world.owner.user)
+        client = person.client()
+        kwargs: dict[str, Any] = {}
+        if body == FILE_BODY:
+            kwargs = {"data": body, "content_type": "text/plain", "HTTP_X_CAIRN_SHA256": hashlib.sha256(body).hexdigest()}
+        elif body is not None:
+            kwargs = {"data": body, "format": "json"}
+        response = getattr(client, method)(url, **kwargs)
+        want = expected(person.name, public, level)
+        assert response.status_code in want, (
+            f"{person.name} {method.upper()} {url}: {response.status_code} {getattr(response, 'data', '')}, want {want}"
+        )
+
+
+def test_it_refuses_a_wrong_or_revoked_key(world: World) -> None:
+    from rest_framework.test import APIClient
+
+    bad = APIClient()
+    bad.credentials(HTTP_AUTHORIZATION="Bearer cairn_deadbeef_notakey")
+    assert bad.get("/api/v1/projects/acme/open/runs/").status_code == 401
+    keys = world.member.client().get("/api/v1/keys").json()["results"]
+    assert world.member.client().delete(f"/api/v1/keys/{keys[0]['id']}").status_code == 204
+    response = world.member.client().get("/api/v1/projects/acme/secret/runs/")
+    assert response.status_code == 401
+    assert "revoked" in response.json()["error"]
+
+
+def test_it_hides_private_projects_from_listing(world: World) -> None:
+    slugs = lambda p: [x["slug"] for x in p.client().get("/api/v1/orgs/acme/projects").json()["results"]]  # noqa: E731
+    assert slugs(world.viewer) == ["open", "secret"]
+    assert slugs(world.outsider) == ["open"]
+    assert slugs(world.anonymous) == ["open"]
+
+
+def test_only_admins_manage_members(world: World) -> None:
+    add = {"username": "mallory", "role": "admin"}
+    assert world.member.client().post("/api/v1/orgs/acme/members", add, format="json").status_code == 403
+    assert world.outsider.client().post("/api/v1/orgs/acme/members", add, format="json").status_code == 404
+    assert world.owner.client().post("/api/v1/orgs/acme/members", {**add, "role": "viewer"}, format="json").status_code == 201
+    assert world.outsider.client().get("/api/v1/projects/acme/secret/runs/").status_code == 200
+    # The last admin cannot step down.
+    assert world.owner.client().patch("/api/v1/orgs/acme/members/alice", {"role": "member"}, format="json").status_code == 403
+
+
+def test_logging_a_run_creates_the_project_for_members_only(world: World) -> None:
+    assert world.viewer.client().put("/api/v1/projects/acme/brand-new/runs/x", {}, format="json").status_code == 403
+    assert world.outsider.client().put("/api/v1/projects/acme/brand-new/runs/x", {}, format="json").status_code == 404
+    assert world.anonymous.client().put("/api/v1/projects/acme/brand-new/runs/x", {}, format="json").status_code == 404
+    response = world.member.client().put("/api/v1/projects/acme/brand-new/runs/x", {}, format="json")
+    assert response.status_code == 201
+    assert response.json()["project"] == "acme/brand-new"
+    project = world.member.client().get("/api/v1/projects/acme/brand-new").json()
+    assert project["visibility"] == "private"

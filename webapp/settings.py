@@ -1,0 +1,202 @@
+"""Cairn settings, all from environment variables (see docs/deploy.md).
+
+With nothing set, Cairn runs embedded: SQLite and files under CAIRN_DATA_DIR,
+Celery on a filesystem broker. Production sets DATABASE_URL (PostgreSQL),
+CELERY_BROKER_URL (Redis) and CAIRN_STORAGE=s3.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from webapp.env import envbool, envfloat, envint, envstr
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(envstr("CAIRN_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+
+DEBUG = envbool("CAIRN_DEBUG", False)
+SECRET_KEY = envstr("CAIRN_SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "CAIRN_SECRET_KEY (or CAIRN_SECRET_KEY_FILE) must be set unless CAIRN_DEBUG=true"
+        )
+    SECRET_KEY = "insecure-debug-only-key"
+
+ALLOWED_HOSTS = [h.strip() for h in envstr("CAIRN_ALLOWED_HOSTS", "*").split(",") if h.strip()]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in envstr("CAIRN_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+# The URL users reach the server at; used in links the API returns.
+PUBLIC_URL = envstr("CAIRN_PUBLIC_URL", "").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "apps.orgs",
+    "apps.runs",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "webapp.middleware.GzipRequestMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "webapp.urls"
+WSGI_APPLICATION = "webapp.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "webapp" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------
+DATABASE_URL = envstr("DATABASE_URL", f"sqlite:///{DATA_DIR / 'cairn.sqlite3'}")
+_db: dict[str, Any] = dict(dj_database_url.parse(DATABASE_URL, conn_max_age=envint("CAIRN_DB_CONN_MAX_AGE", 60)))
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["CONN_MAX_AGE"] = 0 if _db["NAME"] == ":memory:" else _db["CONN_MAX_AGE"]
+    _db["OPTIONS"] = {
+        # IMMEDIATE: a writing transaction takes the lock up front, so two
+        # writers queue (busy timeout) instead of failing on lock upgrade.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+_db["TEST"] = {"NAME": envstr("CAIRN_TEST_DATABASE_NAME") or None}
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth -----------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+# Only for `collectstatic` (serving from a CDN); WhiteNoise needs none.
+STATIC_ROOT = envstr("CAIRN_STATIC_ROOT") or None
+# Served by WhiteNoise, straight from the installed packages: no collectstatic step.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+STATICFILES_DIRS = [p for p in [BASE_DIR / "webapp" / "static", BASE_DIR / "node_modules"] if p.exists()]
+
+# --- Files ----------------------------------------------------------------
+CAIRN_STORAGE = envstr("CAIRN_STORAGE", "local")
+if CAIRN_STORAGE == "local":
+    _files: dict[str, Any] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DATA_DIR / "files")},
+    }
+elif CAIRN_STORAGE == "s3":
+    _files = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": envstr("CAIRN_S3_BUCKET"),
+            "endpoint_url": envstr("CAIRN_S3_ENDPOINT_URL") or None,
+            "region_name": envstr("CAIRN_S3_REGION") or None,
+            "access_key": envstr("CAIRN_S3_ACCESS_KEY_ID") or None,
+            "secret_key": envstr("CAIRN_S3_SECRET_ACCESS_KEY") or None,
+            "querystring_auth": True,
+            "querystring_expire": envint("CAIRN_S3_URL_EXPIRE", 300),
+            "file_overwrite": True,
+            "default_acl": None,
+        },
+    }
+    if not _files["OPTIONS"]["bucket_name"]:
+        raise ImproperlyConfigured("CAIRN_STORAGE=s3 needs CAIRN_S3_BUCKET")
+else:
+    raise ImproperlyConfigured(f"CAIRN_STORAGE={CAIRN_STORAGE!r}: use local or s3")
+STORAGES = {
+    "default": _files,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+CAIRN_MAX_FILE_SIZE = envint("CAIRN_MAX_FILE_SIZE", 2 * 1024**3)
+# Largest JSON request body, after gzip decompression.
+CAIRN_MAX_BODY_SIZE = envint("CAIRN_MAX_BODY_SIZE", 64 * 1024**2)
+DATA_UPLOAD_MAX_MEMORY_SIZE = CAIRN_MAX_BODY_SIZE
+CAIRN_HEARTBEAT_TIMEOUT = envfloat("CAIRN_HEARTBEAT_TIMEOUT", 300.0)
+
+# --- API ------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.orgs.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["apps.runs.rendering.CairnJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["apps.runs.rendering.CairnJSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "apps.runs.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Cairn API",
+    "DESCRIPTION": "Ingest and read API of the Cairn experiment tracker. See docs/protocol.md.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- Celery ---------------------------------------------------------------
+# Embedded default: a filesystem broker, so `make run` needs no Redis.
+CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = DATA_DIR / "broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "control_folder": str(_broker_dir / "control"),
+        "store_processed": False,
+    }
+CELERY_TASK_ALWAYS_EAGER = envbool("CAIRN_TASKS_EAGER", False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": envstr("CAIRN_LOG_LEVEL", "WARNING")},
+}
