@@ -29,7 +29,7 @@ def cairn_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
     except Exception as e:
         raise RuntimeError(f"{e}\n{server.log_tail()}") from e
     yield server
-    server.stop()
+    server.cleanup()
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def fresh_server(tmp_path: Path) -> Iterator[ServerProcess]:
     server = ServerProcess(tmp_path / "server")
     server.start()
     yield server
-    server.stop()
+    server.cleanup()
 
 
 @pytest.fixture(autouse=True)

@@ -60,13 +60,23 @@ class ServerProcess:
             env["DATABASE_URL"] = f"sqlite:///{self.data_dir / 'cairn.sqlite3'}"
         return env
 
+    def _pg_admin(self, sql: str) -> None:
+        # Through the maintenance database: the one in DATABASE_URL may not exist.
+        admin_url = self._pg_base.rsplit("/", 1)[0] + "/postgres"
+        code = "import psycopg,sys; psycopg.connect(sys.argv[1], autocommit=True).execute(sys.argv[2])"
+        subprocess.run([server_python(), "-c", code, admin_url, sql], check=True)
+
     def _pg_create(self, base_url: str, name: str) -> None:
-        code = (
-            "import psycopg,sys; c=psycopg.connect(sys.argv[1], autocommit=True);"
-            "c.execute('CREATE DATABASE ' + sys.argv[2])"
-        )
-        subprocess.run([server_python(), "-c", code, base_url, name], check=True)
+        self._pg_base = base_url
+        self._pg_admin(f"CREATE DATABASE {name}")
         self.pg_database = name
+
+    def cleanup(self) -> None:
+        """Stop the server and drop its database."""
+        self.stop()
+        name = getattr(self, "pg_database", None)
+        if name:
+            self._pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     def start(self, timeout: float = 60.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

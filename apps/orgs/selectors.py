@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from apps.orgs.models import ApiKey, Membership, Organization, Role
 
 
-def org_role(*, user: "AbstractBaseUser | AnonymousUser", org: Organization) -> Role | None:
+def org_role(*, user: AbstractBaseUser | AnonymousUser, org: Organization) -> Role | None:
     """The user's role in the organisation, or None for outsiders and anonymous."""
     if not user.is_authenticated:
         return None

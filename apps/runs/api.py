@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import IO, Any, cast
 
 from django.core.files.storage import default_storage
+from django.db import DataError
 from django.db.models import Count
 from django.http import FileResponse, HttpResponseRedirect, StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -126,15 +127,18 @@ class RunListApi(ProjectScopedApi):
         limit = _int_param(request, "limit", 50, 1, selectors.MAX_PAGE) or 50
         offset = _int_param(request, "offset", 0) or 0
         try:
-            runs = selectors.run_list(
-                project=self.project,
-                filter_text=request.query_params.get("filter", ""),
-                order_text=request.query_params.get("order", ""),
-            )
+            runs = selectors.run_list(project=self.project, filter_text=request.query_params.get("filter", ""))
+        except FilterError as e:
+            raise BadInput(str(e), "filter") from None
+        try:
+            runs = selectors.run_order(runs, request.query_params.get("order", ""))
+        except FilterError as e:
+            raise BadInput(str(e), "order") from None
+        try:
             count = runs.count()
             page = list(runs[offset : offset + limit])
-        except FilterError as e:
-            raise BadInput(str(e), "filter" if "order" not in str(e.args[0] if e.args else "") else "order") from None
+        except DataError as e:  # a regex PostgreSQL rejects though Python accepted it
+            raise BadInput(str(e).splitlines()[0], "filter") from None
         for run in page:
             run.project = self.project
         next_url = None

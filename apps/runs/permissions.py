@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User as DjangoUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import User as DjangoUser
 from django.http import Http404
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 

@@ -25,11 +25,14 @@ def project_list(*, org_id: int, user: AbstractBaseUser | AnonymousUser, is_memb
     return qs if is_member else qs.filter(visibility="public")
 
 
-def run_list(*, project: Project, filter_text: str = "", order_text: str = "") -> QuerySet[Run]:
+def run_list(*, project: Project, filter_text: str = "") -> QuerySet[Run]:
+    """The project's runs matching the filter language (raises FilterError)."""
     qs = Run.objects.filter(project=project).select_related("user")
-    if filter_text.strip():
-        qs = filter_runs(qs, filter_text)
-    return order_runs(qs, order_text or "-created_at")
+    return filter_runs(qs, filter_text) if filter_text.strip() else qs
+
+
+def run_order(runs: QuerySet[Run], order_text: str = "") -> QuerySet[Run]:
+    return order_runs(runs, order_text or "-created_at")
 
 
 def run_get(*, project: Project, run_id: str) -> Run:

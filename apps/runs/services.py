@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import tempfile
-from datetime import timedelta
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import IO, Any
 
 from django.conf import settings

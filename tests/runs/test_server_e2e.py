@@ -117,7 +117,7 @@ def test_the_worker_marks_silent_runs_crashed(tmp_path: Path) -> None:
         s.post(f"{url}/heartbeat", json={})
         assert s.get(url).json()["state"] == "running"
     finally:
-        server.stop()
+        server.cleanup()
 
 
 def test_finished_runs_are_compacted_by_the_worker(cairn_server: ServerProcess) -> None:

@@ -117,3 +117,14 @@ def test_compaction_merges_small_chunks_and_keeps_every_row(world: World) -> Non
     assert run_history_compact(run_pk=HistoryChunk.objects.first().run_id) == 19  # type: ignore[union-attr]
     assert HistoryChunk.objects.filter(stream=0).count() == 1
     assert exported(world, "loss,acc") == before
+
+
+def test_export_as_csv(world: World) -> None:
+    import json
+
+    records = [{"step": 0, "time": 1.0, "data": {"loss": 0.5, "acc": 1}}, {"step": 1, "time": 2.0, "data": {"loss": float("nan")}}]
+    body = json.dumps({"offset": 0, "records": records})  # the stdlib writes NaN as the protocol wants
+    world.member.client().post(f"{RUN}/streams/history", body, content_type="application/json")
+    response = world.member.client().get(f"{RUN}/history/export", {"keys": "loss,acc", "format": "csv"})
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).decode().splitlines() == ["step,time,loss,acc", "0,1.0,0.5,1", "1,2.0,NaN,"]
