@@ -1,0 +1,72 @@
+"""Cairn's agent: track a training run in three lines.
+
+>>> import agent
+>>> run = agent.init(project="mnist", config={"lr": 3e-4}, mode="disabled")
+>>> agent.log({"loss": 0.31, "val": {"acc": 0.9}})
+>>> agent.finish()
+
+Importing this package starts nothing and reads nothing; ``init`` does the work.
+"""
+
+from __future__ import annotations
+
+from ._errors import (
+    AgentError,
+    AgentWarning,
+    ApiError,
+    AuthError,
+    NotFound,
+    ServerError,
+    UsageError,
+)
+from ._fluent import define_metric, finish, init, log, save
+from ._run import Config, Run, Summary
+from ._settings import Settings
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ._api import Api
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AgentError",
+    "AgentWarning",
+    "Api",
+    "ApiError",
+    "AuthError",
+    "Config",
+    "NotFound",
+    "Run",
+    "ServerError",
+    "Settings",
+    "Summary",
+    "UsageError",
+    "config",
+    "define_metric",
+    "finish",
+    "init",
+    "log",
+    "run",
+    "save",
+    "summary",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # agent.config, agent.summary and agent.run follow the current run.
+    from . import _fluent
+
+    if name == "Api":  # imported on first use: it brings json, urllib and gzip along
+        from ._api import Api
+
+        return Api
+    if name == "config":
+        return _fluent.config()
+    if name == "summary":
+        return _fluent.summary()
+    if name == "run":
+        return _fluent.current()
+    raise AttributeError(f"module 'agent' has no attribute {name!r}")

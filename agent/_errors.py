@@ -1,0 +1,52 @@
+"""The agent's exceptions: one base class, a short hierarchy."""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
+
+
+class AgentError(Exception):
+    """Base class of every exception the agent raises on purpose."""
+
+
+class UsageError(AgentError):
+    """The agent was called wrongly: a bad argument or setting."""
+
+
+class ApiError(AgentError):
+    """The server answered a request with an error.
+
+    ``status`` is the HTTP status (``None`` when the server could not be
+    reached) and ``field`` the input field the server blamed, if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: Optional[int] = None,
+        field: Optional[str] = None,
+        body: Optional[dict[str, Any]] = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.field = field
+        self.body = body or {}
+
+
+class AuthError(ApiError):
+    """The API key is missing, wrong or revoked (401), or lacks permission (403)."""
+
+
+class NotFound(ApiError):
+    """No such organisation, project, run or file, or the caller may not see it (404)."""
+
+
+class ServerError(ApiError):
+    """The server failed (5xx) or could not be reached."""
+
+
+class AgentWarning(UserWarning):
+    """Something could not be logged or tracked; the training goes on."""

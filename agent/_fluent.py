@@ -1,0 +1,208 @@
+"""The convenience layer: ``agent.init/log/...`` acting on the one current run."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+import threading
+import warnings
+
+from ._errors import AgentWarning
+from ._run import Config, Run, Summary
+from ._settings import Settings, resolve
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional, Union
+
+_lock = threading.RLock()
+_current: Optional[Run] = None
+_hooks_installed = False
+_failed = False
+_warned_no_run = False
+
+
+def current() -> Optional[Run]:
+    return _current
+
+
+def forget(run: Run) -> None:
+    global _current
+    with _lock:
+        if _current is run:
+            _current = None
+
+
+def _excepthook(kind: Any, value: Any, tb: Any) -> None:
+    global _failed
+    _failed = True
+    _original_excepthook(kind, value, tb)
+
+
+_original_excepthook = sys.excepthook
+
+
+def _at_exit() -> None:
+    run = _current
+    if run is not None:
+        run.finish(exit_code=1 if _failed else 0)
+
+
+def _in_child() -> None:
+    # A forked child (a DataLoader worker) must neither write into its
+    # parent's spool nor finish its run at exit.
+    global _current
+    run = _current
+    if run is not None:
+        run._off = True
+        run._finished = True
+        run._capture = None
+    _current = None
+
+
+def _install_hooks() -> None:
+    global _hooks_installed, _original_excepthook
+    if _hooks_installed:
+        return
+    _hooks_installed = True
+    atexit.register(_at_exit)
+    _original_excepthook = sys.excepthook
+    sys.excepthook = _excepthook
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_in_child)
+
+
+def init(
+    project: Optional[str] = None,
+    org: Optional[str] = None,
+    name: Optional[str] = None,
+    config: Any = None,
+    tags: Optional[list[str]] = None,
+    notes: Optional[str] = None,
+    group: Optional[str] = None,
+    job_type: Optional[str] = None,
+    mode: Optional[str] = None,
+    dir: Optional[str] = None,
+    id: Optional[str] = None,
+    resume: Optional[str] = None,
+    settings: Union[Settings, dict[str, Any], None] = None,
+) -> Run:
+    """Start tracking a run and make it the current one.
+
+    ``mode`` is ``online`` (the default when an API key is known),
+    ``offline`` (spool only; upload later with ``cairn sync``) or
+    ``disabled`` (every call a no-op). A run already current is finished
+    first. Use it as a context manager to mark the run failed on an
+    exception.
+
+    >>> import agent
+    >>> with agent.init(project="demo", mode="disabled", config={"lr": 0.1}) as run:
+    ...     agent.log({"loss": 0.5})
+    ...     run.config.lr
+    0.1
+    """
+    global _current
+    from ._launch import start_run
+
+    resolved = resolve({"project": project, "org": org, "mode": mode, "dir": dir}, settings)
+    with _lock:
+        previous = _current
+    if previous is not None:
+        previous.finish()
+    run = start_run(
+        resolved,
+        project=resolved.project,
+        run_id=id,
+        name=name,
+        config=config,
+        tags=tags,
+        notes=notes,
+        group=group,
+        job_type=job_type,
+        resume=resume,
+    )
+    with _lock:
+        _current = run
+    if resolved.mode != "disabled":
+        _install_hooks()
+        if not resolved.quiet:
+            where = run.url or run.dir
+            _print_stderr(f"cairn: run {run.id} ({resolved.mode}) {where}")
+    return run
+
+
+def _print_stderr(message: str) -> None:
+    from ._console import Tee
+
+    stream = (
+        sys.stderr._stream if isinstance(sys.stderr, Tee) else sys.stderr
+    )  # not into our capture
+    try:
+        print(message, file=stream)
+    except Exception:
+        pass
+
+
+def _no_run(what: str) -> None:
+    global _warned_no_run
+    if not _warned_no_run:
+        _warned_no_run = True
+        warnings.warn(
+            f"cairn: {what}() called before agent.init(); ignored", AgentWarning, stacklevel=3
+        )
+
+
+def log(data: dict[str, Any], step: Optional[int] = None, commit: bool = True) -> None:
+    """Log a row of metrics to the current run (see ``Run.log``).
+
+    >>> import agent
+    >>> run = agent.init(project="demo", mode="disabled")
+    >>> agent.log({"loss": 0.25, "val": {"acc": 0.9}})
+    >>> agent.finish()
+    """
+    run = _current
+    if run is None:
+        _no_run("log")
+        return
+    run.log(data, step=step, commit=commit)
+
+
+def save(path_or_glob: str, base_path: Optional[str] = None, policy: str = "live") -> list[str]:
+    """Upload files of the current run (see ``Run.save``)."""
+    run = _current
+    if run is None:
+        _no_run("save")
+        return []
+    return run.save(path_or_glob, base_path=base_path, policy=policy)
+
+
+def define_metric(
+    name: str, summary: Optional[str] = None, step_metric: Optional[str] = None
+) -> None:
+    """Choose the summary of a metric of the current run (see ``Run.define_metric``)."""
+    run = _current
+    if run is None:
+        _no_run("define_metric")
+        return
+    run.define_metric(name, summary=summary, step_metric=step_metric)
+
+
+def finish(exit_code: int = 0, quiet: Optional[bool] = None) -> None:
+    """Finish the current run (see ``Run.finish``); a no-op when there is none."""
+    run = _current
+    if run is not None:
+        run.finish(exit_code=exit_code, quiet=quiet)
+
+
+_detached_config = Config()
+
+
+def config() -> Config:
+    run = _current
+    return run.config if run is not None else _detached_config
+
+
+def summary() -> Optional[Summary]:
+    run = _current
+    return run.summary if run is not None else None

@@ -1,0 +1,357 @@
+"""Starting a run: its folder, its background process, and waiting for it at the end."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import string
+import subprocess
+import sys
+import threading
+import time
+
+from . import _spool
+from ._errors import AgentError, NotFound, UsageError
+from ._run import Run
+from ._settings import Settings
+from ._state import SPEC, STATUS, debug, read_json, write_json
+from ._values import as_mapping, jsonable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
+
+RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+RESUME = ("allow", "must", "never")
+
+
+def new_run_id() -> str:
+    alphabet = string.ascii_lowercase + string.digits
+    return "".join(random.choice(alphabet) for _ in range(8))
+
+
+def run_url(settings: Settings, project: str, run_id: str) -> Optional[str]:
+    if not settings.org:
+        return None
+    return f"{settings.base_url}/{settings.org}/{project}/runs/{run_id}"
+
+
+def _run_root(settings: Settings) -> str:
+    root = os.path.join(os.path.abspath(settings.dir or os.getcwd()), "cairn")
+    try:
+        os.makedirs(root, exist_ok=True)
+        return root
+    except OSError:
+        import tempfile
+
+        root = os.path.join(tempfile.gettempdir(), "cairn")
+        os.makedirs(root, exist_ok=True)
+        return root
+
+
+def _resume_remote(
+    settings: Settings, project: str, run_id: str, resume: str, body: dict[str, Any]
+) -> Optional[dict[str, Any]]:
+    """Create or resume the run now, to learn where its history stopped."""
+    from . import _http
+
+    s = _http.session(settings.api_key)
+    if not settings.org:
+        viewer = _http.request(s, "GET", f"{settings.base_url}/api/v1/viewer", timeout=10.0).json()
+        settings.org = viewer.get("default_org") or None
+        if not settings.org:
+            return None
+    url = f"{settings.base_url}/api/v1/projects/{settings.org}/{project}/runs/{run_id}"
+    response = _http.request(
+        s, "PUT", url, timeout=10.0, ok=(200, 201), **_http.json_body(dict(body, resume=resume))
+    )
+    result = response.json()
+    return result if isinstance(result, dict) else None
+
+
+def _local_last_step(root: str, run_id: str) -> Optional[int]:
+    """The last step an earlier local session of this run logged (its spool), if any."""
+    last: Optional[int] = None
+    for name in sorted(os.listdir(root)):
+        if not name.endswith("-" + run_id):
+            continue
+        state = read_json(os.path.join(root, name, "state.json")) or {}
+        step = (state.get("scan") or {}).get("last_step")
+        if isinstance(step, int) and (last is None or step > last):
+            last = step
+    return last
+
+
+def start_run(
+    settings: Settings,
+    *,
+    project: Optional[str],
+    run_id: Optional[str],
+    name: Optional[str],
+    config: Any,
+    tags: Optional[list[str]],
+    notes: Optional[str],
+    group: Optional[str],
+    job_type: Optional[str],
+    resume: Optional[str],
+) -> Run:
+    project = (project or settings.project or "uncategorized").lower()
+    if not SLUG.match(project):
+        raise UsageError(f"project must match {SLUG.pattern}, not {project!r}")
+    if settings.org is not None:
+        settings.org = settings.org.lower()
+        if not SLUG.match(settings.org):
+            raise UsageError(f"org must match {SLUG.pattern}, not {settings.org!r}")
+    if resume is not None and resume not in RESUME:
+        raise UsageError(f"resume must be one of {', '.join(RESUME)}, not {resume!r}")
+    if resume == "must" and not run_id:
+        raise UsageError('resume="must" needs the id of the run to resume')
+    if run_id is not None and not RUN_ID.match(run_id):
+        raise UsageError(f"id must match {RUN_ID.pattern}, not {run_id!r}")
+    config_dict = as_mapping(config)
+    if settings.mode == "disabled":
+        run = Run.disabled(config_dict)
+        run.settings = settings
+        return run
+
+    resuming = run_id is not None
+    run_id = run_id or new_run_id()
+    root = _run_root(settings)
+    run_dir = os.path.join(root, f"run-{time.strftime('%Y%m%d_%H%M%S')}-{run_id}")
+    os.makedirs(run_dir, exist_ok=True)
+
+    meta: dict[str, Any] = {
+        "name": name,
+        "tags": list(tags) if tags else None,
+        "notes": notes,
+        "group": group,
+        "job_type": job_type,
+    }
+    meta = {k: v for k, v in meta.items() if v is not None}
+    step = 0
+    url = run_url(settings, project, run_id)
+    if resuming:
+        last_step: Optional[int] = None
+        if settings.mode == "online":
+            try:
+                remote = _resume_remote(
+                    settings,
+                    project,
+                    run_id,
+                    resume or "allow",
+                    dict(meta, config=jsonable(config_dict)),
+                )
+                if remote is not None:
+                    last_step = remote.get("last_step")
+                    url = remote.get("url") or url
+            except NotFound:
+                raise UsageError(f"run {run_id} does not exist and resume='must'") from None
+            except AgentError as exc:
+                if getattr(exc, "status", None) == 409:
+                    raise UsageError(f"run {run_id} exists and resume='never'") from None
+                debug(run_dir, f"resume: cannot ask the server ({exc}); using the local spool")
+                last_step = _local_last_step(root, run_id)
+        else:
+            last_step = _local_last_step(root, run_id)
+        if isinstance(last_step, int):
+            step = last_step + 1
+
+    spec = {
+        "version": 1,
+        "id": run_id,
+        "project": project,
+        "org": settings.org,
+        "base_url": settings.base_url,
+        "mode": settings.mode,
+        "resume": resume or "allow",
+        "meta": meta,
+        "config": jsonable(config_dict),
+        "settings": {k: v for k, v in settings.to_dict().items() if k != "api_key"},
+        "program": sys.argv[0] if sys.argv else "",
+        "args": list(sys.argv[1:]),
+        "cwd": os.getcwd(),
+        "pid": os.getpid(),
+        "started_at": time.time(),
+        "first_step": step,
+    }
+    write_json(os.path.join(run_dir, SPEC), spec)
+    run = Run(
+        settings=settings,
+        run_id=run_id,
+        project=project,
+        run_dir=run_dir,
+        config=config_dict,
+        step=step,
+        url=url,
+    )
+    run._name = name
+    run._open(_spool.MappedWriter(run_dir))
+    run._process = Service(run_dir, settings)
+    run._process.start()
+    if settings.capture_console:
+        from ._console import Capture
+
+        def emit(when: float, stream: str, line: str) -> None:
+            run._record(_spool.CONSOLE, (when, stream, line))
+
+        run._capture = Capture(emit)
+        run._capture.start()
+    return run
+
+
+class Service:
+    """The background process of one run, and a watchdog that restarts it if it dies."""
+
+    MAX_RESTARTS = 10
+
+    def __init__(self, run_dir: str, settings: Settings) -> None:
+        self.run_dir = run_dir
+        self.settings = settings
+        self.proc: Optional[subprocess.Popen] = None
+        self.restarts = 0
+        self.finishing = False
+        self._stop = threading.Event()
+        self._watchdog: Optional[threading.Thread] = None
+
+    def start(self) -> None:
+        if not sys.executable:
+            debug(
+                self.run_dir,
+                "no sys.executable: cannot start the background process; run `cairn sync` later",
+            )
+            return
+        self._spawn()
+        self._watchdog = threading.Thread(target=self._watch, name="cairn-watchdog", daemon=True)
+        self._watchdog.start()
+
+    def _spawn(self) -> None:
+        env = dict(os.environ)
+        package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+        if self.settings.api_key:
+            env["CAIRN_API_KEY"] = self.settings.api_key
+        env.pop("PYTHONSTARTUP", None)
+        with open(os.path.join(self.run_dir, "debug.log"), "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "agent._service", self.run_dir, str(os.getpid())],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                env=env,
+                close_fds=True,
+                # Its own session: Ctrl+C in the terminal must not kill it.
+                start_new_session=True,
+            )
+
+    def _watch(self) -> None:
+        while not self._stop.wait(1.0):
+            proc = self.proc
+            if proc is None or self.finishing or proc.poll() is None:
+                continue
+            if self.restarts >= self.MAX_RESTARTS:
+                debug(
+                    self.run_dir,
+                    "background process keeps dying; giving up (run `cairn sync` later)",
+                )
+                return
+            self.restarts += 1
+            debug(self.run_dir, f"background process exited ({proc.returncode}); restarting it")
+            try:
+                self._spawn()
+            except Exception as exc:
+                debug(self.run_dir, f"cannot restart the background process: {exc!r}")
+
+    def stop_watching(self) -> None:
+        self.finishing = True
+        self._stop.set()
+
+    def wait(self, timeout: float, progress: bool) -> dict[str, Any]:
+        """Wait until the background process is done, or makes no progress for ``timeout`` s."""
+        status_path = os.path.join(self.run_dir, STATUS)
+        start = last_progress = time.monotonic()
+        last_key: Any = None
+        last_print = 0.0
+        restarted = False
+        printed = False
+        status: dict[str, Any] = {}
+        while True:
+            status = read_json(status_path) or status
+            if status.get("phase") == "done":
+                break
+            now = time.monotonic()
+            key = (status.get("progress"), status.get("acked"))
+            if key != last_key:
+                last_key = key
+                last_progress = now
+            if self.proc is not None and self.proc.poll() is not None:
+                if restarted or not sys.executable:
+                    break
+                restarted = True
+                debug(self.run_dir, "background process gone while finishing; restarting it")
+                self._spawn()
+                last_progress = now
+            elif self.proc is None:
+                break
+            if now - last_progress > timeout:
+                break
+            if progress and now - start > 1.0 and now - last_print > 0.5:
+                last_print = now
+                printed = True
+                pending = status.get("pending", "?")
+                sys.stderr.write(f"\rcairn: uploading, {pending} records left  ")
+                sys.stderr.flush()
+            time.sleep(0.02)
+        if printed:
+            sys.stderr.write("\n")
+        return status
+
+
+def finish_run(run: Run, exit_code: int, quiet: Optional[bool] = None) -> None:
+    from . import _fluent
+
+    if run._finished:
+        return
+    run._finished = True
+    quiet = run.settings.quiet if quiet is None else quiet
+    try:
+        if run._pending:
+            run._commit()
+    except Exception as exc:
+        run._internal_error(exc)
+    if run._capture is not None:
+        run._capture.stop()
+        run._capture = None
+    state = "finished" if exit_code == 0 else "failed"
+    run._record(_spool.END, (int(exit_code), state))
+    run._off = True
+    if run._writer is not None:
+        run._writer.close()
+    _fluent.forget(run)
+    service = run._process
+    if service is None or run.dir is None:
+        return
+    service.stop_watching()
+    status = service.wait(run.settings.finish_timeout, progress=not quiet)
+    url = status.get("url") or run.url
+    run.url = url
+    if quiet:
+        return
+    if status.get("phase") == "done":
+        if run.mode == "online" and status.get("uploaded"):
+            print(f"cairn: run {run.id} synced: {url}", file=sys.stderr)
+        else:
+            print(
+                f"cairn: run {run.id} saved offline in {run.dir}\n"
+                f"cairn: upload it with `cairn sync {run.dir}`",
+                file=sys.stderr,
+            )
+        return
+    error = status.get("error") or "no progress"
+    print(
+        f"cairn: could not finish uploading run {run.id} ({error}).\n"
+        f"cairn: nothing is lost: the run is kept in {run.dir}; the background process keeps\n"
+        f"cairn: trying for {int(run.settings.linger_timeout)} s, or upload it with `cairn sync {run.dir}`",
+        file=sys.stderr,
+    )

@@ -1,0 +1,402 @@
+"""The ``Run`` object: what the training process does per call.
+
+``log()`` does the least it can: a type check of the values, one ``marshal``
+call and a copy into a memory-mapped spool segment. Everything else (JSON,
+uploads, retries, system metrics) happens in the background process.
+"""
+
+from __future__ import annotations
+
+import glob as globlib
+import marshal
+import os
+import time
+import traceback
+import warnings
+from collections.abc import Mapping, MutableMapping
+
+from . import _spool
+from ._errors import AgentWarning, UsageError
+from ._metrics import SUMMARIES, MetricDefs
+from ._settings import Settings
+from ._state import debug
+from ._values import SCALARS, as_mapping, flatten, jsonable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any, Optional
+
+_dumps = marshal.dumps
+_time = time.time
+_issuperset = SCALARS.issuperset
+_H = _spool.HISTORY
+POLICIES = ("live", "end", "now")
+
+
+class Config(MutableMapping[str, "Any"]):
+    """The run's hyperparameters: a dict with attribute access; every change is recorded.
+
+    >>> c = Config({"lr": 0.1}); c.batch = 32; c["lr"], c.batch
+    (0.1, 32)
+    """
+
+    def __init__(self, data: Optional[Mapping[str, Any]] = None, run: Optional[Run] = None) -> None:
+        object.__setattr__(self, "_data", dict(data or {}))
+        object.__setattr__(self, "_run", run)
+
+    def _record(self, changes: dict[str, Any]) -> None:
+        run = self._run
+        if run is not None:
+            run._record(_spool.CONFIG, {k: jsonable(v) for k, v in changes.items()})
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._data[str(key)] = value
+        self._record({str(key): value})
+
+    def __delitem__(self, key: str) -> None:
+        del self._data[key]
+        self._record({key: None})
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._data[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        try:
+            del self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        """Merge a dict, an argparse namespace or a dataclass (and keywords) in, as one change."""
+        changes: dict[str, Any] = {}
+        for arg in args:
+            changes.update(as_mapping(arg))
+        changes.update(kwargs)
+        if changes:
+            self._data.update(changes)
+            self._record(changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self._data)
+
+    def __repr__(self) -> str:
+        return f"Config({self._data!r})"
+
+
+class Summary(MutableMapping[str, "Any"]):
+    """Each metric's last value (or its ``define_metric`` summary); keys the user sets win.
+
+    >>> run = Run.disabled(); run.log({"loss": 2.0}); run.summary["best"] = 1
+    >>> dict(run.summary)
+    {'best': 1}
+    """
+
+    def __init__(self, run: Run) -> None:
+        self._run = run
+        self._set: dict[str, Any] = {}
+        self._removed: set[str] = set()
+
+    def _merged(self) -> dict[str, Any]:
+        run = self._run
+        out = {k: v for k, v in run._last.items() if k not in self._removed}
+        out.update(run._metrics.values())
+        out.update(self._set)
+        return out
+
+    def __getitem__(self, key: str) -> Any:
+        return self._merged()[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        value = jsonable(value)
+        self._set[key] = value
+        self._removed.discard(key)
+        self._run._record(_spool.SUMMARY, {key: value})
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self._merged():
+            raise KeyError(key)
+        self._set.pop(key, None)
+        self._removed.add(key)
+        self._run._record(_spool.SUMMARY, {key: None})
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._merged())
+
+    def __len__(self) -> int:
+        return len(self._merged())
+
+    def __repr__(self) -> str:
+        return f"Summary({self._merged()!r})"
+
+
+class Run:
+    """One tracked run. Create it with ``agent.init()``; see ``docs/agent.md``."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        run_id: str,
+        project: str,
+        run_dir: Optional[str],
+        config: Optional[Mapping[str, Any]] = None,
+        step: int = 0,
+        url: Optional[str] = None,
+    ) -> None:
+        self.id = run_id
+        self.project = project
+        self.org = settings.org
+        self.dir = run_dir
+        self.url = url
+        self.settings = settings
+        self._step = step
+        self._pending: dict[str, Any] = {}
+        self._last: dict[str, Any] = {}
+        self._metrics = MetricDefs()
+        self._track = False  # some metric is summarised by min/max/mean: log() updates it
+        self._warned: set[tuple[str, str]] = set()
+        self._writer: Optional[_spool.MappedWriter] = None
+        self._append = _noop
+        # True while log() must do nothing: disabled, finished, or a forked child.
+        self._off = True
+        self._finished = False
+        self.config = Config(config, self)
+        self.summary = Summary(self)
+        self._process: Any = None  # the _launch.Service, when there is one
+        self._capture: Any = None
+        self._name: Optional[str] = None
+
+    @classmethod
+    def disabled(cls, config: Optional[Mapping[str, Any]] = None) -> Run:
+        """A run on which every call is a cheap no-op (``mode="disabled"``)."""
+        settings = Settings(mode="disabled")
+        return cls(
+            settings=settings, run_id="disabled", project="disabled", run_dir=None, config=config
+        )
+
+    # -- recording -----------------------------------------------------------
+
+    def _open(self, writer: _spool.MappedWriter) -> None:
+        self._writer = writer
+        self._append = writer.append
+        self._off = False
+
+    def _record(self, kind: int, body: Any) -> None:
+        if self._off:
+            return
+        try:
+            self._append(kind, _dumps(body))
+        except Exception as exc:
+            self._internal_error(exc)
+
+    @property
+    def step(self) -> int:
+        """The step the next committed row gets."""
+        return self._step
+
+    @property
+    def mode(self) -> str:
+        return self.settings.mode or "online"
+
+    def log(self, data: Mapping[str, Any], step: Optional[int] = None, commit: bool = True) -> None:
+        """Log one row of metrics; never raises (unless ``settings.strict``).
+
+        >>> run = Run.disabled(); run.log({"loss": 0.5, "acc": {"train": 0.9}}); run.step
+        0
+        """
+        if self._off:
+            return
+        try:
+            if (
+                step is None
+                and commit is True
+                and not self._pending
+                and not self._track
+                and type(data) is dict
+                and _issuperset(map(type, data.values()))
+            ):
+                # The hot path: plain scalars, one row per call.
+                current = self._step
+                self._append(_H, _dumps((current, _time(), data)))
+                self._last.update(data)
+                self._step = current + 1
+                return
+            self._log_slow(data, step, commit)
+        except UsageError:
+            raise
+        except Exception as exc:
+            self._internal_error(exc)
+
+    def _log_slow(self, data: Mapping[str, Any], step: Optional[int], commit: bool) -> None:
+        if not isinstance(data, Mapping):
+            self._warn("log", f"log() takes a dict of values, not {type(data).__name__}")
+            return
+        if step is not None:
+            if (
+                isinstance(step, bool)
+                or not isinstance(step, int)
+                and not hasattr(step, "__index__")
+            ):
+                self._warn("step", f"step must be an integer, not {type(step).__name__}; ignored")
+            elif int(step) < 0:
+                self._warn("step", f"step must be >= 0, not {step}; ignored")
+            else:
+                step = int(step)
+                if step != self._step:
+                    if self._pending:
+                        self._commit()
+                    self._step = step
+        row: dict[str, Any] = {}
+        problems: list[tuple[str, str]] = []
+        flatten(data, row, problems)
+        for key, why in problems:
+            self._warn(key, f"not logged: key {key!r}: {why}")
+        self._pending.update(row)
+        if commit:
+            self._commit()
+
+    def _commit(self) -> None:
+        row, self._pending = self._pending, {}
+        current = self._step
+        if row:
+            self._append(_H, _dumps((current, _time(), row)))
+            self._last.update(row)
+            self._metrics.update(row)
+        self._step = current + 1
+
+    def define_metric(
+        self, name: str, summary: Optional[str] = None, step_metric: Optional[str] = None
+    ) -> None:
+        """Choose how a metric is summarised (``min``, ``max``, ``mean`` or ``last``).
+
+        ``name`` may end in ``*`` to match many (``"val/*"``).
+
+        >>> run = Run.disabled(); run.define_metric("loss", summary="min")
+        """
+        if summary is not None and summary not in SUMMARIES:
+            raise UsageError(f"summary must be one of {', '.join(SUMMARIES)}, not {summary!r}")
+        self._metrics.define(name, summary, step_metric)
+        self._track = self._metrics.active
+        self._record(_spool.METRIC, (name, summary or "last", step_metric))
+
+    def save(
+        self, path_or_glob: str, base_path: Optional[str] = None, policy: str = "live"
+    ) -> list[str]:
+        """Upload files matching ``path_or_glob``: ``now``, at the ``end``, or ``live`` (again on change).
+
+        Paths on the server are relative to ``base_path`` (default: the
+        working directory). Returns the files that match now.
+
+        >>> run = Run.disabled(); run.save("*.ckpt", policy="end")
+        []
+        """
+        if policy not in POLICIES:
+            raise UsageError(f"policy must be one of {', '.join(POLICIES)}, not {policy!r}")
+        if self._off:
+            return []
+        pattern = os.path.abspath(os.fspath(path_or_glob))
+        base = os.path.abspath(base_path) if base_path else os.getcwd()
+        self._record(_spool.FILE, (pattern, policy, base))
+        return sorted(p for p in globlib.glob(pattern, recursive=True) if os.path.isfile(p))
+
+    def _set_meta(self, field: str, value: Any) -> None:
+        self._record(_spool.META, {field: value})
+
+    @property
+    def name(self) -> Optional[str]:
+        return self._name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._name = value
+        self._set_meta("name", value)
+
+    def finish(self, exit_code: int = 0, quiet: Optional[bool] = None) -> None:
+        """Flush, wait for the upload (with a progress line) and print the run's URL.
+
+        Called automatically at interpreter exit. When the server cannot be
+        reached it gives up after ``settings.finish_timeout`` seconds without
+        progress; the spool is kept for ``cairn sync``.
+        """
+        from ._launch import finish_run
+
+        finish_run(self, exit_code, quiet=quiet)
+
+    # -- failures ------------------------------------------------------------
+
+    def _warn(self, key: str, message: str) -> None:
+        if self.settings.strict:
+            raise UsageError(message)
+        marker = (key, message)
+        if marker in self._warned:
+            return
+        self._warned.add(marker)
+        if self.dir:
+            debug(self.dir, message)
+        warnings.warn(f"cairn: {message}", AgentWarning, stacklevel=_user_stacklevel())
+
+    def _internal_error(self, exc: BaseException) -> None:
+        if self.settings.strict:
+            raise exc
+        if self.dir:
+            debug(
+                self.dir,
+                "internal error:\n"
+                + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+            )
+        marker = ("internal", type(exc).__name__)
+        if marker not in self._warned:
+            self._warned.add(marker)
+            where = f" (details in {os.path.join(self.dir, 'debug.log')})" if self.dir else ""
+            warnings.warn(
+                f"cairn: internal error, training continues: {exc!r}{where}",
+                AgentWarning,
+                stacklevel=_user_stacklevel(),
+            )
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self.finish(exit_code=1 if exc_type is not None else 0)
+
+    def __repr__(self) -> str:
+        return f"<Run {self.project}/{self.id} mode={self.mode}>"
+
+
+def _noop(kind: int, body: bytes) -> None:
+    return None
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the user's line, not ours."""
+    import sys
+
+    frame = sys._getframe(1)
+    level = 1
+    while (
+        frame is not None
+        and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE_DIR
+    ):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level

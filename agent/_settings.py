@@ -1,0 +1,227 @@
+"""Settings, resolved once at ``init``: argument, environment, stored login, default."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from ._errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any, Optional, Union
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+MODES = ("online", "offline", "disabled")
+
+
+_DEFAULTS: dict[str, Any] = {
+    "base_url": None,
+    "api_key": None,
+    "mode": None,
+    "dir": None,
+    "project": None,
+    "org": None,
+    # Seconds between two system metric samples (at least 1).
+    "system_interval": 10.0,
+    # Seconds between heartbeats when nothing else was sent.
+    "heartbeat_interval": 15.0,
+    # How long finish() waits without upload progress before it gives up.
+    "finish_timeout": 5.0,
+    # How long the background process keeps trying after finish() gave up.
+    "linger_timeout": 300.0,
+    # Raise instead of warning when a value cannot be logged or the agent fails.
+    "strict": False,
+    "quiet": False,
+    "capture_console": True,
+    "capture_git": True,
+    "capture_diff": True,
+    "capture_requirements": True,
+    "capture_system_info": True,
+    "capture_system_metrics": True,
+}
+
+
+class Settings:
+    """Everything that tunes the agent; every field is a keyword argument.
+
+    ``None`` means "not given here". See ``docs/agent.md`` for each field.
+
+    >>> Settings(mode="offline", system_interval=2).mode
+    'offline'
+    """
+
+    base_url: Optional[str]
+    api_key: Optional[str]
+    mode: Optional[str]
+    dir: Optional[str]
+    project: Optional[str]
+    org: Optional[str]
+    system_interval: float
+    heartbeat_interval: float
+    finish_timeout: float
+    linger_timeout: float
+    strict: bool
+    quiet: bool
+    capture_console: bool
+    capture_git: bool
+    capture_diff: bool
+    capture_requirements: bool
+    capture_system_info: bool
+    capture_system_metrics: bool
+
+    def __init__(self, **values: Any) -> None:
+        unknown = set(values) - set(_DEFAULTS)
+        if unknown:
+            raise UsageError(f"unknown setting {sorted(unknown)[0]!r}")
+        for name, default in _DEFAULTS.items():
+            setattr(self, name, values.get(name, default))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _DEFAULTS}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Settings) and self.to_dict() == other.to_dict()
+
+    def __repr__(self) -> str:
+        shown = {k: ("***" if k == "api_key" and v else v) for k, v in self.to_dict().items()}
+        return f"Settings({shown})"
+
+
+_FIELDS = set(_DEFAULTS)
+
+# Environment variables, read when init resolves the settings (never at import).
+_ENV = {
+    "base_url": "CAIRN_BASE_URL",
+    "api_key": "CAIRN_API_KEY",
+    "mode": "CAIRN_MODE",
+    "dir": "CAIRN_DIR",
+    "project": "CAIRN_PROJECT",
+    "org": "CAIRN_ORG",
+    "system_interval": "CAIRN_SYSTEM_INTERVAL",
+    "finish_timeout": "CAIRN_FINISH_TIMEOUT",
+    "strict": "CAIRN_STRICT",
+    "quiet": "CAIRN_QUIET",
+    "capture_console": "CAIRN_CAPTURE_CONSOLE",
+    "capture_git": "CAIRN_CAPTURE_GIT",
+    "capture_diff": "CAIRN_CAPTURE_DIFF",
+    "capture_requirements": "CAIRN_CAPTURE_REQUIREMENTS",
+    "capture_system_info": "CAIRN_CAPTURE_SYSTEM_INFO",
+    "capture_system_metrics": "CAIRN_CAPTURE_SYSTEM_METRICS",
+}
+
+
+def _parse(name: str, value: Any, source: str) -> Any:
+    """Convert a raw value to the type of field ``name``, refusing bad ones."""
+    default = _DEFAULTS[name]
+    if value is None:
+        return None
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        raise UsageError(f"{source}: expected a boolean, got {value!r}")
+    if isinstance(default, float) or name.endswith(("_interval", "_timeout")):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise UsageError(f"{source}: expected a number, got {value!r}") from None
+    if not isinstance(value, str):
+        raise UsageError(f"{source}: expected a string, got {value!r}")
+    return value
+
+
+def config_dir() -> str:
+    """Where ``cairn login`` keeps its settings (``~/.config/cairn``)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.join(base, "cairn")
+
+
+def stored_path() -> str:
+    return os.path.join(config_dir(), "settings.json")
+
+
+def load_stored() -> dict[str, Any]:
+    """The settings ``cairn login`` stored, or ``{}``."""
+    try:
+        with open(stored_path(), encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_stored(values: Mapping[str, Any]) -> str:
+    """Merge ``values`` into the stored settings (mode 0600); ``None`` removes a key."""
+    data = load_stored()
+    for key, value in values.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    path = stored_path()
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    tmp = path + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return path
+
+
+def resolve(
+    arguments: Mapping[str, Any],
+    settings: Union[Settings, Mapping[str, Any], None] = None,
+    environ: Optional[Mapping[str, str]] = None,
+    stored: Optional[Mapping[str, Any]] = None,
+) -> Settings:
+    """Resolve every setting: argument, then environment, then stored login, then default.
+
+    ``arguments`` are the keyword arguments of ``init`` (``None`` = not given);
+    ``settings`` the ``settings=`` argument, which counts as an argument too.
+
+    >>> resolve({"project": "p"}, environ={"CAIRN_MODE": "offline"}, stored={}).mode
+    'offline'
+    """
+    env = os.environ if environ is None else environ
+    store = load_stored() if stored is None else stored
+    given: dict[str, Any] = {}
+    if isinstance(settings, Settings):
+        given.update({k: v for k, v in settings.to_dict().items() if v != _DEFAULTS[k]})
+    elif settings is not None:
+        for key, value in settings.items():
+            if key not in _FIELDS:
+                raise UsageError(f"unknown setting {key!r}")
+            given[key] = _parse(key, value, f"settings[{key!r}]")
+    for key, value in arguments.items():
+        if value is not None:
+            given[key] = _parse(key, value, key)
+
+    result = Settings()
+    for name in _FIELDS:
+        if name in given:
+            value = given[name]
+        elif name in _ENV and env.get(_ENV[name]) not in (None, ""):
+            value = _parse(name, env[_ENV[name]], _ENV[name])
+        elif name in store and store[name] is not None:
+            value = _parse(name, store[name], f"{stored_path()}: {name}")
+        else:
+            continue
+        setattr(result, name, value)
+
+    if result.base_url is None:
+        result.base_url = DEFAULT_BASE_URL
+    result.base_url = result.base_url.rstrip("/")
+    if result.mode is None:
+        result.mode = "online" if result.api_key else "offline"
+    result.mode = result.mode.lower()
+    if result.mode not in MODES:
+        raise UsageError(f"mode must be one of {', '.join(MODES)}, not {result.mode!r}")
+    result.system_interval = max(1.0, float(result.system_interval))
+    return result

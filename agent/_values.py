@@ -1,0 +1,144 @@
+"""Turning what users log into values the protocol takes, without importing numpy or torch."""
+
+from __future__ import annotations
+
+import math
+import numbers
+import sys
+from collections.abc import Mapping
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional
+
+
+# Types a history value may have as is (bool is an int subclass but checked by type()).
+SCALARS = frozenset((float, int, bool, str, type(None)))
+
+
+def _describe(value: Any) -> str:
+    kind = type(value)
+    return (
+        f"{kind.__module__}.{kind.__qualname__}" if kind.__module__ != "builtins" else kind.__name__
+    )
+
+
+def coerce_scalar(value: Any) -> tuple[bool, Any]:
+    """``(True, value)`` in a form the protocol takes, or ``(False, why)``."""
+    kind = type(value)
+    if kind in SCALARS:
+        return True, value
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            return False, f"a tensor of shape {tuple(value.shape)} is not a scalar"
+        return True, value.detach().reshape(()).item()
+    if isinstance(value, bool):
+        return True, bool(value)
+    if isinstance(value, numbers.Integral):
+        return True, int(value)
+    if isinstance(value, numbers.Real):
+        return True, float(value)
+    if isinstance(value, str):
+        return True, str(value)
+    item = getattr(value, "item", None)
+    size = getattr(value, "size", None)
+    if callable(item) and (size == 1 or size is None and not hasattr(value, "__len__")):
+        try:
+            inner = item()
+        except Exception as exc:  # a foreign object; say why and move on
+            return False, f"its .item() failed: {exc}"
+        if type(inner) in SCALARS:
+            return True, inner
+    if isinstance(size, int) and size != 1:
+        return False, f"an array of {size} values is not a scalar"
+    return (
+        False,
+        f"a value of type {_describe(value)} cannot be logged (numbers, booleans, strings and None can)",
+    )
+
+
+def flatten(
+    data: Mapping[Any, Any], out: dict[str, Any], problems: list[tuple[str, str]], prefix: str = ""
+) -> None:
+    """Flatten nested mappings into ``out`` with ``a/b`` keys, coercing values.
+
+    Values that cannot be logged are left out and reported in ``problems``.
+    A mapping with a ``_type`` key (a media reference) is kept whole.
+
+    >>> out = {}; flatten({"a": {"b": 1}, "c": 2.5}, out, []); out
+    {'a/b': 1, 'c': 2.5}
+    """
+    for key, value in data.items():
+        name = prefix + (key if type(key) is str else str(key))
+        kind = type(value)
+        if kind is float or kind is int:
+            out[name] = value
+        elif isinstance(value, Mapping):
+            if "_type" in value:
+                out[name] = jsonable(value)
+            else:
+                flatten(value, out, problems, name + "/")
+        else:
+            ok, result = coerce_scalar(value)
+            if ok:
+                out[name] = result
+            else:
+                problems.append((name, result))
+
+
+def jsonable(value: Any, _depth: int = 0) -> Any:
+    """A copy of ``value`` made of JSON types: dicts, lists, str, numbers, bool, None.
+
+    Used for config values, which may be nested: dataclasses and namespaces
+    become dicts, tuples and sets lists, anything else its ``str()``.
+    """
+    if _depth > 64:
+        return str(value)
+    kind = type(value)
+    if kind in SCALARS:
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v, _depth + 1) for k, v in value.items()}
+    if _is_dataclass(value):
+        return {
+            name: jsonable(getattr(value, name), _depth + 1) for name in value.__dataclass_fields__
+        }
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [jsonable(v, _depth + 1) for v in value]
+    ok, result = coerce_scalar(value)
+    if ok:
+        return result
+    tolist: Optional[Callable[[], Any]] = getattr(value, "tolist", None)
+    if callable(tolist):
+        try:
+            return jsonable(tolist(), _depth + 1)
+        except Exception:
+            pass
+    if hasattr(value, "__dict__") and type(value).__name__ == "Namespace":
+        return {str(k): jsonable(v, _depth + 1) for k, v in vars(value).items()}
+    return str(value)
+
+
+def as_mapping(value: Any) -> dict[str, Any]:
+    """Config input (dict, argparse namespace, dataclass, or None) as a plain dict."""
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return {str(k): v for k, v in value.items()}
+    if _is_dataclass(value):
+        return {name: getattr(value, name) for name in value.__dataclass_fields__}
+    if hasattr(value, "__dict__"):
+        return {str(k): v for k, v in vars(value).items() if not str(k).startswith("_")}
+    raise TypeError(
+        f"config must be a dict, an argparse namespace or a dataclass, not {_describe(value)}"
+    )
+
+
+def is_finite_number(value: Any) -> bool:
+    return type(value) in (int, float) and math.isfinite(value)
+
+
+def _is_dataclass(value: Any) -> bool:
+    # dataclasses.is_dataclass without importing dataclasses (slow to import).
+    return hasattr(value, "__dataclass_fields__") and not isinstance(value, type)

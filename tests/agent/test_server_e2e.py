@@ -1,0 +1,200 @@
+"""The agent against a real running server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import agent
+from agent import _spool
+from agent._state import read_json
+from tests.agent.conftest import ROOT, run_dirs, run_script
+from tests.agent.test_faults import wait_done
+
+pytestmark = pytest.mark.server
+
+
+def _env(server: Any) -> dict[str, str]:
+    return {"CAIRN_BASE_URL": server.url, "CAIRN_API_KEY": server.api_key, "CAIRN_ORG": server.org}
+
+
+def _api(server: Any) -> agent.Api:
+    return agent.Api(base_url=server.url, api_key=server.api_key)
+
+
+def _cairn(args: list[str], server: Any, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **_env(server))
+    return subprocess.run(
+        [sys.executable, "-m", "agent.cli", *args],
+        cwd=str(cwd),
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def test_a_run_appears_with_everything_it_logged(cairn_server: Any, tmp_path: Path) -> None:
+    run_script(
+        """
+        import agent
+        with agent.init(project="e2e", id="full-1", config={"lr": 0.1}, tags=["a"], group="g") as run:
+            run.config.batch = 8
+            agent.define_metric("loss", summary="min")
+            for i in range(3000):
+                agent.log({"loss": 1.0 / (i + 1) if i != 5 else float("nan"), "acc": {"train": i / 3000}})
+            run.summary["note"] = "done"
+            print("console line")
+            open("weights.bin", "wb").write(b"0" * 1000)
+            agent.save("weights.bin", policy="end")
+        """,
+        tmp_path,
+        env=_env(cairn_server),
+    )
+    run = _api(cairn_server).run(f"{cairn_server.org}/e2e/full-1")
+    assert run.state == "finished"
+    assert run.config == {"lr": 0.1, "batch": 8}
+    assert run.group == "g" and run.tags == ["a"]
+    assert run.summary["note"] == "done" and run.summary["loss"] == pytest.approx(1 / 3000)
+    rows = list(run.scan_history())
+    assert len(rows) == 3000 and rows[5]["loss"] != rows[5]["loss"]  # NaN came back as NaN
+    assert rows[10]["acc/train"] == pytest.approx(10 / 3000)
+    assert {"weights.bin", "requirements.txt"} <= {f.path for f in run.files()}
+    assert any(line["line"] == "console line" for line in run.console())
+    downloaded = run.file("weights.bin").download(root=str(tmp_path / "dl"))
+    assert Path(downloaded).read_bytes() == b"0" * 1000
+
+
+def test_an_offline_run_synced_twice_is_stored_once(cairn_server: Any, tmp_path: Path) -> None:
+    run_script(
+        """
+        import agent
+        run = agent.init(project="e2e", id="offline-1", mode="offline")
+        for i in range(2500):
+            run.log({"i": i})
+        run.finish()
+        """,
+        tmp_path,
+        env=_env(cairn_server),
+    )
+    first = _cairn(["sync", "--all"], cairn_server, tmp_path)
+    assert first.returncode == 0, first.stderr
+    # Forget what was acknowledged: the server must still store nothing twice.
+    run_dir = run_dirs(tmp_path)[0]
+    state = read_json(str(run_dir / "state.json")) or {}
+    state["upload"]["acked"] = {"history": 0, "console": 0, "system": 0}
+    state["upload"]["cursors"] = {}
+    state["upload"]["finished"] = False
+    import json
+
+    (run_dir / "state.json").write_text(json.dumps(state))
+    second = _cairn(["sync", str(run_dir)], cairn_server, tmp_path)
+    assert second.returncode == 0, second.stderr
+    run = _api(cairn_server).run(f"{cairn_server.org}/e2e/offline-1")
+    assert run.streams["history"] == 2500 and run.state == "finished"
+    assert [r["i"] for r in run.scan_history()] == list(range(2500))
+
+
+def test_a_torn_spool_syncs_everything_before_the_tear(cairn_server: Any, tmp_path: Path) -> None:
+    run_script(
+        """
+        import agent
+        run = agent.init(project="e2e", id="torn-1", mode="offline")
+        for i in range(1000):
+            run.log({"i": i})
+        run.finish()
+        """,
+        tmp_path,
+        env=_env(cairn_server),
+    )
+    run_dir = run_dirs(tmp_path)[0]
+    segment = _spool.segment_path(str(run_dir), "spool", 0)
+    # Tear the file in the middle of the 501st history record.
+    reader = _spool.Reader(str(run_dir), "spool")
+    got = reader.read(max_records=500, kind=_spool.HISTORY)
+    cut = got[-1][2][1] + 12
+    with open(segment, "r+b") as fh:
+        fh.truncate(cut)
+    state = read_json(str(run_dir / "state.json")) or {}
+    state.pop("scan")
+    state["final"] = False
+    import json
+
+    (run_dir / "state.json").write_text(json.dumps(state))
+    result = _cairn(["sync", str(run_dir)], cairn_server, tmp_path)
+    assert result.returncode == 0, result.stderr
+    run = _api(cairn_server).run(f"{cairn_server.org}/e2e/torn-1")
+    assert [r["i"] for r in run.scan_history()] == list(range(500))
+    assert run.state == "crashed"
+
+
+def test_a_killed_training_process_leaves_a_crashed_run_with_every_row(
+    cairn_server: Any, tmp_path: Path
+) -> None:
+    result = run_script(
+        """
+        import os, signal, agent
+        run = agent.init(project="e2e", id="killed-1")
+        for i in range(30000):
+            run.log({"i": i})
+        os.kill(os.getpid(), signal.SIGKILL)
+        """,
+        tmp_path,
+        env=_env(cairn_server),
+        check=False,
+    )
+    assert result.returncode == -9
+    wait_done(run_dirs(tmp_path)[0], timeout=60)
+    run = _api(cairn_server).run(f"{cairn_server.org}/e2e/killed-1")
+    assert run.state == "crashed"
+    assert run.streams["history"] == 30000
+
+
+def test_resume_continues_the_history(cairn_server: Any, tmp_path: Path) -> None:
+    code = """
+        import agent
+        run = agent.init(project="e2e", id="resume-1", resume="allow")
+        for i in range(100):
+            run.log({"x": i})
+        run.finish()
+        """
+    run_script(code, tmp_path, env=_env(cairn_server))
+    run_script(code, tmp_path, env=_env(cairn_server))
+    run = _api(cairn_server).run(f"{cairn_server.org}/e2e/resume-1")
+    steps = [r["step"] for r in run.scan_history()]
+    assert steps == list(range(200)) and run.last_step == 199
+
+
+def test_a_server_killed_mid_run_loses_nothing_and_stores_nothing_twice(
+    fresh_server: Any, tmp_path: Path
+) -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import time, agent\n"
+                "run = agent.init(project='e2e', id='outage-1', settings={'finish_timeout': 60})\n"
+                "for i in range(40000):\n"
+                "    run.log({'i': i})\n"
+                "    if i % 1000 == 0: time.sleep(0.2)\n"
+                "run.finish()\n"
+            ),
+        ],
+        cwd=str(tmp_path),
+        env=dict(os.environ, PYTHONPATH=str(ROOT), **_env(fresh_server)),
+    )
+    time.sleep(2.0)
+    fresh_server.kill()
+    time.sleep(4.0)
+    fresh_server.start()
+    assert proc.wait(timeout=180) == 0
+    run = _api(fresh_server).run(f"{fresh_server.org}/e2e/outage-1")
+    assert [r["i"] for r in run.scan_history()] == list(range(40000))
+    assert run.state == "finished"
