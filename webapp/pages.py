@@ -1,20 +1,21 @@
-"""Server-rendered pages. The full web app lives in the web app issue; for now
-the home page says where things are, and sign-in works."""
+"""Page URLs. Organisation slugs may not take these first path segments."""
 
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.urls import path
 
-
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
-
+from apps.orgs import views as org_views
+from apps.runs import views as run_views
 
 urlpatterns = [
-    path("", home, name="home"),
+    path("", org_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("settings/keys/", org_views.keys, name="keys"),
+    path("<str:org>/", org_views.org_home, name="org-home"),
+    path("<str:org>/-/members/", org_views.org_settings, name="org-settings"),
+    path("<str:org>/<str:project>/", run_views.project_page, name="project"),
+    path("<str:org>/<str:project>/compare/", run_views.compare_page, name="compare"),
+    path("<str:org>/<str:project>/runs/<str:run_id>", run_views.run_page, name="run"),
 ]

@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.runs.pages.SignInMiddleware",
 ]
 
 ROOT_URLCONF = "webapp.urls"
@@ -73,6 +74,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "apps.orgs.context.nav",
             ],
         },
     },
@@ -112,7 +114,7 @@ STATIC_ROOT = envstr("CAIRN_STATIC_ROOT") or None
 # Served by WhiteNoise, straight from the installed packages: no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
-STATICFILES_DIRS = [p for p in [BASE_DIR / "webapp" / "static", BASE_DIR / "node_modules"] if p.exists()]
+STATICFILES_DIRS = [BASE_DIR / "webapp" / "static"]
 
 # --- Files ----------------------------------------------------------------
 CAIRN_STORAGE = envstr("CAIRN_STORAGE", "local")

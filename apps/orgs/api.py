@@ -118,6 +118,8 @@ class OrgListApi(APIView):
             raise BadInput("Use 1-64 of a-z, 0-9, '_', '.', '-'.", "slug") from None
         try:
             org = services.org_create(slug=slug, name=str(data.get("name") or slug), owner=user)
+        except services.ReservedSlug as e:
+            raise BadInput(str(e), "slug") from None
         except IntegrityError:
             raise Conflict(f"Organisation {slug} exists.") from None
         return Response({"slug": org.slug, "name": org.name, "role": Role.ADMIN}, status=201)

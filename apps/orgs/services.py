@@ -24,8 +24,18 @@ def api_key_revoke(*, user: User, key_id: int) -> bool:
     )
 
 
+# First path segments the pages use; an organisation cannot be named after them.
+RESERVED_ORG_SLUGS = frozenset({"admin", "api", "login", "logout", "settings", "static", "media"})
+
+
+class ReservedSlug(ValueError):
+    pass
+
+
 @transaction.atomic
 def org_create(*, slug: str, name: str = "", owner: User) -> Organization:
+    if slug.lower() in RESERVED_ORG_SLUGS:
+        raise ReservedSlug(f"{slug!r} is reserved; choose another name.")
     org = Organization.objects.create(slug=slug.lower(), name=name or slug)
     Membership.objects.create(organization=org, user=owner, role=Role.ADMIN)
     return org

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import IO, Any
 
 import orjson
@@ -52,8 +53,27 @@ class CairnJSONParser(BaseParser):
         return json_loads(raw)
 
 
+def nonfinite_as_strings(value: Any) -> Any:
+    """NaN and ±Infinity as "NaN", "Infinity", "-Infinity", for JSON.parse."""
+    if isinstance(value, float):
+        if value != value:
+            return "NaN"
+        if value in (math.inf, -math.inf):
+            return "Infinity" if value > 0 else "-Infinity"
+        return value
+    if isinstance(value, dict):
+        return {k: nonfinite_as_strings(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [nonfinite_as_strings(v) for v in value]
+    return value
+
+
 class CairnJSONRenderer(JSONRenderer):
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
         if data is None:
             return b""
+        request = (renderer_context or {}).get("request")
+        # Browsers cannot parse the bare tokens; the web app asks for strings.
+        if request is not None and request.META.get("HTTP_X_CAIRN_NONFINITE") == "string":
+            data = nonfinite_as_strings(data)
         return json_dumps(data)

@@ -1,0 +1,18 @@
+"""Template context: the organisations in the top bar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from apps.orgs.selectors import org_list_for_user
+
+
+def nav(request: HttpRequest) -> dict[str, Any]:
+    if not request.user.is_authenticated:
+        return {"nav_orgs": []}
+    orgs = [m.organization for m in org_list_for_user(user=request.user)]
+    current = getattr(request, "resolver_match", None)
+    org = current.kwargs.get("org") if current else None
+    return {"nav_orgs": orgs, "nav_org": org}
