@@ -22,7 +22,7 @@ from apps.runs.permissions import Access
 def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("login")
-    org = selectors.user_default_org(user=request.user)  # type: ignore[arg-type]
+    org = selectors.user_default_org(user=request.user)
     if org is not None:
         return redirect("org-home", org=org.slug)
     return render(request, "orgs/no_org.html")
