@@ -4,8 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # The agent must run where training runs: its tests also run on the oldest
 # and newest Python we support.
-AGENT_PYTHONS ?= python3.9 python3.13
-
+AGENT_PYTHONS ?= 3.9 3.13
 .PHONY: run test lint typecheck test-server test-agent-pythons clean
 
 $(VENV)/.server: pyproject.toml
@@ -53,15 +52,15 @@ test-server: $(VENV)/.dev webapp/static/vendor/.ok
 
 # A small venv per Python with only what the agent needs.
 .venv-agent-%/.ok: pyproject.toml
-	$* -m venv .venv-agent-$*
+	$$(tools/find-python $*) -m venv .venv-agent-$*
 	.venv-agent-$*/bin/python -m pip install --quiet --upgrade pip
 	.venv-agent-$*/bin/python -m pip install --quiet -e . pytest pytest-timeout
 	touch $@
 
-test-agent-pythons: $(foreach p,$(AGENT_PYTHONS),.venv-agent-$(p)/.ok)
-	@for p in $(AGENT_PYTHONS); do \
-	  echo "== agent tests on $$p"; \
-	  CAIRN_SERVER_PYTHON=$(abspath $(PY)) CAIRN_SECRET_KEY=test .venv-agent-$$p/bin/python -m pytest -q -p no:cacheprovider -p no:django tests/agent || exit 1; \
+test-agent-pythons: $(foreach v,$(AGENT_PYTHONS),.venv-agent-$(v)/.ok)
+	@for v in $(AGENT_PYTHONS); do \
+	  echo "== agent tests on Python $$v"; \
+	  CAIRN_SERVER_PYTHON=$(abspath $(PY)) .venv-agent-$$v/bin/python -m pytest -q -p no:cacheprovider -p no:django tests/agent || exit 1; \
 	done
 
 test: lint typecheck test-server test-agent-pythons
