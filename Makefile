@@ -39,7 +39,7 @@ var/secret-key:
 	@umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 
 run: $(VENV)/.server webapp/static/vendor/.ok var/secret-key
-	CAIRN_SECRET_KEY_FILE=var/secret-key $(PY) manage.py serve
+	CAIRN_SECRET_KEY_FILE=var/secret-key $(PY) -m webapp.serve
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

@@ -1,6 +1,6 @@
 """A real Cairn server in its own processes, for end-to-end tests.
 
-It runs `manage.py serve` (gunicorn + a Celery worker) exactly as `make run`
+It runs `python -m webapp.serve` (gunicorn + a Celery worker) exactly as `make run`
 does, on its own database: a fresh PostgreSQL database when DATABASE_URL
 points at PostgreSQL, else SQLite in its data folder. Importing this module
 needs no Django, so the agent's tests can use it from a bare venv.
@@ -82,7 +82,7 @@ class ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.data_dir / "server.log", "ab")
         self.proc = subprocess.Popen(
-            [server_python(), str(ROOT / "manage.py"), "serve", "--port", str(self.port)],
+            [server_python(), "-m", "webapp.serve", "--port", str(self.port)],
             cwd=str(ROOT),
             env=self.env,
             stdout=log,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 
-from celery import Celery
+from typing import Any
+
+from celery import Celery, bootsteps
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
@@ -19,11 +21,43 @@ app = Celery("cairn")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = [Queue(name) for name in QUEUES]
 app.conf.task_default_queue = QUEUE_DEFAULT
+DEAD_RUN_CHECK_INTERVAL = float(os.environ.get("CAIRN_DEAD_RUN_CHECK_INTERVAL", "30"))
+# Production runs one `celery beat` for these.
 app.conf.beat_schedule = {
     "mark-dead-runs": {
         "task": "runs.mark_dead_runs",
-        "schedule": float(os.environ.get("CAIRN_DEAD_RUN_CHECK_INTERVAL", "30")),
+        "schedule": DEAD_RUN_CHECK_INTERVAL,
         "options": {"queue": QUEUE_DEFAULT},
     },
 }
+
+
+class EmbeddedSchedule(bootsteps.StartStopStep):
+    """The embedded server's periodic tasks, on the worker's own timer.
+
+    `make run` has a single worker; a separate beat process would cost as
+    much memory as the worker itself for one task every half minute.
+    Enabled by CAIRN_EMBEDDED_SCHEDULE=true (set by webapp.serve).
+    """
+
+    requires = {"celery.worker.components:Timer"}
+
+    def __init__(self, worker: Any, **kwargs: Any) -> None:
+        self.enabled = os.environ.get("CAIRN_EMBEDDED_SCHEDULE", "").lower() == "true"
+        self.entry: Any = None
+
+    def start(self, worker: Any) -> None:
+        if self.enabled:
+            self.entry = worker.timer.call_repeatedly(DEAD_RUN_CHECK_INTERVAL, self.send_due)
+
+    def send_due(self) -> None:
+        for entry in app.conf.beat_schedule.values():
+            app.send_task(entry["task"], **entry.get("options", {}))
+
+    def stop(self, worker: Any) -> None:
+        if self.entry is not None:
+            self.entry.cancel()
+
+
+app.steps["worker"].add(EmbeddedSchedule)
 app.autodiscover_tasks(["apps.runs"])

@@ -1,0 +1,112 @@
+"""`make run`: prepare, then serve the web app and the task runner until Ctrl-C.
+
+    python -m webapp.serve [--host 127.0.0.1] [--port 8000]
+
+This supervisor imports no Django, so it costs a few MB: the work happens in
+`manage.py cairn_prepare` (migrate, first-start account), gunicorn, and one
+Celery worker that also sends the periodic tasks, on the configured broker
+(a filesystem broker by default, so nothing but Python is needed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from types import FrameType
+from typing import Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+QUEUES = "default,history,files"  # webapp/celery.py QUEUES
+
+
+def _data_dir() -> Path:
+    return Path(os.environ.get("CAIRN_DATA_DIR", str(ROOT / "var"))).resolve()
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as r:
+            return bool(r.status == 200)
+    except OSError:
+        return False
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    ap.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    ap.add_argument("--web-workers", type=int, default=int(os.environ.get("CAIRN_WEB_WORKERS", "1")))
+    ap.add_argument("--no-worker", action="store_true", help="do not start a Celery worker")
+    args = ap.parse_args(argv)
+
+    python, data_dir = sys.executable, _data_dir()
+    prepared = subprocess.run([python, str(ROOT / "manage.py"), "cairn_prepare"], cwd=ROOT)
+    if prepared.returncode != 0:
+        return prepared.returncode
+
+    children = [
+        subprocess.Popen(
+            [python, "-m", "gunicorn", "webapp.wsgi:application",
+             "--bind", f"{args.host}:{args.port}", "--workers", str(args.web_workers),
+             "--worker-class", "gthread", "--threads", "8", "--timeout", "120",
+             "--graceful-timeout", "5", "--log-level", "warning"],
+            cwd=ROOT,
+        )
+    ]
+    if not args.no_worker:
+        children.append(
+            subprocess.Popen(
+                [python, "-m", "celery", "--quiet", "-A", "webapp", "worker", "--pool", "solo",
+                 "--queues", QUEUES, "--loglevel", "WARNING"],
+                cwd=ROOT,
+                env={**os.environ, "CAIRN_EMBEDDED_SCHEDULE": "true"},
+            )
+        )
+
+    def stop(signum: int = 0, frame: Optional[FrameType] = None) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+
+    url = f"http://{args.host}:{args.port}"
+    deadline = time.monotonic() + 60
+    while not _healthy(f"{url}/api/v1/health"):
+        if time.monotonic() > deadline or any(c.poll() is not None for c in children):
+            print("Cairn did not start; stopping.", file=sys.stderr)
+            stop()
+        time.sleep(0.05)
+    key_file = data_dir / "api-key"
+    print(
+        f"\nCairn is running at {url}/\n"
+        f"  login:    admin\n"
+        f"  password: {(data_dir / 'admin-password').read_text().strip()}\n"
+        f"  api key:  {key_file.read_text().strip()}  (also in {key_file})\n"
+        f"\nIn a training script:  CAIRN_BASE_URL={url} CAIRN_API_KEY=$(cat {key_file}) python train.py\n"
+        "Stop with Ctrl-C.\n",
+        flush=True,
+    )
+    while True:
+        for child in children:
+            if child.poll() is not None:
+                print(f"A Cairn process exited (code {child.returncode}); stopping.", file=sys.stderr)
+                stop()
+        time.sleep(0.5)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
