@@ -161,3 +161,33 @@ class RunFile(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+
+class Workspace(models.Model):
+    """A project's saved chart panels (apps/runs/workspace.py checks their shape)."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="workspace")
+    # {"panels": [{"id", "key", "x", "smoothing", "log", "size"}], "hidden": [keys]}
+    layout = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    def __str__(self) -> str:
+        return f"workspace of {self.project}"
+
+
+class ProjectView(models.Model):
+    """The runs table layout of a project, shared by all its members.
+
+    One per project, so every member sees the same columns; written by
+    members and admins only.
+    """
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="view")
+    # {"columns": [{"source": "config"|"summary"|"run", "path": [...]}, ...]}
+    layout = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    def __str__(self) -> str:
+        return f"view of {self.project}"

@@ -18,6 +18,9 @@ from apps.runs.models import HistoryChunk, HistorySeries, Project, Run, RunFile,
 
 MAX_PAGE = 1000
 MAX_SAMPLES = 10_000
+# A hidden series per run and stream: record times by step (services._series_update).
+# Left out when a caller asks for every key; asked for by name.
+TIME_KEY = "_time"
 
 
 def project_list(*, org_id: int, user: AbstractBaseUser | AnonymousUser, is_member: bool) -> QuerySet[Project]:
@@ -51,7 +54,8 @@ def run_storage(*, run: Run) -> dict[str, int]:
 
 
 def series_keys(*, run: Run, stream: Stream) -> list[str]:
-    return list(HistorySeries.objects.filter(run=run, stream=stream).order_by("key").values_list("key", flat=True))
+    rows = HistorySeries.objects.filter(run=run, stream=stream).exclude(key=TIME_KEY)
+    return list(rows.order_by("key").values_list("key", flat=True))
 
 
 @dataclass
@@ -144,8 +148,7 @@ def history_sampled(
     """
     samples = max(1, min(samples, MAX_SAMPLES))
     rows = HistorySeries.objects.filter(run=run, stream=stream)
-    if keys is not None:
-        rows = rows.filter(key__in=keys)
+    rows = rows.filter(key__in=keys) if keys is not None else rows.exclude(key=TIME_KEY)
     out: dict[str, SampledSeries] = {}
     raw_keys: list[str] = []
     counts: dict[str, int] = {}

@@ -298,10 +298,19 @@ def stream_append(*, run: Run, stream: Stream, offset: Any, records: Any) -> App
 
 
 def _series_update(run: Run, stream: Stream, chunk: EncodedChunk) -> None:
-    existing = {s.key: s for s in HistorySeries.objects.filter(run=run, stream=stream, key__in=chunk.keys)}
+    # A hidden numeric series of record times (values) by step, so charts can
+    # put wall time or relative time on the x-axis: the summaries keep no times.
+    from apps.runs.historystore.codec import decode_chunk
+    from apps.runs.selectors import TIME_KEY
+
+    decoded = decode_chunk(chunk.payload, ())
+    chunk.numeric[TIME_KEY] = (decoded.steps, decoded.times)
+    chunk.key_counts[TIME_KEY] = chunk.row_count
+    keys = [k for k in chunk.keys if k != TIME_KEY] + [TIME_KEY]
+    existing = {s.key: s for s in HistorySeries.objects.filter(run=run, stream=stream, key__in=keys)}
     created: list[HistorySeries] = []
     changed: list[HistorySeries] = []
-    for key in chunk.keys:
+    for key in keys:
         series = existing.get(key)
         if series is None:
             series = HistorySeries(run=run, stream=stream, key=key, count=0, summary=b"")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.runs import api
+from apps.runs import api, chart_api, table_api
 from apps.runs.health import HealthApi
 
 _run = "projects/<str:org>/<str:project>/runs/<str:run_id>"
@@ -19,4 +19,23 @@ urlpatterns = [
     path(f"{_run}/console", api.ConsoleApi.as_view(), name="console"),
     path(f"{_run}/files/", api.FileListApi.as_view(), name="file-list"),
     path(f"{_run}/files/<path:path>", api.FileDetailApi.as_view(), name="file-detail"),
+]
+
+# Charts: the project workspace and the run page (apps/runs/chart_api.py).
+_project = "projects/<str:org>/<str:project>"
+urlpatterns += [
+    path(f"{_project}/keys", chart_api.ProjectKeysApi.as_view(), name="project-keys"),
+    path(f"{_project}/history", chart_api.ProjectHistoryApi.as_view(), name="project-history"),
+    path(f"{_project}/workspace", chart_api.WorkspaceApi.as_view(), name="project-workspace"),
+]
+
+# The web app's runs table (apps/runs/table_api.py).
+_table = "projects/<str:org>/<str:project>/table"
+urlpatterns += [
+    path(f"{_table}/rows", table_api.TableRowsApi.as_view(), name="table-rows"),
+    path(f"{_table}/keys", table_api.TableKeysApi.as_view(), name="table-keys"),
+    path(f"{_table}/view", table_api.TableViewApi.as_view(), name="table-view"),
+    path(f"{_table}/groups", table_api.TableGroupsApi.as_view(), name="table-groups"),
+    path(f"{_table}/export.csv", table_api.TableExportApi.as_view(), name="table-export"),
+    path(f"{_table}/bulk", table_api.TableBulkApi.as_view(), name="table-bulk"),
 ]

@@ -1,0 +1,119 @@
+"""The charts API: metric keys of a project, several runs' history at once, saved panels."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import orjson
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.runs import selectors, workspace
+from apps.runs.api import ProjectScopedApi, _body, _int_param, _keys_param, _stream
+from apps.runs.errors import BadInput
+from apps.runs.models import Stream
+from apps.runs.permissions import Access
+from apps.runs.rendering import nonfinite_as_strings
+
+
+def _fast_json(request: Request, data: dict[str, Any]) -> Any:
+    """Many thousands of numbers: orjson for the browser (10x the stdlib), the usual path otherwise.
+
+    orjson would write NaN as null, so a list holding a non-finite number is
+    rewritten with the strings the browser asked for first; other clients get
+    the bare tokens through the normal renderer.
+    """
+    if request.META.get("HTTP_X_CAIRN_NONFINITE") != "string":
+        return Response(data)
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            try:  # a finite sum: every item is a finite number, checked in C
+                if math.isfinite(math.fsum(value)):
+                    return value
+            except (TypeError, OverflowError):
+                pass
+            return nonfinite_as_strings(value)
+        if isinstance(value, float) and not math.isfinite(value):
+            return nonfinite_as_strings(value)
+        return value
+
+    return HttpResponse(orjson.dumps(clean(data)), content_type="application/json")
+
+
+def _runs_param(request: Request) -> list[str]:
+    raw = request.query_params.get("runs", "")
+    run_ids = [r for r in raw.split(",") if r]
+    if not run_ids:
+        raise BadInput("Required: comma-separated run ids.", "runs")
+    if len(run_ids) > workspace.MAX_RUNS:
+        raise BadInput(f"At most {workspace.MAX_RUNS} runs.", "runs")
+    return run_ids
+
+
+class ProjectKeysApi(ProjectScopedApi):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("stream", str, description="history (default) or system"),
+            OpenApiParameter("runs", str, description="Comma-separated run ids; default every run"),
+        ]
+    )
+    def get(self, request: Request, org: str, project: str) -> Response:
+        raw_runs = request.query_params.get("runs")
+        keys = workspace.project_keys(
+            project=self.project,
+            stream=_stream(request.query_params.get("stream", "history"), allow_console=False),
+            run_ids=[r for r in raw_runs.split(",") if r] if raw_runs is not None else None,
+        )
+        return Response({"keys": [k.as_dict() for k in keys]})
+
+
+class ProjectHistoryApi(ProjectScopedApi):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("runs", str, description=f"Comma-separated run ids, at most {workspace.MAX_RUNS}"),
+            OpenApiParameter("keys", str, description="Comma-separated keys; default all"),
+            OpenApiParameter("stream", str, description="history (default) or system"),
+            OpenApiParameter("samples", int),
+            OpenApiParameter("min_step", int),
+            OpenApiParameter("max_step", int),
+            OpenApiParameter("times", bool, description="1: add each run's _time series (step → Unix time)"),
+            OpenApiParameter("numeric", bool, description="1: only keys holding numbers"),
+        ]
+    )
+    def get(self, request: Request, org: str, project: str) -> Response:
+        runs = workspace.runs_history_sampled(
+            project=self.project,
+            run_ids=_runs_param(request),
+            keys=_keys_param(request),
+            stream=_stream(request.query_params.get("stream", "history"), allow_console=False),
+            samples=_int_param(request, "samples", 1000, 1, selectors.MAX_SAMPLES) or 1000,
+            min_step=_int_param(request, "min_step", None),
+            max_step=_int_param(request, "max_step", None),
+            with_times=request.query_params.get("times") in ("1", "true"),
+            numeric_only=request.query_params.get("numeric") in ("1", "true"),
+        )
+        return _fast_json(request, {"runs": {run_id: h.as_dict() for run_id, h in runs.items()}})
+
+
+class WorkspaceApi(ProjectScopedApi):
+    access = {**ProjectScopedApi.access, "PUT": Access.WRITE}
+
+    def get(self, request: Request, org: str, project: str) -> Response:
+        # The history keys come along: the page draws its first charts one request sooner.
+        keys = workspace.project_keys(project=self.project, stream=Stream.HISTORY)
+        return Response({
+            **workspace.workspace_get(project=self.project),
+            "can_write": self.project_access >= Access.WRITE,
+            "keys": [k.as_dict() for k in keys],
+        })
+
+    def put(self, request: Request, org: str, project: str) -> Response:
+        user = request.user if request.user.is_authenticated else None
+        saved = workspace.workspace_save(project=self.project, user=user, data=_body(request))
+        return Response({**saved, "can_write": True})

@@ -1,0 +1,182 @@
+"""Reads for the compare page: runs side by side, and the diff of their code patches."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.files.storage import default_storage
+
+from apps.runs.models import Run, RunFile
+
+PATCH_PATH = "code/diff.patch"
+MAX_PATCH_BYTES = 2 * 1024 * 1024
+MAX_DIFF_LINES = 20_000
+MAX_FLAT_DEPTH = 8
+_ABSENT = object()
+
+
+@dataclass
+class CompareRow:
+    key: str
+    values: list[str]
+    differ: bool
+
+
+@dataclass
+class PatchDiff:
+    base: str  # run ids
+    other: str
+    lines: list[tuple[str, str]] = field(default_factory=list)  # (css class, text)
+    identical: bool = False
+    missing: list[str] = field(default_factory=list)  # runs without a patch
+    truncated: bool = False
+
+
+def flatten(value: Any, prefix: str = "", depth: int = 0) -> dict[str, Any]:
+    """Nested objects as dotted keys; a media reference or a list is one value."""
+    out: dict[str, Any] = {}
+    if isinstance(value, dict) and value and "_type" not in value and depth < MAX_FLAT_DEPTH:
+        for k, v in value.items():
+            out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k), depth + 1))
+    elif prefix:
+        out[prefix] = value
+    return out
+
+
+def show(value: Any) -> str:
+    if value is _ABSENT:
+        return "—"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+        return repr(value) if value.is_integer() else f"{value:.6g}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, allow_nan=True)
+    return str(value)
+
+
+def _same(values: list[Any]) -> bool:
+    def canon(v: Any) -> str:
+        if v is _ABSENT:
+            return "\0absent"
+        if isinstance(v, float) and math.isnan(v):
+            return "NaN"
+        return json.dumps(v, sort_keys=True, allow_nan=True)
+
+    return len({canon(v) for v in values}) <= 1
+
+
+def compare_rows(dicts: list[dict[str, Any]]) -> list[CompareRow]:
+    """One row per key found in any of `dicts` (already flat), sorted by key."""
+    keys = sorted({k for d in dicts for k in d})
+    rows = []
+    for key in keys:
+        values = [d.get(key, _ABSENT) for d in dicts]
+        rows.append(CompareRow(key, [show(v) for v in values], not _same(values)))
+    return rows
+
+
+def run_fields(run: Run) -> dict[str, Any]:
+    return {
+        "name": run.name,
+        "state": run.state,
+        "user": run.user.get_username() if run.user else None,
+        "created_at": run.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "runtime": round(run.runtime, 1),
+        "tags": run.tags,
+        "group": run.group,
+        "job_type": run.job_type,
+        "notes": run.notes,
+        "exit_code": run.exit_code,
+        "last_step": run.last_step,
+    }
+
+
+def compare_sections(runs: list[Run]) -> list[tuple[str, list[CompareRow]]]:
+    return [
+        ("Run", compare_rows([run_fields(r) for r in runs])),
+        ("Config", compare_rows([flatten(r.config) for r in runs])),
+        ("Summary", compare_rows([flatten(r.summary) for r in runs])),
+        ("System", compare_rows([flatten(r.system) for r in runs])),
+    ]
+
+
+def commits(runs: list[Run]) -> list[dict[str, Any]]:
+    out = []
+    for r in runs:
+        git = r.system.get("git") if isinstance(r.system, dict) else None
+        git = git if isinstance(git, dict) else {}
+        out.append({
+            "run": r,
+            "commit": str(git.get("commit") or ""),
+            "branch": str(git.get("branch") or ""),
+            "remote": str(git.get("remote") or ""),
+            "dirty": bool(git.get("dirty")),
+        })
+    return out
+
+
+def patch_read(run: Run) -> str | None:
+    """The run's `code/diff.patch` as text, or None when it has none."""
+    rf = RunFile.objects.filter(run=run, path=PATCH_PATH).first()
+    if rf is None:
+        return None
+    try:
+        with default_storage.open(rf.storage_name, "rb") as f:
+            data = f.read(MAX_PATCH_BYTES + 1)
+    except OSError:
+        return None
+    text = data[:MAX_PATCH_BYTES].decode("utf-8", errors="replace")
+    return text + ("\n[… truncated at 2 MiB]" if len(data) > MAX_PATCH_BYTES else "")
+
+
+def _line_class(line: str, index: int) -> str:
+    # Only the first two lines name files; a removed "--- a/x" line reads "---- a/x".
+    if index < 2 and line.startswith(("+++", "---")):
+        return "file"
+    if line.startswith("@@"):
+        return "hunk"
+    if line.startswith("+"):
+        return "add"
+    if line.startswith("-"):
+        return "del"
+    return "ctx"
+
+
+def patch_diffs(runs: list[Run]) -> list[PatchDiff]:
+    """The first run's patch against each other run's, as a unified diff."""
+    if len(runs) < 2:
+        return []
+    patches = {r.run_id: patch_read(r) for r in runs}
+    base = runs[0]
+    out = []
+    for other in runs[1:]:
+        d = PatchDiff(base.run_id, other.run_id)
+        a, b = patches[base.run_id], patches[other.run_id]
+        d.missing = [rid for rid, p in ((base.run_id, a), (other.run_id, b)) if p is None]
+        if a is None and b is None:
+            out.append(d)
+            continue
+        if a == b:
+            d.identical = True
+            out.append(d)
+            continue
+        diff = difflib.unified_diff(
+            (a or "").splitlines(), (b or "").splitlines(),
+            fromfile=f"{base.run_id}/{PATCH_PATH}", tofile=f"{other.run_id}/{PATCH_PATH}", lineterm="",
+        )
+        for i, line in enumerate(diff):
+            if i >= MAX_DIFF_LINES:
+                d.truncated = True
+                break
+            d.lines.append((_line_class(line, i), line))
+        out.append(d)
+    return out

@@ -1,0 +1,490 @@
+"""The runs table of the web app: its columns, lean rows, groups, CSV, bulk edits.
+
+A column is named by its id, written in the filter language's field syntax
+(`state`, `config.model.layers`, ``summary.`val/loss` ``), so the id of a
+column is also what sorts by it. `host` (`system.host`) is the one column the
+filter language does not know; it is sorted here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import DataError, transaction
+from django.db.models import QuerySet
+from django.db.models.fields.json import KeyTextTransform
+
+from apps.runs import selectors, services
+from apps.runs.errors import BadInput
+from apps.runs.filters import FilterError
+from apps.runs.models import Project, ProjectView, Run
+from apps.runs.validation import tags_check
+
+PAGE_SIZE = 100
+MAX_COLUMNS = 200
+MAX_BULK = 1000
+MAX_KEYS = 500
+# Keys are discovered from the newest runs: enough to find every key in use
+# without reading every run of a 100,000-run project.
+KEYS_SAMPLE = 1000
+MAX_KEY_DEPTH = 8
+
+# id -> label. The order here is the order the picker offers them.
+BUILTINS: dict[str, str] = {
+    "state": "State",
+    "tags": "Tags",
+    "created_at": "Created",
+    "runtime": "Runtime",
+    "user": "User",
+    "host": "Host",
+    "group": "Group",
+    "job_type": "Job type",
+    "notes": "Notes",
+    "id": "ID",
+    "finished_at": "Finished",
+}
+DEFAULT_COLUMNS = ["state", "tags", "created_at", "runtime", "user", "host"]
+_PLAIN = re.compile(r"^[\w$-]+$")
+_SOURCES = ("config", "summary")
+
+
+@dataclass(frozen=True)
+class Column:
+    id: str
+    source: str  # "run", "config" or "summary"
+    path: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return BUILTINS[self.id] if self.source == "run" else ".".join(self.path)
+
+    @property
+    def sortable(self) -> bool:
+        return self.id != "tags"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "source": self.source, "path": list(self.path), "label": self.label,
+                "sortable": self.sortable}
+
+
+def field_expr(source: str, path: Iterable[str]) -> str:
+    """`config.a.b`, quoting a segment with backticks where the language needs it."""
+    parts = [source]
+    for seg in path:
+        parts.append(seg if _PLAIN.match(seg) else "`" + seg.replace("`", "``") + "`")
+    return ".".join(parts)
+
+
+def column_parse(text: str) -> Column:
+    """A column from its id, or BadInput. Ids are made canonical."""
+    text = text.strip()
+    if text in BUILTINS:
+        return Column(text, "run", (text,))
+    source, dot, rest = text.partition(".")
+    if source not in _SOURCES or not dot or not rest:
+        raise BadInput(f"Unknown column {text!r}: use a run field or config.<key> / summary.<key>.", "columns")
+    path: list[str] = []
+    i = 0
+    while i <= len(rest):
+        if rest.startswith("`", i):
+            j, seg = i + 1, []
+            while True:
+                k = rest.find("`", j)
+                if k < 0:
+                    raise BadInput(f"Unterminated backtick in column {text!r}.", "columns")
+                seg.append(rest[j:k])
+                if rest.startswith("``", k):
+                    seg.append("`")
+                    j = k + 2
+                    continue
+                i = k + 1
+                break
+            path.append("".join(seg))
+        else:
+            end = rest.find(".", i)
+            end = len(rest) if end < 0 else end
+            seg_text = rest[i:end]
+            if not _PLAIN.match(seg_text):
+                raise BadInput(f"Bad key in column {text!r}: quote it with backticks.", "columns")
+            path.append(seg_text)
+            i = end
+        if i == len(rest):
+            break
+        if rest[i] != ".":
+            raise BadInput(f"Expected '.' in column {text!r}.", "columns")
+        i += 1
+    return Column(field_expr(source, path), source, tuple(path))
+
+
+def columns_parse(text: str) -> list[Column]:
+    """Comma-separated column ids (a comma inside backticks belongs to the key)."""
+    ids: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for c in text:
+        if c == "`":
+            quoted = not quoted
+        if c == "," and not quoted:
+            ids.append("".join(current))
+            current = []
+        else:
+            current.append(c)
+    ids.append("".join(current))
+    columns = [column_parse(i) for i in ids if i.strip()]
+    if len(columns) > MAX_COLUMNS:
+        raise BadInput(f"At most {MAX_COLUMNS} columns.", "columns")
+    return list({c.id: c for c in columns}.values())
+
+
+# --- The saved layout -------------------------------------------------------------
+
+
+def view_get(*, project: Project) -> list[Column]:
+    view = ProjectView.objects.filter(project=project).first()
+    ids = (view.layout.get("columns") if view else None) or DEFAULT_COLUMNS
+    out: list[Column] = []
+    for i in ids:
+        try:
+            out.append(column_parse(str(i)))
+        except BadInput:  # saved by an older version: skip it rather than break the page
+            continue
+    return out
+
+
+def view_save(*, project: Project, user: AbstractBaseUser | AnonymousUser, data: Any) -> list[Column]:
+    columns = data.get("columns") if isinstance(data, dict) else None
+    if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+        raise BadInput("Must be a list of column ids.", "columns")
+    if len(columns) > MAX_COLUMNS:
+        raise BadInput(f"At most {MAX_COLUMNS} columns.", "columns")
+    parsed = list({c.id: c for c in (column_parse(c) for c in columns)}.values())
+    ProjectView.objects.update_or_create(
+        project=project,
+        defaults={
+            "layout": {"columns": [c.id for c in parsed]},
+            "updated_by": user if user.is_authenticated else None,
+        },
+    )
+    return parsed
+
+
+# --- Rows -------------------------------------------------------------------------
+
+def _walk(value: Any, path: tuple[str, ...]) -> Any:
+    for seg in path:
+        if not isinstance(value, dict) or seg not in value:
+            return None
+        value = value[seg]
+    return value
+
+
+def _iso(t: Any) -> str | None:
+    return t.isoformat().replace("+00:00", "Z") if t else None
+
+
+def cell(run: Run, column: Column) -> Any:
+    if column.source == "config":
+        return _walk(run.config, column.path)
+    if column.source == "summary":
+        return _walk(run.summary, column.path)
+    name = column.id
+    if name == "host":
+        host = run.system.get("host") if isinstance(run.system, dict) else None
+        return host if isinstance(host, str) else None
+    if name == "user":
+        return run.user.get_username() if run.user else None
+    if name == "id":
+        return run.run_id
+    if name in ("created_at", "finished_at"):
+        return _iso(getattr(run, name))
+    return getattr(run, name)
+
+
+def row(run: Run, columns: list[Column]) -> dict[str, Any]:
+    return {
+        "id": run.run_id,
+        "name": run.name,
+        "state": run.state,
+        "values": {c.id: cell(run, c) for c in columns},
+    }
+
+
+def table_order(runs: QuerySet[Run], order_text: str) -> QuerySet[Run]:
+    """The run list's order, plus `host` (`system.host`), which it lacks."""
+    text = order_text.strip()
+    if text.lstrip("-") in ("host", "system.host"):
+        host = KeyTextTransform("host", "system")
+        key = host.desc(nulls_last=True) if text.startswith("-") else host.asc(nulls_last=True)
+        return runs.order_by(key, "-created_at", "-id")
+    return selectors.run_order(runs, text)
+
+
+def _lean(runs: QuerySet[Run]) -> QuerySet[Run]:
+    # Never the chunks or files; only what a row can show.
+    return runs.only(
+        "run_id", "name", "state", "tags", "created_at", "finished_at", "runtime", "group",
+        "job_type", "notes", "config", "summary", "system", "user__username", "project_id",
+    )
+
+
+def runs_filtered(*, project: Project, filter_text: str, order_text: str) -> QuerySet[Run]:
+    """Filtered and ordered runs; BadInput naming `filter` or `order` when refused."""
+    try:
+        runs = selectors.run_list(project=project, filter_text=filter_text)
+    except FilterError as e:
+        raise BadInput(str(e), "filter") from None
+    try:
+        return table_order(runs, order_text)
+    except FilterError as e:
+        raise BadInput(str(e), "order") from None
+
+
+def table_page(
+    *, project: Project, filter_text: str, order_text: str, columns: list[Column],
+    limit: int = PAGE_SIZE, offset: int = 0,
+) -> dict[str, Any]:
+    runs = runs_filtered(project=project, filter_text=filter_text, order_text=order_text)
+    try:
+        count = runs.count()
+        page = list(_lean(runs)[offset : offset + limit])
+    except DataError as e:  # a regex PostgreSQL rejects though Python accepted it
+        raise BadInput(str(e).splitlines()[0], "filter") from None
+    return {
+        "count": count,
+        "offset": offset,
+        "limit": limit,
+        "columns": [c.as_dict() for c in columns],
+        "results": [row(r, columns) for r in page],
+    }
+
+
+def table_rows_by_id(*, project: Project, run_ids: list[str], columns: list[Column]) -> list[dict[str, Any]]:
+    """The current values of given runs: what the live table polls."""
+    runs = _lean(Run.objects.filter(project=project, run_id__in=run_ids[:MAX_BULK]).select_related("user"))
+    return [row(r, columns) for r in runs]
+
+
+# --- Keys -------------------------------------------------------------------------
+
+
+def _leaves(value: Any, prefix: tuple[str, ...], out: dict[tuple[str, ...], None], depth: int) -> None:
+    if len(out) >= MAX_KEYS:
+        return
+    # A media reference ({"_type": "image", ...}) is one value, not a folder of keys.
+    if isinstance(value, dict) and value and "_type" not in value and depth < MAX_KEY_DEPTH:
+        for k, v in value.items():
+            _leaves(v, (*prefix, str(k)), out, depth + 1)
+    elif prefix:
+        out[prefix] = None
+
+
+def table_keys(*, project: Project) -> dict[str, list[dict[str, Any]]]:
+    """Config and summary keys of the project's newest runs, as columns."""
+    found: dict[str, dict[tuple[str, ...], None]] = {"config": {}, "summary": {}}
+    newest = Run.objects.filter(project=project).order_by("-created_at")[:KEYS_SAMPLE]
+    for config, summary in newest.values_list("config", "summary"):
+        _leaves(config, (), found["config"], 0)
+        _leaves(summary, (), found["summary"], 0)
+    return {
+        source: [Column(field_expr(source, p), source, p).as_dict() for p in sorted(paths)]
+        for source, paths in found.items()
+    } | {"run": [Column(k, "run", (k,)).as_dict() for k in BUILTINS]}
+
+
+# --- Groups -----------------------------------------------------------------------
+
+
+def _literal(value: Any) -> str | None:
+    """`value` in the filter language, or None when it cannot be written."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return None
+
+
+def _number(v: Any) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    f = float(v)
+    return f if math.isfinite(f) else None
+
+
+def _group_key(value: Any) -> Any:
+    # JSON objects and lists are not hashable: group them by their text.
+    if isinstance(value, (dict, list)):
+        return ("json", json.dumps(value, sort_keys=True))
+    if isinstance(value, float) and math.isnan(value):
+        return ("nan",)
+    return (type(value).__name__ if isinstance(value, bool) else "v", value)
+
+
+def table_groups(
+    *, project: Project, filter_text: str, by: str, metrics: list[Column]
+) -> dict[str, Any]:
+    """Runs grouped by `group` or a config key, with each metric's mean, min and max.
+
+    Only finite numbers count towards a metric; `n` says how many there were.
+    """
+    if by == "group":
+        by_col = Column("group", "run", ("group",))
+    else:
+        by_col = column_parse(by)
+        if by_col.source != "config":
+            raise BadInput("Group by `group` or a config key.", "by")
+    runs = runs_filtered(project=project, filter_text=filter_text, order_text="")
+    wanted = [m for m in metrics if m.source == "summary"]
+    groups: dict[Any, dict[str, Any]] = {}
+    source = "group" if by_col.source == "run" else "config"
+    for raw, summary in runs.order_by().values_list(source, "summary").iterator(chunk_size=2000):
+        value = raw if by_col.source == "run" else _walk(raw, by_col.path)
+        if by_col.source == "run" and value == "":
+            value = None
+        g = groups.get(_group_key(value))
+        if g is None:
+            g = groups[_group_key(value)] = {"value": value, "count": 0, "acc": {m.id: [] for m in wanted}}
+        g["count"] += 1
+        for m in wanted:
+            x = _number(_walk(summary, m.path))
+            if x is not None:
+                g["acc"][m.id].append(x)
+    out = []
+    for g in groups.values():
+        lit = _literal(g["value"])
+        if by_col.source == "run":
+            group_filter: str | None = f'group = {_literal(g["value"] or "")}'
+        else:
+            group_filter = f"{by_col.id} = {lit}" if lit is not None else None
+        stats = {}
+        for mid, xs in g["acc"].items():
+            stats[mid] = (
+                {"n": len(xs), "mean": math.fsum(xs) / len(xs), "min": min(xs), "max": max(xs)}
+                if xs else {"n": 0, "mean": None, "min": None, "max": None}
+            )
+        out.append({"value": g["value"], "count": g["count"], "filter": group_filter, "metrics": stats})
+    # Largest groups first; ties by their value's text, so the order is stable.
+    out.sort(key=lambda g: (-g["count"], str(g["value"])))
+    return {"by": by_col.id, "metrics": [m.as_dict() for m in wanted], "groups": out}
+
+
+# --- CSV --------------------------------------------------------------------------
+
+# A spreadsheet runs a cell starting with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        text = ";".join(value)
+    elif isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, allow_nan=True)
+    else:
+        text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def table_csv(*, project: Project, filter_text: str, order_text: str, columns: list[Column]) -> Iterator[bytes]:
+    """The filtered table as CSV (`id,name,<columns>`), streamed a batch of rows at a time."""
+    runs = _lean(runs_filtered(project=project, filter_text=filter_text, order_text=order_text))
+    cols = [c for c in columns if c.id not in ("id",)]
+
+    def body() -> Iterator[bytes]:
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(["id", "name", *(c.id for c in cols)])
+        for i, run in enumerate(runs.iterator(chunk_size=500)):
+            writer.writerow([run.run_id, csv_cell(run.name), *(csv_cell(cell(run, c)) for c in cols)])
+            if i % 500 == 499:
+                yield buf.getvalue().encode()
+                buf.seek(0)
+                buf.truncate()
+        yield buf.getvalue().encode()
+
+    return body()
+
+
+# --- Bulk edits -------------------------------------------------------------------
+
+
+def runs_bulk(*, project: Project, data: Any) -> dict[str, int]:
+    """Tag, untag or delete many runs at once: {"action", "runs": [ids], "tags": [...]}."""
+    if not isinstance(data, dict):
+        raise BadInput("The body must be a JSON object.")
+    action = data.get("action")
+    ids = data.get("runs")
+    if action not in ("tag", "untag", "delete"):
+        raise BadInput("Use tag, untag or delete.", "action")
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) or not ids:
+        raise BadInput("Must be a non-empty list of run ids.", "runs")
+    if len(ids) > MAX_BULK:
+        raise BadInput(f"At most {MAX_BULK} runs at once.", "runs")
+    runs = Run.objects.filter(project=project, run_id__in=ids)
+    if action == "delete":
+        n = 0
+        for run in runs.select_related("project"):
+            services.run_delete(run=run)
+            n += 1
+        return {"deleted": n}
+    tags = tags_check(data.get("tags"))
+    if not tags:
+        raise BadInput("Give at least one tag.", "tags")
+    changed: list[Run] = []
+    with transaction.atomic():
+        for run in runs.select_for_update().only("pk", "tags"):
+            current = list(run.tags or [])
+            new = (
+                list(dict.fromkeys(current + tags)) if action == "tag" else [t for t in current if t not in tags]
+            )
+            if new != current:
+                if len(new) > 100:
+                    raise BadInput("A run has at most 100 tags.", "tags")
+                run.tags = new
+                changed.append(run)
+        Run.objects.bulk_update(changed, ["tags"])
+    return {"updated": len(changed)}
+
+
+__all__ = [
+    "DEFAULT_COLUMNS",
+    "PAGE_SIZE",
+    "Column",
+    "column_parse",
+    "columns_parse",
+    "csv_cell",
+    "field_expr",
+    "runs_bulk",
+    "table_csv",
+    "table_groups",
+    "table_keys",
+    "table_order",
+    "table_page",
+    "table_rows_by_id",
+    "view_get",
+    "view_save",
+]

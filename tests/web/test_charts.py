@@ -1,0 +1,134 @@
+"""The project workspace's charts in the browser: sampled points, spikes, zoom, live runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.serverproc import ROOT, ServerProcess
+from tests.web.conftest import sign_in
+
+pytestmark = [pytest.mark.server, pytest.mark.browser]
+
+
+def _api(server: ServerProcess, key: str | None = None) -> requests.Session:
+    s = requests.Session()
+    s.headers["Authorization"] = f"Bearer {key or server.api_key}"
+    return s
+
+
+def log_steps(s: requests.Session, base: str, run_id: str, values: Any, n: int, batch: int = 10_000) -> None:
+    assert s.put(f"{base}/runs/{run_id}", json={"name": run_id}).status_code in (200, 201)
+    for start in range(0, n, batch):
+        records = [{"step": i, "time": 1_700_000_000 + i, "data": {"loss": values(i)}} for i in range(start, min(n, start + batch))]
+        r = s.post(f"{base}/runs/{run_id}/streams/history", json={"offset": start, "records": records})
+        assert r.status_code == 200, r.text
+
+
+def chart_state(page: Any, key: str) -> Any:
+    return page.evaluate(
+        """key => {
+            const c = (window.cairnCharts || []).find(c => c.key === key);
+            if (!c || !c.u) return null;
+            const d = c.u.data;
+            const band = d[3].filter(v => v !== null);
+            return {points: d[0].length, first: d[0][0], last: d[0][d[0].length - 1],
+                    bandMax: band.length ? Math.max(...band) : null, drawn: !!c.el.dataset.drawnAt};
+        }""",
+        key,
+    )
+
+
+def wait_chart(page: Any, key: str, until: Any = lambda s: True, timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    state = None
+    while time.monotonic() < deadline:
+        state = chart_state(page, key)
+        if state and state["drawn"] and until(state):
+            return state
+        time.sleep(0.1)
+    raise AssertionError(f"chart {key!r} never got there; last state {state}")
+
+
+def test_a_chart_holds_the_sampled_points_and_shows_a_one_step_spike(web_server: ServerProcess, new_page: Any) -> None:
+    project = f"spike-{uuid.uuid4().hex[:6]}"
+    base = f"{web_server.url}/api/v1/projects/local/{project}"
+    s = _api(web_server)
+    log_steps(s, base, "r1", lambda i: 50.0 if i == 61_234 else 1.0 + (i % 7) / 100, 100_000)
+    sampled = s.get(f"{base}/history", params={"runs": "r1", "keys": "loss", "samples": 1000}).json()
+    expected = len(sampled["runs"]["r1"]["series"]["loss"]["steps"])
+    assert 500 < expected <= 1000
+
+    page = new_page(web_server.url)
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    page.goto(f"/local/{project}/")
+    state = wait_chart(page, "loss")
+    assert state["points"] == expected
+    assert state["bandMax"] == 50.0  # the spike's bucket reaches it, though its mean does not
+
+    # Drag-zoom into a tenth of the run: the chart swaps in finer points of that range.
+    box = page.locator("[data-testid=panel][data-key=loss] .u-over").bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.45, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.55, y, steps=5)
+    page.mouse.up()
+    zoomed = wait_chart(page, "loss", lambda st: st["first"] > 30_000 and st["last"] - st["first"] < 20_000)
+    assert zoomed["points"] > 500  # step widths of ~10, not the whole run's 128
+
+    # Double-click: back to the whole run.
+    page.dblclick("[data-testid=panel][data-key=loss] .u-over")
+    assert wait_chart(page, "loss", lambda st: st["first"] == 0)["points"] == expected
+
+
+def test_a_run_logged_by_the_agent_appears_and_its_chart_grows_without_a_reload(
+    web_server: ServerProcess, new_page: Any, tmp_path: Path
+) -> None:
+    page = new_page(web_server.url)
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    page.goto("/settings/keys/")
+    page.fill("[data-testid=create-key] input[name=name]", "live chart test")
+    page.click("[data-testid=create-key] button")
+    key = page.text_content("[data-testid=new-key]").strip()
+    assert key.startswith("cairn_")
+
+    project = f"live-{uuid.uuid4().hex[:6]}"
+    r = _api(web_server, key).post(f"{web_server.url}/api/v1/orgs/local/projects", json={"slug": project})
+    assert r.status_code == 201, r.text
+    page.goto(f"/local/{project}/")
+    page.evaluate("window.marker = 'not reloaded'")
+
+    script = textwrap.dedent(
+        f"""
+        import math, time, agent
+        run = agent.init(project={project!r}, org="local", name="live-run")
+        for step in range(300):
+            agent.log({{"loss": math.exp(-step / 100)}}, step=step)
+            time.sleep(0.04)
+        run.finish()
+        """
+    )
+    env = {**os.environ, "CAIRN_BASE_URL": web_server.url, "CAIRN_API_KEY": key, "PYTHONPATH": str(ROOT)}
+    env.pop("CAIRN_TASKS_EAGER", None)
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=str(tmp_path))
+    try:
+        first = wait_chart(page, "loss", lambda st: st["points"] > 0, timeout=30)
+        grown = wait_chart(page, "loss", lambda st: st["points"] > first["points"], timeout=30)
+        assert grown["points"] > first["points"]
+        assert proc.wait(timeout=60) == 0
+        # It keeps following until the run finishes, then has every step.
+        wait_chart(page, "loss", lambda st: st["points"] == 300, timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert page.evaluate("window.marker") == "not reloaded"
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1

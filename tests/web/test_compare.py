@@ -1,0 +1,75 @@
+"""The compare page: runs side by side, differences highlighted, the diff of their code patches."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+
+from tests.serverproc import ServerProcess
+from tests.web.conftest import sign_in
+from tests.web.test_runs_table import XSS, Api, project_create
+
+pytestmark = [pytest.mark.server, pytest.mark.browser]
+
+PATCH_A = """diff --git a/train.py b/train.py
+--- a/train.py
++++ b/train.py
+@@ -1,3 +1,3 @@
+ import torch
+-lr = 0.1
++lr = 0.01
+ model = Net()
+"""
+PATCH_B = PATCH_A.replace("+lr = 0.01", "+lr = 0.001") + f"+# {XSS}\n"
+
+
+def upload(api: Api, run_id: str, path: str, body: bytes) -> None:
+    api("PUT", f"/runs/{run_id}/files/{path}", data=body,
+        headers={"X-Cairn-Sha256": hashlib.sha256(body).hexdigest(), "Content-Type": "application/octet-stream"})
+
+
+def test_runs_side_by_side_with_differences_and_patch_diff(web_server: ServerProcess, new_page: Any) -> None:
+    slug, api = project_create(web_server)
+    api("PUT", "/runs/a", json={"name": "first", "config": {"lr": 0.01, "bs": 32, "model": {"layers": 4}},
+                                "summary": {"acc": 0.9}, "system": {"host": "gpu1", "git": {"commit": "abc1234", "branch": "main"}}})
+    api("PUT", "/runs/b", json={"name": "second", "config": {"lr": 0.001, "bs": 32, "model": {"layers": 8}},
+                                "summary": {"acc": 0.8}, "system": {"host": "gpu1", "git": {"commit": "def5678", "branch": "exp"}}})
+    upload(api, "a", "code/diff.patch", PATCH_A.encode())
+    upload(api, "b", "code/diff.patch", PATCH_B.encode())
+    page = new_page(web_server.url)
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    page.goto(f"/local/{slug}/compare/?runs=a,b")
+    table = "[data-testid=compare-table]"
+    assert page.get_attribute(f"{table} tbody[data-section=config] tr[data-key=lr]", "class") == "differ"
+    assert page.get_attribute(f"{table} tbody[data-section=config] tr[data-key='model.layers']", "class") == "differ"
+    assert page.get_attribute(f"{table} tbody[data-section=config] tr[data-key=bs]", "class") == "same"
+    assert page.eval_on_selector(f"{table} tbody[data-section=config] tr[data-key=lr]",
+                                 "tr => [...tr.cells].slice(1).map(c => c.textContent)") == ["0.01", "0.001"]
+    assert page.is_visible(f"{table} tr[data-key=bs]")
+    page.check("[data-testid=only-diff]")
+    assert not page.is_visible(f"{table} tr[data-key=bs]")
+    assert page.is_visible(f"{table} tr[data-key=lr]")
+    commits = page.text_content("[data-testid=commits]")
+    assert "abc1234" in commits and "def5678" in commits
+    diff = page.locator("[data-testid=patch-diff] pre.diff")
+    assert diff.locator(".d-del", has_text="+lr = 0.01").count() == 1
+    assert diff.locator(".d-add", has_text="+lr = 0.001").count() == 1
+    assert diff.locator(".d-add", has_text=XSS).count() == 1  # escaped, shown as text
+    assert page.locator("img").count() == 0
+    assert page.evaluate("typeof window.pwned") == "undefined"
+    page.screenshot(path=str(web_server.data_dir / "compare.png"), full_page=True)
+
+
+def test_a_run_without_a_patch_and_unknown_runs(web_server: ServerProcess, new_page: Any) -> None:
+    slug, api = project_create(web_server)
+    api("PUT", "/runs/a", json={"config": {"lr": 1}})
+    api("PUT", "/runs/b", json={"config": {"lr": 1}})
+    page = new_page(web_server.url)
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    page.goto(f"/local/{slug}/compare/?runs=a,b")
+    assert "Neither run has a code patch" in page.text_content("[data-testid=patch-diff]")
+    assert page.goto(f"/local/{slug}/compare/?runs=a,nope").status == 404
+    page.goto(f"/local/{slug}/compare/?runs=a")
+    assert page.is_visible("[data-testid=compare-empty]")

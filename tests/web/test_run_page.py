@@ -1,0 +1,118 @@
+"""The run page in the browser: overview, console colours, notes, files, who may see it."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import uuid
+from typing import Any
+
+import pytest
+import requests
+
+from tests.serverproc import ROOT, ServerProcess, server_python
+from tests.web.conftest import sign_in
+
+pytestmark = [pytest.mark.server, pytest.mark.browser]
+
+XSS = '<img src=x onerror="window.__xss=1">'
+
+
+def seeded_run(server: ServerProcess, visibility: str = "private") -> tuple[str, requests.Session]:
+    s = requests.Session()
+    s.headers["Authorization"] = f"Bearer {server.api_key}"
+    project = f"rp-{uuid.uuid4().hex[:6]}"
+    assert s.post(f"{server.url}/api/v1/orgs/local/projects", json={"slug": project, "visibility": visibility}).ok
+    run = f"{server.url}/api/v1/projects/local/{project}/runs/r1"
+    s.put(run, json={
+        "name": f"name {XSS}", "tags": [XSS], "notes": f"notes {XSS}", "config": {"lr": 0.001, "evil": XSS},
+        "system": {"host": "gpu01", "program": "train.py", "args": ["--lr", "3e-4"],
+                   "git": {"remote": "git@example.com:a/b.git", "branch": "main", "commit": "abc123", "dirty": True}},
+    }).raise_for_status()
+    s.post(f"{run}/streams/history", json={"offset": 0, "records": [
+        {"step": i, "time": 1_700_000_000 + i, "data": {"loss": 1 / (i + 1), "acc": i / 100}} for i in range(100)
+    ]}).raise_for_status()
+    s.post(f"{run}/streams/system", json={"offset": 0, "records": [
+        {"time": 1_700_000_000 + 10 * i, "data": {"cpu.percent": 50.0 + i, "memory.percent": 30.0}} for i in range(20)
+    ]}).raise_for_status()
+    s.post(f"{run}/streams/console", json={"offset": 0, "records": [
+        {"time": 1_700_000_000, "stream": "stdout", "line": "plain start"},
+        {"time": 1_700_000_001, "stream": "stdout", "line": "\x1b[1;31mred alert\x1b[0m then <b>not bold</b> " + XSS},
+        {"time": 1_700_000_002, "stream": "stderr", "line": "\x1b[32mgreen\x1b[0m done"},
+    ]}).raise_for_status()
+    patch = b"--- a/train.py\n+++ b/train.py\n@@ -1 +1 @@\n-lr = 1e-3\n+lr = 3e-4  # <script>window.__xss=1</script>\n"
+    s.put(f"{run}/files/code/diff.patch", data=patch,
+          headers={"X-Cairn-Sha256": hashlib.sha256(patch).hexdigest()}).raise_for_status()
+    return project, s
+
+
+def test_the_run_page_shows_everything_as_text_with_coloured_console(web_server: ServerProcess, new_page: Any) -> None:
+    project, _ = seeded_run(web_server)
+    page = new_page(web_server.url)
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    page.goto(f"/local/{project}/runs/r1")
+    page.wait_for_selector("[data-testid=console] .line >> nth=2")
+    red = page.locator("[data-testid=console] span.ansi-red")
+    assert red.text_content() == "red alert"
+    assert "ansi-bold" in (red.get_attribute("class") or "")
+    assert page.locator("[data-testid=console] span.ansi-green").text_content() == "green"
+    second = page.locator("[data-testid=console] .line").nth(1).text_content()
+    assert second == "red alert then <b>not bold</b> " + XSS
+    assert page.locator("[data-testid=console] b").count() == 0
+
+    # The filter hides what does not match.
+    page.fill("[data-testid=console-filter]", "green")
+    assert page.locator("[data-testid=console] .line:visible").count() == 1
+
+    page.wait_for_selector("[data-testid=diff] .d-add")
+    assert "<script>" in page.locator("[data-testid=diff] .d-add").text_content()
+    assert page.locator("[data-testid=diff] .d-del").text_content().startswith("-lr")
+    assert page.text_content(".run-title") == f"name {XSS}"
+    assert "train.py --lr 3e-4" in page.text_content("[data-testid=overview]")
+    assert XSS in page.text_content("[data-testid=config]")
+    page.wait_for_function("(window.cairnCharts || []).filter(c => c.u).length === 4")  # loss, acc, cpu, memory
+    assert page.locator("#run-page img").count() == 0
+    assert page.evaluate("window.__xss") is None
+
+
+def test_a_member_edits_notes_and_tags(web_server: ServerProcess, new_page: Any) -> None:
+    project, s = seeded_run(web_server)
+    page = new_page(web_server.url)
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    page.goto(f"/local/{project}/runs/r1")
+    page.fill("[data-testid=notes-edit]", "lr too high, <i>retry</i>")
+    page.fill("[data-testid=tags-edit]", "baseline, v2")
+    page.click("[data-testid=notes-save]")
+    page.wait_for_selector("[data-testid=notes-status]:has-text('Saved')")
+    run = s.get(f"{web_server.url}/api/v1/projects/local/{project}/runs/r1").json()
+    assert run["notes"] == "lr too high, <i>retry</i>"
+    assert run["tags"] == ["baseline", "v2"]
+
+
+def test_anonymous_visitors_read_notes_of_a_public_run_but_cannot_edit(web_server: ServerProcess, new_page: Any) -> None:
+    project, _ = seeded_run(web_server, visibility="public")
+    page = new_page(web_server.url)
+    page.goto(f"/local/{project}/runs/r1")
+    page.wait_for_selector("[data-testid=notes]")
+    assert page.text_content("[data-testid=notes]") == f"notes {XSS}"
+    assert page.locator("[data-testid=notes-edit]").count() == 0
+    assert page.locator("[data-testid=notes-save]").count() == 0
+    page.wait_for_selector("[data-testid=console] .line >> nth=2")
+
+
+def test_a_private_run_page_is_not_found_for_an_outsider(web_server: ServerProcess, new_page: Any) -> None:
+    project, _ = seeded_run(web_server)
+    username = f"out{uuid.uuid4().hex[:6]}"
+    code = (
+        "from django.contrib.auth import get_user_model; "
+        f"get_user_model().objects.create_user(username={username!r}, password='outsider-pw-123')"
+    )
+    subprocess.run(
+        [server_python(), str(ROOT / "manage.py"), "shell", "-c", code],
+        env=web_server.env, cwd=str(ROOT), check=True, capture_output=True,
+    )
+    page = new_page(web_server.url)
+    sign_in(page, username, "outsider-pw-123")
+    assert page.goto(f"/local/{project}/runs/r1").status == 404
+    anonymous = new_page(web_server.url)
+    assert anonymous.goto(f"/local/{project}/runs/r1").status == 404

@@ -1,0 +1,23 @@
+// The compare page: show only the keys whose values differ, or those matching a filter.
+"use strict";
+(() => {
+  const table = document.querySelector(".cmp-table");
+  if (!table) return;
+  const onlyDiff = document.getElementById("cmp-only-diff");
+  const filter = document.getElementById("cmp-filter");
+  const params = new URLSearchParams(location.search);
+  onlyDiff.checked = params.get("diff") === "1";
+  function apply() {
+    table.classList.toggle("only-diff", onlyDiff.checked);
+    const q = filter.value.trim().toLowerCase();
+    for (const tr of table.querySelectorAll("tr[data-key]")) {
+      tr.hidden = q !== "" && !tr.dataset.key.toLowerCase().includes(q);
+    }
+    const p = new URLSearchParams(location.search);
+    if (onlyDiff.checked) p.set("diff", "1"); else p.delete("diff");
+    history.replaceState(null, "", "?" + p.toString());
+  }
+  onlyDiff.addEventListener("change", apply);
+  filter.addEventListener("input", apply);
+  apply();
+})();

@@ -1,0 +1,569 @@
+// The runs table of a project page: server-side filter, sort and paging, picked
+// columns saved per project, groups, bulk edits, live cells, CSV export, and the
+// selection of runs the charts show (window.cairnSelection).
+//
+// Every value from a run goes into the page with textContent (cairn.el's
+// `text`), never as HTML.
+"use strict";
+
+// The runs the charts show. The workspace listens for `change`.
+// Until someone toggles a run, it follows the first 10 rows of the table.
+window.cairnSelection = (() => {
+  const PALETTE = ["#3559e0", "#e8590c", "#2b8a3e", "#c2255c", "#7048e8", "#0b7285", "#e67700",
+    "#5c940d", "#a61e4d", "#1971c2", "#862e9c", "#d9480f", "#087f5b", "#495057", "#f08c00",
+    "#364fc7", "#c92a2a", "#2f9e44", "#9c36b5", "#1098ad"];
+  const DEFAULT_COUNT = 10;
+  class Selection extends EventTarget {
+    constructor() {
+      super();
+      this.runs = new Map(); // id -> {id, name, color}, in selection order
+      this.manual = false;
+    }
+    get() { return [...this.runs.values()].map((r) => ({ ...r })); }
+    has(id) { return this.runs.has(id); }
+    colorOf(id) { const r = this.runs.get(id); return r ? r.color : null; }
+    // A run keeps its colour while selected; a new one takes the first free colour.
+    _color() {
+      const used = new Set([...this.runs.values()].map((r) => r.color));
+      return PALETTE.find((c) => !used.has(c)) || PALETTE[this.runs.size % PALETTE.length];
+    }
+    _changed() { this.dispatchEvent(new Event("change")); }
+    toggle(run) {
+      this.manual = true;
+      if (this.runs.has(run.id)) this.runs.delete(run.id);
+      else this.runs.set(run.id, { id: run.id, name: run.name || run.id, color: this._color() });
+      this._changed();
+    }
+    // The default: the first rows of the table's current order.
+    follow(rows) {
+      if (this.manual) return;
+      const top = rows.slice(0, DEFAULT_COUNT);
+      if (top.length === this.runs.size && top.every((r) => this.runs.has(r.id))) return;
+      const used = new Set(top.filter((r) => this.runs.has(r.id)).map((r) => this.runs.get(r.id).color));
+      const next = new Map();
+      for (const r of top) {
+        let entry = this.runs.get(r.id);
+        if (!entry) {
+          const color = PALETTE.find((c) => !used.has(c)) || PALETTE[next.size % PALETTE.length];
+          used.add(color);
+          entry = { id: r.id, name: r.name || r.id, color };
+        }
+        next.set(r.id, entry);
+      }
+      this.runs = next;
+      this._changed();
+    }
+    reset(rows) { this.manual = false; this.runs = new Map(); this.follow(rows); }
+  }
+  return new Selection();
+})();
+
+(() => {
+  const root = document.getElementById("runs-table");
+  if (!root) return;
+  const pageData = JSON.parse(document.getElementById("page-data").textContent);
+  const initial = JSON.parse(document.getElementById("runs-table-data").textContent);
+  const el = cairn.el;
+  const tableApi = pageData.api + "/table";
+  const runBase = `/${pageData.org}/${pageData.project}`;
+  const canWrite = !!pageData.canWrite;
+  const selection = window.cairnSelection;
+  const POLL_MS = 3000;
+  const WIDTHS = { state: 86, tags: 170, created_at: 92, finished_at: 92, runtime: 84, user: 100, host: 100,
+    group: 110, job_type: 100, notes: 200, id: 110 };
+  const LIMIT = 100;
+
+  const state = {
+    filter: initial.filter || "",
+    order: initial.order || "",
+    groupBy: new URLSearchParams(location.search).get("group") || "",
+    offset: 0,
+    layout: initial.layout.slice(),
+    columns: initial.page.columns, // [{id, label, source, sortable}]
+    page: initial.page,
+    keys: null, // {run, config, summary}: what the picker offers
+    checked: new Set(),
+    rowsById: new Map(), // id -> {tr, row, cells: Map(colId -> td)}
+    seq: 0,
+  };
+
+  // --- Formatting ---------------------------------------------------------------
+  function runtimeText(s) {
+    const v = cairn.num(s);
+    if (v === null || !isFinite(v)) return "";
+    const t = Math.round(v);
+    if (t < 60) return `${t}s`;
+    if (t < 3600) return `${Math.floor(t / 60)}m ${t % 60}s`;
+    if (t < 86400) return `${Math.floor(t / 3600)}h ${Math.floor((t % 3600) / 60)}m`;
+    return `${Math.floor(t / 86400)}d ${Math.floor((t % 86400) / 3600)}h`;
+  }
+  function timeText(iso) {
+    if (!iso) return "";
+    const d = new Date(iso);
+    const ago = (Date.now() - d.getTime()) / 1000;
+    if (ago < 60) return "just now";
+    if (ago < 3600) return `${Math.floor(ago / 60)}m ago`;
+    if (ago < 86400) return `${Math.floor(ago / 3600)}h ago`;
+    if (ago < 7 * 86400) return `${Math.floor(ago / 86400)}d ago`;
+    return d.toISOString().slice(0, 10);
+  }
+  function isNumber(v) { return typeof v === "number" || v === "NaN" || v === "Infinity" || v === "-Infinity"; }
+  function fillCell(td, col, v) {
+    td.replaceChildren();
+    td.className = "";
+    td.removeAttribute("title");
+    if (col.id === "state") {
+      td.append(el("span", { class: `state ${v}`, text: v || "" }));
+    } else if (col.id === "tags") {
+      for (const t of v || []) {
+        td.append(el("button", { class: "tag rt-tag", type: "button", text: t, title: `Filter by tag ${t}`,
+          onclick: (e) => { e.stopPropagation(); addFilter(`tags contains ${quote(t)}`); } }));
+      }
+    } else if (col.id === "created_at" || col.id === "finished_at") {
+      td.textContent = timeText(v);
+      if (v) td.title = v;
+    } else if (col.id === "runtime") {
+      td.textContent = runtimeText(v);
+      td.className = "num";
+    } else if (isNumber(v)) {
+      td.textContent = cairn.show(cairn.num(v) ?? v);
+      td.className = "num";
+    } else {
+      const text = cairn.show(v);
+      td.textContent = text;
+      if (text.length > 40) td.title = text;
+      if (v === null || v === undefined) td.className = "empty";
+    }
+  }
+  function quote(s) { return '"' + String(s).replace(/\\/g, "\\\\").replace(/"/g, '\\"') + '"'; }
+
+  // --- The frame ----------------------------------------------------------------
+  const filterInput = el("input", { type: "search", class: "rt-filter", name: "filter", spellcheck: "false",
+    "aria-label": "Filter runs", "data-testid": "filter",
+    placeholder: 'Filter, e.g. config.lr < 0.01 and state = "finished" and tags contains "baseline"' });
+  filterInput.value = state.filter;
+  const errorBox = el("div", { class: "rt-error error", role: "alert", "data-testid": "filter-error", hidden: "" });
+  const groupSelect = el("select", { "aria-label": "Group by", class: "rt-groupby", "data-testid": "group-by",
+    onchange: () => { state.groupBy = groupSelect.value; syncUrl(); reload(); } },
+  el("option", { value: "", text: "No grouping" }), el("option", { value: "group", text: "Group by: group" }));
+  const colsButton = el("button", { type: "button", "data-testid": "columns-button", text: "Columns",
+    onclick: () => toggleColumnsPanel() });
+  const exportLink = el("a", { class: "button", "data-testid": "export-csv", text: "Export CSV", download: "" });
+  const countText = el("span", { class: "muted rt-count", "data-testid": "run-count" });
+  const bar = el("form", { class: "rt-bar", onsubmit: (e) => { e.preventDefault(); applyFilter(); } },
+    filterInput, el("button", { class: "primary", type: "submit", text: "Filter" }),
+    groupSelect, colsButton, exportLink, countText);
+
+  const tagInput = el("input", { placeholder: "tag", "aria-label": "Tag", "data-testid": "bulk-tag-input", size: "12" });
+  const selectedText = el("span", { "data-testid": "checked-count" });
+  const compareButton = el("button", { type: "button", "data-testid": "compare-button", text: "Compare",
+    onclick: () => { location.href = `${runBase}/compare/?runs=${[...state.checked].map(encodeURIComponent).join(",")}`; } });
+  const actions = el("div", { class: "rt-actions", "data-testid": "bulk-actions", hidden: "" }, selectedText, compareButton);
+  if (canWrite) {
+    actions.append(
+      tagInput,
+      el("button", { type: "button", "data-testid": "bulk-tag", text: "Add tag", onclick: () => bulk("tag") }),
+      el("button", { type: "button", "data-testid": "bulk-untag", text: "Remove tag", onclick: () => bulk("untag") }),
+      el("button", { type: "button", class: "danger", "data-testid": "bulk-delete", text: "Delete",
+        onclick: () => bulk("delete") }),
+    );
+  }
+  actions.append(el("button", { type: "button", class: "link", text: "Clear", onclick: () => { state.checked.clear(); render(); } }));
+
+  const chartsNote = el("span", { class: "muted rt-charts-note", "data-testid": "charts-note" });
+  const followButton = el("button", { type: "button", class: "link", text: "show the first 10 again", hidden: "",
+    onclick: () => { selection.reset(state.page.results); } });
+  const table = el("table", { class: "grid rt", "data-testid": "runs-grid" });
+  const scroller = el("div", { class: "rt-scroll" }, table);
+  const prevButton = el("button", { type: "button", text: "‹ Prev", "data-testid": "prev-page", onclick: () => page(-1) });
+  const nextButton = el("button", { type: "button", text: "Next ›", "data-testid": "next-page", onclick: () => page(1) });
+  const pagerText = el("span", { class: "muted", "data-testid": "page-text" });
+  const pager = el("div", { class: "rt-pager" }, prevButton, pagerText, nextButton, el("span", { class: "spacer" }),
+    chartsNote, followButton);
+  const panel = el("div", { class: "rt-cols", hidden: "", "data-testid": "columns-panel" });
+  root.append(bar, errorBox, panel, actions, scroller, pager);
+
+  // --- Rendering ----------------------------------------------------------------
+  function headerRow(sortable) {
+    const tr = el("tr");
+    const all = el("input", { type: "checkbox", "aria-label": "Check all on this page", "data-testid": "check-all",
+      onchange: () => {
+        for (const r of state.page.results) all.checked ? state.checked.add(r.id) : state.checked.delete(r.id);
+        render();
+      } });
+    const ids = state.page.results.map((r) => r.id);
+    all.checked = ids.length > 0 && ids.every((id) => state.checked.has(id));
+    tr.append(el("th", { class: "rt-check" }, all), el("th", { class: "rt-eye", title: "Shown in charts", text: "◉" }));
+    const { key: sortKey, desc } = parseOrder();
+    const cols = [{ id: "name", label: "Name", sortable: true }, ...state.columns];
+    for (const col of cols) {
+      const th = el("th", { "data-col": col.id, title: col.id });
+      if (col.source === "summary" || col.id === "runtime") th.classList.add("num");
+      th.append(el("span", { text: col.label }));
+      if (sortable && col.sortable) {
+        th.classList.add("sortable");
+        if (sortKey === col.id) th.append(el("span", { class: "rt-sort", text: desc ? " ▼" : " ▲" }));
+        th.addEventListener("click", () => sortBy(col.id));
+      }
+      tr.append(th);
+    }
+    return tr;
+  }
+
+  function runRow(row, extraClass, columns) {
+    const cols = columns || state.columns;
+    const tr = el("tr", { "data-run": row.id, class: extraClass || "" });
+    const box = el("input", { type: "checkbox", "aria-label": "Check run", class: "rt-box",
+      onchange: () => { box.checked ? state.checked.add(row.id) : state.checked.delete(row.id); updateActions(); } });
+    box.checked = state.checked.has(row.id);
+    const eye = el("button", { type: "button", class: "rt-eyebtn", "aria-label": "Show in charts",
+      "data-testid": "show-in-charts", onclick: () => selection.toggle(row) });
+    tr.append(el("td", { class: "rt-check" }, box), el("td", { class: "rt-eye" }, eye));
+    const link = el("a", { href: `${runBase}/runs/${encodeURIComponent(row.id)}`, text: row.name || row.id, class: "rt-name" });
+    if (row.name && row.name.length > 40) link.title = row.name;
+    tr.append(el("td", { class: "rt-namecell" }, link));
+    const cells = new Map();
+    for (const col of cols) {
+      const td = el("td");
+      fillCell(td, col, row.values[col.id]);
+      cells.set(col.id, td);
+      tr.append(td);
+    }
+    state.rowsById.set(row.id, { tr, row, cells, eye });
+    paintEye(row.id);
+    return tr;
+  }
+
+  function paintEye(id) {
+    const entry = state.rowsById.get(id);
+    if (!entry) return;
+    const color = selection.colorOf(id);
+    entry.eye.classList.toggle("on", !!color);
+    entry.eye.style.setProperty("--run-color", color || "transparent");
+    entry.eye.setAttribute("aria-pressed", color ? "true" : "false");
+  }
+
+  function render() {
+    state.rowsById.clear();
+    const grouped = !!state.groupBy && state.groups;
+    const thead = el("thead", {}, grouped ? groupHeader() : headerRow(true));
+    // Fixed column widths: the browser lays 100 rows out without measuring
+    // every cell, and columns do not jump when a sort brings other values.
+    const colgroup = el("colgroup", {}, el("col", { style: "width:30px" }), el("col", { style: "width:26px" }));
+    const widths = grouped ? [220, 90, ...state.groups.metrics.map(() => 200)]
+      : [220, ...state.columns.map((c) => WIDTHS[c.id] || 110)];
+    for (const w of widths) colgroup.append(el("col", { style: `width:${w}px` }));
+    const body = el("tbody");
+    const frag = document.createDocumentFragment();
+    if (grouped) {
+      for (const g of state.groups.groups) frag.append(groupRow(g));
+      if (!state.groups.groups.length) frag.append(emptyRow("No runs match."));
+    } else {
+      for (const r of state.page.results) frag.append(runRow(r));
+      if (!state.page.results.length) frag.append(emptyRow(state.filter ? "No runs match the filter." : "No runs yet."));
+    }
+    body.append(frag);
+    table.replaceChildren(colgroup, thead, body);
+    const count = grouped ? state.groups.groups.reduce((n, g) => n + g.count, 0) : state.page.count;
+    countText.textContent = `${count.toLocaleString()} run${count === 1 ? "" : "s"}`;
+    const from = state.page.count ? state.offset + 1 : 0;
+    const to = Math.min(state.offset + LIMIT, state.page.count);
+    pagerText.textContent = grouped ? `${state.groups.groups.length} groups` : `${from}–${to} of ${state.page.count.toLocaleString()}`;
+    prevButton.hidden = nextButton.hidden = !!grouped;
+    prevButton.disabled = state.offset === 0;
+    nextButton.disabled = state.offset + LIMIT >= state.page.count;
+    exportLink.href = `${tableApi}/export.csv?` + new URLSearchParams({ filter: state.filter, order: state.order,
+      columns: state.layout.join(",") });
+    updateActions();
+    updateChartsNote();
+  }
+
+  function emptyRow(text) {
+    const span = state.groups && state.groupBy ? state.groups.metrics.length + 4 : state.columns.length + 3;
+    return el("tr", {}, el("td", { colspan: String(span), class: "muted rt-empty", text }));
+  }
+
+  function updateActions() {
+    const n = state.checked.size;
+    actions.hidden = n === 0;
+    selectedText.textContent = `${n} checked`;
+    compareButton.disabled = n < 2;
+  }
+
+  function updateChartsNote() {
+    const n = selection.get().length;
+    chartsNote.textContent = selection.manual ? `Charts show ${n} picked run${n === 1 ? "" : "s"}` :
+      `Charts show the first ${n} runs`;
+    followButton.hidden = !selection.manual;
+  }
+
+  selection.addEventListener("change", () => {
+    for (const id of state.rowsById.keys()) paintEye(id);
+    updateChartsNote();
+  });
+
+  // --- Groups -------------------------------------------------------------------
+  function summaryColumns() { return state.columns.filter((c) => c.source === "summary"); }
+
+  function groupHeader() {
+    const tr = el("tr", {}, el("th", { class: "rt-check" }), el("th", { class: "rt-eye" }),
+      el("th", { text: groupSelect.selectedOptions[0] ? groupSelect.selectedOptions[0].textContent.replace(/^Group by: /, "") : state.groupBy }),
+      el("th", { text: "Runs" }));
+    for (const m of state.groups.metrics) tr.append(el("th", { class: "num", text: m.label, title: "mean (min – max)" }));
+    return tr;
+  }
+
+  function groupRow(g) {
+    const label = g.value === null ? "(none)" : cairn.show(g.value);
+    const toggle = el("button", { type: "button", class: "link rt-expand", text: "▸", "aria-label": "Expand group" });
+    const tr = el("tr", { class: "rt-group", "data-group": label }, el("td", { class: "rt-check" }, toggle), el("td"),
+      el("td", { class: "rt-group-name", text: label }), el("td", { class: "num", text: String(g.count), "data-testid": "group-count" }));
+    for (const m of state.groups.metrics) {
+      const s = g.metrics[m.id];
+      const td = el("td", { class: "num rt-stat", "data-metric": m.id });
+      if (s && s.n) {
+        td.append(el("span", { class: "rt-mean", text: cairn.show(cairn.num(s.mean)) }),
+          el("span", { class: "muted rt-range", text: ` (${cairn.show(cairn.num(s.min))} – ${cairn.show(cairn.num(s.max))})` }));
+        td.dataset.mean = String(s.mean);
+        td.dataset.min = String(s.min);
+        td.dataset.max = String(s.max);
+      }
+      tr.append(td);
+    }
+    let expanded = [];
+    const open = async () => {
+      if (expanded.length) {
+        for (const r of expanded) r.remove();
+        expanded = [];
+        toggle.textContent = "▸";
+        return;
+      }
+      if (!g.filter) return;
+      const filter = state.filter.trim() ? `(${state.filter}) and ${g.filter}` : g.filter;
+      const data = await cairn.get(`${tableApi}/rows?` + new URLSearchParams({ filter, order: state.order, limit: "100",
+        columns: state.layout.join(",") }));
+      // Group rows span only the metric columns; the runs inside use the full row shape.
+      expanded = data.results.map((r) => runRow(r, "rt-inner", [{ id: "state" }, ...state.groups.metrics]));
+      tr.after(...expanded);
+      toggle.textContent = "▾";
+    };
+    tr.addEventListener("click", (e) => { if (!(e.target instanceof HTMLAnchorElement)) open(); });
+    return tr;
+  }
+
+  // --- Loading ------------------------------------------------------------------
+  function showError(err) {
+    if (!err) { errorBox.hidden = true; errorBox.textContent = ""; return; }
+    errorBox.hidden = false;
+    errorBox.textContent = err.field ? `${err.field}: ${err.error}` : err.error;
+  }
+
+  async function reload() {
+    const seq = ++state.seq;
+    const params = { filter: state.filter, order: state.order, limit: String(LIMIT), offset: String(state.offset),
+      columns: state.layout.join(",") };
+    root.classList.add("loading");
+    try {
+      if (state.groupBy) {
+        const metrics = summaryColumns().map((c) => c.id).join(",");
+        const [groups, page] = await Promise.all([
+          cairn.get(`${tableApi}/groups?` + new URLSearchParams({ by: state.groupBy, filter: state.filter, metrics })),
+          cairn.get(`${tableApi}/rows?` + new URLSearchParams(params)),
+        ]);
+        if (seq !== state.seq) return;
+        state.groups = groups;
+        state.page = page;
+      } else {
+        const page = await cairn.get(`${tableApi}/rows?` + new URLSearchParams(params));
+        if (seq !== state.seq) return;
+        state.groups = null;
+        state.page = page;
+      }
+      state.columns = state.page.columns;
+      showError(null);
+      render();
+      if (state.offset === 0) selection.follow(state.page.results);
+    } catch (err) {
+      if (seq !== state.seq) return;
+      showError(err.data && err.data.error ? err.data : { error: err.message });
+    } finally {
+      if (seq === state.seq) root.classList.remove("loading");
+    }
+  }
+
+  function syncUrl() {
+    const p = new URLSearchParams(location.search);
+    for (const [k, v] of [["filter", state.filter], ["order", state.order], ["group", state.groupBy]]) {
+      if (v) p.set(k, v); else p.delete(k);
+    }
+    const q = p.toString();
+    history.replaceState(null, "", location.pathname + (q ? "?" + q : ""));
+  }
+
+  function applyFilter() {
+    state.filter = filterInput.value.trim();
+    state.offset = 0;
+    syncUrl();
+    reload();
+  }
+  function addFilter(clause) {
+    filterInput.value = filterInput.value.trim() ? `${filterInput.value.trim()} and ${clause}` : clause;
+    applyFilter();
+  }
+
+  function parseOrder() {
+    const o = state.order.trim();
+    return o.startsWith("-") ? { key: o.slice(1), desc: true } : { key: o, desc: false };
+  }
+  function sortBy(id) {
+    const { key, desc } = parseOrder();
+    // Ascending, then descending, then the default (newest first).
+    state.order = key !== id ? id : !desc ? "-" + id : "";
+    state.offset = 0;
+    syncUrl();
+    reload();
+  }
+  function page(dir) {
+    state.offset = Math.max(0, state.offset + dir * LIMIT);
+    reload().then(() => scroller.scrollTo(0, 0));
+  }
+
+  async function bulk(action) {
+    const runs = [...state.checked];
+    if (!runs.length) return;
+    const body = { action, runs };
+    if (action !== "delete") {
+      const tag = tagInput.value.trim();
+      if (!tag) { tagInput.focus(); return; }
+      body.tags = [tag];
+    } else if (!confirm(`Delete ${runs.length} run${runs.length === 1 ? "" : "s"} and all their data?`)) {
+      return;
+    }
+    try {
+      await cairn.post(`${tableApi}/bulk`, body);
+      if (action === "delete") state.checked.clear();
+      showError(null);
+      await reload();
+    } catch (err) {
+      showError({ error: err.message });
+    }
+  }
+
+  // --- Live cells ---------------------------------------------------------------
+  const LIVE = new Set(["state", "runtime", "finished_at"]);
+  async function poll() {
+    if (document.hidden || state.groupBy || !state.rowsById.size) return;
+    const ids = [...state.rowsById.keys()];
+    const seq = state.seq;
+    let data;
+    try {
+      data = await cairn.get(`${tableApi}/rows?` + new URLSearchParams({ ids: ids.join(","), columns: state.layout.join(",") }));
+    } catch (_) {
+      return; // the next poll tries again
+    }
+    if (seq !== state.seq) return;
+    for (const row of data.results) {
+      const entry = state.rowsById.get(row.id);
+      if (!entry) continue;
+      for (const col of state.columns) {
+        if (!(LIVE.has(col.id) || col.source === "summary")) continue;
+        const before = JSON.stringify(entry.row.values[col.id]);
+        if (before === JSON.stringify(row.values[col.id])) continue;
+        const td = entry.cells.get(col.id);
+        if (td) fillCell(td, col, row.values[col.id]);
+      }
+      entry.row = row;
+      entry.tr.dataset.state = row.state;
+    }
+  }
+  setInterval(poll, POLL_MS);
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) poll(); });
+
+  // --- Columns ------------------------------------------------------------------
+  async function loadKeys() {
+    if (state.keys) return state.keys;
+    state.keys = await cairn.get(`${tableApi}/keys`);
+    const have = new Set([...groupSelect.options].map((o) => o.value));
+    for (const k of state.keys.config) {
+      if (!have.has(k.id)) groupSelect.append(el("option", { value: k.id, text: `Group by: ${k.label}` }));
+    }
+    groupSelect.value = state.groupBy;
+    return state.keys;
+  }
+
+  async function saveLayout(ids) {
+    state.layout = ids;
+    if (canWrite) {
+      try {
+        await cairn.put(`${tableApi}/view`, { columns: ids });
+      } catch (err) {
+        showError({ error: `Columns not saved: ${err.message}` });
+      }
+    }
+    await reload();
+    if (!panel.hidden) renderPanel();
+  }
+
+  function toggleColumnsPanel() {
+    panel.hidden = !panel.hidden;
+    if (!panel.hidden) loadKeys().then(renderPanel, (err) => showError({ error: err.message }));
+  }
+
+  let panelQuery = "";
+  function renderPanel() {
+    const keys = state.keys;
+    if (!keys) return;
+    const byId = new Map([...keys.run, ...keys.config, ...keys.summary, ...state.columns].map((c) => [c.id, c]));
+    const current = el("ol", { class: "rt-cols-current", "data-testid": "columns-current" });
+    state.layout.forEach((id, i) => {
+      const col = byId.get(id) || { id, label: id };
+      const move = (d) => { const ids = state.layout.slice(); ids.splice(i, 1); ids.splice(i + d, 0, id); saveLayout(ids); };
+      const up = el("button", { type: "button", class: "link", text: "↑", "aria-label": `Move ${col.label} left`, onclick: () => move(-1) });
+      const down = el("button", { type: "button", class: "link", text: "↓", "aria-label": `Move ${col.label} right`, onclick: () => move(1) });
+      up.disabled = i === 0;
+      down.disabled = i === state.layout.length - 1;
+      const src = col.source || "run";
+      current.append(el("li", { "data-col": id },
+        el("span", { class: `rt-src rt-src-${src}`, text: src[0].toUpperCase() }),
+        el("span", { class: "rt-cols-label", text: col.label }), up, down,
+        el("button", { type: "button", class: "link danger", text: "✕", "aria-label": `Remove ${col.label}`,
+          "data-testid": "remove-column", onclick: () => saveLayout(state.layout.filter((x) => x !== id)) })));
+    });
+    const search = el("input", { type: "search", placeholder: "Add a column: search config and summary keys", value: panelQuery,
+      "data-testid": "columns-search", "aria-label": "Search keys",
+      oninput: () => { panelQuery = search.value; fillAvail(); } });
+    const avail = el("ul", { class: "rt-cols-avail", "data-testid": "columns-available" });
+    const fillAvail = () => {
+      const q = panelQuery.trim().toLowerCase();
+      const taken = new Set(state.layout);
+      const frag = document.createDocumentFragment();
+      let n = 0;
+      for (const [source, list] of [["summary", keys.summary], ["config", keys.config], ["run", keys.run]]) {
+        for (const k of list) {
+          if (taken.has(k.id) || (q && !k.id.toLowerCase().includes(q) && !k.label.toLowerCase().includes(q))) continue;
+          if (++n > 200) break;
+          frag.append(el("li", {}, el("button", { type: "button", class: "link", "data-col": k.id, title: k.id,
+            onclick: () => saveLayout([...state.layout, k.id]) },
+          el("span", { class: `rt-src rt-src-${source}`, text: source[0].toUpperCase() }),
+          el("span", { text: " " + k.label }))));
+        }
+      }
+      if (!n) frag.append(el("li", { class: "muted", text: "No more keys." }));
+      avail.replaceChildren(frag);
+    };
+    fillAvail();
+    const note = canWrite ? el("p", { class: "muted", text: "Saved for everyone in the project." })
+      : el("p", { class: "muted", text: "Read-only: your changes last until you leave the page." });
+    panel.replaceChildren(
+      el("div", { class: "rt-cols-head" }, el("strong", { text: "Columns" }), note,
+        el("button", { type: "button", class: "link", text: "Close", onclick: () => { panel.hidden = true; } })),
+      el("div", { class: "rt-cols-body" }, current, el("div", {}, search, avail)));
+  }
+
+  // --- Start --------------------------------------------------------------------
+  render();
+  if (initial.error) showError(initial.error);
+  selection.follow(state.page.results);
+  if (state.groupBy) loadKeys().then(reload, () => reload());
+  else setTimeout(() => loadKeys().catch(() => {}), 0);
+})();
