@@ -9,7 +9,7 @@ import threading
 import warnings
 
 from ._errors import AgentWarning
-from ._run import Config, Run, Summary
+from ._run import Config, Run, Summary, exit_status
 from ._settings import Settings, resolve
 
 TYPE_CHECKING = False
@@ -20,6 +20,7 @@ _lock = threading.RLock()
 _current: Optional[Run] = None
 _hooks_installed = False
 _failed = False
+_exit_code: Optional[int] = None  # what the main thread passed to sys.exit()
 _warned_no_run = False
 
 
@@ -43,10 +44,23 @@ def _excepthook(kind: Any, value: Any, tb: Any) -> None:
 _original_excepthook = sys.excepthook
 
 
+def _exit(*args: Any) -> Any:
+    # Neither sys.excepthook nor an atexit hook sees a SystemExit, so the code
+    # is recorded on the way in. Only the main thread's: sys.exit() in another
+    # thread ends that thread, not the process.
+    global _exit_code
+    if threading.current_thread() is threading.main_thread():
+        _exit_code = exit_status(args[0] if args else None)
+    return _original_exit(*args)
+
+
+_original_exit = sys.exit
+
+
 def _at_exit() -> None:
     run = _current
     if run is not None:
-        run.finish(exit_code=1 if _failed else 0)
+        run.finish(exit_code=1 if _failed else (_exit_code or 0))
 
 
 def _in_child() -> None:
@@ -62,13 +76,15 @@ def _in_child() -> None:
 
 
 def _install_hooks() -> None:
-    global _hooks_installed, _original_excepthook
+    global _hooks_installed, _original_excepthook, _original_exit
     if _hooks_installed:
         return
     _hooks_installed = True
     atexit.register(_at_exit)
     _original_excepthook = sys.excepthook
     sys.excepthook = _excepthook
+    _original_exit = sys.exit
+    sys.exit = _exit
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=_in_child)
 

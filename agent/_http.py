@@ -16,6 +16,14 @@ if TYPE_CHECKING:
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
+# Uploads wait less for an answer: the server stores a full batch (10,000
+# records) in well under a second, and a stalled proxy or a hung server holds
+# the stream until this runs out. 15 s leaves a wide margin and lets uploads
+# resume about as soon as such a stall ends. File uploads keep READ_TIMEOUT.
+UPLOAD_READ_TIMEOUT = 15.0
+# Retries after a network error or a 5xx back off to at most this: a restarted
+# server gets the uploads (and its live charts) back within about 15 s.
+BACKOFF_CAP = 15.0
 USER_AGENT = "cairn-agent/0.1"
 
 
@@ -92,7 +100,7 @@ def request(
 class Backoff:
     """Exponential backoff with full jitter, capped."""
 
-    def __init__(self, base: float = 0.5, cap: float = 30.0) -> None:
+    def __init__(self, base: float = 0.5, cap: float = BACKOFF_CAP) -> None:
         self.base = base
         self.cap = cap
         self.failures = 0

@@ -84,6 +84,20 @@ def _local_last_step(root: str, run_id: str) -> Optional[int]:
     return last
 
 
+def _new_run_dir(root: str, run_id: str) -> str:
+    """A folder of this session's own: a run resumed within the same second gets ``_2``."""
+    stamp = time.strftime("%Y%m%d_%H%M%S")
+    n = 1
+    while True:
+        name = f"run-{stamp}-{run_id}" if n == 1 else f"run-{stamp}_{n}-{run_id}"
+        path = os.path.join(root, name)
+        try:
+            os.mkdir(path)
+            return path
+        except FileExistsError:
+            n += 1
+
+
 def start_run(
     settings: Settings,
     *,
@@ -119,8 +133,7 @@ def start_run(
     resuming = run_id is not None
     run_id = run_id or new_run_id()
     root = _run_root(settings)
-    run_dir = os.path.join(root, f"run-{time.strftime('%Y%m%d_%H%M%S')}-{run_id}")
-    os.makedirs(run_dir, exist_ok=True)
+    run_dir = _new_run_dir(root, run_id)
 
     meta: dict[str, Any] = {
         "name": name,

@@ -374,7 +374,13 @@ class Run:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        self.finish(exit_code=1 if exc_type is not None else 0)
+        if exc_type is None:
+            code = 0
+        elif issubclass(exc_type, SystemExit):
+            code = exit_status(exc.code)  # sys.exit(0) inside the block is a success
+        else:
+            code = 1
+        self.finish(exit_code=code)
 
     def __repr__(self) -> str:
         return f"<Run {self.project}/{self.id} mode={self.mode}>"
@@ -382,6 +388,19 @@ class Run:
 
 def _noop(kind: int, body: bytes) -> None:
     return None
+
+
+def exit_status(code: Any) -> int:
+    """The process exit status ``SystemExit(code)`` gives: None is 0, an int itself, else 1.
+
+    >>> exit_status(None), exit_status(3), exit_status("bad input")
+    (0, 3, 1)
+    """
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return int(code)
+    return 1
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))

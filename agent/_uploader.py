@@ -153,6 +153,7 @@ class Uploader:
         return f"{self.base_url}/api/v1/projects/{self.org}/{spec['project']}/runs/{spec['id']}{suffix}"
 
     def _request(self, method: str, suffix: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("timeout", _http.UPLOAD_READ_TIMEOUT)
         response = _http.request(self.session, method, self._url(suffix), **kwargs)
         self.last_contact = time.monotonic()
         self.progress += 1
@@ -186,7 +187,12 @@ class Uploader:
     def create(self) -> None:
         model = self.model
         if not self.org:
-            viewer = _http.request(self.session, "GET", f"{self.base_url}/api/v1/viewer").json()
+            viewer = _http.request(
+                self.session,
+                "GET",
+                f"{self.base_url}/api/v1/viewer",
+                timeout=_http.UPLOAD_READ_TIMEOUT,
+            ).json()
             self.org = viewer.get("default_org")
             if not self.org:
                 self.fatal = "no organisation: pass org= to init or set CAIRN_ORG"
@@ -406,6 +412,7 @@ class Uploader:
                     "PUT",
                     url_path,
                     ok=(200, 201, 204),
+                    timeout=_http.READ_TIMEOUT,  # the server may take a while over a big file
                     data=_FileBody(fh, sent),
                     headers={
                         "X-Cairn-Sha256": sha,

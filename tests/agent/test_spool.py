@@ -4,6 +4,8 @@ import marshal
 import os
 from pathlib import Path
 
+import pytest
+
 from agent import _spool
 
 
@@ -98,3 +100,25 @@ def test_file_writer_repairs_a_torn_tail_on_open(tmp_path: Path) -> None:
     times = [marshal.loads(body)[0] for _, body in reader.iter_all()]
     assert times == [0.0, 1.0, 2.0, 3.0]
     assert os.path.getsize(path) == _spool.valid_length(path)
+
+
+def test_a_run_resumed_within_the_same_second_gets_a_folder_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import agent
+    from agent import _launch
+
+    monkeypatch.setattr(_launch.time, "strftime", lambda fmt: "20260101_000000")
+    for _ in range(3):
+        run = agent.init(
+            project="p", id="same", mode="offline", dir=str(tmp_path), settings={"quiet": True}
+        )
+        run.log({"x": 1})
+        run.finish(quiet=True)
+    names = sorted(p.name for p in (tmp_path / "cairn").iterdir())
+    assert names == [
+        "run-20260101_000000-same",
+        "run-20260101_000000_2-same",
+        "run-20260101_000000_3-same",
+    ]
+    assert run.step == 3  # each session went on from the last one's spool
