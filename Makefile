@@ -54,7 +54,7 @@ test-server: $(VENV)/.dev webapp/static/vendor/.ok
 .venv-agent-%/.ok: pyproject.toml
 	$$(tools/find-python $*) -m venv .venv-agent-$*
 	.venv-agent-$*/bin/python -m pip install --quiet --upgrade pip
-	.venv-agent-$*/bin/python -m pip install --quiet -e . pytest pytest-timeout
+	.venv-agent-$*/bin/python -m pip install --quiet -e . pytest pytest-timeout numpy
 	touch $@
 
 test-agent-pythons: $(foreach v,$(AGENT_PYTHONS),.venv-agent-$(v)/.ok)
