@@ -14,11 +14,14 @@ import argparse
 import gzip
 import json
 import os
+import queue
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,19 +47,35 @@ def session(server: ServerProcess) -> requests.Session:
 
 
 def ingest(s: requests.Session, url: str, steps: int, keys: list[str]) -> float:
-    """Points/s through the HTTP API, client serialisation and gzip included."""
+    """Points/s through the HTTP API, client serialisation and gzip included.
+
+    Like the agent's uploader, the client prepares the next batch while the
+    server stores the current one; batches are still sent one at a time.
+    """
     rng = np.random.default_rng(0)
     s.put(url, json={"config": {"bench": True}}).raise_for_status()
+
+    def bodies() -> Iterator[bytes]:
+        for start in range(0, steps, BATCH):
+            n = min(BATCH, steps - start)
+            values = (1.0 / (1 + np.arange(start, start + n)))[:, None] + rng.normal(0, 0.01, (n, len(keys)))
+            rows = values.tolist()
+            records = [
+                {"step": start + i, "time": 1.7e9 + (start + i) * 0.01, "data": dict(zip(keys, rows[i]))}
+                for i in range(n)
+            ]
+            yield gzip.compress(orjson.dumps({"offset": start, "records": records}), compresslevel=1)
+
+    ready: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
+
+    def produce() -> None:
+        for body in bodies():
+            ready.put(body)
+        ready.put(None)
+
     t0 = time.perf_counter()
-    for start in range(0, steps, BATCH):
-        n = min(BATCH, steps - start)
-        values = (1.0 / (1 + np.arange(start, start + n)))[:, None] + rng.normal(0, 0.01, (n, len(keys)))
-        rows = values.tolist()
-        records = [
-            {"step": start + i, "time": 1.7e9 + (start + i) * 0.01, "data": dict(zip(keys, rows[i]))}
-            for i in range(n)
-        ]
-        body = gzip.compress(orjson.dumps({"offset": start, "records": records}), compresslevel=1)
+    threading.Thread(target=produce, daemon=True).start()
+    while (body := ready.get()) is not None:
         r = s.post(f"{url}/streams/history", data=body,
                    headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
         r.raise_for_status()

@@ -47,4 +47,8 @@ class NonFiniteJSONField(models.JSONField):
         return super().get_prep_value(tag_nonfinite(value))
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
-        return untag_nonfinite(super().from_db_value(value, expression, connection))
+        decoded = super().from_db_value(value, expression, connection)
+        # Most values hold no non-finite number: skip the walk when the text says so.
+        if isinstance(value, str) and TAG not in value:
+            return decoded
+        return untag_nonfinite(decoded)

@@ -732,6 +732,41 @@ class TagsContain(Expression):
         return sql, [*params, self.tag]
 
 
+class JsonContainsAny(Expression):
+    """An index-friendly pre-filter for equality: on PostgreSQL, `col @> {"a": {"b": v}}`
+    for any of the values, which a GIN index on the column answers without reading
+    every run. It is implied by the exact typed comparison it is ANDed with, so
+    it never changes a result; SQLite has no such index and gets TRUE."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, keys: Sequence[str], values: Sequence[Literal]) -> None:
+        super().__init__()
+        self.source: Any = F(column)
+        self.keys = list(keys)
+        self.values = list(values)
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.source]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.source,) = exprs
+
+    def _document(self, value: Literal) -> str:
+        doc: Any = value
+        for key in reversed(self.keys):
+            doc = {key: doc}
+        return json.dumps(doc)
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        return "1 = 1", []
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        col, params = compiler.compile(self.source)
+        parts = [f"{col} @> %s::jsonb" for _ in self.values]
+        return "(" + " OR ".join(parts) + ")", [*params, *(self._document(v) for v in self.values)]
+
+
 # --- Compiling to Q --------------------------------------------------------------
 
 _ALL = Q(pk__isnull=False)
@@ -854,9 +889,11 @@ def _json_in(field: Field, values: Sequence[Literal]) -> Q:
     ]
     strings = [v for v in values if isinstance(v, str)]
     if numbers:
-        parts.append(Q(_NumberIs(JsonNumber(col, path), "IN", numbers)))
+        exact = Q(_NumberIs(JsonNumber(col, path), "IN", numbers))
+        finite = [v for v in numbers if math.isfinite(v)]
+        parts.append(Q(JsonContainsAny(col, path, finite)) & exact if finite == numbers else exact)
     if strings:
-        parts.append(Q(_Total(In(JsonText(col, path), strings))))
+        parts.append(Q(JsonContainsAny(col, path, strings)) & Q(_Total(In(JsonText(col, path), strings))))
     for value in values:
         if isinstance(value, float) and math.isnan(value):
             parts.append(Q(JsonIs(col, path, "nan")))

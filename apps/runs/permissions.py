@@ -11,10 +11,11 @@ from enum import IntEnum
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.auth.models import User as DjangoUser
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 
-from apps.orgs.models import Organization, Role
+from apps.orgs.models import Membership, Organization, Role
 from apps.orgs.selectors import org_role
 from apps.runs.models import Project
 
@@ -64,13 +65,19 @@ def org_resolve(*, user: User, org_slug: str, need: Access) -> tuple[Organizatio
 
 
 def project_resolve(*, user: User, org_slug: str, project_slug: str, need: Access) -> tuple[Project, Access]:
-    project = (
-        Project.objects.select_related("organization")
-        .filter(organization__slug=org_slug.lower(), slug=project_slug.lower())
-        .first()
+    projects = Project.objects.select_related("organization").filter(
+        organization__slug=org_slug.lower(), slug=project_slug.lower()
     )
+    if user.is_authenticated:
+        # The caller's role comes with the project: one query on every request, not two.
+        role = Membership.objects.filter(organization=OuterRef("organization"), user_id=user.pk).values("role")[:1]
+        projects = projects.annotate(caller_role=Subquery(role))
+    project = projects.first()
     if project is None:
         raise Http404
-    have = project_access(user=user, project=project)
+    caller_role = getattr(project, "caller_role", None)
+    have = _ROLE_ACCESS[Role(caller_role)] if caller_role else Access.NONE
+    if have == Access.NONE and project.is_public:
+        have = Access.READ
     access_require(user=user, have=have, need=need)
     return project, have

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Max, QuerySet, Sum
+from django.db.models import Count, Max, QuerySet, Sum, Window
 from django.db.models.functions import Length
 
 from apps.runs.filters import filter_runs, order_runs
@@ -36,6 +36,15 @@ def run_list(*, project: Project, filter_text: str = "") -> QuerySet[Run]:
 
 def run_order(runs: QuerySet[Run], order_text: str = "") -> QuerySet[Run]:
     return order_runs(runs, order_text or "-created_at")
+
+
+def run_page(runs: QuerySet[Run], *, offset: int, limit: int) -> tuple[list[Run], int]:
+    """One page and the total, in one scan: the count rides along as a window
+    function instead of a second pass over the filtered runs."""
+    page = list(runs.annotate(total_count=Window(Count("pk")))[offset : offset + limit])
+    if page:
+        return page, int(page[0].total_count)  # type: ignore[attr-defined]
+    return page, runs.count() if offset else 0
 
 
 def run_get(*, project: Project, run_id: str) -> Run:
