@@ -41,9 +41,9 @@ def run_order(runs: QuerySet[Run], order_text: str = "") -> QuerySet[Run]:
 def run_page(runs: QuerySet[Run], *, offset: int, limit: int) -> tuple[list[Run], int]:
     """One page and the total, in one scan: the count rides along as a window
     function instead of a second pass over the filtered runs."""
-    page = list(runs.annotate(total_count=Window(Count("pk")))[offset : offset + limit])
+    page: list[Run] = list(runs.annotate(total_count=Window(Count("pk")))[offset : offset + limit])
     if page:
-        return page, int(page[0].total_count)  # type: ignore[attr-defined]
+        return page, int(getattr(page[0], "total_count"))  # noqa: B009 (an annotation mypy cannot see)
     return page, runs.count() if offset else 0
 
 
