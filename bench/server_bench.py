@@ -92,12 +92,30 @@ def timed(fn: Any, repeat: int = 7) -> float:
     return statistics.median(times)
 
 
-def sampled_read(s: requests.Session, url: str) -> float:
-    def go() -> None:
+def server_ms(r: requests.Response) -> float:
+    """The server's own time for a request, from its Server-Timing header."""
+    return float(r.headers["Server-Timing"].split("dur=")[1]) / 1000
+
+
+def timed_server(fn: Any, repeat: int = 15) -> tuple[float, float]:
+    """Median (round trip, server time) of a request function returning its response."""
+    fn()
+    trips, servers = [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        r = fn()
+        trips.append(time.perf_counter() - t0)
+        servers.append(server_ms(r))
+    return statistics.median(trips), statistics.median(servers)
+
+
+def sampled_read(s: requests.Session, url: str) -> tuple[float, float]:
+    def go() -> requests.Response:
         r = s.get(f"{url}/history", params={"keys": "m0", "samples": 1000})
         r.raise_for_status()
         assert len(r.json()["series"]["m0"]["steps"]) <= 1000
-    return timed(go, 15)
+        return r
+    return timed_server(go)
 
 
 def export_rate(s: requests.Session, url: str, keys: str, points: int) -> float:
@@ -139,13 +157,14 @@ def seed_runs(db_url: str, n: int) -> None:
         conn.execute("ANALYZE runs_run")
 
 
-def runs_query(s: requests.Session, base: str) -> float:
-    def go() -> None:
+def runs_query(s: requests.Session, base: str) -> tuple[float, float]:
+    def go() -> requests.Response:
         r = s.get(f"{base}/api/v1/projects/local/many/runs/", params={
             "filter": 'config.optimizer = "adam" and summary.acc > 0.5', "order": "-summary.`val/loss`", "limit": 50})
         r.raise_for_status()
         assert len(r.json()["results"]) == 50
-    return timed(go, 15)
+        return r
+    return timed_server(go)
 
 
 def storage_per_point(db_url: str, points: int) -> float:
@@ -213,16 +232,16 @@ def main() -> None:
             run = f"{server.url}/api/v1/projects/local/ingest/runs/million"
             results["ingest_points_per_s"] = ingest(s, run, args.steps, KEYS)
             results["storage_bytes_per_point"] = storage_per_point(db_url, args.steps * len(KEYS))
-            results["sampled_read_s"] = sampled_read(s, run)
+            results["sampled_read_s"], results["sampled_read_server_s"] = sampled_read(s, run)
             results["export_points_per_s"] = export_rate(s, run, ",".join(KEYS), args.steps * len(KEYS))
             small = f"{server.url}/api/v1/projects/local/ingest/runs/hundredk"
             ingest(s, small, 100_000, ["m0"])
             results["export_100k_s"] = 100_000 / export_rate(s, small, "m0", 100_000)
             long = f"{server.url}/api/v1/projects/local/ingest/runs/tenmillion"
             ingest(s, long, args.long_steps, ["m0"])
-            results["sampled_read_long_s"] = sampled_read(s, long)
+            results["sampled_read_long_s"], results["sampled_read_long_server_s"] = sampled_read(s, long)
             seed_runs(db_url, args.runs)
-            results["runs_query_s"] = runs_query(s, server.url)
+            results["runs_query_s"], results["runs_query_server_s"] = runs_query(s, server.url)
         finally:
             server.cleanup()
     results["startup_s"], results["idle_mb"] = footprint()
@@ -240,13 +259,16 @@ def report(r: dict[str, Any]) -> None:
     rows = [
         ("Ingest, 1M steps × 10 scalars over HTTP (points/s)", f"{r['ingest_points_per_s']:,.0f}",
          f"{m.get('ingest_points_per_s', 0):,.0f}", ratio(r["ingest_points_per_s"], m.get("ingest_points_per_s")), "≥ 300,000 and ≥ 50×"),
-        ("Sampled read, 1 metric of the 1M run (ms)", f"{r['sampled_read_s'] * 1e3:.1f}", "—", "—", "≤ 30 ms"),
-        ("Sampled read, 1 metric of a 10M run (ms)", f"{r['sampled_read_long_s'] * 1e3:.1f}", "—",
-         f"{r['sampled_read_long_s'] / r['sampled_read_s']:.2f}× the 1M read", "≤ 1.5×"),
+        ("Sampled read, 1 metric of the 1M run: server time (round trip) (ms)",
+         f"{r['sampled_read_server_s'] * 1e3:.1f} ({r['sampled_read_s'] * 1e3:.1f})", "—", "—", "≤ 30 ms"),
+        ("Sampled read, 1 metric of a 10M run: server time (round trip) (ms)",
+         f"{r['sampled_read_long_server_s'] * 1e3:.1f} ({r['sampled_read_long_s'] * 1e3:.1f})", "—",
+         f"{r['sampled_read_long_server_s'] / r['sampled_read_server_s']:.2f}× the 1M read", "≤ 1.5×"),
         ("Full export (points/s)", f"{r['export_points_per_s']:,.0f}", "—", "—", "≥ 2,000,000"),
         ("History of a 100,000-point metric (s)", f"{r['export_100k_s']:.3f}", f"{m.get('history_s', 0):.2f}",
          ratio(m.get("history_s"), r["export_100k_s"]), "≥ 100×"),
-        ("Runs query, 10,000 runs, filter + sort + page of 50 (ms)", f"{r['runs_query_s'] * 1e3:.1f}",
+        ("Runs query, 10,000 runs, filter + sort + page of 50: server time (round trip) (ms)",
+         f"{r['runs_query_server_s'] * 1e3:.1f} ({r['runs_query_s'] * 1e3:.1f})",
          f"{m.get('search_s', 0) * 1e3:.0f} (1,000 runs)", ratio(m.get("search_s"), r["runs_query_s"]), "≤ 50 ms"),
         ("Storage per scalar point, indexes included (bytes)", f"{r['storage_bytes_per_point']:.2f}",
          f"{m.get('storage_bytes_per_point', 0):.1f}", ratio(m.get("storage_bytes_per_point"), r["storage_bytes_per_point"]), "≤ 16"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import time
 import zlib
 from typing import Callable
 
@@ -59,3 +60,17 @@ class GzipRequestMiddleware:
         request.META["CONTENT_LENGTH"] = str(size)
         del request.META["HTTP_CONTENT_ENCODING"]
         return None
+
+
+class ServerTimingMiddleware:
+    """`Server-Timing: app;dur=<ms>` on every response: the time spent in
+    Django, so clients and benchmarks can tell server time from the network."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        start = time.perf_counter()
+        response = self.get_response(request)
+        response["Server-Timing"] = f"app;dur={(time.perf_counter() - start) * 1000:.1f}"
+        return response
