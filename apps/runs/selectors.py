@@ -39,12 +39,18 @@ def run_order(runs: QuerySet[Run], order_text: str = "") -> QuerySet[Run]:
 
 
 def run_page(runs: QuerySet[Run], *, offset: int, limit: int) -> tuple[list[Run], int]:
-    """One page and the total, in one scan: the count rides along as a window
-    function instead of a second pass over the filtered runs."""
-    page: list[Run] = list(runs.annotate(total_count=Window(Count("pk")))[offset : offset + limit])
-    if page:
-        return page, int(getattr(page[0], "total_count"))  # noqa: B009 (an annotation mypy cannot see)
-    return page, runs.count() if offset else 0
+    """One page and the total.
+
+    The filtered runs are sorted as narrow rows (id and the total, which rides
+    along as a window function instead of a second scan); only the page's runs
+    are then read whole.
+    """
+    keyed = list(runs.annotate(total_count=Window(Count("pk"))).values_list("pk", "total_count")[offset : offset + limit])
+    if not keyed:
+        return [], runs.count() if offset else 0
+    ids = [pk for pk, _ in keyed]
+    by_id = Run.objects.select_related("user").in_bulk(ids)
+    return [by_id[pk] for pk in ids if pk in by_id], int(keyed[0][1])
 
 
 def run_get(*, project: Project, run_id: str) -> Run:

@@ -28,7 +28,7 @@ from apps.runs.filters import FilterError
 from apps.runs.models import Project, ProjectView, Run
 from apps.runs.validation import tags_check
 
-PAGE_SIZE = 100
+PAGE_SIZE = 50
 MAX_COLUMNS = 200
 MAX_BULK = 1000
 MAX_KEYS = 500

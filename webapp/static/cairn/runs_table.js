@@ -71,7 +71,8 @@ window.cairnSelection = (() => {
   const POLL_MS = 3000;
   const WIDTHS = { state: 86, tags: 170, created_at: 92, finished_at: 92, runtime: 84, user: 100, host: 100,
     group: 110, job_type: 100, notes: 200, id: 110 };
-  const LIMIT = 100;
+  // 50 rows: a page fills the scroller twice over, and a sort or filter redraws in one frame budget.
+  const LIMIT = 50;
 
   const state = {
     filter: initial.filter || "",
