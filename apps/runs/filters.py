@@ -241,6 +241,19 @@ def _field_token(text: str, m: re.Match[str], tokens: list[_Token]) -> int:
     return i
 
 
+def field_parse(text: str) -> tuple[str, ...]:
+    """The segments of one field as the language writes it (`summary.`val/loss``),
+    for other places that name fields the same way, such as table columns."""
+    m = _WORD.match(text)
+    if m is None:
+        raise FilterError("expected a field", 0)
+    tokens: list[_Token] = []
+    end = _field_token(text, m, tokens)
+    if end != len(text):
+        raise FilterError(f"unexpected {text[end]!r}", end)
+    return tuple(tokens[0].value) if tokens[0].kind == "field" else (text,)
+
+
 def _string_token(text: str, start: int, tokens: list[_Token]) -> int:
     # A backslash escapes only the quote and itself, so regexes keep `\d`.
     quote, i = text[start], start + 1

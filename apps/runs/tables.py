@@ -24,7 +24,7 @@ from django.db.models.fields.json import KeyTextTransform
 
 from apps.runs import selectors, services
 from apps.runs.errors import BadInput
-from apps.runs.filters import FilterError
+from apps.runs.filters import FilterError, field_parse
 from apps.runs.models import Project, ProjectView, Run
 from apps.runs.validation import tags_check
 
@@ -91,36 +91,10 @@ def column_parse(text: str) -> Column:
     source, dot, rest = text.partition(".")
     if source not in _SOURCES or not dot or not rest:
         raise BadInput(f"Unknown column {text!r}: use a run field or config.<key> / summary.<key>.", "columns")
-    path: list[str] = []
-    i = 0
-    while i <= len(rest):
-        if rest.startswith("`", i):
-            j, seg = i + 1, []
-            while True:
-                k = rest.find("`", j)
-                if k < 0:
-                    raise BadInput(f"Unterminated backtick in column {text!r}.", "columns")
-                seg.append(rest[j:k])
-                if rest.startswith("``", k):
-                    seg.append("`")
-                    j = k + 2
-                    continue
-                i = k + 1
-                break
-            path.append("".join(seg))
-        else:
-            end = rest.find(".", i)
-            end = len(rest) if end < 0 else end
-            seg_text = rest[i:end]
-            if not _PLAIN.match(seg_text):
-                raise BadInput(f"Bad key in column {text!r}: quote it with backticks.", "columns")
-            path.append(seg_text)
-            i = end
-        if i == len(rest):
-            break
-        if rest[i] != ".":
-            raise BadInput(f"Expected '.' in column {text!r}.", "columns")
-        i += 1
+    try:
+        path = list(field_parse(text)[1:])
+    except FilterError as e:
+        raise BadInput(f"Bad column {text!r}: {e}", "columns") from None
     return Column(field_expr(source, path), source, tuple(path))
 
 
