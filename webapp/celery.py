@@ -14,7 +14,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 QUEUE_DEFAULT = "default"
 QUEUE_HISTORY = "history"
 QUEUE_FILES = "files"
-QUEUES = (QUEUE_DEFAULT, QUEUE_HISTORY, QUEUE_FILES)
+QUEUE_MEDIA = "media"  # validation and thumbnails of uploaded media
+QUEUE_SCORING = "scoring"  # benchmark submissions
+QUEUES = (QUEUE_DEFAULT, QUEUE_HISTORY, QUEUE_FILES, QUEUE_MEDIA, QUEUE_SCORING)
 
 app = Celery("cairn")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from apps.orgs import views as org_views
 from apps.runs import views as run_views
 
 urlpatterns = [
+    # First: their patterns are more specific than the org/project catch-alls below.
+    path("", include("apps.reports.page_urls")),
+    path("", include("apps.benchmarks.page_urls")),
     path("", org_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -22,7 +22,7 @@ from types import FrameType
 from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
-QUEUES = "default,history,files"  # webapp/celery.py QUEUES
+QUEUES = "default,history,files,media,scoring"  # webapp/celery.py QUEUES
 
 
 def _data_dir() -> Path:

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "apps.orgs",
     "apps.runs",
+    "apps.reports",
+    "apps.benchmarks",
 ]
 
 MIDDLEWARE = [

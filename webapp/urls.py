@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("apps.orgs.urls")),
     path("", include("apps.runs.urls")),
+    path("", include("apps.reports.urls")),
+    path("", include("apps.benchmarks.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
