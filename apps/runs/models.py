@@ -191,3 +191,58 @@ class ProjectView(models.Model):
 
     def __str__(self) -> str:
         return f"view of {self.project}"
+
+
+class MediaKind(models.TextChoices):
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"
+    TABLE = "table"
+    PLOTLY = "plotly"
+    HTML = "html"
+
+
+class MediaStatus(models.TextChoices):
+    PENDING = "pending"  # stored, not yet validated by a worker
+    READY = "ready"  # validated; thumbnail or poster made where the kind has one
+    FAILED = "failed"  # refused: `error` says why; the original upload is kept
+
+
+class Media(models.Model):
+    """One logged media item: a file of the run, referenced from a history row.
+
+    The history row holds `{"_type": kind, "path": ...}`; this row is what the
+    workers learned about the file (real type, dimensions, thumbnail) and
+    what the web panels list. A gallery is several rows of one key and step,
+    ordered by `index`.
+    """
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="media")
+    key = models.CharField(max_length=256)
+    step = models.BigIntegerField()
+    index = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=16, choices=MediaKind.choices)
+    path = models.CharField(max_length=1024)  # the RunFile's path
+    caption = models.TextField(blank=True)
+    # Kind-specific facts the agent sent: boxes, masks, fps, sample rate, columns...
+    meta = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=MediaStatus.choices, default=MediaStatus.PENDING)
+    error = models.TextField(blank=True)
+    content_type = models.CharField(max_length=128, blank=True)  # from the bytes, not the name
+    size = models.BigIntegerField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    duration = models.FloatField(null=True, blank=True)  # seconds, for video and audio
+    # Storage name of the thumbnail (images) or poster frame (videos); "" when none.
+    thumbnail = models.CharField(max_length=1200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "path"], name="media_path_unique_in_run"),
+        ]
+        indexes = [models.Index(fields=["run", "key", "step", "index"], name="media_run_key_step")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.path}"
