@@ -61,4 +61,4 @@ class EmbeddedSchedule(bootsteps.StartStopStep):
 
 
 app.steps["worker"].add(EmbeddedSchedule)
-app.autodiscover_tasks(["apps.runs"])
+app.autodiscover_tasks(["apps.runs", "apps.reports", "apps.benchmarks"])
