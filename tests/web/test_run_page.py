@@ -75,6 +75,26 @@ def test_the_run_page_shows_everything_as_text_with_coloured_console(web_server:
     assert page.evaluate("window.__xss") is None
 
 
+def test_smoothing_and_log_scale_apply_to_the_runs_metric_charts(web_server: ServerProcess, new_page: Any) -> None:
+    project, _ = seeded_run(web_server)
+    page = new_page(web_server.url)
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    page.goto(f"/local/{project}/runs/r1")
+    page.wait_for_function("(window.cairnCharts || []).filter(c => c.u).length === 4")
+    loss = "window.cairnCharts.find(c => c.key === 'loss').u"
+    raw = page.evaluate(f"Array.from({loss}.data[1])")
+    assert raw[:3] == [1.0, 0.5, 1 / 3]  # what was logged, unsmoothed
+
+    page.fill("[data-testid=run-smoothing]", "0.9")
+    smoothed = page.evaluate(f"Array.from({loss}.data[1])")
+    assert smoothed[0] == raw[0] and smoothed[1] > raw[1]  # an EMA lags the falling loss
+    assert page.evaluate("window.cairnCharts.find(c => c.key === 'cpu.percent').chart.opts.smoothing") == 0
+
+    page.check("[data-testid=run-log]")
+    assert page.evaluate(f"{loss}.scales.y.distr") == 3  # uPlot's log distribution
+    assert page.evaluate("window.cairnCharts.find(c => c.key === 'acc').u.scales.y.distr") == 3
+
+
 def test_a_member_edits_notes_and_tags(web_server: ServerProcess, new_page: Any) -> None:
     project, s = seeded_run(web_server)
     page = new_page(web_server.url)

@@ -209,6 +209,17 @@ def test_a_run_that_finishes_shows_it_without_a_reload(web_server: ServerProcess
     assert page.evaluate("window.sameTable === document.querySelector('[data-testid=runs-grid] tbody')")
 
 
+def test_a_run_started_after_the_page_loaded_joins_the_table(web_server: ServerProcess, new_page: Any) -> None:
+    slug, api = project_create(web_server)
+    api("PUT", "/runs/old", json={"name": "old"})
+    page = signed_in(web_server, new_page, f"/local/{slug}/")
+    page.wait_for_selector("tr[data-run='old']")
+    api("PUT", "/runs/new", json={"name": "new"})
+    page.wait_for_selector("tr[data-run='new']", timeout=10_000)
+    assert shown_ids(page) == ["new", "old"]  # newest first, as the API orders them
+    assert "2 runs" in page.inner_text("#runs-table")
+
+
 def test_html_in_runs_is_shown_as_text(web_server: ServerProcess, new_page: Any) -> None:
     slug, api = project_create(web_server)
     api("PUT", "/runs/x1", json={"name": XSS, "tags": [XSS], "notes": XSS, "config": {"evil": XSS, XSS: 1},

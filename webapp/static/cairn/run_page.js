@@ -131,6 +131,25 @@
   const metricsGrid = el("div", { class: "ws-grid", "data-testid": "run-charts" });
   const systemGrid = el("div", { class: "ws-grid", "data-testid": "system-charts" });
   const metricsNote = el("p", { class: "muted", text: "Loading…" });
+  // One smoothing and log-scale setting for all of the run's metric charts.
+  const chartOpts = { smoothing: 0, log: false };
+  const smoothInput = el("input", { type: "range", min: "0", max: "0.99", step: "0.01", value: "0",
+    class: "panel-smooth", "aria-label": "Smoothing", "data-testid": "run-smoothing", title: "Smoothing (EMA)" });
+  const smoothValue = el("span", { class: "muted panel-smooth-val", text: "0.00" });
+  const logInput = el("input", { type: "checkbox", "data-testid": "run-log" });
+  function metricCharts() { return [...charts.entries()].filter(([id]) => id.startsWith("history:")).map(([, c]) => c); }
+  smoothInput.oninput = () => {
+    chartOpts.smoothing = +smoothInput.value;
+    smoothValue.textContent = chartOpts.smoothing.toFixed(2);
+    for (const c of metricCharts()) c.setOptions({ smoothing: chartOpts.smoothing });
+  };
+  logInput.onchange = () => {
+    chartOpts.log = logInput.checked;
+    for (const c of metricCharts()) c.setOptions({ log: chartOpts.log });
+  };
+  const chartTools = el("div", { class: "run-chart-tools" },
+    el("label", { class: "panel-opt" }, "smoothing ", smoothInput, smoothValue),
+    el("label", { class: "panel-opt" }, logInput, " log scale"));
   const systemNote = el("p", { class: "muted", text: "Loading…" });
 
   const SYSTEM_ORDER = ["cpu", "proc", "memory", "gpu", "disk", "net"];
@@ -158,7 +177,8 @@
         const body = el("div", { class: "panel-body" });
         grid.append(el("div", { class: "panel size-s", "data-testid": "panel", dataset: { key, stream } },
           el("div", { class: "panel-head" }, el("span", { class: "panel-title", text: key, title: key })), body));
-        chart = new cairnChart.Chart(body, { key, x, xLabel: x, height: 180, onZoom: (lo, hi) => zoom(chart, stream, key, lo, hi, times) });
+        const opts = stream === "system" ? {} : { ...chartOpts };
+        chart = new cairnChart.Chart(body, { key, x, xLabel: x, height: 180, ...opts, onZoom: (lo, hi) => zoom(chart, stream, key, lo, hi, times) });
         chart.full = null;
         chart.opts.onReset = () => chart.setRuns(chart.full || []);
         charts.set(id, chart);
@@ -396,7 +416,7 @@
       section("Overview", "overview-section", overview),
       section("Notes and tags", "notes-section", tagsBox, notesBox)),
     grid2,
-    section("Charts", "charts-section", metricsNote, metricsGrid),
+    section("Charts", "charts-section", chartTools, metricsNote, metricsGrid),
     section("System", "system-section", systemNote, systemGrid),
     section("Console", "console-section", el("div", { class: "row" }, consoleFilter, consoleNote), consoleBox),
     section("Files", "files-section", filesTable, preview),

@@ -456,13 +456,26 @@ window.cairnSelection = (() => {
     if (document.hidden || state.groupBy || !state.rowsById.size) return;
     const ids = [...state.rowsById.keys()];
     const seq = state.seq;
+    // On the first page, runs started since (or newly matching the filter)
+    // join the table: ask for the page itself, not just its rows' ids.
+    const firstPage = state.offset === 0;
+    const params = firstPage
+      ? { filter: state.filter, order: state.order, limit: String(LIMIT), offset: "0", columns: state.layout.join(",") }
+      : { ids: ids.join(","), columns: state.layout.join(",") };
     let data;
     try {
-      data = await cairn.get(`${tableApi}/rows?` + new URLSearchParams({ ids: ids.join(","), columns: state.layout.join(",") }));
+      data = await cairn.get(`${tableApi}/rows?` + new URLSearchParams(params));
     } catch (_) {
       return; // the next poll tries again
     }
     if (seq !== state.seq) return;
+    if (firstPage && (data.count !== state.page.count || data.results.map((r) => r.id).join() !== ids.join())) {
+      state.page = data;
+      state.columns = data.columns;
+      render();
+      selection.follow(data.results);
+      return;
+    }
     for (const row of data.results) {
       const entry = state.rowsById.get(row.id);
       if (!entry) continue;
