@@ -1,0 +1,163 @@
+"""The reports API: thin views over services and selectors (docs/protocol.md, "Reports").
+
+Every report endpoint goes through ReportScopedApi, which finds the report by
+its key and checks the caller's access once; a report's panel data comes only
+from here, never from the project's own endpoints.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.reports import export, selectors, services
+from apps.reports.models import Report
+from apps.reports.permissions import ReportAccess, report_resolve
+from apps.runs.api import ProjectScopedApi, _body
+
+DRAFT_PARAM = OpenApiParameter("draft", bool, description="1: the draft instead of the published version (editors)")
+
+
+class ReportListApi(ProjectScopedApi):
+    def get(self, request: Request, org: str, project: str) -> Response:
+        reports = selectors.report_list(project=self.project, user=request.user)
+        return Response({"results": [selectors.report_summary(r) for r in reports]})
+
+    def post(self, request: Request, org: str, project: str) -> Response:
+        report = services.report_create(project=self.project, author=request.user, data=_body(request))  # type: ignore[arg-type]
+        report = Report.objects.select_related("project__organization", "author", "published").get(pk=report.pk)
+        access = ReportAccess(read=True, edit=True, member=True)
+        return Response(selectors.report_detail(report=report, access=access), status=201)
+
+
+class ReportScopedApi(APIView):
+    """Finds the report from the URL and checks access in one place.
+
+    `need` maps HTTP methods to "read", "member" or "edit"; a method not
+    listed needs edit, so a new one cannot be left open by mistake.
+    """
+
+    need: dict[str, str] = {"GET": "read", "HEAD": "read", "OPTIONS": "read"}
+    report: Report
+    access: ReportAccess
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        need = self.need.get(request.method or "GET", "edit")
+        self.report, self.access = report_resolve(
+            user=request.user, key=kwargs["key"], edit=need == "edit", member=need == "member"
+        )
+
+    def wants_draft(self, request: Request) -> bool:
+        """`?draft=1`: only editors may read the draft's panels."""
+        if request.query_params.get("draft") not in ("1", "true"):
+            return False
+        if not self.access.edit:
+            raise Http404
+        return True
+
+
+class ReportDetailApi(ReportScopedApi):
+    def get(self, request: Request, key: str) -> Response:
+        return Response(selectors.report_detail(report=self.report, access=self.access))
+
+    def patch(self, request: Request, key: str) -> Response:
+        report = services.report_update(report=self.report, user=request.user, data=_body(request))  # type: ignore[arg-type]
+        return Response(selectors.report_detail(report=report, access=self.access))
+
+    def delete(self, request: Request, key: str) -> Response:
+        services.report_delete(report=self.report)
+        return Response(status=204)
+
+
+class ReportPublishApi(ReportScopedApi):
+    def post(self, request: Request, key: str) -> Response:
+        data = _body(request)
+        services.report_publish(
+            report=self.report, user=request.user,  # type: ignore[arg-type]
+            visibility=data.get("visibility", "org"), frozen=data.get("frozen", False),
+        )
+        report, access = report_resolve(user=request.user, key=key)
+        return Response(selectors.report_detail(report=report, access=access), status=201)
+
+
+def _json_bytes(body: bytes) -> HttpResponse:
+    response = HttpResponse(body, content_type="application/json")
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+class ReportDataApi(ReportScopedApi):
+    @extend_schema(
+        parameters=[DRAFT_PARAM, OpenApiParameter("blocks", str, description="Comma-separated block ids; default all")]
+    )
+    def get(self, request: Request, key: str) -> HttpResponse:
+        raw = request.query_params.get("blocks")
+        block_ids = [b for b in raw.split(",") if b] if raw else None
+        parts = selectors.panels_data(report=self.report, draft=self.wants_draft(request), block_ids=block_ids)
+        return _json_bytes(selectors.panels_json(parts))
+
+
+class ReportPanelDataApi(ReportScopedApi):
+    @extend_schema(parameters=[DRAFT_PARAM])
+    def get(self, request: Request, key: str, block: str) -> HttpResponse:
+        parts = selectors.panels_data(report=self.report, draft=self.wants_draft(request), block_ids=[block])
+        if block not in parts:
+            raise Http404
+        return _json_bytes(parts[block])
+
+
+class ReportVersionListApi(ReportScopedApi):
+    need = {"GET": "member"}
+
+    def get(self, request: Request, key: str) -> Response:
+        return Response({"results": selectors.version_list(report=self.report)})
+
+
+class ReportVersionApi(ReportScopedApi):
+    need = {"GET": "member"}
+
+    def get(self, request: Request, key: str, number: int) -> Response:
+        version = self.report.versions.select_related("published_by").filter(number=number).first()
+        if version is None:
+            raise Http404
+        return Response(selectors.version_content(version))
+
+
+class ReportCommentsApi(ReportScopedApi):
+    need = {"GET": "member", "POST": "member"}
+
+    def get(self, request: Request, key: str) -> Response:
+        return Response({"results": selectors.comment_list(report=self.report)})
+
+    def post(self, request: Request, key: str) -> Response:
+        comment = services.comment_create(report=self.report, author=request.user, body=_body(request).get("body"))  # type: ignore[arg-type]
+        return Response(selectors.comment_payload(comment), status=201)
+
+
+class ReportExportApi(ReportScopedApi):
+    @extend_schema(parameters=[DRAFT_PARAM])
+    def get(self, request: Request, key: str, fmt: str) -> HttpResponse:
+        html = export.report_html(report=self.report, draft=self.wants_draft(request))
+        name = f"report-{self.report.key}"
+        if fmt == "html":
+            response = HttpResponse(html, content_type="text/html; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="{name}.html"'
+            return response
+        pdf = export.report_pdf(html=html)
+        if pdf is None:
+            return HttpResponse(
+                b'{"error":"PDF export needs WeasyPrint\'s system libraries (pango) on the server."}',
+                status=503, content_type="application/json",
+            )
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+        return response
+
+
+

@@ -1,0 +1,157 @@
+"""The shape of a report's blocks, checked on every save.
+
+    {"id": "b1", "type": "text", "text": "# Markdown"}
+    {"id": "b2", "type": "panel", "panel": {
+        "kind": "line" | "bar" | "scatter" | "parallel" | "table",
+        "title": "...",
+        "runset": {"project": "slug" (same organisation; default the report's),
+                   "filter": "filter language" | "runs": ["run id", ...],
+                   "order": "-summary.acc", "limit": 1..50},
+        line:     "keys": [history keys], "smoothing": 0..<1, "log": bool
+        bar:      "field": "summary.acc"
+        scatter:  "x": "config.lr", "y": "summary.acc"
+        parallel: "fields": ["config.lr", ..., "summary.acc"]
+        table:    "fields": ["config.lr", "summary.acc", ...]
+    }}
+
+A field is `config.<path>` or `summary.<path>` in the filter language's
+spelling (backticks around a key holding dots or spaces).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.runs.errors import BadInput
+from apps.runs.filters import FilterError, field_parse, parse_filter
+from apps.runs.workspace import MAX_RUNS
+
+MAX_BLOCKS = 200
+MAX_TEXT = 100_000
+MAX_LINE_KEYS = 10
+MAX_FIELDS = 20
+PANEL_KINDS = ("line", "bar", "scatter", "parallel", "table")
+_PANEL_FIELDS = {
+    "line": {"keys", "smoothing", "log"},
+    "bar": {"field"},
+    "scatter": {"x", "y"},
+    "parallel": {"fields"},
+    "table": {"fields"},
+}
+
+
+def _text(value: Any, field: str, limit: int, empty: bool = False) -> str:
+    if not isinstance(value, str) or (not value and not empty) or len(value) > limit:
+        raise BadInput(f"Must be a {'' if empty else 'non-empty '}string of at most {limit} characters.", field)
+    return value
+
+
+def field_check(value: Any, field: str) -> str:
+    """A `config.` or `summary.` field, as written."""
+    text = _text(value, field, 300)
+    try:
+        segments = field_parse(text)
+    except FilterError as e:
+        raise BadInput(str(e), field) from None
+    if len(segments) < 2 or segments[0] not in ("config", "summary"):
+        raise BadInput("Use config.<key> or summary.<key>.", field)
+    return text
+
+
+def runset_check(value: Any, field: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise BadInput("Must be an object.", field)
+    unknown = set(value) - {"project", "filter", "runs", "order", "limit"}
+    if unknown:
+        raise BadInput(f"Unknown field {sorted(unknown)[0]!r}.", field)
+    out: dict[str, Any] = {}
+    if value.get("project") not in (None, ""):
+        out["project"] = _text(value["project"], f"{field}.project", 64).lower()
+    if "runs" in value and value["runs"] is not None:
+        runs = value["runs"]
+        if not isinstance(runs, list) or len(runs) > MAX_RUNS:
+            raise BadInput(f"Must be a list of at most {MAX_RUNS} run ids.", f"{field}.runs")
+        out["runs"] = list(dict.fromkeys(_text(r, f"{field}.runs[{i}]", 64) for i, r in enumerate(runs)))
+    else:
+        text = _text(value.get("filter", ""), f"{field}.filter", 10_000, empty=True)
+        if text.strip():
+            try:
+                parse_filter(text)
+            except FilterError as e:
+                raise BadInput(str(e), f"{field}.filter") from None
+        out["filter"] = text
+        out["order"] = _text(value.get("order", "-created_at") or "-created_at", f"{field}.order", 1000)
+    limit = value.get("limit", MAX_RUNS)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_RUNS:
+        raise BadInput(f"Must be an integer from 1 to {MAX_RUNS}.", f"{field}.limit")
+    out["limit"] = limit
+    return out
+
+
+def _fields(value: Any, field: str, lo: int) -> list[str]:
+    if not isinstance(value, list) or not lo <= len(value) <= MAX_FIELDS:
+        raise BadInput(f"Must be a list of {lo} to {MAX_FIELDS} fields.", field)
+    return [field_check(v, f"{field}[{i}]") for i, v in enumerate(value)]
+
+
+def panel_check(value: Any, field: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise BadInput("Must be an object.", field)
+    kind = value.get("kind")
+    if kind not in PANEL_KINDS:
+        raise BadInput(f"Use one of {', '.join(PANEL_KINDS)}.", f"{field}.kind")
+    unknown = set(value) - {"kind", "title", "runset"} - _PANEL_FIELDS[kind]
+    if unknown:
+        raise BadInput(f"Unknown field {sorted(unknown)[0]!r} for a {kind} panel.", field)
+    out: dict[str, Any] = {
+        "kind": kind,
+        "title": _text(value.get("title", ""), f"{field}.title", 200, empty=True),
+        "runset": runset_check(value.get("runset", {}), f"{field}.runset"),
+    }
+    if kind == "line":
+        keys = value.get("keys")
+        if not isinstance(keys, list) or not 1 <= len(keys) <= MAX_LINE_KEYS:
+            raise BadInput(f"Must be a list of 1 to {MAX_LINE_KEYS} keys.", f"{field}.keys")
+        out["keys"] = [_text(k, f"{field}.keys[{i}]", 256) for i, k in enumerate(keys)]
+        smoothing = value.get("smoothing", 0)
+        if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) or not 0 <= smoothing < 1:
+            raise BadInput("Must be a number from 0 to below 1.", f"{field}.smoothing")
+        out["smoothing"] = float(smoothing)
+        log = value.get("log", False)
+        if not isinstance(log, bool):
+            raise BadInput("Must be true or false.", f"{field}.log")
+        out["log"] = log
+    elif kind == "bar":
+        out["field"] = field_check(value.get("field"), f"{field}.field")
+    elif kind == "scatter":
+        out["x"] = field_check(value.get("x"), f"{field}.x")
+        out["y"] = field_check(value.get("y"), f"{field}.y")
+    else:
+        out["fields"] = _fields(value.get("fields"), f"{field}.fields", 2 if kind == "parallel" else 1)
+    return out
+
+
+def blocks_check(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or len(value) > MAX_BLOCKS:
+        raise BadInput(f"Must be a list of at most {MAX_BLOCKS} blocks.", "blocks")
+    out: list[dict[str, Any]] = []
+    for i, block in enumerate(value):
+        field = f"blocks[{i}]"
+        if not isinstance(block, dict):
+            raise BadInput("Must be an object.", field)
+        block_id = _text(block.get("id"), f"{field}.id", 64)
+        kind = block.get("type")
+        if kind == "text":
+            if set(block) - {"id", "type", "text"}:
+                raise BadInput("A text block has id, type and text.", field)
+            out.append({"id": block_id, "type": "text", "text": _text(block.get("text", ""), f"{field}.text", MAX_TEXT, True)})
+        elif kind == "panel":
+            if set(block) - {"id", "type", "panel"}:
+                raise BadInput("A panel block has id, type and panel.", field)
+            out.append({"id": block_id, "type": "panel", "panel": panel_check(block.get("panel"), f"{field}.panel")})
+        else:
+            raise BadInput("Use text or panel.", f"{field}.type")
+    ids = [b["id"] for b in out]
+    if len(set(ids)) != len(ids):
+        raise BadInput("Block ids must be unique.", "blocks")
+    return out

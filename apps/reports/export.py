@@ -1,0 +1,61 @@
+"""A report as one self-contained HTML file (inline CSS, SVG charts, no script), and as PDF from it."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+
+from apps.reports import selectors
+from apps.reports.markdown import code_css
+from apps.reports.models import Report
+from apps.reports.svg import panel_figure
+
+
+@functools.cache
+def _css() -> str:
+    path = Path(settings.BASE_DIR) / "webapp" / "static" / "cairn" / "report.css"
+    return path.read_text() + "\n" + code_css()
+
+
+def figures(*, report: Report, draft: bool, kinds: set[str] | None = None) -> dict[str, str]:
+    """Each panel (of the given kinds) drawn as HTML with inline SVG, by block id."""
+    blocks, _ = selectors.reader_blocks(report=report, draft=draft)
+    panels = {b["id"]: b["panel"] for b in blocks if b["type"] == "panel" and (kinds is None or b["panel"]["kind"] in kinds)}
+    if not panels:
+        return {}
+    data = selectors.panels_data(report=report, draft=draft, block_ids=list(panels))
+    return {i: mark_safe(panel_figure(orjson.loads(d), panels[i])) for i, d in data.items()}  # noqa: S308 (escaped in svg.py)
+
+
+def report_html(*, report: Report, draft: bool) -> str:
+    content = selectors.draft_content(report) if draft or report.published is None else selectors.version_content(report.published)
+    drawn = figures(report=report, draft=draft)
+    blocks: list[dict[str, Any]] = []
+    for b in content["blocks"]:
+        if b["type"] == "text":
+            blocks.append({"type": "text", "html": mark_safe(b["html"])})  # noqa: S308 (sanitised by nh3)
+        else:
+            blocks.append({"type": "panel", "title": b["panel"]["title"], "figure": drawn.get(b["id"], "")})
+    return render_to_string("reports/export.html", {
+        "report": report,
+        "content": content,
+        "description_html": mark_safe(content["description_html"]),  # noqa: S308 (sanitised by nh3)
+        "blocks": blocks,
+        "css": mark_safe(_css()),  # noqa: S308 (our own stylesheet)
+    })
+
+
+def report_pdf(*, html: str) -> bytes | None:
+    """The PDF, or None when WeasyPrint's system libraries (pango) are missing."""
+    try:
+        import weasyprint
+    except OSError:
+        return None
+    pdf: bytes = weasyprint.HTML(string=html).write_pdf()
+    return pdf

@@ -1,0 +1,111 @@
+"""Panel data: a run set's runs and only the fields and keys a panel shows.
+
+This is all a reader of a report ever gets of its runs, so every shape below
+lists its fields explicitly: run id, name, and the panel's own values.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import orjson
+
+from apps.reports.models import Report
+from apps.runs import selectors, workspace
+from apps.runs.filters import FilterError, field_parse
+from apps.runs.models import Project, Run, Stream
+
+SAMPLES = 400  # points per series: a report chart is at most ~800 px wide
+
+
+def runset_runs(*, report: Report, runset: dict[str, Any]) -> list[Run]:
+    """The run set's runs, at most its limit; a missing project or a bad filter gives none."""
+    slug = runset.get("project") or report.project.slug
+    project = report.project if slug == report.project.slug else (
+        Project.objects.filter(organization_id=report.project.organization_id, slug=slug).first()
+    )
+    if project is None:
+        return []
+    limit = int(runset.get("limit", workspace.MAX_RUNS))
+    if "runs" in runset:
+        by_id = {r.run_id: r for r in Run.objects.filter(project=project, run_id__in=runset["runs"])}
+        return [by_id[r] for r in runset["runs"] if r in by_id][:limit]
+    try:
+        runs = selectors.run_order(selectors.run_list(project=project, filter_text=runset.get("filter", "")),
+                                   runset.get("order", ""))
+        return list(runs[:limit])
+    except FilterError:
+        return []
+
+
+def field_value(run: Run, field: str) -> Any:
+    segments = field_parse(field)
+    value: Any = run.config if segments[0] == "config" else run.summary
+    for seg in segments[1:]:
+        if not isinstance(value, dict) or seg not in value:
+            return None
+        value = value[seg]
+    if isinstance(value, (dict, list)):
+        return None  # a panel shows scalars
+    return value
+
+
+def _runs(runs: list[Run]) -> list[dict[str, Any]]:
+    return [{"id": r.run_id, "name": r.name or r.run_id} for r in runs]
+
+
+def panel_data(*, report: Report, panel: dict[str, Any], samples: int = SAMPLES) -> dict[str, Any]:
+    runs = runset_runs(report=report, runset=panel["runset"])
+    kind = panel["kind"]
+    out: dict[str, Any] = {"kind": kind}
+    if kind == "line":
+        keys = panel["keys"]
+        by_id = {r.run_id: r for r in runs}
+        history = workspace.runs_history_sampled(
+            project=runs[0].project, run_ids=list(by_id), keys=keys, stream=Stream.HISTORY, samples=samples,
+            numeric_only=True,
+        ) if runs and len({r.project_id for r in runs}) == 1 else {}
+        out["keys"] = keys
+        out["runs"] = [
+            {"id": run_id, "name": by_id[run_id].name or run_id,
+             "series": {k: {"steps": s.steps, "values": s.values, "min": s.minimum, "max": s.maximum}
+                        for k, s in h.series.items()}}
+            for run_id, h in history.items()
+        ]
+        return out
+    if kind == "bar":
+        out["field"] = panel["field"]
+        out["runs"] = [{**r, "value": field_value(run, panel["field"])} for r, run in zip(_runs(runs), runs)]
+    elif kind == "scatter":
+        out["x"], out["y"] = panel["x"], panel["y"]
+        out["runs"] = [
+            {**r, "x": field_value(run, panel["x"]), "y": field_value(run, panel["y"])}
+            for r, run in zip(_runs(runs), runs)
+        ]
+    else:
+        out["fields"] = panel["fields"]
+        out["runs"] = [
+            {**r, "values": [field_value(run, f) for f in panel["fields"]]} for r, run in zip(_runs(runs), runs)
+        ]
+    return out
+
+
+def _clean(value: Any) -> Any:
+    """Non-finite numbers as "NaN"/"Infinity" strings (orjson would write null); finite lists pass as they are."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        try:
+            if math.isfinite(math.fsum(value)):
+                return value
+        except (TypeError, OverflowError):
+            pass
+        return [_clean(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+    return value
+
+
+def data_bytes(data: Any) -> bytes:
+    return orjson.dumps(_clean(data))

@@ -1,0 +1,94 @@
+// The report reader: line charts from the report's own data endpoint (never the
+// project's), math with KaTeX, and comments for members. Other panels arrive
+// drawn in the HTML. Panel data is asked for two panels a request, all
+// requests at once, so the first panels draw while later ones are in flight.
+"use strict";
+(() => {
+  const page = JSON.parse(document.getElementById("report-data").textContent);
+  const PER_REQUEST = 2;
+  window.cairnReport = { drawn: 0, panels: page.panels.length, failed: 0 };
+
+  function chartRuns(data, panel) {
+    const runs = [];
+    const keys = panel.keys;
+    data.runs.forEach((run, i) => {
+      keys.forEach((key, j) => {
+        const pts = cairnChart.runPoints(run.series[key], { x: "step" });
+        if (!pts) return;
+        runs.push(Object.assign({ id: `${run.id}:${key}`, name: keys.length > 1 ? `${run.name} · ${key}` : run.name,
+          color: cairnChart.color(i * keys.length + j) }, pts));
+      });
+    });
+    return runs;
+  }
+
+  function draw(panel, data) {
+    const fig = document.querySelector(`figure[data-block="${CSS.escape(panel.id)}"] .report-figure`);
+    if (!fig) return;
+    const chart = new cairnChart.Chart(fig, { key: panel.id, height: 240, log: panel.log, smoothing: panel.smoothing,
+      xLabel: "step" });
+    chart.setRuns(chartRuns(data, panel));
+    fig.closest("figure").dataset.drawn = "1";
+    window.cairnReport.drawn++;
+  }
+
+  function fail(panel, err) {
+    const fig = document.querySelector(`figure[data-block="${CSS.escape(panel.id)}"] .report-figure`);
+    if (fig) fig.replaceChildren(cairn.el("div", { class: "panel-error", text: "Could not load: " + err.message }));
+    window.cairnReport.failed++;
+  }
+
+  function loadPanels() {
+    const q = page.draft ? "&draft=1" : "";
+    for (let i = 0; i < page.panels.length; i += PER_REQUEST) {
+      const group = page.panels.slice(i, i + PER_REQUEST);
+      const ids = group.map((p) => encodeURIComponent(p.id)).join(",");
+      cairn.get(`${page.api}/data?blocks=${ids}${q}`).then((data) => {
+        for (const p of group) {
+          if (data.panels[p.id]) draw(p, data.panels[p.id]); else fail(p, new Error("no data"));
+        }
+      }, (err) => group.forEach((p) => fail(p, err)));
+    }
+  }
+
+  function renderMath() {
+    if (!window.katex) return;
+    for (const el of document.querySelectorAll(".md .math")) {
+      try {
+        katex.render(el.textContent, el, { displayMode: el.classList.contains("block"), throwOnError: false });
+      } catch (e) { /* the TeX source stays as text */ }
+    }
+  }
+
+  async function loadComments() {
+    const box = document.getElementById("comments");
+    if (!box) return;
+    const list = cairn.el("div", { class: "report-comment-list" });
+    const text = cairn.el("textarea", { placeholder: "Add a comment (Markdown)", "data-testid": "comment-text" });
+    const err = cairn.el("span", { class: "re-error" });
+    const add = (c) => {
+      const body = cairn.el("div", { class: "md" });
+      body.innerHTML = c.html;  // sanitised by the server (nh3)
+      list.append(cairn.el("div", { class: "report-comment", "data-testid": "comment" },
+        cairn.el("div", { class: "who", text: `${c.author || "someone"} · ${c.created_at.slice(0, 16).replace("T", " ")}` }), body));
+    };
+    const send = cairn.el("button", { text: "Comment", "data-testid": "comment-send", onclick: async () => {
+      if (!text.value.trim()) return;
+      try {
+        add(await cairn.post(`${page.api}/comments`, { body: text.value }));
+        text.value = "";
+        err.textContent = "";
+      } catch (e) { err.textContent = e.message; }
+    } });
+    box.append(list, text, cairn.el("div", {}, send, err));
+    try {
+      (await cairn.get(`${page.api}/comments`)).results.forEach(add);
+    } catch (e) { err.textContent = e.message; }
+  }
+
+  loadPanels();
+  if (document.querySelector(".md .math")) {
+    if (window.katex) renderMath(); else window.addEventListener("load", renderMath);
+  }
+  if (page.member) loadComments();
+})();
