@@ -95,6 +95,25 @@ def test_smoothing_and_log_scale_apply_to_the_runs_metric_charts(web_server: Ser
     assert page.evaluate("window.cairnCharts.find(c => c.key === 'acc').u.scales.y.distr") == 3
 
 
+def test_earlier_console_lines_load_on_request(web_server: ServerProcess, new_page: Any) -> None:
+    project, s = seeded_run(web_server)
+    run = f"{web_server.url}/api/v1/projects/local/{project}/runs/r1"
+    s.post(f"{run}/streams/console", json={"offset": 3, "records": [
+        {"time": 1_700_000_003, "stream": "stdout", "line": f"line {i}"} for i in range(5_100)
+    ]}).raise_for_status()
+    page = new_page(web_server.url)
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    page.goto(f"/local/{project}/runs/r1")
+    page.wait_for_selector("[data-testid=console] .line >> nth=4999")
+    assert page.locator("[data-testid=console] .line").count() == 5_000
+    assert page.locator("[data-testid=console] .line").first.text_content() == "line 100"  # offset 103
+    page.click("[data-testid=console-earlier]")
+    page.wait_for_function("document.querySelectorAll('[data-testid=console] .line').length === 5103")
+    assert page.locator("[data-testid=console] .line").first.text_content() == "plain start"
+    assert page.locator("[data-testid=console] .line").nth(3).text_content() == "line 0"
+    assert page.locator("[data-testid=console-earlier]").is_hidden()
+
+
 def test_a_member_edits_notes_and_tags(web_server: ServerProcess, new_page: Any) -> None:
     project, s = seeded_run(web_server)
     page = new_page(web_server.url)

@@ -211,6 +211,30 @@
   const consoleBox = el("pre", { class: "console", "data-testid": "console" });
   const consoleFilter = el("input", { type: "search", placeholder: "Filter lines", "data-testid": "console-filter", "aria-label": "Filter console lines" });
   const consoleNote = el("span", { class: "muted" });
+  const consoleEarlier = el("button", { type: "button", class: "link", hidden: "", "data-testid": "console-earlier",
+    text: `Show ${CONSOLE_TAIL} earlier lines`, onclick: () => loadEarlierConsole() });
+  let consoleFirst = 0;  // offset of the first line shown
+
+  async function loadEarlierConsole() {
+    consoleEarlier.disabled = true;
+    const from = Math.max(0, consoleFirst - CONSOLE_TAIL);
+    const nodes = [];
+    let offset = from;
+    while (offset < consoleFirst) {
+      const body = await cairn.get(`${RUN}/console?offset=${offset}&limit=${Math.min(5000, consoleFirst - offset)}`);
+      if (!body.lines.length) break;
+      for (const rec of body.lines) if (rec.offset < consoleFirst) nodes.push(consoleLine(rec));
+      offset = body.next_offset;
+    }
+    applyFilter(nodes);
+    const keep = consoleBox.scrollHeight - consoleBox.scrollTop;  // stay on the line being read
+    consoleBox.prepend(...nodes);
+    consoleBox.scrollTop = consoleBox.scrollHeight - keep;
+    consoleFirst = from;
+    consoleNote.textContent = from > 0 ? `Showing lines ${from + 1}–${consoleOffset} of ${consoleOffset}.` : "";
+    consoleEarlier.hidden = from === 0;
+    consoleEarlier.disabled = false;
+  }
   let consoleOffset = null;
 
   // ANSI SGR colour codes → [{text, cls, style}] segments; other escapes dropped.
@@ -288,7 +312,9 @@
     if (consoleOffset === null) {
       const total = (run && run.streams && run.streams.console) || 0;
       consoleOffset = Math.max(0, total - CONSOLE_TAIL);
+      consoleFirst = consoleOffset;
       if (consoleOffset > 0) consoleNote.textContent = `Showing the last ${CONSOLE_TAIL} lines of ${total}.`;
+      consoleEarlier.hidden = consoleOffset === 0;
     }
     for (let pages = 0; pages < 10; pages++) {
       const body = await cairn.get(`${RUN}/console?offset=${consoleOffset}&limit=1000`);
@@ -418,7 +444,7 @@
     grid2,
     section("Charts", "charts-section", chartTools, metricsNote, metricsGrid),
     section("System", "system-section", systemNote, systemGrid),
-    section("Console", "console-section", el("div", { class: "row" }, consoleFilter, consoleNote), consoleBox),
+    section("Console", "console-section", el("div", { class: "row" }, consoleFilter, consoleNote, consoleEarlier), consoleBox),
     section("Files", "files-section", filesTable, preview),
     section("Code diff", "diff-section", diffBox),
   );
