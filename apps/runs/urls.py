@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.runs import api, chart_api, table_api
+from apps.runs import api, chart_api, media_api, table_api
 from apps.runs.health import HealthApi
 
 _run = "projects/<str:org>/<str:project>/runs/<str:run_id>"
@@ -38,4 +38,16 @@ urlpatterns += [
     path(f"{_table}/groups", table_api.TableGroupsApi.as_view(), name="table-groups"),
     path(f"{_table}/export.csv", table_api.TableExportApi.as_view(), name="table-export"),
     path(f"{_table}/bulk", table_api.TableBulkApi.as_view(), name="table-bulk"),
+]
+
+# Media panels: the run page and the workspace (apps/runs/media_api.py).
+urlpatterns += [
+    path(f"{_run}/media", media_api.RunMediaListApi.as_view(), name="run-media"),
+    path(f"{_run}/media/keys", media_api.RunMediaKeysApi.as_view(), name="run-media-keys"),
+    path(f"{_run}/media/steps", media_api.RunMediaStepsApi.as_view(), name="run-media-steps"),
+    path(f"{_run}/media/<int:media_id>/thumbnail", media_api.MediaThumbnailApi.as_view(), name="media-thumbnail"),
+    path(f"{_run}/media/<int:media_id>/html", media_api.MediaHtmlApi.as_view(), name="media-html"),
+    path(f"{_run}/histograms", media_api.RunHistogramsApi.as_view(), name="run-histograms"),
+    path(f"{_project}/media", media_api.ProjectMediaApi.as_view(), name="project-media"),
+    path(f"{_project}/media/keys", media_api.ProjectMediaKeysApi.as_view(), name="project-media-keys"),
 ]

@@ -1,0 +1,222 @@
+"""The media read API: what the run page's and the workspace's media panels ask for.
+
+Every view goes through ProjectScopedApi, so access is checked in one place:
+outsiders get 404 for a private project's media, anonymous callers read public
+ones. Thumbnails and HTML panels are served by id, never by a client-given path.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.runs import media_read, selectors
+from apps.runs.api import ProjectScopedApi, _int_param
+from apps.runs.errors import BadInput
+from apps.runs.models import Media, MediaKind, MediaStatus, Run
+from apps.runs.serializers import _iso
+from apps.runs.workspace import MAX_RUNS
+
+# What an HTML panel's document may do: run its own inline script and styles,
+# nothing else. `sandbox` without allow-same-origin gives it an opaque origin
+# even when opened outside the iframe, so it can neither read the page that
+# shows it nor call the API with the viewer's cookies; connect-src 'none'
+# keeps it from sending anything anywhere.
+HTML_CSP = (
+    "sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "img-src data: blob:; media-src data: blob:; font-src data:; connect-src 'none'; form-action 'none'; "
+    "base-uri 'none'; frame-ancestors 'self'"
+)
+THUMB_MAX_AGE = 3600
+
+
+def _run_base(run: Run) -> str:
+    project = run.project
+    return f"/api/v1/projects/{project.organization.slug}/{project.slug}/runs/{quote(run.run_id, safe='')}"
+
+
+def file_url(run: Run, path: str) -> str:
+    return f"{_run_base(run)}/files/{quote(path, safe='/')}"
+
+
+def media_payload(m: Media, run: Run) -> dict[str, Any]:
+    base = _run_base(run)
+    return {
+        "id": m.pk, "run": run.run_id, "key": m.key, "step": m.step, "index": m.index, "kind": m.kind,
+        "path": m.path, "caption": m.caption, "meta": m.meta, "status": m.status, "error": m.error,
+        "content_type": m.content_type, "size": m.size, "width": m.width, "height": m.height,
+        "duration": m.duration, "processed_at": _iso(m.processed_at),
+        "file_url": file_url(run, m.path),
+        "thumbnail_url": f"{base}/media/{m.pk}/thumbnail" if m.thumbnail else None,
+        "html_url": f"{base}/media/{m.pk}/html" if m.kind == MediaKind.HTML else None,
+    }
+
+
+def _key_param(request: Request) -> str:
+    key = request.query_params.get("key", "")
+    if not key:
+        raise BadInput("Required: the media key.", "key")
+    return key
+
+
+def _runs_param(request: Request, project_runs: Any) -> list[Run]:
+    ids = list(dict.fromkeys(r for r in request.query_params.get("runs", "").split(",") if r))
+    if not ids:
+        raise BadInput("Required: comma-separated run ids.", "runs")
+    if len(ids) > MAX_RUNS:
+        raise BadInput(f"At most {MAX_RUNS} runs.", "runs")
+    found = {r.run_id: r for r in project_runs.filter(run_id__in=ids).select_related("project__organization")}
+    return [found[i] for i in ids if i in found]
+
+
+def _json(data: dict[str, Any]) -> HttpResponse:
+    # Long numeric matrices: orjson is many times faster than the renderer, and
+    # every number here is finite (media_read drops what is not).
+    return HttpResponse(orjson.dumps(data), content_type="application/json")
+
+
+class RunMediaKeysApi(ProjectScopedApi):
+    def get(self, request: Request, org: str, project: str, run_id: str) -> Response:
+        run = self.get_run(run_id)
+        return Response({"keys": [k.as_dict() for k in media_read.media_keys(runs=[run])]})
+
+
+class RunMediaStepsApi(ProjectScopedApi):
+    @extend_schema(parameters=[OpenApiParameter("key", str, required=True)])
+    def get(self, request: Request, org: str, project: str, run_id: str) -> Response:
+        run = self.get_run(run_id)
+        steps, count = media_read.media_steps(runs=[run], key=_key_param(request))
+        return Response({"steps": steps, "count": count, "sampled": len(steps) < count})
+
+
+class RunMediaListApi(ProjectScopedApi):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("key", str, required=True),
+            OpenApiParameter("step", int, description="One step; default the newest step holding the key"),
+            OpenApiParameter("min_step", int),
+            OpenApiParameter("max_step", int),
+            OpenApiParameter("limit", int, description=f"Default 50, at most {media_read.MAX_PAGE}"),
+            OpenApiParameter("offset", int),
+        ]
+    )
+    def get(self, request: Request, org: str, project: str, run_id: str) -> Response:
+        run = self.get_run(run_id)
+        limit = _int_param(request, "limit", 50, 1, media_read.MAX_PAGE) or 50
+        offset = _int_param(request, "offset", 0) or 0
+        items = media_read.media_of_key(
+            run=run, key=_key_param(request), step=_int_param(request, "step", None),
+            min_step=_int_param(request, "min_step", None), max_step=_int_param(request, "max_step", None),
+        )
+        count = items.count()
+        page = list(items[offset : offset + limit])
+        return Response({
+            "count": count,
+            "offset": offset,
+            "next_offset": offset + limit if offset + limit < count else None,
+            "step": page[0].step if page else None,
+            "results": [media_payload(m, run) for m in page],
+        })
+
+
+def _media_get(run: Run, media_id: int) -> Media:
+    m = Media.objects.filter(run=run, pk=media_id).first()
+    if m is None:
+        raise Http404
+    return m
+
+
+class MediaThumbnailApi(ProjectScopedApi):
+    def get(self, request: Request, org: str, project: str, run_id: str, media_id: int) -> Any:
+        m = _media_get(self.get_run(run_id), media_id)
+        if not m.thumbnail:
+            raise Http404
+        url = default_storage.url(m.thumbnail)
+        if url.startswith("http"):  # object storage: a signed, expiring URL
+            return HttpResponseRedirect(url)
+        content_type = mimetypes.guess_type(m.thumbnail)[0] or "application/octet-stream"
+        if not content_type.startswith("image/") or content_type == "image/svg+xml":
+            content_type = "application/octet-stream"  # never something a browser would run
+        response = FileResponse(default_storage.open(m.thumbnail, "rb"), content_type=content_type)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = f"private, max-age={THUMB_MAX_AGE}"
+        return response
+
+
+class MediaHtmlApi(ProjectScopedApi):
+    """An HTML panel's document, for a sandboxed iframe only (see HTML_CSP)."""
+
+    def get(self, request: Request, org: str, project: str, run_id: str, media_id: int) -> Any:
+        run = self.get_run(run_id)
+        m = _media_get(run, media_id)
+        if m.kind != MediaKind.HTML or m.status == MediaStatus.FAILED:
+            raise Http404
+        rf = selectors.file_get(run=run, path=m.path)
+        # Streamed from storage even on S3: a redirect would lose the CSP.
+        response = FileResponse(default_storage.open(rf.storage_name, "rb"), content_type="text/html; charset=utf-8")
+        response["Content-Security-Policy"] = HTML_CSP
+        response["X-Content-Type-Options"] = "nosniff"
+        response["X-Frame-Options"] = "SAMEORIGIN"
+        response["Referrer-Policy"] = "no-referrer"
+        response["Cross-Origin-Resource-Policy"] = "same-origin"
+        response["Cache-Control"] = "private, no-cache"
+        return response
+
+
+class RunHistogramsApi(ProjectScopedApi):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("key", str, required=True),
+            OpenApiParameter("steps", int, description=f"Histograms to sample, default 1000, at most {media_read.MAX_HIST_STEPS}"),
+            OpenApiParameter("bins", int, description=f"Common bins; default the most any histogram has, at most {media_read.MAX_BINS}"),
+        ]
+    )
+    def get(self, request: Request, org: str, project: str, run_id: str) -> HttpResponse:
+        run = self.get_run(run_id)
+        result = media_read.histograms_over_time(
+            run=run, key=_key_param(request),
+            max_steps=_int_param(request, "steps", 1000, 1, media_read.MAX_HIST_STEPS) or 1000,
+            bins=_int_param(request, "bins", None, 1, media_read.MAX_BINS),
+        )
+        return _json(result.as_dict())
+
+
+class ProjectMediaKeysApi(ProjectScopedApi):
+    @extend_schema(parameters=[OpenApiParameter("runs", str, required=True, description="Comma-separated run ids")])
+    def get(self, request: Request, org: str, project: str) -> Response:
+        runs = _runs_param(request, self.project.runs)
+        return Response({"keys": [k.as_dict() for k in media_read.media_keys(runs=runs)] if runs else []})
+
+
+class ProjectMediaApi(ProjectScopedApi):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("key", str, required=True),
+            OpenApiParameter("runs", str, required=True, description=f"Comma-separated run ids, at most {MAX_RUNS}"),
+            OpenApiParameter("step", int, description="Each run's newest step at or before this; default its newest"),
+            OpenApiParameter("limit", int, description="Items per run, default 8, at most 100"),
+        ]
+    )
+    def get(self, request: Request, org: str, project: str) -> Response:
+        runs = _runs_param(request, self.project.runs)
+        key = _key_param(request)
+        limit = _int_param(request, "limit", 8, 1, 100) or 8
+        step = _int_param(request, "step", None)
+        shown = media_read.media_at_step(runs=runs, key=key, step=step, limit=limit) if runs else {}
+        steps, count = media_read.media_steps(runs=runs, key=key, limit=1000) if runs else ([], 0)
+        return Response({
+            "key": key,
+            "steps": steps,
+            "runs": {
+                r.run_id: {"name": r.name, "step": shown[r.pk][0], "items": [media_payload(m, r) for m in shown[r.pk][1]]}
+                for r in runs
+            },
+        })
