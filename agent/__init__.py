@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ._api import Api
+    from ._media import Audio, Histogram, Html, Image, Plotly, Table, Video
 
 __version__ = "0.1.0"
 
@@ -36,14 +37,21 @@ __all__ = [
     "AgentWarning",
     "Api",
     "ApiError",
+    "Audio",
     "AuthError",
     "Config",
+    "Histogram",
+    "Html",
+    "Image",
     "NotFound",
+    "Plotly",
     "Run",
     "ServerError",
     "Settings",
     "Summary",
+    "Table",
     "UsageError",
+    "Video",
     "config",
     "define_metric",
     "finish",
@@ -55,6 +63,9 @@ __all__ = [
 ]
 
 
+_MEDIA = frozenset(("Audio", "Histogram", "Html", "Image", "Plotly", "Table", "Video"))
+
+
 def __getattr__(name: str) -> Any:
     # agent.config, agent.summary and agent.run follow the current run.
     from . import _fluent
@@ -63,6 +74,10 @@ def __getattr__(name: str) -> Any:
         from ._api import Api
 
         return Api
+    if name in _MEDIA:  # imported on first use, like numpy and Pillow behind them
+        from . import _media
+
+        return getattr(_media, name)
     if name == "config":
         return _fluent.config()
     if name == "summary":

@@ -153,6 +153,11 @@ class Model:
         elif kind == _spool.FILE:
             self.saves.append(list(body))
             self.bump("files")
+        elif kind == _spool.MEDIA:
+            # The training process wrote it under files/ already: upload as is.
+            rel, sha, size = body
+            self.files[rel] = {"sha256": sha, "size": size, "src": None, "uploaded": None}
+            self.bump("files")
         elif kind == _spool.END:
             exit_code, state = body
             self.ended = {"exit_code": exit_code, "state": state}

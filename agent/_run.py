@@ -267,9 +267,26 @@ class Run:
         flatten(data, row, problems)
         for key, why in problems:
             self._warn(key, f"not logged: key {key!r}: {why}")
+        if not _issuperset(map(type, row.values())):
+            self._write_media(row)
         self._pending.update(row)
         if commit:
             self._commit()
+
+    def _write_media(self, row: dict[str, Any]) -> None:
+        """Media values of a row to files in the run folder; the row keeps their references."""
+        from . import _media
+
+        for key, value in list(row.items()):
+            if type(value) is dict or type(value) in SCALARS:
+                continue
+            try:
+                row[key] = _media.reference(self, key, self._step, value)
+            except UsageError:
+                raise
+            except Exception as exc:
+                del row[key]
+                self._warn(key, f"not logged: key {key!r}: {exc}")
 
     def _commit(self) -> None:
         row, self._pending = self._pending, {}

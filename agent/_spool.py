@@ -42,6 +42,7 @@ METRIC = 0x44  # D: (name, summary, step_metric)
 FILE = 0x46  # F: (glob, policy, base_dir)
 META = 0x4D  # M: {"name"|"notes"|"tags"|"group"|"job_type": value}
 END = 0x45  # E: (exit_code, state)
+MEDIA = 0x6D  # m: (path, sha256, size) of a media file written under files/
 SYSTEM = 0x73  # s: (time, data), in the system segments
 
 _crc32 = zlib.crc32

@@ -83,6 +83,8 @@ def flatten(
             ok, result = coerce_scalar(value)
             if ok:
                 out[name] = result
+            elif _is_media(value):
+                out[name] = value  # written to the run folder by Run.log (agent/_media.py)
             else:
                 problems.append((name, result))
 
@@ -137,6 +139,18 @@ def as_mapping(value: Any) -> dict[str, Any]:
 
 def is_finite_number(value: Any) -> bool:
     return type(value) in (int, float) and math.isfinite(value)
+
+
+def _is_media(value: Any) -> bool:
+    if getattr(value, "_cairn_media", False) or type(value).__module__.startswith(
+        ("plotly.graph_objs", "matplotlib.figure")
+    ):
+        return True
+    return (
+        type(value) in (list, tuple)
+        and len(value) > 0
+        and all(getattr(v, "_cairn_media", False) for v in value)
+    )
 
 
 def _is_dataclass(value: Any) -> bool:

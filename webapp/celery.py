@@ -30,6 +30,11 @@ app.conf.beat_schedule = {
         "schedule": DEAD_RUN_CHECK_INTERVAL,
         "options": {"queue": QUEUE_DEFAULT},
     },
+    "requeue-stale-media": {
+        "task": "runs.media_requeue",
+        "schedule": DEAD_RUN_CHECK_INTERVAL,
+        "options": {"queue": QUEUE_MEDIA},
+    },
 }
 
 

@@ -154,6 +154,17 @@ CAIRN_MAX_FILE_SIZE = envint("CAIRN_MAX_FILE_SIZE", 2 * 1024**3)
 CAIRN_MAX_BODY_SIZE = envint("CAIRN_MAX_BODY_SIZE", 64 * 1024**2)
 DATA_UPLOAD_MAX_MEMORY_SIZE = CAIRN_MAX_BODY_SIZE
 CAIRN_HEARTBEAT_TIMEOUT = envfloat("CAIRN_HEARTBEAT_TIMEOUT", 300.0)
+# Media (docs/media.md): what a worker accepts, and what it makes.
+CAIRN_MEDIA_MAX_BYTES = envint("CAIRN_MEDIA_MAX_BYTES", 256 * 1024**2)
+CAIRN_MEDIA_MAX_PIXELS = envint("CAIRN_MEDIA_MAX_PIXELS", 100_000_000)  # per image or video frame
+CAIRN_MEDIA_MAX_SIDE = envint("CAIRN_MEDIA_MAX_SIDE", 32_768)
+CAIRN_MEDIA_MAX_DURATION = envfloat("CAIRN_MEDIA_MAX_DURATION", 3600.0)  # seconds of video or audio
+CAIRN_MEDIA_MAX_JSON_BYTES = envint("CAIRN_MEDIA_MAX_JSON_BYTES", 32 * 1024**2)  # tables, Plotly figures
+CAIRN_MEDIA_THUMBNAIL_SIZE = envint("CAIRN_MEDIA_THUMBNAIL_SIZE", 256)
+CAIRN_MEDIA_TASK_TIME_LIMIT = envint("CAIRN_MEDIA_TASK_TIME_LIMIT", 120)
+# A media item still pending this long after it was queued is queued again
+# (a worker killed mid-task, a broker that lost the message).
+CAIRN_MEDIA_REQUEUE_AFTER = envfloat("CAIRN_MEDIA_REQUEUE_AFTER", 300.0)
 
 # --- API ------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -192,6 +203,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+elif envstr("CAIRN_BROKER_KEY_PREFIX"):
+    # Several Cairn deployments (or test servers) on one Redis database.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": envstr("CAIRN_BROKER_KEY_PREFIX")}
 CELERY_TASK_ALWAYS_EAGER = envbool("CAIRN_TASKS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True

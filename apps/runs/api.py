@@ -297,6 +297,9 @@ class FileDetailApi(ProjectScopedApi):
         response = FileResponse(default_storage.open(rf.storage_name, "rb"), content_type=rf.content_type)
         response["Content-Disposition"] = f'attachment; filename="{rf.path.rsplit("/", 1)[-1]}"'
         response["X-Content-Type-Options"] = "nosniff"
+        # Uploads are the users' bytes (HTML panels, SVG posing as an image):
+        # opened directly, they run nothing and reach nothing.
+        response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'"
         return response
 
     def put(self, request: Request, org: str, project: str, run_id: str, path: str) -> Response:

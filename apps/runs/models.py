@@ -237,6 +237,11 @@ class Media(models.Model):
     thumbnail = models.CharField(max_length=1200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # The content (its RunFile's sha256) the findings above are about: a task
+    # that finds them current does nothing, so a task run twice is harmless.
+    source_sha256 = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveIntegerField(default=0)  # tasks that started on it
+    queued_at = models.DateTimeField(null=True, blank=True)  # last queued; a stale one is queued again
 
     class Meta:
         constraints = [

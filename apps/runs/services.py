@@ -17,12 +17,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.orgs.models import Organization
+from apps.runs import media
 from apps.runs.errors import BadInput, Conflict, TooLarge
 from apps.runs.historystore.codec import EncodedChunk, RecordError, encode_chunk
 from apps.runs.historystore.sampling import SeriesSummary
 from apps.runs.models import (
     HistoryChunk,
     HistorySeries,
+    Media,
     Project,
     Run,
     RunFile,
@@ -212,6 +214,7 @@ def run_delete(*, run: Run) -> None:
     from apps.runs.tasks import delete_stored_files
 
     names = list(RunFile.objects.filter(run=run).values_list("storage_name", flat=True))
+    names += Media.objects.filter(run=run).exclude(thumbnail="").values_list("thumbnail", flat=True)
     with transaction.atomic():
         run.delete()
         if names:
@@ -268,7 +271,8 @@ def stream_append(*, run: Run, stream: Stream, offset: Any, records: Any) -> App
         if end <= expected:
             return Appended(expected, 0)
         if offset < expected:  # partial overlap: keep only the new tail
-            chunk = _encode(records[expected - offset :], stream, expected, expected - offset)
+            records = records[expected - offset :]
+            chunk = _encode(records, stream, expected, expected - offset)
         HistoryChunk.objects.create(
             run=locked,
             stream=stream,
@@ -282,6 +286,7 @@ def stream_append(*, run: Run, stream: Stream, offset: Any, records: Any) -> App
         if stream != Stream.CONSOLE:
             _series_update(locked, stream, chunk)
         if stream == Stream.HISTORY:
+            media.media_from_history(run=locked, records=records, keys=media.media_keys_of(chunk))
             pinned = set(locked.summary_pinned)
             changes = {k: v for k, v in chunk.last_values.items() if k not in pinned}
             if changes:
@@ -342,8 +347,11 @@ def run_file_storage_name(run: Run, path: str) -> str:
 def file_store(*, run: Run, path: str, body: IO[bytes], declared_sha256: str, declared_size: int | None) -> RunFile:
     """Stream an upload to storage, checking its size and digest on the way."""
     limit = settings.CAIRN_MAX_FILE_SIZE
+    is_media = media.is_media_path(path)
+    if is_media:
+        limit = min(limit, settings.CAIRN_MEDIA_MAX_BYTES)
     if declared_size is not None and declared_size > limit:
-        raise TooLarge(f"File is {declared_size} bytes; the limit is {limit}.")
+        raise _too_large(run, path, f"File is {declared_size} bytes; the limit is {limit}.")
     declared = declared_sha256.strip().lower()
     if len(declared) != 64 or any(c not in "0123456789abcdef" for c in declared):
         raise BadInput("X-Cairn-Sha256 must be the hex SHA-256 of the content.", "X-Cairn-Sha256")
@@ -357,7 +365,7 @@ def file_store(*, run: Run, path: str, body: IO[bytes], declared_sha256: str, de
                 break
             size += len(block)
             if size > limit:
-                raise TooLarge(f"File is over the limit of {limit} bytes.")
+                raise _too_large(run, path, f"File is over the limit of {limit} bytes.")
             digest.update(block)
             tmp.write(block)
         if declared_size is not None and size != declared_size:
@@ -372,9 +380,20 @@ def file_store(*, run: Run, path: str, body: IO[bytes], declared_sha256: str, de
         tmp.seek(0)
         stored_name = default_storage.save(name, File(tmp))
     content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
-    rf, _ = RunFile.objects.update_or_create(
-        run=run,
-        path=path,
-        defaults={"size": size, "sha256": declared, "storage_name": stored_name, "content_type": content_type},
-    )
+    with transaction.atomic():
+        if is_media:  # serialised with history appends: see apps/runs/media.py
+            Run.objects.select_for_update().filter(pk=run.pk).first()
+        rf, _ = RunFile.objects.update_or_create(
+            run=run,
+            path=path,
+            defaults={"size": size, "sha256": declared, "storage_name": stored_name, "content_type": content_type},
+        )
+        if is_media:
+            media.media_file_stored(run=run, rf=rf)
     return rf
+
+
+def _too_large(run: Run, path: str, message: str) -> TooLarge:
+    if media.is_media_path(path):
+        media.media_upload_refused(run=run, path=path, reason=message)
+    return TooLarge(message)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 from django.conf import settings
 from django.core.files.storage import default_storage
 
-from apps.runs import compaction, services
-from webapp.celery import QUEUE_DEFAULT, QUEUE_FILES, QUEUE_HISTORY
+from apps.runs import compaction, media, services
+from webapp.celery import QUEUE_DEFAULT, QUEUE_FILES, QUEUE_HISTORY, QUEUE_MEDIA
 
 
 @shared_task(name="runs.mark_dead_runs", queue=QUEUE_DEFAULT, time_limit=60, soft_time_limit=50)
@@ -40,3 +42,25 @@ def delete_stored_files(storage_names: list[str]) -> int:
     for name in storage_names:
         default_storage.delete(name)  # deleting a missing file is not an error
     return len(storage_names)
+
+
+@shared_task(
+    bind=True,
+    name="runs.media_process",
+    queue=QUEUE_MEDIA,
+    time_limit=settings.CAIRN_MEDIA_TASK_TIME_LIMIT + 15,
+    soft_time_limit=settings.CAIRN_MEDIA_TASK_TIME_LIMIT,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=120,
+    max_retries=5,
+)
+def media_process(self: Any, media_pk: int) -> str:
+    return media.media_process(media_pk=media_pk, last_try=self.request.retries >= (self.max_retries or 0))
+
+
+@shared_task(name="runs.media_requeue", queue=QUEUE_MEDIA, time_limit=60, soft_time_limit=50)
+def media_requeue() -> int:
+    return media.media_requeue_stale(older_than_seconds=settings.CAIRN_MEDIA_REQUEUE_AFTER)

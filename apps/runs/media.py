@@ -1,0 +1,234 @@
+"""Media: the rows that track logged media, and the work a worker does on them.
+
+A media item has two halves that arrive in either order: the history row
+holding its reference (`{"_type": "image", "path": "media/...", ...}`) and
+the file, uploaded to that path. Each half is stored with the run's row
+locked, and whichever comes second queues `runs.media_process`
+(on commit), so the order of arrival does not matter and neither is missed.
+The task validates the bytes (apps/runs/media_checks.py), makes the
+thumbnail or poster frame, and marks the row `ready` or `failed` with the
+reason. It never deletes the upload. See docs/media.md.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.runs import media_checks
+from apps.runs.errors import BadInput
+from apps.runs.models import Media, MediaKind, MediaStatus, Run, RunFile
+from apps.runs.validation import file_path_check
+
+MEDIA_PREFIX = "media/"
+GALLERY = "images"
+KINDS = frozenset(MediaKind.values)
+MAX_CAPTION = 10_000
+
+
+def _queue(pks: list[int]) -> None:
+    """Queue processing once the transaction that made the rows commits."""
+    if not pks:
+        return
+    from apps.runs.tasks import media_process
+
+    Media.objects.filter(pk__in=pks).update(queued_at=timezone.now())
+    transaction.on_commit(lambda: [media_process.delay(pk) for pk in pks])
+
+
+# -- the history half --------------------------------------------------------------
+
+
+def media_keys_of(chunk: Any) -> list[str]:
+    """Keys of an encoded history chunk that hold something besides numbers: where references can be."""
+    return [
+        k for k in chunk.keys
+        if k not in chunk.numeric or chunk.key_counts.get(k, 0) > len(chunk.numeric[k][0])
+    ]
+
+
+def _references(records: Iterable[Any], keys: list[str]) -> list[tuple[str, int, int, dict[str, Any]]]:
+    found: list[tuple[str, int, int, dict[str, Any]]] = []
+    for record in records:
+        data = record.get("data")
+        if not isinstance(data, dict):
+            continue
+        for key in keys:
+            value = data.get(key)
+            if type(value) is not dict:
+                continue
+            kind = value.get("_type")
+            if kind == GALLERY and isinstance(value.get("items"), list):
+                for i, item in enumerate(value["items"]):
+                    if isinstance(item, dict):
+                        found.append((key, record["step"], i, {**item, "_type": "image"}))
+            elif kind in KINDS:
+                found.append((key, record["step"], 0, value))
+    return found
+
+
+def _path_problem(path: str) -> str:
+    try:
+        file_path_check(path)
+    except BadInput as e:
+        return f"Refused: the path {path[:200]!r} is not a file of the run: {e.detail}"
+    if not path.startswith(MEDIA_PREFIX):
+        return f"Refused: the path {path[:200]!r} is not under {MEDIA_PREFIX}."
+    return ""
+
+
+def media_from_history(*, run: Run, records: list[Any], keys: list[str]) -> int:
+    """Media rows for the references in newly stored history records; the caller holds the run locked.
+
+    Returns how many references there were.
+    """
+    if not keys:
+        return 0
+    refs = _references(records, keys)
+    if not refs:
+        return 0
+    wanted: dict[str, Media] = {}
+    for key, step, index, ref in refs:
+        path = ref.get("path")
+        if not isinstance(path, str) or not path:
+            continue
+        path = path[:1024]
+        problem = _path_problem(path)
+        wanted[path] = Media(
+            run=run, key=key[:256], step=step, index=index, kind=ref["_type"], path=path,
+            caption=str(ref.get("caption") or "")[:MAX_CAPTION],
+            meta={k: v for k, v in ref.items() if k not in ("_type", "path", "caption")},
+            status=MediaStatus.FAILED if problem else MediaStatus.PENDING, error=problem,
+        )
+    existing = {m.path: m for m in Media.objects.filter(run=run, path__in=list(wanted))}
+    created = Media.objects.bulk_create([m for p, m in wanted.items() if p not in existing])
+    changed = []
+    for path, old in existing.items():
+        new = wanted[path]
+        if (old.key, old.step, old.index, old.kind, old.caption, old.meta) != (
+            new.key, new.step, new.index, new.kind, new.caption, new.meta
+        ):
+            old.key, old.step, old.index, old.kind, old.caption, old.meta = (
+                new.key, new.step, new.index, new.kind, new.caption, new.meta
+            )
+            changed.append(old)
+    if changed:
+        Media.objects.bulk_update(changed, ["key", "step", "index", "kind", "caption", "meta"])
+    rows = created + list(existing.values())
+    uploaded = set(
+        RunFile.objects.filter(run=run, path__in=[m.path for m in rows if not m.error]).values_list("path", flat=True)
+    )
+    _queue([m.pk for m in rows if m.path in uploaded and m.status == MediaStatus.PENDING])
+    return len(refs)
+
+
+# -- the file half -----------------------------------------------------------------
+
+
+def is_media_path(path: str) -> bool:
+    return path.startswith(MEDIA_PREFIX)
+
+
+def media_file_stored(*, run: Run, rf: RunFile) -> None:
+    """A media file arrived (or changed); the caller holds the run locked. Process it if referenced."""
+    pks = list(Media.objects.filter(run=run, path=rf.path).values_list("pk", flat=True))
+    if pks:
+        Media.objects.filter(pk__in=pks).update(status=MediaStatus.PENDING, error="")
+        _queue(pks)
+
+
+def media_upload_refused(*, run: Run, path: str, reason: str) -> None:
+    """An upload to a media path was refused (over a limit): the user sees why on its row."""
+    Media.objects.filter(run=run, path=path).update(
+        status=MediaStatus.FAILED, error=f"Upload refused: {reason}", processed_at=timezone.now()
+    )
+
+
+# -- the worker --------------------------------------------------------------------
+
+
+def thumbnail_name(media: Media, sha256: str) -> str:
+    from apps.runs.services import run_file_storage_name
+
+    # Beside the run's files but outside their namespace: no upload can collide with it.
+    return "thumbnails/" + run_file_storage_name(media.run, f"{media.pk}-{sha256[:16]}.webp")
+
+
+def media_process(*, media_pk: int, last_try: bool = False) -> str:
+    """Validate one media item and make its thumbnail; idempotent. Returns what it did.
+
+    Refusals are final (`failed`, with the reason). Other errors (storage,
+    database) propagate so the task is retried; on the last try the item is
+    marked failed instead. The upload itself is never touched.
+    """
+    media = Media.objects.select_related("run__project").filter(pk=media_pk).first()
+    if media is None:
+        return "gone"
+    rf = RunFile.objects.filter(run_id=media.run_id, path=media.path).first()
+    if rf is None:
+        return "waiting for the file"
+    if media.status != MediaStatus.PENDING and media.source_sha256 == rf.sha256:
+        return "done already"
+    Media.objects.filter(pk=media.pk).update(attempts=F("attempts") + 1)
+    try:
+        with tempfile.TemporaryFile() as local:
+            with default_storage.open(rf.storage_name, "rb") as stored:
+                shutil.copyfileobj(stored, local, 1 << 20)
+            size = local.tell()
+            try:
+                facts = media_checks.check(media.kind, local, size)
+            except media_checks.Refused as e:
+                _done(media, rf.sha256, status=MediaStatus.FAILED, error=str(e), size=size)
+                return "failed"
+        thumbnail = ""
+        if facts.thumbnail is not None:
+            thumbnail = thumbnail_name(media, rf.sha256)
+            # The name is the content's: one already there whole is this very thumbnail.
+            if not default_storage.exists(thumbnail) or default_storage.size(thumbnail) != len(facts.thumbnail):
+                if default_storage.exists(thumbnail):
+                    default_storage.delete(thumbnail)
+                thumbnail = default_storage.save(thumbnail, ContentFile(facts.thumbnail))
+    except SoftTimeLimitExceeded:
+        limit = settings.CAIRN_MEDIA_TASK_TIME_LIMIT
+        _done(media, rf.sha256, status=MediaStatus.FAILED, error=f"Processing took longer than {limit} s.")
+        return "failed"
+    except Exception as e:
+        if last_try:
+            _done(media, rf.sha256, status=MediaStatus.FAILED, error=f"Could not be processed: {e!r}")
+        raise
+    _done(
+        media, rf.sha256, status=MediaStatus.READY, error="", size=size, content_type=facts.content_type,
+        width=facts.width, height=facts.height, duration=facts.duration, thumbnail=thumbnail,
+    )
+    return "ready"
+
+
+def _done(media: Media, sha256: str, **fields: Any) -> None:
+    # Only while the row still asks for this content: a newer upload queued its own task.
+    Media.objects.filter(pk=media.pk, status=MediaStatus.PENDING).update(
+        source_sha256=sha256, processed_at=timezone.now(), **fields
+    )
+
+
+def media_requeue_stale(*, older_than_seconds: float, limit: int = 1000) -> int:
+    """Queue again what has waited too long: a worker killed mid-task, a broker that lost a message."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    pks = list(
+        Media.objects.filter(status=MediaStatus.PENDING, queued_at__lt=cutoff)
+        .order_by("queued_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    with transaction.atomic():
+        _queue(pks)
+    return len(pks)
