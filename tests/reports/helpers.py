@@ -26,7 +26,7 @@ def runs_seed(project: Project, n: int = 3, steps: int = 50) -> list[Run]:
 
 def line_block(block_id: str = "c1", keys: list[str] | None = None, **runset: Any) -> dict[str, Any]:
     return {"id": block_id, "type": "panel", "panel": {
-        "kind": "line", "title": "Loss", "keys": keys or ["loss"], "runset": runset or {"runs": ["run0", "run1"]}}}
+        "kind": "line", "title": "Loss", "keys": ["loss"] if keys is None else keys, "runset": runset or {"runs": ["run0", "run1"]}}}
 
 
 def report_make(world: World, *, by: Person | None = None, project: str = "secret", publish: str | None = None,

@@ -1,0 +1,99 @@
+"""The reports API: create, list, read, update, publish, comments; bad input named; the OpenAPI schema."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import World, world_create
+from tests.reports.helpers import line_block, report_make, runs_seed
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world() -> World:
+    w = world_create()
+    runs_seed(w.private)
+    return w
+
+
+def test_it_creates_reads_updates_and_lists(world: World) -> None:
+    report = report_make(world, by=world.member)
+    assert report["visibility"] == "draft" and report["published"] is None and report["can_edit"]
+    assert report["url"] == f"/acme/secret/reports/{report['id']}/"
+    assert report["draft"]["blocks"][0]["html"] == "<h1>Results</h1>\n<p>Loss falls.</p>\n"
+    bob = world.member.client()
+    r = bob.patch(f"/api/v1/reports/{report['id']}", {"title": "New", "blocks": [line_block("x", ["acc"])]}, format="json")
+    assert r.status_code == 200 and r.json()["draft"]["title"] == "New"
+    published = bob.post(f"/api/v1/reports/{report['id']}/publish", {"visibility": "public"}, format="json").json()
+    assert published["published"]["number"] == 1 and published["url"] == f"/r/{report['id']}/"
+    listed = world.anonymous.client().get("/api/v1/projects/acme/open/reports").json()["results"]
+    assert listed == []  # on another project
+    assert world.anonymous.client().get("/api/v1/projects/acme/secret/reports").status_code == 404
+    titles = [r["title"] for r in world.viewer.client().get("/api/v1/projects/acme/secret/reports").json()["results"]]
+    assert titles == ["New"]
+    assert bob.delete(f"/api/v1/reports/{report['id']}").status_code == 204
+    assert bob.get(f"/api/v1/reports/{report['id']}").status_code == 404
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({}, "title"),
+    ({"title": ""}, "title"),
+    ({"title": "x", "blocks": {}}, "blocks"),
+    ({"title": "x", "blocks": [{"id": "a", "type": "video"}]}, "blocks[0].type"),
+    ({"title": "x", "blocks": [{"id": "a", "type": "text", "text": "x"}, {"id": "a", "type": "text", "text": "y"}]}, "blocks"),
+    ({"title": "x", "blocks": [{"id": "a", "type": "panel", "panel": {"kind": "pie"}}]}, "blocks[0].panel.kind"),
+    ({"title": "x", "blocks": [line_block("a", [])]}, "blocks[0].panel.keys"),
+    ({"title": "x", "blocks": [line_block("a", ["loss"], filter="state = ")]}, "blocks[0].panel.runset.filter"),
+    ({"title": "x", "blocks": [line_block("a", ["loss"], runs=["r"] * 51)]}, "blocks[0].panel.runset.runs"),
+    ({"title": "x", "blocks": [{"id": "a", "type": "panel", "panel": {"kind": "bar", "field": "run.name", "runset": {}}}]},
+     "blocks[0].panel.field"),
+    ({"title": "x", "blocks": [{"id": "a", "type": "panel", "panel": {"kind": "parallel", "fields": ["config.a"], "runset": {}}}]},
+     "blocks[0].panel.fields"),
+])
+def test_it_names_the_bad_field(world: World, body: dict[str, object], field: str) -> None:
+    r = world.owner.client().post("/api/v1/projects/acme/secret/reports", body, format="json")
+    assert r.status_code == 400, r.content
+    assert r.json()["field"] == field
+
+
+def test_publishing_needs_a_known_visibility_and_draft_goes_back_to_the_author(world: World) -> None:
+    report = report_make(world)
+    alice = world.owner.client()
+    assert alice.post(f"/api/v1/reports/{report['id']}/publish", {"visibility": "draft"}, format="json").status_code == 400
+    assert alice.patch(f"/api/v1/reports/{report['id']}", {"visibility": "public"}, format="json").status_code == 400
+    alice.post(f"/api/v1/reports/{report['id']}/publish", {"visibility": "org"}, format="json")
+    assert world.member.client().patch(f"/api/v1/reports/{report['id']}", {"visibility": "draft"}, format="json").status_code == 400
+    assert alice.patch(f"/api/v1/reports/{report['id']}", {"visibility": "draft"}, format="json").status_code == 200
+    assert world.member.client().get(f"/api/v1/reports/{report['id']}").status_code == 404
+
+
+def test_members_comment(world: World) -> None:
+    report = report_make(world, publish="org")
+    carol = world.viewer.client()
+    r = carol.post(f"/api/v1/reports/{report['id']}/comments", {"body": "Nice **result**"}, format="json")
+    assert r.status_code == 201
+    assert r.json()["html"] == "<p>Nice <strong>result</strong></p>\n"
+    assert carol.post(f"/api/v1/reports/{report['id']}/comments", {"body": " "}, format="json").status_code == 400
+    listed = world.member.client().get(f"/api/v1/reports/{report['id']}/comments").json()["results"]
+    assert [(c["author"], c["body"]) for c in listed] == [("carol", "Nice **result**")]
+
+
+def test_indexing_is_off_unless_asked(world: World) -> None:
+    from tests.reports.helpers import browser
+
+    report = report_make(world, publish="public")
+    page = browser(world.anonymous).get(f"/r/{report['id']}/")
+    assert '<meta name="robots" content="noindex">' in page.content.decode()
+    world.owner.client().patch(f"/api/v1/reports/{report['id']}", {"allow_indexing": True}, format="json")
+    page = browser(world.anonymous).get(f"/r/{report['id']}/")
+    assert "noindex" not in page.content.decode() and "X-Robots-Tag" not in page
+
+
+def test_the_schema_lists_the_report_endpoints(world: World) -> None:
+    schema = world.anonymous.client().get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+    assert schema.status_code == 200
+    text = schema.content.decode()
+    for path in ("/api/v1/projects/{org}/{project}/reports", "/api/v1/reports/{key}", "/api/v1/reports/{key}/publish",
+                 "/api/v1/reports/{key}/data", "/api/v1/reports/{key}/comments"):
+        assert path in text, path

@@ -1,0 +1,61 @@
+"""Exports: one self-contained HTML file (inline CSS and SVG charts, no script), and a PDF of it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.factories import world_create
+from tests.reports.helpers import line_block, report_make, runs_seed
+
+pytestmark = pytest.mark.django_db
+
+BLOCKS = [
+    {"id": "t1", "type": "text", "text": "# Results\n\n```python\nprint('hi')\n```"},
+    line_block("c1", ["loss", "acc"], runs=["run0", "run1"]),
+    {"id": "b1", "type": "panel", "panel": {"kind": "bar", "title": "Best", "field": "summary.best_acc", "runset": {}}},
+    {"id": "s1", "type": "panel", "panel": {"kind": "scatter", "title": "lr", "x": "config.lr", "y": "summary.best_acc",
+                                             "runset": {}}},
+    {"id": "p1", "type": "panel", "panel": {"kind": "parallel", "title": "par", "fields": ["config.lr", "config.opt", "summary.best_acc"],
+                                             "runset": {}}},
+    {"id": "tb", "type": "panel", "panel": {"kind": "table", "title": "tab", "fields": ["config.opt"], "runset": {}}},
+]
+
+
+def test_the_html_export_needs_nothing_else() -> None:
+    w = world_create()
+    runs_seed(w.private)
+    key = report_make(w, publish="public", blocks=BLOCKS)["id"]
+    r = w.anonymous.client().get(f"/api/v1/reports/{key}/export.html")
+    assert r.status_code == 200
+    assert r["Content-Disposition"] == f'attachment; filename="report-{key}.html"'
+    html = r.content.decode()
+    assert "<script" not in html.lower()
+    # No file to fetch: no stylesheet links, no relative or server URLs.
+    assert not re.search(r"<link|src=\"/|href=\"/|/static/", html)
+    assert html.count("<svg") == 4  # line, bar, scatter, parallel
+    assert html.count("<polyline") >= 4 + 3  # 2 runs × 2 keys, and the parallel lines
+    assert "run-0 · loss" in html and "adam" in html
+    assert ".md pre" in html  # the code colours are inline too
+
+
+def test_the_pdf_export_draws_the_charts() -> None:
+    w = world_create()
+    runs_seed(w.private)
+    key = report_make(w, publish="org", blocks=BLOCKS)["id"]
+    r = w.viewer.client().get(f"/api/v1/reports/{key}/export.pdf")
+    if r.status_code == 503:
+        pytest.skip("WeasyPrint's system libraries are missing here")
+    assert r.status_code == 200
+    assert r["Content-Type"] == "application/pdf"
+    assert r.content.startswith(b"%PDF")
+    assert len(r.content) > 5000
+
+
+def test_an_editor_exports_the_draft() -> None:
+    w = world_create()
+    runs_seed(w.private)
+    key = report_make(w, blocks=BLOCKS)["id"]
+    html = w.owner.client().get(f"/api/v1/reports/{key}/export.html?draft=1").content.decode()
+    assert "Results" in html and html.count("<svg") == 4
