@@ -194,6 +194,7 @@ def run_finish(*, run: Run, exit_code: int | None, state: str | None = None) -> 
         state = RunState.FINISHED if not exit_code else RunState.FAILED
     if state not in (RunState.FINISHED, RunState.FAILED, RunState.CRASHED):
         raise BadInput("Use finished, failed or crashed.", "state")
+    from apps.benchmarks.services import submissions_run_finished
     from apps.runs.tasks import compact_history
 
     with transaction.atomic():
@@ -206,6 +207,8 @@ def run_finish(*, run: Run, exit_code: int | None, state: str | None = None) -> 
         run.exit_code = exit_code
         run.save(update_fields=["state", "exit_code", "finished_at", "runtime"])
         run_pk = run.pk
+        # Benchmark submissions waiting for this run are frozen and scored first.
+        transaction.on_commit(lambda: submissions_run_finished(run_pk=run_pk))
         transaction.on_commit(lambda: compact_history.delay(run_pk))
     return run
 

@@ -1,0 +1,277 @@
+"""The benchmarks API: thin views over services and selectors (docs/protocol.md, Benchmarks)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.benchmarks import badge, selectors, services
+from apps.benchmarks.models import Benchmark, Submission, SubmissionStatus
+from apps.benchmarks.permissions import (
+    benchmark_resolve,
+    submission_require_withdraw,
+    submission_visible,
+)
+from apps.benchmarks.serializers import (
+    benchmark_payload,
+    entry_payload,
+    shared_run_payload,
+    submission_payload,
+)
+from apps.orgs.models import Membership
+from apps.runs import selectors as run_selectors
+from apps.runs.api import _body, _int_param, _keys_param
+from apps.runs.errors import BadInput
+from apps.runs.permissions import Access, org_resolve, project_resolve
+from apps.runs.rendering import json_dumps
+from apps.runs.selectors import MAX_SAMPLES
+
+
+class BenchmarkScopedApi(APIView):
+    """Resolves the benchmark from the URL and checks access in one place.
+
+    `access` maps HTTP methods to what they need; anything not listed needs
+    the owner's admin, so a new method cannot be left open by mistake.
+    """
+
+    access: dict[str, Access] = {"GET": Access.READ, "HEAD": Access.READ, "OPTIONS": Access.READ}
+    benchmark: Benchmark
+    benchmark_access: Access
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        need = self.access.get(request.method or "GET", Access.ADMIN)
+        self.benchmark, self.benchmark_access = benchmark_resolve(
+            user=request.user, owner=kwargs["owner"], slug=kwargs["slug"], need=need
+        )
+
+    def get_submission(self, submission_id: int) -> Submission:
+        """A submission the caller may see, else 404."""
+        s = selectors.submission_get(benchmark=self.benchmark, submission_id=submission_id)
+        if not submission_visible(user=self.request.user, submission=s, benchmark_access=self.benchmark_access):
+            raise Http404
+        return s
+
+
+class BenchmarkListApi(APIView):
+    def get(self, request: Request) -> Response:
+        return Response({"results": [benchmark_payload(b, request) for b in selectors.benchmark_list(user=request.user)]})
+
+    def post(self, request: Request) -> Response:
+        data = _body(request)
+        if not isinstance(data.get("org"), str):
+            raise BadInput("Required: the owning organisation's slug.", "org")
+        org, _ = org_resolve(user=request.user, org_slug=data["org"], need=Access.ADMIN)
+        benchmark = services.benchmark_create(org=org, user=request.user, data=data)
+        return Response(benchmark_payload(benchmark, request), status=201)
+
+
+class BenchmarkDetailApi(BenchmarkScopedApi):
+    def get(self, request: Request, owner: str, slug: str) -> Response:
+        return Response({**benchmark_payload(self.benchmark, request), "can_moderate": self.benchmark_access >= Access.ADMIN})
+
+    def patch(self, request: Request, owner: str, slug: str) -> Response:
+        benchmark = services.benchmark_update(benchmark=self.benchmark, data=_body(request))
+        return Response(benchmark_payload(benchmark, request))
+
+
+class BenchmarkInviteApi(BenchmarkScopedApi):
+    access = {}  # the owner's admins only, reading too
+
+    def get(self, request: Request, owner: str, slug: str, org: str = "") -> Response:
+        slugs = self.benchmark.invites.order_by("organization__slug").values_list("organization__slug", flat=True)
+        return Response({"orgs": list(slugs)})
+
+    def put(self, request: Request, owner: str, slug: str, org: str = "") -> Response:
+        services.invite_set(benchmark=self.benchmark, org_slug=org, invited=True)
+        return Response(status=204)
+
+    def delete(self, request: Request, owner: str, slug: str, org: str = "") -> Response:
+        services.invite_set(benchmark=self.benchmark, org_slug=org, invited=False)
+        return Response(status=204)
+
+
+def _filters(request: Request) -> selectors.LeaderboardFilter:
+    return selectors.leaderboard_filter_parse(
+        org=request.query_params.get("org"), config=request.query_params.getlist("config")
+    )
+
+
+_FILTER_PARAMS = [
+    OpenApiParameter("org", str, description="Only this organisation's entries"),
+    OpenApiParameter("config", str, many=True, description="key=value on the run's config; repeat for several"),
+]
+
+
+class LeaderboardApi(BenchmarkScopedApi):
+    @extend_schema(parameters=[*_FILTER_PARAMS, OpenApiParameter("limit", int), OpenApiParameter("offset", int)])
+    def get(self, request: Request, owner: str, slug: str) -> Response:
+        page = selectors.leaderboard_page(
+            benchmark=self.benchmark,
+            filters=_filters(request),
+            offset=_int_param(request, "offset", 0) or 0,
+            limit=_int_param(request, "limit", 50, 1, selectors.MAX_PAGE) or 50,
+        )
+        return Response({
+            "benchmark": benchmark_payload(self.benchmark, request),
+            "count": page.total,
+            "offset": page.offset,
+            "results": [entry_payload(s, self.benchmark, request) for s in page.entries],
+        })
+
+
+def export_header(benchmark: Benchmark) -> list[str]:
+    return [
+        "rank", "name", "org", "submitted_by", benchmark.metric_name,
+        *[m["name"] for m in benchmark.secondary_metrics],
+        *[f"config.{k}" for k in benchmark.config_columns],
+        "commit", "submitted_at", "url",
+    ]
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value  # not a formula when opened in a spreadsheet
+    if isinstance(value, (dict, list)):
+        return json_dumps(value).decode()
+    return "" if value is None else value
+
+
+class LeaderboardExportApi(BenchmarkScopedApi):
+    @extend_schema(parameters=_FILTER_PARAMS)
+    def get(self, request: Request, owner: str, slug: str, fmt: str) -> StreamingHttpResponse:
+        body: Iterator[str] | Iterator[bytes]
+        if fmt not in ("csv", "json"):
+            raise Http404
+        benchmark = self.benchmark
+        entries = selectors.leaderboard_all(benchmark=benchmark, filters=_filters(request))
+        if fmt == "csv":
+            body = self._csv(benchmark, entries, request)
+            content_type = "text/csv; charset=utf-8"
+        else:
+            body = self._json(benchmark, entries, request)
+            content_type = "application/json"
+        response = StreamingHttpResponse(body, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{benchmark.organization.slug}-{benchmark.slug}.{fmt}"'
+        return response
+
+    def _csv(self, benchmark: Benchmark, entries: Iterator[Submission], request: Request) -> Iterator[str]:
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(export_header(benchmark))
+        for s in entries:
+            e = entry_payload(s, benchmark, request)
+            writer.writerow([_csv_cell(v) for v in (
+                e["rank"], e["name"], e["org"], e["submitted_by"], e["score"],
+                *e["metrics"].values(), *e["config"].values(),
+                (e["code"] or {}).get("commit"), e["submitted_at"], e["url"],
+            )])
+            if buf.tell() > 64 * 1024:
+                yield buf.getvalue()
+                buf.seek(0)
+                buf.truncate()
+        yield buf.getvalue()
+
+    def _json(self, benchmark: Benchmark, entries: Iterator[Submission], request: Request) -> Iterator[bytes]:
+        yield b'{"benchmark":' + json_dumps(benchmark_payload(benchmark, request)) + b',"results":['
+        for i, s in enumerate(entries):
+            yield (b"," if i else b"") + json_dumps(entry_payload(s, benchmark, request))
+        yield b"]}"
+
+
+class BestOverTimeApi(BenchmarkScopedApi):
+    def get(self, request: Request, owner: str, slug: str) -> Response:
+        return Response({"points": selectors.best_over_time(benchmark=self.benchmark)})
+
+
+class BadgeApi(BenchmarkScopedApi):
+    def get(self, request: Request, owner: str, slug: str) -> HttpResponse:
+        best = selectors.leaderboard_best(benchmark=self.benchmark)
+        svg = badge.badge_svg(label=self.benchmark.name, value=badge.score_text(best.score if best else None))
+        response = HttpResponse(svg, content_type="image/svg+xml")
+        response["Cache-Control"] = "max-age=60"
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+        return response
+
+
+class SubmissionListApi(BenchmarkScopedApi):
+    access = {**BenchmarkScopedApi.access, "POST": Access.READ}
+
+    @extend_schema(parameters=[OpenApiParameter("status", str), OpenApiParameter("limit", int), OpenApiParameter("offset", int)])
+    def get(self, request: Request, owner: str, slug: str) -> Response:
+        """The owner's admins see every submission; others, their organisations' ones."""
+        org_ids: list[int] | None = None
+        if self.benchmark_access < Access.ADMIN:
+            org_ids = list(Membership.objects.filter(user_id=request.user.pk).values_list("organization_id", flat=True)) if request.user.is_authenticated else []
+        status = request.query_params.get("status", "")
+        if status and status not in SubmissionStatus.values:
+            raise BadInput(f"Use one of: {', '.join(SubmissionStatus.values)}.", "status")
+        offset = _int_param(request, "offset", 0) or 0
+        limit = _int_param(request, "limit", 50, 1, selectors.MAX_PAGE) or 50
+        qs = selectors.submission_list(benchmark=self.benchmark, org_ids=org_ids, status=status)
+        page = list(qs[offset : offset + limit])
+        return Response({"results": [submission_payload(s, self.benchmark, request) for s in page]})
+
+    def post(self, request: Request, owner: str, slug: str) -> Response:
+        """Submit a run: {"run": "org/project/run_id", "name": optional entry name}."""
+        data = _body(request)
+        parts = str(data.get("run") or "").strip("/").split("/")
+        if len(parts) != 3 or not all(parts):
+            raise BadInput('Use "org/project/run_id".', "run")
+        project, _ = project_resolve(user=request.user, org_slug=parts[0], project_slug=parts[1], need=Access.WRITE)
+        run = run_selectors.run_get(project=project, run_id=parts[2])
+        submission = services.submission_create(
+            benchmark=self.benchmark, run=run, user=request.user, name=str(data.get("name") or "")
+        )
+        submission.refresh_from_db()  # scored already when tasks run eagerly
+        return Response(submission_payload(submission, self.benchmark, request), status=201)
+
+
+class SubmissionDetailApi(BenchmarkScopedApi):
+    def get(self, request: Request, owner: str, slug: str, submission_id: int) -> Response:
+        s = self.get_submission(submission_id)
+        return Response(shared_run_payload(s, self.benchmark, request))
+
+
+class SubmissionHistoryApi(BenchmarkScopedApi):
+    @extend_schema(parameters=[OpenApiParameter("keys", str), OpenApiParameter("samples", int)])
+    def get(self, request: Request, owner: str, slug: str, submission_id: int) -> Response:
+        s = self.get_submission(submission_id)
+        series = selectors.submission_history(
+            submission=s,
+            keys=_keys_param(request),
+            samples=_int_param(request, "samples", 500, 1, MAX_SAMPLES) or 500,
+        )
+        return Response({"series": {k: v.as_dict() for k, v in series.items()}})
+
+
+class SubmissionWithdrawApi(BenchmarkScopedApi):
+    access = {**BenchmarkScopedApi.access, "POST": Access.READ}
+
+    def post(self, request: Request, owner: str, slug: str, submission_id: int) -> Response:
+        s = self.get_submission(submission_id)
+        submission_require_withdraw(user=request.user, submission=s)
+        s = services.submission_withdraw(submission=s)
+        return Response(submission_payload(s, self.benchmark, request))
+
+
+class SubmissionModerateApi(BenchmarkScopedApi):
+    access = {"POST": Access.ADMIN}
+
+    def post(self, request: Request, owner: str, slug: str, submission_id: int) -> Response:
+        """{"action": "approve" | "reject" | "hide" | "unhide", "reason": "..."}"""
+        data = _body(request)
+        s = self.get_submission(submission_id)
+        s = services.submission_moderate(
+            submission=s, user=request.user, action=str(data.get("action") or ""), reason=data.get("reason") or ""
+        )
+        return Response(submission_payload(s, self.benchmark, request))

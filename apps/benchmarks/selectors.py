@@ -1,0 +1,209 @@
+"""Reads: benchmarks a user may see, the ranked leaderboard, one entry and its charts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KeyTransform
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from apps.benchmarks.models import (
+    Benchmark,
+    BenchmarkInvite,
+    BenchmarkVisibility,
+    Submission,
+    SubmissionStatus,
+)
+from apps.orgs.models import Membership
+from apps.runs.errors import BadInput
+from apps.runs.models import HistorySeries, Run, Stream
+from apps.runs.permissions import User
+from apps.runs.selectors import TIME_KEY, SampledSeries, history_sampled
+
+MAX_PAGE = 500
+LEADERBOARD_ORDER = ("rank_key", "submitted_at", "id")
+
+
+def benchmark_list(*, user: User) -> QuerySet[Benchmark]:
+    """Public benchmarks, and the limited ones of the user's and their invited organisations."""
+    qs = Benchmark.objects.select_related("organization").order_by("organization__slug", "slug")
+    visible = Q(visibility=BenchmarkVisibility.PUBLIC)
+    if user.is_authenticated:
+        member = Membership.objects.filter(organization=OuterRef("organization"), user_id=user.pk)
+        invited = BenchmarkInvite.objects.filter(benchmark=OuterRef("pk"), organization__memberships__user_id=user.pk)
+        visible |= Exists(member) | Exists(invited)
+    return qs.filter(visible)
+
+
+@dataclass(frozen=True)
+class LeaderboardFilter:
+    org: str = ""
+    # (config key, value): the value as JSON when it parses, else as text.
+    config: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return bool(self.org or self.config)
+
+
+def leaderboard_filter_parse(*, org: str | None, config: list[str]) -> LeaderboardFilter:
+    pairs = []
+    for raw in config:
+        key, sep, text = raw.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise BadInput("Use key=value, e.g. optimizer=adam or lr=0.001.", "config")
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text
+        if isinstance(value, (dict, list)):
+            value = text
+        pairs.append((key, value))
+    return LeaderboardFilter(org=(org or "").strip().lower(), config=tuple(pairs))
+
+
+def leaderboard_entries(*, benchmark: Benchmark, filters: LeaderboardFilter = LeaderboardFilter()) -> QuerySet[Submission]:
+    """The accepted entries, best first (ties: earlier submission first)."""
+    qs = Submission.objects.filter(benchmark_id=benchmark.pk, status=SubmissionStatus.ACCEPTED)
+    if filters.org:
+        qs = qs.filter(organization__slug=filters.org)
+    for i, (key, value) in enumerate(filters.config):
+        alias = f"_config_{i}"
+        qs = qs.alias(**{alias: KeyTransform(key, "config")}).filter(**{alias: value})
+    return qs.order_by(*LEADERBOARD_ORDER)
+
+
+def _ranks(benchmark: Benchmark, page: list[Submission]) -> dict[int, int]:
+    """Each entry's place on the whole leaderboard: 1 + the entries ranked before it."""
+    before = (
+        Submission.objects.filter(benchmark_id=benchmark.pk, status=SubmissionStatus.ACCEPTED)
+        .filter(
+            Q(rank_key__lt=OuterRef("rank_key"))
+            | Q(rank_key=OuterRef("rank_key"), submitted_at__lt=OuterRef("submitted_at"))
+            | Q(rank_key=OuterRef("rank_key"), submitted_at=OuterRef("submitted_at"), pk__lt=OuterRef("pk"))
+        )
+        .order_by()
+        .values("benchmark_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = Submission.objects.filter(pk__in=[s.pk for s in page]).annotate(
+        before=Coalesce(Subquery(before, output_field=IntegerField()), 0)
+    )
+    return {pk: n + 1 for pk, n in rows.values_list("pk", "before")}
+
+
+@dataclass
+class LeaderboardPage:
+    entries: list[Submission]  # each with .rank
+    total: int
+    offset: int
+    limit: int
+
+
+def leaderboard_page(
+    *, benchmark: Benchmark, filters: LeaderboardFilter, offset: int = 0, limit: int = 50
+) -> LeaderboardPage:
+    """One page of the ranked leaderboard: only its rows are read.
+
+    Unfiltered, a row's rank is its position; filtered, its place on the
+    whole leaderboard is counted for the page's rows only.
+    """
+    qs = leaderboard_entries(benchmark=benchmark, filters=filters)
+    page = list(qs.select_related("organization", "submitted_by").defer("summary")[offset : offset + limit])
+    total = qs.count() if page or offset else 0
+    if filters.active and page:
+        ranks = _ranks(benchmark, page)
+        for s in page:
+            s.rank = ranks[s.pk]  # type: ignore[attr-defined]
+    else:
+        for i, s in enumerate(page):
+            s.rank = offset + i + 1  # type: ignore[attr-defined]
+    return LeaderboardPage(page, total, offset, limit)
+
+
+def leaderboard_all(*, benchmark: Benchmark, filters: LeaderboardFilter) -> Iterator[Submission]:
+    """Every entry, ranked, for the exports (streamed)."""
+    qs = leaderboard_entries(benchmark=benchmark, filters=filters).select_related("organization", "submitted_by")
+    for i, s in enumerate(qs.defer("summary").iterator(chunk_size=1000)):
+        s.rank = i + 1 if not filters.active else None  # type: ignore[attr-defined]
+        yield s
+
+
+def leaderboard_best(*, benchmark: Benchmark) -> Submission | None:
+    return leaderboard_entries(benchmark=benchmark).select_related("organization").first()
+
+
+def leaderboard_orgs(*, benchmark: Benchmark) -> list[str]:
+    """The organisations with entries on the leaderboard, for the filter."""
+    ids = (
+        Submission.objects.filter(benchmark_id=benchmark.pk, status=SubmissionStatus.ACCEPTED)
+        .order_by()
+        .values("organization_id")
+        .distinct()
+    )
+    from apps.orgs.models import Organization
+
+    return list(Organization.objects.filter(pk__in=ids).order_by("slug").values_list("slug", flat=True))
+
+
+def best_over_time(*, benchmark: Benchmark) -> list[dict[str, Any]]:
+    """Each time the best score improved: the leaderboard's history as a step line."""
+    rows = (
+        Submission.objects.filter(benchmark_id=benchmark.pk, status=SubmissionStatus.ACCEPTED)
+        .order_by("submitted_at", "id")
+        .values_list("submitted_at", "rank_key", "score", "pk", "name", "organization__slug")
+    )
+    out: list[dict[str, Any]] = []
+    best: float | None = None
+    for when, key, score, pk, name, org in rows.iterator(chunk_size=2000):
+        if key is None or when is None:
+            continue
+        if best is None or key < best:
+            best = key
+            out.append({"time": when.timestamp(), "score": score, "id": pk, "name": name, "org": org})
+    return out
+
+
+def submission_get(*, benchmark: Benchmark, submission_id: int) -> Submission:
+    s = (
+        Submission.objects.select_related("organization", "submitted_by", "benchmark__organization")
+        .filter(benchmark=benchmark, pk=submission_id)
+        .first()
+    )
+    if s is None:
+        raise Http404
+    return s
+
+
+def submission_list(*, benchmark: Benchmark, org_ids: list[int] | None, status: str = "") -> QuerySet[Submission]:
+    """Submissions of every status: all of them (org_ids None, for the owner's admins) or the given organisations'."""
+    qs = Submission.objects.filter(benchmark=benchmark).select_related("organization", "submitted_by")
+    if org_ids is not None:
+        qs = qs.filter(organization_id__in=org_ids)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.defer("summary").order_by("-created_at", "-id")
+
+
+def submission_metric_keys(*, submission: Submission) -> list[str]:
+    """The run's numeric history keys: the charts the entry shares (never media, text or system)."""
+    rows = HistorySeries.objects.filter(run_id=submission.run_id, stream=Stream.HISTORY).exclude(summary=b"")
+    return list(rows.exclude(key=TIME_KEY).order_by("key").values_list("key", flat=True))
+
+
+def submission_history(*, submission: Submission, keys: list[str] | None, samples: int) -> dict[str, SampledSeries]:
+    """The shared charts, up to the step the run had reached when submitted."""
+    shared = submission_metric_keys(submission=submission)
+    wanted = shared if keys is None else [k for k in keys if k in set(shared)]
+    if not wanted:
+        return {}
+    return history_sampled(
+        run=Run(pk=submission.run_id), stream=Stream.HISTORY, keys=wanted, samples=samples, max_step=submission.last_step
+    )

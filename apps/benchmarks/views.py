@@ -1,0 +1,131 @@
+"""Pages: the benchmarks list, a leaderboard, the shared view of one entry."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from rest_framework import exceptions as drf
+
+from apps.benchmarks import selectors
+from apps.benchmarks.models import Benchmark, SubmissionStatus
+from apps.benchmarks.permissions import benchmark_resolve, submission_visible
+from apps.benchmarks.rendering import markdown_html
+from apps.benchmarks.serializers import benchmark_path, entry_url
+from apps.orgs.models import Membership
+from apps.runs.errors import BadInput
+from apps.runs.pages import SignInRequired
+from apps.runs.permissions import Access
+from apps.runs.rendering import nonfinite_as_strings
+
+PAGE_SIZE = 50
+
+
+def _resolve(request: HttpRequest, owner: str, slug: str) -> tuple[Benchmark, Access]:
+    try:
+        return benchmark_resolve(user=request.user, owner=owner, slug=slug, need=Access.READ)
+    except drf.NotAuthenticated:
+        raise SignInRequired from None
+    except drf.PermissionDenied:
+        raise PermissionDenied from None
+
+
+def benchmark_list_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "benchmarks/list.html", {"benchmarks": selectors.benchmark_list(user=request.user)})
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, default=str)
+    return str(value)
+
+
+def leaderboard_page(request: HttpRequest, owner: str, slug: str) -> HttpResponse:
+    benchmark, access = _resolve(request, owner, slug)
+    try:
+        page_no = max(1, int(request.GET.get("page") or 1))
+    except ValueError:
+        page_no = 1
+    error = ""
+    try:
+        filters = selectors.leaderboard_filter_parse(org=request.GET.get("org"), config=request.GET.getlist("config"))
+    except BadInput as e:
+        filters, error = selectors.LeaderboardFilter(), str(e.detail)
+    page = selectors.leaderboard_page(
+        benchmark=benchmark, filters=filters, offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    rows = [
+        {
+            "rank": s.rank,  # type: ignore[attr-defined]
+            "id": s.pk,
+            "name": s.name,
+            "org": s.organization.slug,
+            "by": s.submitted_by.get_username() if s.submitted_by else "",
+            "score": _cell(s.score),
+            "metrics": [_cell(s.metrics.get(m["key"])) for m in benchmark.secondary_metrics],
+            "config": [_cell((s.config or {}).get(k)) for k in benchmark.config_columns],
+            "commit": (s.code or {}).get("commit", "")[:10],
+            "submitted_at": s.submitted_at,
+            "url": entry_url(benchmark, s.pk),
+        }
+        for s in page.entries
+    ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    mine: list[Any] = []
+    pending: list[Any] = []
+    if request.user.is_authenticated:
+        org_ids = list(Membership.objects.filter(user_id=request.user.pk).values_list("organization_id", flat=True))
+        mine = list(selectors.submission_list(benchmark=benchmark, org_ids=org_ids)[:20])
+        if access >= Access.ADMIN:
+            pending = list(selectors.submission_list(benchmark=benchmark, org_ids=None, status=SubmissionStatus.PENDING)[:100])
+    path = benchmark_path(benchmark)
+    context = {
+        "benchmark": benchmark,
+        "description": markdown_html(benchmark.description),
+        "rules": markdown_html(benchmark.rules),
+        "can_moderate": access >= Access.ADMIN,
+        "rows": rows,
+        "total": page.total,
+        "page_no": page_no,
+        "has_prev": page_no > 1,
+        "has_next": page.offset + PAGE_SIZE < page.total,
+        "query": query.urlencode(),
+        "filter_org": filters.org,
+        "filter_config": request.GET.getlist("config") if not error else [],
+        "filter_error": error,
+        "orgs": selectors.leaderboard_orgs(benchmark=benchmark),
+        "mine": mine,
+        "pending": pending,
+        "api": f"/api/v1/benchmarks/{path}",
+        "page_data": {"api": f"/api/v1/benchmarks/{path}", "canModerate": access >= Access.ADMIN,
+                      "signedIn": request.user.is_authenticated, "metric": benchmark.metric_name,
+                      "direction": benchmark.direction},
+    }
+    return render(request, "benchmarks/leaderboard.html", context)
+
+
+def entry_page(request: HttpRequest, owner: str, slug: str, submission_id: int) -> HttpResponse:
+    benchmark, access = _resolve(request, owner, slug)
+    submission = selectors.submission_get(benchmark=benchmark, submission_id=submission_id)
+    if not submission_visible(user=request.user, submission=submission, benchmark_access=access):
+        raise Http404
+    path = benchmark_path(benchmark)
+    secondary = [(m["name"], _cell(submission.metrics.get(m["key"]))) for m in benchmark.secondary_metrics]
+    context = {
+        "benchmark": benchmark,
+        "entry": submission,
+        "score": _cell(submission.score),
+        "secondary": secondary,
+        "summary": sorted((k, _cell(v)) for k, v in (nonfinite_as_strings(submission.summary) or {}).items()),
+        "config": sorted((k, _cell(v)) for k, v in (submission.config or {}).items()),
+        "page_data": {"api": f"/api/v1/benchmarks/{path}/submissions/{submission.pk}", "entry": submission.pk},
+    }
+    return render(request, "benchmarks/entry.html", context)
