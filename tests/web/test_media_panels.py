@@ -38,11 +38,11 @@ def seed_images(server: ServerProcess, project: str, s: requests.Session, run: s
         for i in range(3):
             path = f"media/samples/{step}_{i}.png"
             upload(s, url, path, png(40, 30, COLORS[i]))
-            meta: dict[str, Any] = {"boxes": [{"x0": 4, "y0": 4, "x1": 20, "y1": 15, "label": f"cat {XSS}", "score": 0.9}]}
+            meta: dict[str, Any] = {"boxes": [{"box": [4, 4, 20, 15], "label": f"cat {XSS}", "score": 0.9}]}  # the agent's form
             if i == 1:
                 meta = {"boxes": {"predictions": {"box_data": [{"position": {"minX": 0.5, "maxX": 0.9, "minY": 0.1, "maxY": 0.6},
                                                                 "class_id": 2}], "class_labels": {"2": "dog"}}},
-                        "masks": [{"path": "media/mask.png", "label": "seg"}]}
+                        "masks": {"seg": {"path": "media/mask.png"}}}
             rows.append({"key": "samples", "step": step, "index": i, "kind": "image", "path": path,
                          "caption": f"step {step} #{i} {XSS}", "meta": meta, "status": "ready", "width": 40, "height": 30,
                          "content_type": "image/png", "thumb": COLORS[i]})

@@ -165,6 +165,7 @@ const cairnMedia = (() => {
   // A box in one of the common spellings → {x0, y0, x1, y1} in its own units.
   function boxCorners(b) {
     if (Array.isArray(b)) return b.length >= 4 ? { x0: num(b[0]), y0: num(b[1]), x1: num(b[2]), y1: num(b[3]) } : null;
+    if (Array.isArray(b.box)) return boxCorners(b.box);  // the agent's {"box": [x0, y0, x1, y1]}, in pixels
     const p = b.position && typeof b.position === "object" ? b.position : b;
     if (Array.isArray(p.middle) && num(p.width) !== null && num(p.height) !== null) {
       const [cx, cy] = p.middle;
@@ -193,7 +194,8 @@ const cairnMedia = (() => {
         const c = boxCorners(b);
         if (!c || [c.x0, c.y0, c.x1, c.y1].some((v) => v === null)) continue;
         const domain = b.domain || (b.position && b.position.domain) || meta.box_domain;
-        const pixel = domain === "pixel" || (!domain && Math.max(c.x1, c.y1) > 1.0001);
+        // Pixels unless said otherwise; a bare list of coordinates all within [0, 1] is taken as fractions.
+        const pixel = domain === "pixel" || (!domain && (Array.isArray(b.box) || Math.max(c.x0, c.y0, c.x1, c.y1) > 1.0001));
         const sx = pixel ? (width ? 100 / width : null) : 100, sy = pixel ? (height ? 100 / height : null) : 100;
         if (sx === null || sy === null) continue;
         let label = b.label ?? b.box_caption ?? b.caption ?? b.class_name;
