@@ -131,7 +131,10 @@ def panel_check(value: Any, field: str) -> dict[str, Any]:
     return out
 
 
-def blocks_check(value: Any) -> list[dict[str, Any]]:
+def blocks_check(value: Any, *, strict: bool = True) -> list[dict[str, Any]]:
+    """Checked blocks. Not strict (autosave of a draft): a panel still being set up is kept
+    with an `error` saying what is missing, and shows nothing until it is complete; publishing
+    is strict."""
     if not isinstance(value, list) or len(value) > MAX_BLOCKS:
         raise BadInput(f"Must be a list of at most {MAX_BLOCKS} blocks.", "blocks")
     out: list[dict[str, Any]] = []
@@ -146,9 +149,16 @@ def blocks_check(value: Any) -> list[dict[str, Any]]:
                 raise BadInput("A text block has id, type and text.", field)
             out.append({"id": block_id, "type": "text", "text": _text(block.get("text", ""), f"{field}.text", MAX_TEXT, True)})
         elif kind == "panel":
-            if set(block) - {"id", "type", "panel"}:
+            if set(block) - {"id", "type", "panel", "error"}:
                 raise BadInput("A panel block has id, type and panel.", field)
-            out.append({"id": block_id, "type": "panel", "panel": panel_check(block.get("panel"), f"{field}.panel")})
+            try:
+                out.append({"id": block_id, "type": "panel", "panel": panel_check(block.get("panel"), f"{field}.panel")})
+            except BadInput as e:
+                if strict:
+                    raise
+                panel = block.get("panel") if isinstance(block.get("panel"), dict) else {}
+                out.append({"id": block_id, "type": "panel", "panel": panel,
+                            "error": {"message": str(e.detail), "field": e.field}})
         else:
             raise BadInput("Use text or panel.", f"{field}.type")
     ids = [b["id"] for b in out]

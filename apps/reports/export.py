@@ -26,7 +26,8 @@ def _css() -> str:
 def figures(*, report: Report, draft: bool, kinds: set[str] | None = None) -> dict[str, str]:
     """Each panel (of the given kinds) drawn as HTML with inline SVG, by block id."""
     blocks, _ = selectors.reader_blocks(report=report, draft=draft)
-    panels = {b["id"]: b["panel"] for b in blocks if b["type"] == "panel" and (kinds is None or b["panel"]["kind"] in kinds)}
+    panels = {b["id"]: b["panel"] for b in blocks
+              if b["type"] == "panel" and "error" not in b and (kinds is None or b["panel"]["kind"] in kinds)}
     if not panels:
         return {}
     data = selectors.panels_data(report=report, draft=draft, block_ids=list(panels))
@@ -41,7 +42,7 @@ def report_html(*, report: Report, draft: bool) -> str:
         if b["type"] == "text":
             blocks.append({"type": "text", "html": mark_safe(b["html"])})  # noqa: S308 (sanitised by nh3)
         else:
-            blocks.append({"type": "panel", "title": b["panel"]["title"], "figure": drawn.get(b["id"], "")})
+            blocks.append({"type": "panel", "title": b["panel"].get("title", ""), "figure": drawn.get(b["id"], "")})
     return render_to_string("reports/export.html", {
         "report": report,
         "content": content,

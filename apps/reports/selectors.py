@@ -116,7 +116,7 @@ def panels_data(*, report: Report, draft: bool, block_ids: list[str] | None = No
     there.
     """
     blocks, version = reader_blocks(report=report, draft=draft)
-    panels = {b["id"]: b["panel"] for b in blocks if b["type"] == "panel"}
+    panels = {b["id"]: b["panel"] for b in blocks if b["type"] == "panel" and "error" not in b}
     wanted = [i for i in (block_ids if block_ids is not None else list(panels)) if i in panels]
     if version is not None and version.frozen:
         stored = dict(

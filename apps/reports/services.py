@@ -57,7 +57,7 @@ def report_update(*, report: Report, user: User, data: dict[str, Any]) -> Report
     if "description" in data:
         report.description = _description(data["description"])
     if "blocks" in data:
-        report.blocks = blocks_check(data["blocks"])
+        report.blocks = blocks_check(data["blocks"], strict=False)
     if "visibility" in data:
         visibility = data["visibility"]
         if visibility not in ReportVisibility.values:

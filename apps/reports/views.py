@@ -58,6 +58,10 @@ def _read(request: HttpRequest, report: Report, access: ReportAccess) -> HttpRes
             blocks.append({"type": "text", "html": b["html"]})
             continue
         panel = b["panel"]
+        if "error" in b:  # a draft's panel still being set up
+            blocks.append({"type": "panel", "id": b["id"], "kind": "incomplete", "title": panel.get("title", ""),
+                           "error": b["error"]["message"]})
+            continue
         blocks.append({"type": "panel", "id": b["id"], "kind": panel["kind"], "title": panel["title"],
                        "figure": drawn.get(b["id"])})
         if panel["kind"] == "line":

@@ -97,3 +97,21 @@ def test_the_schema_lists_the_report_endpoints(world: World) -> None:
     for path in ("/api/v1/projects/{org}/{project}/reports", "/api/v1/reports/{key}", "/api/v1/reports/{key}/publish",
                  "/api/v1/reports/{key}/data", "/api/v1/reports/{key}/comments"):
         assert path in text, path
+
+
+def test_autosave_keeps_a_panel_being_set_up_and_publishing_refuses_it(world: World) -> None:
+    report = report_make(world, blocks=[])
+    alice = world.owner.client()
+    half = {"id": "p", "type": "panel", "panel": {"kind": "bar", "title": "", "field": "summary.", "runset": {"filter": ""}}}
+    r = alice.patch(f"/api/v1/reports/{report['id']}", {"blocks": [half]}, format="json")
+    assert r.status_code == 200
+    assert r.json()["draft"]["blocks"][0]["error"]["field"] == "blocks[0].panel.field"
+    assert alice.get(f"/api/v1/reports/{report['id']}/data?draft=1").json() == {"panels": {}}
+    from tests.reports.helpers import browser
+
+    assert "Incomplete" in browser(world.owner).get(f"/acme/secret/reports/{report['id']}/?draft=1").content.decode()
+    p = alice.post(f"/api/v1/reports/{report['id']}/publish", {"visibility": "org"}, format="json")
+    assert p.status_code == 400 and p.json()["field"] == "blocks[0].panel.field"
+    half["panel"]["field"] = "summary.best_acc"  # type: ignore[index]
+    assert "error" not in alice.patch(f"/api/v1/reports/{report['id']}", {"blocks": [half]}, format="json").json()["draft"]["blocks"][0]
+    assert alice.post(f"/api/v1/reports/{report['id']}/publish", {"visibility": "org"}, format="json").status_code == 201
