@@ -1,0 +1,85 @@
+"""Reports in Chromium: write one (text and a chart from a run set), publish it, read it signed out."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from tests.serverproc import ServerProcess
+from tests.web.conftest import sign_in
+from tests.web.test_runs_table import XSS, Api, project_create
+
+pytestmark = [pytest.mark.server, pytest.mark.browser]
+
+
+def seed(api: Api) -> None:
+    for i in range(3):
+        api("PUT", f"/runs/run{i}", json={"name": f"run-{i}", "config": {"lr": 0.1 / (i + 1)}})
+        records = [{"step": s, "time": 1_700_000_000 + s, "data": {"loss": 1.0 / (s + 1) + i, "hidden_metric": 7.0}}
+                   for s in range(200)]
+        api("POST", f"/runs/run{i}/streams/history", json={"offset": 0, "records": records})
+        api("POST", f"/runs/run{i}/finish", json={"exit_code": 0})
+
+
+def wait_for(page: Any, script: str, timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = page.evaluate(script)
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"never true: {script}")
+
+
+def test_write_publish_and_read_signed_out(web_server: ServerProcess, new_page: Any) -> None:
+    slug, api = project_create(web_server)  # private
+    seed(api)
+    page = new_page(web_server.url)
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    page.goto(f"/local/{slug}/reports/")
+    page.fill("[data-testid=report-new-title]", "Loss study")
+    page.click("#report-new button[type=submit]")
+    page.wait_for_url("**/edit")
+    page.wait_for_selector("[data-testid=add-text]")
+
+    page.click("[data-testid=add-text]")
+    page.fill("[data-testid=text-block]", f"# Why loss falls\n\nThe **runs** agree: $e^{{-t}}$.\n\n{XSS}")
+    page.click("[data-testid=add-chart]")
+    chart = page.locator("[data-testid=block]").nth(1)
+    chart.locator("[data-testid=panel-title]").fill("Training loss")
+    chart.locator("[data-testid=runset-filter]").fill('state = "finished"')
+    chart.locator("[data-testid=panel-keys]").fill("loss")
+    # Reorder: the chart first, then back.
+    chart.locator("[data-testid=block-up]").click()
+    assert page.locator("[data-testid=block]").nth(0).locator("[data-testid=panel-keys]").count() == 1
+    page.locator("[data-testid=block]").nth(0).locator("[data-testid=block-down]").click()
+    page.wait_for_function("document.querySelector('[data-testid=save-status]').textContent === 'Saved'")
+
+    page.select_option("[data-testid=publish-visibility]", "public")
+    page.click("[data-testid=publish]")
+    page.wait_for_function("document.querySelector('[data-testid=published-link]').textContent.includes('v1')")
+    link = page.get_attribute("[data-testid=published-link]", "href")
+    assert link and link.startswith("/r/")
+    assert page.locator("[data-testid=version]").count() == 1
+
+    reader = new_page(web_server.url)  # signed out
+    response = reader.goto(link)
+    assert response.status == 200
+    assert reader.text_content("[data-testid=report-title]") == "Loss study"
+    assert reader.text_content(".report-text h1") == "Why loss falls"
+    assert reader.locator("[data-testid=sign-in]").count() == 1
+    drawn = wait_for(reader, """() => {
+        const c = (window.cairnCharts || []).find(c => c.u && c.el.dataset.drawnAt);
+        return c ? {series: c.u.series.length, points: c.u.data[0].length} : null;
+    }""")
+    assert drawn == {"series": 1 + 3 * 3, "points": 200}
+    assert reader.text_content("figure[data-testid=report-panel] figcaption") == "Training loss"
+    wait_for(reader, "() => !!document.querySelector('.report-text .katex')")
+    assert reader.evaluate("window.pwned") is None
+    assert reader.locator(".report-text img").count() == 0  # the raw <img> is text
+    # Nothing else of the private project, signed out.
+    assert reader.goto(f"/local/{slug}/").status == 404
+    assert reader.goto(f"/local/{slug}/runs/run0").status == 404
+    assert reader.goto(f"{web_server.url}/api/v1/projects/local/{slug}/runs/").status == 404
