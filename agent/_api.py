@@ -95,6 +95,18 @@ class Api:
             raise UsageError("filters is a string in the server's filter language")
         return Runs(self, parts[0], parts[1], filters, order, per_page)
 
+    def reports(self, path: str) -> list[ApiReport]:
+        """The reports of ``"org/project"`` the key may read: published ones, and your own drafts.
+
+        >>> [(r.id, r.title, r.visibility) for r in Api().reports("local/mnist")]  # doctest: +SKIP
+        [('x1Y2...', 'Why the loss falls', 'public')]
+        """
+        parts = self._project(path)
+        if len(parts) != 2:
+            raise UsageError(f'expected "org/project", got {path!r}')
+        items = self._json(f"projects/{parts[0]}/{parts[1]}/reports").get("results") or []
+        return [ApiReport(self, item) for item in items]
+
     def run(self, path: str) -> ApiRun:
         """One run, ``"org/project/run_id"``."""
         parts = self._project(path)
@@ -289,3 +301,38 @@ class File:
 
     def __repr__(self) -> str:
         return f"<File {self.path} {self.size}>"
+
+
+class ApiReport:
+    """A report: ``id``, ``title``, ``visibility``, ``url``, ``published_version`` and the rest.
+
+    ``content()`` is what readers see (title, description and blocks of the
+    published version); ``panels()`` each panel's data, by block id.
+    """
+
+    def __init__(self, api: Api, data: dict[str, Any]) -> None:
+        self._api = api
+        self._data = data
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._data[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return dict(self._data)
+
+    def content(self) -> Optional[dict[str, Any]]:
+        """The published version: ``{"number", "title", "blocks": [...], "frozen", ...}``, or None."""
+        detail: dict[str, Any] = self._api._json(f"reports/{self._data['id']}")
+        return detail.get("published")
+
+    def panels(self) -> dict[str, Any]:
+        """Each panel's data: ``{block_id: {"kind", "runs": [...], ...}}`` (non-finite numbers as strings)."""
+        data: dict[str, Any] = self._api._json(f"reports/{self._data['id']}/data").get("panels") or {}
+        return data
+
+    def __repr__(self) -> str:
+        return f"<ApiReport {self._data.get('id')} {self._data.get('title')!r} {self._data.get('visibility')}>"
