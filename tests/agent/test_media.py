@@ -109,22 +109,50 @@ def test_images_and_histograms_reach_the_server(cairn_server: ServerProcess, tmp
     assert gallery["_type"] == "images" and [i["caption"] for i in gallery["items"]] == ["s1-0", "s1-1"]
 
 
-def test_video_audio_tables_figures_and_html_reach_the_server(cairn_server: ServerProcess, tmp_path: Path) -> None:
+def test_videos_reach_the_server(cairn_server: ServerProcess, tmp_path: Path) -> None:
     has_av = importlib.util.find_spec("av") is not None
     has_pil = importlib.util.find_spec("PIL") is not None
     if not has_pil and not has_av:
-        pytest.skip("encoding video needs Pillow or PyAV in the training environment")
+        pytest.skip("encoding frames needs PyAV or Pillow in the training environment")
+    run_script(
+        """
+        import importlib.util
+        import numpy as np
+        import agent
+
+        run = agent.init(project="media", id="vid1")
+        frames = (np.random.default_rng(1).random((8, 3, 24, 32)) * 255).astype(np.uint8)
+        row = {"rollout": agent.Video(frames, fps=8, caption="episode 1")}
+        if importlib.util.find_spec("PIL"):
+            row["rollout_gif"] = agent.Video(frames.transpose(0, 2, 3, 1), fps=8, format="gif")
+        agent.log(row)
+        agent.finish()
+        """,
+        tmp_path,
+        env=env_of(cairn_server),
+    )
+    rows = {r["key"]: r for r in processed_media(cairn_server, "vid1", count=1 + has_pil)}
+    video = rows["rollout"]
+    assert video["status"] == "ready", video
+    assert video["content_type"] == ("video/mp4" if has_av else "image/gif")
+    assert (video["width"], video["height"]) == (32, 24) and video["thumbnail"].endswith(".webp")
+    assert video["duration"] == pytest.approx(1.0, abs=0.2) and video["meta"]["fps"] == 8.0
+    assert video["caption"] == "episode 1"
+    if has_pil:
+        gif = rows["rollout_gif"]
+        assert gif["status"] == "ready" and gif["content_type"] == "image/gif" and gif["thumbnail"]
+        assert (gif["width"], gif["height"]) == (32, 24)
+
+
+def test_audio_tables_figures_and_html_reach_the_server(cairn_server: ServerProcess, tmp_path: Path) -> None:
     run_script(
         """
         import numpy as np
         import agent
 
         run = agent.init(project="media", id="av1")
-        frames = (np.random.default_rng(1).random((8, 3, 24, 32)) * 255).astype(np.uint8)
         t = np.linspace(0, 1, 8000, endpoint=False)
         agent.log({
-            "rollout": agent.Video(frames, fps=8, caption="episode 1"),
-            "rollout_gif": agent.Video(frames, fps=8, format="gif") if __import__("importlib").util.find_spec("PIL") else None,
             "sound": agent.Audio(np.sin(2 * np.pi * 440 * t), sample_rate=8000, caption="A4"),
             "preds": agent.Table(columns=["id", "image", "label"],
                                  data=[[i, agent.Image(np.full((8, 8), i * 30, dtype=np.uint8)), f"c{i}"] for i in range(3)]),
@@ -136,16 +164,9 @@ def test_video_audio_tables_figures_and_html_reach_the_server(cairn_server: Serv
         tmp_path,
         env=env_of(cairn_server),
     )
-    has_gif = has_pil
-    rows = {r["key"]: r for r in processed_media(cairn_server, "av1", count=5 + has_gif)}
+    rows = {r["key"]: r for r in processed_media(cairn_server, "av1", count=4)}
     for r in rows.values():
         assert r["status"] == "ready", r
-    video = rows["rollout"]
-    assert video["content_type"] == ("video/mp4" if has_av else "image/gif")
-    assert (video["width"], video["height"]) == (32, 24) and video["thumbnail"].endswith(".webp")
-    assert video["duration"] == pytest.approx(1.0, abs=0.2) and video["meta"]["fps"] == 8.0
-    if has_gif:
-        assert rows["rollout_gif"]["content_type"] == "image/gif" and rows["rollout_gif"]["thumbnail"]
     sound = rows["sound"]
     assert sound["content_type"] == "audio/wav" and sound["duration"] == pytest.approx(1.0, abs=0.01)
     assert sound["meta"]["sample_rate"] == 8000 and sound["caption"] == "A4"
@@ -159,6 +180,8 @@ def test_video_audio_tables_figures_and_html_reach_the_server(cairn_server: Serv
     cell = table["data"][1][1]
     assert table["columns"] == ["id", "image", "label"] and cell["_type"] == "image"
     assert s.get(f"{base}/{cell['path']}", timeout=10).content[:4] == b"\x89PNG"
+    figure = s.get(f"{base}/{rows['curve']['path']}", timeout=10).json()
+    assert figure["data"][0]["y"] == [3, 1, 2]
     html = s.get(f"{base}/{rows['panel']['path']}", timeout=10)
     assert "sandbox" in html.headers["Content-Security-Policy"] and html.headers["Content-Disposition"].startswith("attachment")
 
