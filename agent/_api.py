@@ -1,4 +1,4 @@
-"""The read API: query runs, their history and files.
+"""The read API: query runs, their history and files; benchmarks and their leaderboards.
 
 >>> api = Api(base_url="http://127.0.0.1:8000", api_key="cairn_...")  # doctest: +SKIP
 >>> for run in api.runs("local/mnist", filters='summary.acc > 0.9', order="-summary.acc"):  # doctest: +SKIP
@@ -66,6 +66,13 @@ class Api:
     def _json(self, path: str, params: Optional[dict[str, Any]] = None) -> Any:
         return json.loads(self._get(path, params).text)
 
+    def _post(self, path: str, data: Optional[dict[str, Any]] = None) -> Any:
+        url = f"{self.base_url}/api/v1/{path.lstrip('/')}"
+        response = _http.request(
+            self.session, "POST", url, timeout=self.timeout, **_http.json_body(data or {})
+        )
+        return json.loads(response.text) if response.text else None
+
     def _project(self, path: str) -> list[str]:
         parts = [p for p in path.strip("/").split("/") if p]
         if len(parts) == 1 and self.default_org:
@@ -117,6 +124,82 @@ class Api:
         org, project, run_id = parts
         data = self._json(f"projects/{org}/{project}/runs/{run_id}")
         return ApiRun(self, org, project, data)
+
+    def benchmark(self, path: str) -> ApiBenchmark:
+        """A benchmark, ``"owner/slug"``: its leaderboard, and submitting runs to it.
+
+        >>> bench = Api().benchmark("lab/imagenet")  # doctest: +SKIP
+        >>> bench.submit("acme/resnet/run-1")["status"]  # doctest: +SKIP
+        'accepted'
+        >>> [(e["rank"], e["org"], e["score"]) for e in bench.leaderboard(limit=3)]  # doctest: +SKIP
+        [(1, 'acme', 0.91), (2, 'lab', 0.9), (3, 'acme', 0.88)]
+        """
+        parts = [p for p in path.strip("/").split("/") if p]
+        if len(parts) != 2:
+            raise UsageError(f'expected "owner/slug", got {path!r}')
+        return ApiBenchmark(self, parts[0], parts[1])
+
+
+class ApiBenchmark:
+    """A benchmark on the server; every method is one request."""
+
+    def __init__(self, api: Api, owner: str, slug: str) -> None:
+        self._api = api
+        self.owner = owner
+        self.slug = slug
+        self.path = f"benchmarks/{owner}/{slug}"
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The benchmark: name, metric and direction, secondary metrics, config columns..."""
+        data: dict[str, Any] = self._api._json(self.path)
+        return data
+
+    def leaderboard(
+        self,
+        limit: int = 50,
+        offset: int = 0,
+        org: Optional[str] = None,
+        config: Optional[dict[str, Any]] = None,
+    ) -> list[dict[str, Any]]:
+        """Ranked entries, best first: ``[{"rank", "name", "org", "score", "metrics", "config", "url", ...}]``.
+
+        ``org`` and ``config`` (``{"optimizer": "adam"}``) filter; ranks stay
+        those of the whole leaderboard.
+        """
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if org:
+            params["org"] = org
+        if config:
+            params["config"] = [f"{k}={json.dumps(v) if not isinstance(v, str) else v}" for k, v in config.items()]
+        results: list[dict[str, Any]] = self._api._json(self.path + "/leaderboard", params).get("results") or []
+        return results
+
+    def submit(self, run: str, name: Optional[str] = None) -> dict[str, Any]:
+        """Submit a finished run, ``"org/project/run_id"``; returns the submission with its ``status``
+        (``accepted``, ``pending`` approval, or ``refused`` with a ``reason``)."""
+        body: dict[str, Any] = {"run": run}
+        if name:
+            body["name"] = name
+        data: dict[str, Any] = self._api._post(self.path + "/submissions/", body)
+        return data
+
+    def submissions(self, status: Optional[str] = None) -> list[dict[str, Any]]:
+        """Your organisations' submissions of every status (all of them for the owner's admins)."""
+        params = {"status": status} if status else None
+        results: list[dict[str, Any]] = self._api._json(self.path + "/submissions/", params).get("results") or []
+        return results
+
+    def submission(self, submission_id: int) -> dict[str, Any]:
+        data: dict[str, Any] = self._api._json(f"{self.path}/submissions/{int(submission_id)}")
+        return data
+
+    def withdraw(self, submission_id: int) -> dict[str, Any]:
+        data: dict[str, Any] = self._api._post(f"{self.path}/submissions/{int(submission_id)}/withdraw")
+        return data
+
+    def __repr__(self) -> str:
+        return f"<ApiBenchmark {self.owner}/{self.slug}>"
 
 
 class Runs:

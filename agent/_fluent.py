@@ -103,6 +103,7 @@ def init(
     id: Optional[str] = None,
     resume: Optional[str] = None,
     settings: Union[Settings, dict[str, Any], None] = None,
+    benchmark: Optional[str] = None,
 ) -> Run:
     """Start tracking a run and make it the current one.
 
@@ -111,6 +112,9 @@ def init(
     ``disabled`` (every call a no-op). A run already current is finished
     first. Use it as a context manager to mark the run failed on an
     exception.
+
+    ``benchmark="owner/slug"`` enters the run in that benchmark when it
+    finishes: the server scores it from the run's summary then.
 
     >>> import agent
     >>> with agent.init(project="demo", mode="disabled", config={"lr": 0.1}) as run:
@@ -137,6 +141,7 @@ def init(
         group=group,
         job_type=job_type,
         resume=resume,
+        benchmark=benchmark,
     )
     with _lock:
         _current = run

@@ -110,6 +110,7 @@ def start_run(
     group: Optional[str],
     job_type: Optional[str],
     resume: Optional[str],
+    benchmark: Optional[str] = None,
 ) -> Run:
     project = (project or settings.project or "uncategorized").lower()
     if not SLUG.match(project):
@@ -122,6 +123,8 @@ def start_run(
         raise UsageError(f"resume must be one of {', '.join(RESUME)}, not {resume!r}")
     if resume == "must" and not run_id:
         raise UsageError('resume="must" needs the id of the run to resume')
+    if benchmark is not None and (not isinstance(benchmark, str) or benchmark.count("/") != 1):
+        raise UsageError(f'benchmark is "owner/slug", not {benchmark!r}')
     if run_id is not None and not RUN_ID.match(run_id):
         raise UsageError(f"id must match {RUN_ID.pattern}, not {run_id!r}")
     config_dict = as_mapping(config)
@@ -141,6 +144,8 @@ def start_run(
         "notes": notes,
         "group": group,
         "job_type": job_type,
+        # Sent with the run's create: the server enters the run when it finishes.
+        "benchmark": benchmark,
     }
     meta = {k: v for k, v in meta.items() if v is not None}
     step = 0

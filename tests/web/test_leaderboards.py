@@ -1,0 +1,73 @@
+"""The leaderboard in Chromium, signed out: ranked entries, and an entry's shared run view."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import pytest
+import requests
+
+from tests.serverproc import ServerProcess
+
+pytestmark = [pytest.mark.server, pytest.mark.browser]
+
+
+def seeded_benchmark(server: ServerProcess) -> tuple[str, str]:
+    """A lower-is-better benchmark with three runs of a private project entered."""
+    s = requests.Session()
+    s.headers["Authorization"] = f"Bearer {server.api_key}"
+    api = f"{server.url}/api/v1"
+    tag = uuid.uuid4().hex[:6]
+    project, slug = f"lb-{tag}", f"bench-{tag}"
+    assert s.post(f"{api}/orgs/local/projects", json={"slug": project, "visibility": "private"}).ok
+    r = s.post(f"{api}/benchmarks/", json={
+        "org": "local", "slug": slug, "name": "Tiny <b>MNIST</b>", "metric_key": "loss", "direction": "lower",
+        "config_columns": ["lr"], "description": "Lowest **loss** wins. <script>window.__xss=1</script>",
+    })
+    assert r.status_code == 201, r.text
+    for i, loss in enumerate([0.3, 0.1, 0.2]):
+        run = f"{api}/projects/local/{project}/runs/r{i}"
+        s.put(run, json={"name": f"run <i>{i}</i>", "config": {"lr": 10.0 ** -i},
+                         "system": {"git": {"commit": f"c0ffee{i}", "dirty": False}}}).raise_for_status()
+        s.post(f"{run}/streams/history", json={"offset": 0, "records": [
+            {"step": step, "time": 1_700_000_000 + step, "data": {"loss": loss + 1.0 / (step + 1)}} for step in range(50)
+        ]}).raise_for_status()
+        s.patch(run, json={"summary": {"loss": loss}}).raise_for_status()
+        s.post(f"{run}/finish", json={"exit_code": 0}).raise_for_status()
+        assert s.post(f"{api}/benchmarks/local/{slug}/submissions/", json={"run": f"local/{project}/r{i}"}).status_code == 201
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if requests.get(f"{api}/benchmarks/local/{slug}/leaderboard").json()["count"] == 3:
+            break
+        time.sleep(0.1)
+    return project, slug
+
+
+def test_a_signed_out_visitor_sees_the_ranking_and_opens_an_entry(web_server: ServerProcess, new_page: Any) -> None:
+    project, slug = seeded_benchmark(web_server)
+    page = new_page(web_server.url)
+    page.goto(f"/benchmarks/local/{slug}/")
+    assert page.get_by_test_id("benchmark-name").text_content() == "Tiny <b>MNIST</b>"
+    rows = page.locator("[data-testid=entry]")
+    assert rows.count() == 3
+    assert [rows.nth(i).locator("[data-testid=rank]").text_content() for i in range(3)] == ["1", "2", "3"]
+    assert [rows.nth(i).locator("[data-testid=score]").text_content() for i in range(3)] == ["0.1", "0.2", "0.3"]
+    assert page.get_by_test_id("description").locator("strong").text_content() == "loss"
+    page.wait_for_selector("#best-chart canvas")
+    assert page.evaluate("window.__xss") is None
+    assert page.get_by_test_id("submit-card").count() == 0  # signed out: nothing to submit with
+
+    page.locator("[data-testid=entry-link]").first.click()
+    page.wait_for_selector("[data-testid=shared-run]")
+    assert page.get_by_test_id("entry-name").text_content() == "run <i>1</i>"
+    assert page.get_by_test_id("entry-score").text_content() == "0.1"
+    assert page.get_by_test_id("entry-commit").text_content() == "c0ffee1"
+    page.wait_for_selector("[data-testid=entry-charts] [data-key=loss] canvas")
+    drawn = page.evaluate("window.cairnCharts.map((c) => [c.key, c.u ? c.u.data[0].length : 0])")
+    assert drawn == [["loss", 50]]
+
+    # The project itself stays private.
+    assert page.goto(f"/local/{project}/").status == 404
+    assert page.goto(f"/local/{project}/runs/r1").status == 404
