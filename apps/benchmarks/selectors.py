@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Window
 from django.db.models.fields.json import KeyTransform
-from django.db.models.functions import Coalesce
+from django.db.models.functions import RowNumber
 from django.http import Http404
 
 from apps.benchmarks.models import (
@@ -79,24 +80,24 @@ def leaderboard_entries(*, benchmark: Benchmark, filters: LeaderboardFilter = Le
     return qs.order_by(*LEADERBOARD_ORDER)
 
 
-def _ranks(benchmark: Benchmark, page: list[Submission]) -> dict[int, int]:
-    """Each entry's place on the whole leaderboard: 1 + the entries ranked before it."""
-    before = (
+def _ranks(benchmark: Benchmark, ids: list[int]) -> dict[int, int]:
+    """Each entry's place on the whole leaderboard.
+
+    One ROW_NUMBER() over the narrow, index-ordered rows of the board, then
+    the page's ids picked from it: a count of the entries ranked before each
+    row would rescan the board once per row.
+    """
+    ranked = (
         Submission.objects.filter(benchmark_id=benchmark.pk, status=SubmissionStatus.ACCEPTED)
-        .filter(
-            Q(rank_key__lt=OuterRef("rank_key"))
-            | Q(rank_key=OuterRef("rank_key"), submitted_at__lt=OuterRef("submitted_at"))
-            | Q(rank_key=OuterRef("rank_key"), submitted_at=OuterRef("submitted_at"), pk__lt=OuterRef("pk"))
-        )
+        .annotate(place=Window(RowNumber(), order_by=[F(f).asc() for f in LEADERBOARD_ORDER]))
         .order_by()
-        .values("benchmark_id")
-        .annotate(n=Count("pk"))
-        .values("n")
+        .values_list("id", "place")
     )
-    rows = Submission.objects.filter(pk__in=[s.pk for s in page]).annotate(
-        before=Coalesce(Subquery(before, output_field=IntegerField()), 0)
-    )
-    return {pk: n + 1 for pk, n in rows.values_list("pk", "before")}
+    sql, params = ranked.query.sql_with_params()
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, place FROM ({sql}) ranked WHERE id IN ({marks})", [*params, *ids])
+        return {int(pk): int(place) for pk, place in cursor.fetchall()}
 
 
 @dataclass
@@ -116,10 +117,13 @@ def leaderboard_page(
     whole leaderboard is counted for the page's rows only.
     """
     qs = leaderboard_entries(benchmark=benchmark, filters=filters)
-    page = list(qs.select_related("organization", "submitted_by").defer("summary")[offset : offset + limit])
+    # Sorted as narrow rows (the index holds them all), then only the page's rows read whole.
+    ids = list(qs.values_list("pk", flat=True)[offset : offset + limit])
+    rows = Submission.objects.select_related("organization", "submitted_by").defer("summary").in_bulk(ids)
+    page = [rows[pk] for pk in ids if pk in rows]
     total = qs.count() if page or offset else 0
     if filters.active and page:
-        ranks = _ranks(benchmark, page)
+        ranks = _ranks(benchmark, ids)
         for s in page:
             s.rank = ranks[s.pk]  # type: ignore[attr-defined]
     else:
