@@ -37,13 +37,14 @@ KINDS = frozenset(MediaKind.values)
 MAX_CAPTION = 10_000
 
 
-def _queue(pks: list[int]) -> None:
-    """Queue processing once the transaction that made the rows commits."""
+def _queue(pks: list[int], *, marked: bool = False) -> None:
+    """Queue processing once the transaction that made the rows commits (`marked`: queued_at set already)."""
     if not pks:
         return
     from apps.runs.tasks import media_process
 
-    Media.objects.filter(pk__in=pks).update(queued_at=timezone.now())
+    if not marked:
+        Media.objects.filter(pk__in=pks).update(queued_at=timezone.now())
     transaction.on_commit(lambda: [media_process.delay(pk) for pk in pks])
 
 
@@ -144,8 +145,8 @@ def media_file_stored(*, run: Run, rf: RunFile) -> None:
     """A media file arrived (or changed); the caller holds the run locked. Process it if referenced."""
     pks = list(Media.objects.filter(run=run, path=rf.path).values_list("pk", flat=True))
     if pks:
-        Media.objects.filter(pk__in=pks).update(status=MediaStatus.PENDING, error="")
-        _queue(pks)
+        Media.objects.filter(pk__in=pks).update(status=MediaStatus.PENDING, error="", queued_at=timezone.now())
+        _queue(pks, marked=True)
 
 
 def media_upload_refused(*, run: Run, path: str, reason: str) -> None:
@@ -158,11 +159,11 @@ def media_upload_refused(*, run: Run, path: str, reason: str) -> None:
 # -- the worker --------------------------------------------------------------------
 
 
-def thumbnail_name(media: Media, sha256: str) -> str:
+def thumbnail_name(media: Media, sha256: str, ext: str) -> str:
     from apps.runs.services import run_file_storage_name
 
     # Beside the run's files but outside their namespace: no upload can collide with it.
-    return "thumbnails/" + run_file_storage_name(media.run, f"{media.pk}-{sha256[:16]}.webp")
+    return "thumbnails/" + run_file_storage_name(media.run, f"{media.pk}-{sha256[:16]}.{ext}")
 
 
 def media_process(*, media_pk: int, last_try: bool = False) -> str:
@@ -182,7 +183,7 @@ def media_process(*, media_pk: int, last_try: bool = False) -> str:
         return "done already"
     Media.objects.filter(pk=media.pk).update(attempts=F("attempts") + 1)
     try:
-        with tempfile.TemporaryFile() as local:
+        with tempfile.SpooledTemporaryFile(max_size=8 << 20) as local:
             with default_storage.open(rf.storage_name, "rb") as stored:
                 shutil.copyfileobj(stored, local, 1 << 20)
             size = local.tell()
@@ -193,7 +194,7 @@ def media_process(*, media_pk: int, last_try: bool = False) -> str:
                 return "failed"
         thumbnail = ""
         if facts.thumbnail is not None:
-            thumbnail = thumbnail_name(media, rf.sha256)
+            thumbnail = thumbnail_name(media, rf.sha256, facts.thumbnail_ext)
             # The name is the content's: one already there whole is this very thumbnail.
             if not default_storage.exists(thumbnail) or default_storage.size(thumbnail) != len(facts.thumbnail):
                 if default_storage.exists(thumbnail):

@@ -94,7 +94,7 @@ def test_images_and_histograms_reach_the_server(cairn_server: ServerProcess, tmp
         ("mask", s, 0) for s in range(3)] + [("samples", s, i) for s in range(3) for i in range(2)]
     for r in rows:
         assert r["status"] == "ready", r
-        assert r["kind"] == "image" and r["content_type"] == "image/png" and r["thumbnail"].endswith(".webp")
+        assert r["kind"] == "image" and r["content_type"] == "image/png" and r["thumbnail"].endswith(".jpg")
     sample = rows[3]
     assert (sample["width"], sample["height"], sample["caption"]) == (48, 32, "s0-0")
     mask = rows[0]
@@ -135,7 +135,7 @@ def test_videos_reach_the_server(cairn_server: ServerProcess, tmp_path: Path) ->
     video = rows["rollout"]
     assert video["status"] == "ready", video
     assert video["content_type"] == ("video/mp4" if has_av else "image/gif")
-    assert (video["width"], video["height"]) == (32, 24) and video["thumbnail"].endswith(".webp")
+    assert (video["width"], video["height"]) == (32, 24) and video["thumbnail"].endswith(".jpg")
     assert video["duration"] == pytest.approx(1.0, abs=0.2) and video["meta"]["fps"] == 8.0
     assert video["caption"] == "episode 1"
     if has_pil:

@@ -61,7 +61,7 @@ def test_it_processes_media_whose_history_comes_first(world: World, django_captu
     assert media.attempts == 1 and media.source_sha256 == hashlib.sha256(body).hexdigest()
     with default_storage.open(media.thumbnail, "rb") as fh:
         thumb = Image.open(fh)
-        assert thumb.format == "WEBP" and thumb.size == (256, 192)
+        assert thumb.format == "JPEG" and thumb.size == (256, 192)
 
 
 def test_it_processes_media_whose_file_comes_first(world: World, django_capture_on_commit_callbacks: Any) -> None:
@@ -92,3 +92,18 @@ def test_histograms_stay_inline(world: World) -> None:
     histogram = {"_type": "histogram", "edges": [0.0, 1.0, 2.0], "counts": [3, 4]}
     assert log(world, 0, 0, {"w": histogram}).status_code == 200
     assert not Media.objects.exists()
+
+
+def test_a_transparent_image_keeps_its_transparency_in_a_webp_thumbnail(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    buf = io.BytesIO()
+    Image.new("RGBA", (600, 300), (10, 20, 30, 0)).save(buf, format="PNG")
+    body = buf.getvalue()
+    with django_capture_on_commit_callbacks(execute=True):
+        log(world, 0, 0, {"t": ref("media/image/t/0-0-a.png", body)})
+        upload(world, "media/image/t/0-0-a.png", body)
+    media = Media.objects.get()
+    with default_storage.open(media.thumbnail, "rb") as fh:
+        thumb = Image.open(fh)
+        assert thumb.format == "WEBP" and thumb.mode == "RGBA" and thumb.size == (256, 128)
