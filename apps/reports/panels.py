@@ -6,7 +6,10 @@ lists its fields explicitly: run id, name, and the panel's own values.
 
 from __future__ import annotations
 
+import json
 import math
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import orjson
@@ -16,7 +19,8 @@ from apps.runs import selectors, workspace
 from apps.runs.filters import FilterError, field_parse
 from apps.runs.models import Project, Run, Stream
 
-SAMPLES = 400  # points per series: a report chart is at most ~800 px wide
+SAMPLES = 300  # points per series (with min/max bands): a report chart is at most ~800 px wide
+CACHE_BYTES = 64 * 1024 * 1024
 
 
 def runset_runs(*, report: Report, runset: dict[str, Any]) -> list[Run]:
@@ -55,8 +59,11 @@ def _runs(runs: list[Run]) -> list[dict[str, Any]]:
     return [{"id": r.run_id, "name": r.name or r.run_id} for r in runs]
 
 
-def panel_data(*, report: Report, panel: dict[str, Any], samples: int = SAMPLES) -> dict[str, Any]:
-    runs = runset_runs(report=report, runset=panel["runset"])
+def panel_data(
+    *, report: Report, panel: dict[str, Any], samples: int = SAMPLES, runs: list[Run] | None = None
+) -> dict[str, Any]:
+    if runs is None:
+        runs = runset_runs(report=report, runset=panel["runset"])
     kind = panel["kind"]
     out: dict[str, Any] = {"kind": kind}
     if kind == "line":
@@ -109,3 +116,48 @@ def _clean(value: Any) -> Any:
 
 def data_bytes(data: Any) -> bytes:
     return orjson.dumps(_clean(data))
+
+
+class _LineCache:
+    """Live line panels' JSON, by the panel and its runs' history offsets: a public report
+    read by many costs one sampling per change of its runs, not one per visit. Per process,
+    bounded in bytes, least recently used out first."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self.items: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> bytes | None:
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def put(self, key: tuple[Any, ...], value: bytes) -> None:
+        with self.lock:
+            if key in self.items or len(value) > self.limit // 4:
+                return
+            self.items[key] = value
+            self.size += len(value)
+            while self.size > self.limit:
+                _, old = self.items.popitem(last=False)
+                self.size -= len(old)
+
+
+_line_cache = _LineCache(CACHE_BYTES)
+
+
+def panel_bytes(*, report: Report, panel: dict[str, Any]) -> bytes:
+    """A live panel's data as JSON bytes (line panels cached until their runs log more)."""
+    runs = runset_runs(report=report, runset=panel["runset"])
+    if panel["kind"] != "line":
+        return data_bytes(panel_data(report=report, panel=panel, runs=runs))
+    key = (json.dumps(panel, sort_keys=True), tuple((r.pk, r.name, r.history_offset) for r in runs))
+    cached = _line_cache.get(key)
+    if cached is None:
+        cached = data_bytes(panel_data(report=report, panel=panel, runs=runs))
+        _line_cache.put(key, cached)
+    return cached

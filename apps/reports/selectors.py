@@ -14,7 +14,7 @@ from apps.reports.models import (
     ReportVersion,
     ReportVisibility,
 )
-from apps.reports.panels import data_bytes, panel_data
+from apps.reports.panels import panel_bytes
 from apps.reports.permissions import ReportAccess
 from apps.reports.services import blocks_html
 from apps.runs.models import Project
@@ -123,7 +123,7 @@ def panels_data(*, report: Report, draft: bool, block_ids: list[str] | None = No
             PanelSnapshot.objects.filter(version=version, block_id__in=wanted).values_list("block_id", "data")
         )
         return {i: bytes(stored[i]) for i in wanted if i in stored}
-    return {i: data_bytes(panel_data(report=report, panel=panels[i])) for i in wanted}
+    return {i: panel_bytes(report=report, panel=panels[i]) for i in wanted}
 
 
 def panels_json(parts: dict[str, bytes]) -> bytes:
