@@ -1,0 +1,55 @@
+"""Rich media: images, histograms, video, audio, tables, figures and HTML.
+
+A media value is encoded when it is constructed (so a later change to the
+array is not what gets logged) and written to the run's folder when it is
+logged; the history row holds a reference ``{"_type": ..., "path": ...}``
+and the file travels to the server like any saved file, from the background
+process. Nothing here touches the network.
+
+numpy is imported only for values that are numpy arrays already (or to bin
+a histogram, when installed); Pillow only for PIL images, GIF encoding and
+reading the size of an image file. PNG and WAV are written with the
+standard library. The formats are documented in ``docs/media.md``.
+"""
+
+from __future__ import annotations
+
+from ._av import Audio, Video
+from ._base import Media, _Writer
+from ._data import Html, Plotly, Table
+from ._histogram import Histogram
+from ._image import Image, png_encode
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .._run import Run
+
+__all__ = ["Audio", "Histogram", "Html", "Image", "Media", "Plotly", "Table", "Video", "png_encode", "reference"]
+
+
+def reference(run: Run, key: str, step: int, value: Any) -> dict[str, Any]:
+    """Write a logged media value (or a list of images) and return its history reference."""
+    if isinstance(value, (list, tuple)):
+        items = [_as_media(v) for v in value]
+        if not items or not all(isinstance(m, Image) for m in items):
+            raise ValueError("a list logs a gallery of agent.Image values only")
+        return {
+            "_type": "images",
+            "items": [m._write(_Writer(run, key, step, i)) for i, m in enumerate(items)],
+        }
+    return _as_media(value)._write(_Writer(run, key, step))
+
+
+def _as_media(value: Any) -> Media:
+    if isinstance(value, Media):
+        return value
+    if _is_figure(value):
+        return Plotly(value)
+    raise ValueError(f"a {type(value).__name__} is not a media value")
+
+
+def _is_figure(value: Any) -> bool:
+    module = type(value).__module__
+    return module.startswith("plotly.graph_objs") or module == "matplotlib.figure"
