@@ -83,10 +83,31 @@ def _json(data: dict[str, Any]) -> HttpResponse:
     return HttpResponse(orjson.dumps(data), content_type="application/json")
 
 
+def _page(run: Run, items: Any, offset: int, limit: int) -> dict[str, Any]:
+    count = items.count()
+    page = list(items[offset : offset + limit])
+    return {
+        "count": count,
+        "offset": offset,
+        "next_offset": offset + limit if offset + limit < count else None,
+        "step": page[0].step if page else None,
+        "results": [media_payload(m, run) for m in page],
+    }
+
+
 class RunMediaKeysApi(ProjectScopedApi):
+    @extend_schema(parameters=[OpenApiParameter("first", int, description="Also each key's newest step: this many items (≤ 50)")])
     def get(self, request: Request, org: str, project: str, run_id: str) -> Response:
         run = self.get_run(run_id)
-        return Response({"keys": [k.as_dict() for k in media_read.media_keys(runs=[run])]})
+        first = _int_param(request, "first", 0, 0, 50) or 0
+        keys = []
+        for k in media_read.media_keys(runs=[run]):
+            out = k.as_dict()
+            if first and k.kind != media_read.HISTOGRAM:
+                # What a panel shows first, in the same round trip as the keys.
+                out["first"] = _page(run, media_read.media_of_key(run=run, key=k.key), 0, first)
+            keys.append(out)
+        return Response({"keys": keys})
 
 
 class RunMediaStepsApi(ProjectScopedApi):
@@ -116,15 +137,7 @@ class RunMediaListApi(ProjectScopedApi):
             run=run, key=_key_param(request), step=_int_param(request, "step", None),
             min_step=_int_param(request, "min_step", None), max_step=_int_param(request, "max_step", None),
         )
-        count = items.count()
-        page = list(items[offset : offset + limit])
-        return Response({
-            "count": count,
-            "offset": offset,
-            "next_offset": offset + limit if offset + limit < count else None,
-            "step": page[0].step if page else None,
-            "results": [media_payload(m, run) for m in page],
-        })
+        return Response(_page(run, items, offset, limit))
 
 
 def _media_get(run: Run, media_id: int) -> Media:

@@ -8,7 +8,6 @@ and are read from the history chunks here.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,7 +96,8 @@ def media_of_key(
     a range: the newest step that has any."""
     qs = Media.objects.filter(run=run, key=key)
     if step is None and min_step is None and max_step is None:
-        step = qs.aggregate(m=Max("step"))["m"]
+        # The (run, key, step, index) index answers this from its last entry.
+        step = qs.order_by("-step").values_list("step", flat=True).first()
         if step is None:
             return qs.none()
     if step is not None:
@@ -152,20 +152,34 @@ class HistogramsOverTime:
                 "skipped": self.skipped}
 
 
-def _histogram_arrays(value: Any) -> tuple[np.ndarray, np.ndarray] | None:
-    if not _is_histogram(value):
+def _histogram_lists(value: Any) -> tuple[list[Any], list[Any]] | None:
+    if type(value) is not dict or value.get("_type") != HISTOGRAM:
         return None
     edges, counts = value.get("edges"), value.get("counts")
-    if not isinstance(edges, list) or not isinstance(counts, list) or len(counts) < 1 or len(edges) != len(counts) + 1:
+    if type(edges) is not list or type(counts) is not list or not counts or len(edges) != len(counts) + 1:
         return None
+    return edges, counts
+
+
+def _valid_rows(edges: list[list[Any]], counts: list[list[Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Histograms of one bin count as arrays, and which of them are usable (finite, increasing edges)."""
     try:
-        e = np.asarray(edges, dtype=np.float64)
-        c = np.asarray(counts, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-    if e.ndim != 1 or c.ndim != 1 or not np.all(np.isfinite(e)) or not np.all(np.isfinite(c)) or np.any(np.diff(e) <= 0):
-        return None
-    return e, np.clip(c, 0, None)
+        e = np.array(edges, dtype=np.float64)
+        c = np.array(counts, dtype=np.float64)
+    except (TypeError, ValueError):  # a value that is not a number somewhere: row by row
+        ok = np.zeros(len(edges), dtype=bool)
+        e = np.zeros((len(edges), len(edges[0])))
+        c = np.zeros((len(counts), len(counts[0])))
+        for i, (row_e, row_c) in enumerate(zip(edges, counts)):
+            try:
+                e[i], c[i] = row_e, row_c
+                ok[i] = True
+            except (TypeError, ValueError):
+                pass
+    else:
+        ok = np.ones(len(edges), dtype=bool)
+    ok &= np.isfinite(e).all(axis=1) & np.isfinite(c).all(axis=1) & (np.diff(e, axis=1) > 0).all(axis=1)
+    return e, np.clip(c, 0, None), ok
 
 
 def _histogram_rows(run: Run, key: str) -> tuple[list[int], list[Any]]:
@@ -186,6 +200,22 @@ def _histogram_rows(run: Run, key: str) -> tuple[list[int], list[Any]]:
     return all_steps[order].tolist(), [values[i] for i in order.tolist()]
 
 
+def _rebin(e: np.ndarray, c: np.ndarray, common: np.ndarray) -> np.ndarray:
+    """Rows of counts on edges `e` → on `common`, by interpolating their cumulative counts.
+
+    One np.interp call for all rows: row r is shifted by r × (a span wider than
+    any row), which keeps the concatenated edges increasing; queries outside a
+    row's own range are then set to 0 or its total.
+    """
+    k = len(c)
+    cumulative = np.concatenate((np.zeros((k, 1)), np.cumsum(c, axis=1)), axis=1)
+    shift = (np.arange(k, dtype=np.float64) * (2.0 * (common[-1] - common[0]) + 1.0))[:, None]
+    at = np.interp((common[None, :] + shift).ravel(), (e + shift).ravel(), cumulative.ravel()).reshape(k, -1)
+    at = np.where(common[None, :] <= e[:, :1], 0.0, at)
+    at = np.where(common[None, :] >= e[:, -1:], cumulative[:, -1:], at)
+    return np.diff(at, axis=1)
+
+
 def histograms_over_time(*, run: Run, key: str, max_steps: int = 1000, bins: int | None = None) -> HistogramsOverTime:
     """The key's histograms as a steps × bins matrix on common edges.
 
@@ -197,28 +227,33 @@ def histograms_over_time(*, run: Run, key: str, max_steps: int = 1000, bins: int
     all_steps, all_values = _histogram_rows(run, key)
     total = len(all_steps)
     picks = _evenly(list(range(total)), max(1, max_steps))
-    steps: list[int] = []
-    parsed: list[tuple[np.ndarray, np.ndarray]] = []
-    skipped = 0
-    for i in picks:
-        arrays = _histogram_arrays(all_values[i])
-        if arrays is None:
-            skipped += 1
-            continue
-        steps.append(int(all_steps[i]))
-        parsed.append(arrays)
-    if not parsed:
+    # Grouped by bin count, so each group is parsed and checked as one array.
+    groups: dict[int, tuple[list[int], list[list[Any]], list[list[Any]]]] = {}
+    for pos, i in enumerate(picks):
+        lists = _histogram_lists(all_values[i])
+        if lists is not None:
+            g = groups.setdefault(len(lists[1]), ([], [], []))
+            g[0].append(pos)
+            g[1].append(lists[0])
+            g[2].append(lists[1])
+    parsed = []
+    for positions, edges, counts in groups.values():
+        e, c, ok = _valid_rows(edges, counts)
+        parsed.append((np.asarray(positions)[ok], e[ok], c[ok]))
+    parsed = [p for p in parsed if len(p[0])]
+    kept = sum(len(p[0]) for p in parsed)
+    skipped = len(picks) - kept
+    if not kept:
         return HistogramsOverTime(key, total, [], [], [], skipped)
-    lo = min(float(e[0]) for e, _ in parsed)
-    hi = max(float(e[-1]) for e, _ in parsed)
-    n = bins or max(len(c) for _, c in parsed)
-    n = max(1, min(n, MAX_BINS))
-    if not math.isfinite(hi - lo) or hi <= lo:
-        hi = lo + 1.0
+    lo = min(float(e[:, 0].min()) for _, e, _ in parsed)
+    hi = max(float(e[:, -1].max()) for _, e, _ in parsed)
+    n = max(1, min(bins or max(c.shape[1] for _, _, c in parsed), MAX_BINS))
     common = np.linspace(lo, hi, n + 1)
-    matrix = np.empty((len(parsed), n), dtype=np.float64)
-    for row, (e, c) in enumerate(parsed):
-        cumulative = np.concatenate(([0.0], np.cumsum(c)))
-        matrix[row] = np.diff(np.interp(common, e, cumulative, left=0.0, right=float(cumulative[-1])))
-    matrix = np.round(matrix, 4)
-    return HistogramsOverTime(key, total, steps, common.tolist(), matrix.tolist(), skipped)
+    order = np.concatenate([p for p, _, _ in parsed])
+    if len(parsed) == 1 and parsed[0][1].shape[1] == n + 1 and np.allclose(parsed[0][1], common, rtol=1e-9, atol=0):
+        matrix = parsed[0][2]  # every histogram already on the common edges: counts as logged
+    else:
+        matrix = np.round(np.concatenate([_rebin(e, c, common) for _, e, c in parsed]), 2)
+    rank = np.argsort(order, kind="stable")
+    steps = [int(all_steps[picks[i]]) for i in order[rank].tolist()]
+    return HistogramsOverTime(key, total, steps, common.tolist(), matrix[rank].tolist(), skipped)

@@ -531,14 +531,13 @@ const cairnMedia = (() => {
     more.onclick = () => { if (nextOffset !== null) { const my = seq; cairn.get(`${base}/media?${new URLSearchParams({ key: k.key, step: String(shownStep), limit: String(pageSize), offset: String(nextOffset) })}`).then((b) => { if (my === seq) render(b, nextOffset); }); } };
 
     async function load() {
-      // The newest step's items and the slider's steps at once.
-      const [stepsBody, first] = await Promise.all([
-        cairn.get(`${base}/media/steps?${new URLSearchParams({ key: k.key })}`),
-        cairn.get(`${base}/media?${new URLSearchParams({ key: k.key, limit: String(pageSize) })}`),
-      ]);
-      stepsCount = stepsBody.count;
-      slider.set(stepsBody.steps, first.step);
+      // The newest step's items came with the keys: drawn before the slider's steps arrive.
+      const first = k.first || await cairn.get(`${base}/media?${new URLSearchParams({ key: k.key, limit: String(pageSize) })}`);
       render(first, 0);
+      slider.set(first.step === null ? [] : [first.step], first.step);
+      const stepsBody = await cairn.get(`${base}/media/steps?${new URLSearchParams({ key: k.key })}`);
+      stepsCount = stepsBody.count;
+      slider.set(stepsBody.steps, shownStep);
     }
     async function refresh(k2) {
       if (k2.steps === stepsCount) return;
@@ -569,7 +568,7 @@ const cairnMedia = (() => {
     const byKey = new Map();
 
     async function sync(first) {
-      const body = await cairn.get(`${base}/media/keys`);
+      const body = await cairn.get(`${base}/media/keys${first ? `?first=${IMAGE_PAGE}` : ""}`);
       section.hidden = !body.keys.length && !byKey.size;
       note.textContent = body.keys.length ? "" : "No media logged.";
       const loads = [];

@@ -159,7 +159,8 @@
   }
 
   async function loadCharts(stream) {
-    const q = new URLSearchParams({ runs: page.run, samples: String(SAMPLES), times: "1", stream });
+    // numeric=1: media references and histograms are the media panels' business, and costly to read here.
+    const q = new URLSearchParams({ runs: page.run, samples: String(SAMPLES), times: "1", numeric: "1", stream });
     const body = await cairn.get(`${API}/history?${q}`);
     const h = body.runs[page.run];
     if (!h) return;
