@@ -62,6 +62,7 @@ def test_write_publish_and_read_signed_out(web_server: ServerProcess, new_page: 
     page.wait_for_function("document.querySelector('[data-testid=published-link]').textContent.includes('v1')")
     link = page.get_attribute("[data-testid=published-link]", "href")
     assert link and link.startswith("/r/")
+    page.wait_for_selector("[data-testid=version]")
     assert page.locator("[data-testid=version]").count() == 1
 
     reader = new_page(web_server.url)  # signed out
