@@ -83,6 +83,9 @@ def _read(request: HttpRequest, report: Report, access: ReportAccess) -> HttpRes
             "api": f"/api/v1/reports/{report.key}",
             "draft": draft,
             "panels": line_panels,
+            # Requests of panel indexes: the first two (the first screen) alone, so they come soonest.
+            "groups": [[0], [1]][: len(line_panels)] + [list(range(i, min(i + 2, len(line_panels))))
+                                                         for i in range(2, len(line_panels), 2)],
             "member": access.member,
             "canEdit": access.edit,
         },

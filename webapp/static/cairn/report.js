@@ -1,11 +1,10 @@
 // The report reader: line charts from the report's own data endpoint (never the
 // project's), math with KaTeX, and comments for members. Other panels arrive
-// drawn in the HTML. Panel data is asked for two panels a request, all
-// requests at once, so the first panels draw while later ones are in flight.
+// drawn in the HTML. Panel data is asked for in a few requests at once (the
+// first screen's panels alone), so the first panels draw while later ones are in flight.
 "use strict";
 (() => {
   const page = JSON.parse(document.getElementById("report-data").textContent);
-  const PER_REQUEST = 2;
   window.cairnReport = { drawn: 0, panels: page.panels.length, failed: 0 };
 
   function chartRuns(data, panel) {
@@ -69,14 +68,14 @@
 
   function loadPanels() {
     const q = page.draft ? "&draft=1" : "";
-    for (let i = 0; i < page.panels.length; i += PER_REQUEST) {
-      const group = page.panels.slice(i, i + PER_REQUEST);
+    page.groups.forEach((indexes, n) => {
+      const group = indexes.map((i) => page.panels[i]);
       const ids = group.map((p) => encodeURIComponent(p.id)).join(",");
-      groupData(i / PER_REQUEST, ids, q).then((data) => {
+      groupData(n, ids, q).then((data) => {
         for (const p of group) ready.set(p.id, data.panels[p.id] || new Error("no data"));
         drain();
       }, (err) => { for (const p of group) ready.set(p.id, err); drain(); });
-    }
+    });
   }
 
   function renderMath() {
