@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -67,6 +68,11 @@ def _read(request: HttpRequest, report: Report, access: ReportAccess) -> HttpRes
         if panel["kind"] == "line":
             line_panels.append({"id": b["id"], "keys": panel["keys"], "smoothing": panel["smoothing"],
                                 "log": panel["log"], "title": panel["title"]})
+    groups = [[0], [1]][: len(line_panels)] + [list(range(i, min(i + 2, len(line_panels))))
+                                               for i in range(2, len(line_panels), 2)]
+    suffix = "&draft=1" if draft else ""
+    data_urls = [f"/api/v1/reports/{report.key}/data?blocks=" + ",".join(quote(line_panels[i]["id"], safe="") for i in g) + suffix
+                 for g in groups]
     can_see_project = project_access(user=request.user, project=report.project) >= Access.READ
     response = render(request, "reports/read.html", {
         "report": report,
@@ -77,6 +83,7 @@ def _read(request: HttpRequest, report: Report, access: ReportAccess) -> HttpRes
         "can_see_project": can_see_project,
         "org": report.project.organization if can_see_project else None,
         "project": report.project if can_see_project else None,
+        "data_urls": data_urls,
         "has_math": any('class="math' in b.get("html", "") for b in blocks) or 'class="math' in content["description_html"],
         "page_data": {
             "key": report.key,
@@ -84,8 +91,8 @@ def _read(request: HttpRequest, report: Report, access: ReportAccess) -> HttpRes
             "draft": draft,
             "panels": line_panels,
             # Requests of panel indexes: the first two (the first screen) alone, so they come soonest.
-            "groups": [[0], [1]][: len(line_panels)] + [list(range(i, min(i + 2, len(line_panels))))
-                                                         for i in range(2, len(line_panels), 2)],
+            "groups": groups,
+            "dataUrls": data_urls,
             "member": access.member,
             "canEdit": access.edit,
         },
