@@ -52,11 +52,24 @@ def report_html(*, report: Report, draft: bool) -> str:
     })
 
 
+def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    # The HTML is complete as it is; fetching a Markdown image's URL from the server would let
+    # a report's author make the server request its internal network (SSRF). Images are left out.
+    raise ValueError(f"not fetched: {url[:100]}")
+
+
 def report_pdf(*, html: str) -> bytes | None:
     """The PDF, or None when WeasyPrint's system libraries (pango) are missing."""
     try:
         import weasyprint
     except OSError:
         return None
-    pdf: bytes = weasyprint.HTML(string=html).write_pdf()
+    fetcher: Any = _no_fetch
+    try:  # WeasyPrint 68+: a fetcher object; no protocol allowed means nothing is fetched
+        from weasyprint.urls import URLFetcher
+
+        fetcher = URLFetcher(allowed_protocols=())
+    except ImportError:
+        pass
+    pdf: bytes = weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
     return pdf

@@ -59,3 +59,34 @@ def test_an_editor_exports_the_draft() -> None:
     key = report_make(w, blocks=BLOCKS)["id"]
     html = w.owner.client().get(f"/api/v1/reports/{key}/export.html?draft=1").content.decode()
     assert "Results" in html and html.count("<svg") == 4
+
+
+def test_the_pdf_never_makes_the_server_fetch_a_url() -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    hits: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        w = world_create()
+        inside = f"http://127.0.0.1:{httpd.server_address[1]}"
+        text = f"![x]({inside}/metadata.png) [link]({inside}/link)"
+        key = report_make(w, publish="org", blocks=[{"id": "t", "type": "text", "text": text}])["id"]
+        r = w.viewer.client().get(f"/api/v1/reports/{key}/export.pdf")
+        if r.status_code == 503:
+            pytest.skip("WeasyPrint's system libraries are missing here")
+        assert r.status_code == 200 and r.content.startswith(b"%PDF")
+        assert hits == []
+    finally:
+        httpd.shutdown()
