@@ -38,7 +38,9 @@ def test_write_publish_and_read_signed_out(web_server: ServerProcess, new_page: 
     seed(api)
     page = new_page(web_server.url)
     sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
-    page.goto(f"/local/{slug}/reports/")
+    page.goto(f"/local/{slug}/")
+    page.click("[data-testid=reports-link]")
+    page.wait_for_url(f"**/local/{slug}/reports/")
     page.fill("[data-testid=report-new-title]", "Loss study")
     page.click("#report-new button[type=submit]")
     page.wait_for_url("**/edit")
