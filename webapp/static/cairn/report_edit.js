@@ -230,6 +230,10 @@
         loadVersions();
       } catch (e) { error.textContent = e.message; }
     } });
+    const indexing = cairn.el("input", { type: "checkbox", "data-testid": "allow-indexing" });
+    indexing.checked = !!r.allow_indexing;
+    indexing.addEventListener("change", () => cairn.patch(page.api, { allow_indexing: indexing.checked })
+      .then(() => { status.textContent = "Saved"; }, (e) => { error.textContent = e.message; }));
     const copy = cairn.el("select", { "data-testid": "copy-workspace" }, cairn.el("option", { value: "", text: "Copy a workspace chart…" }));
     copy.addEventListener("focus", () => { if (copy.options.length < 2) copyFromWorkspace(copy); }, { once: true });
     copyFromWorkspace(copy).catch(() => {});
@@ -247,7 +251,8 @@
         } }),
         copy),
       cairn.el("div", { class: "re-bar" }, cairn.el("span", { text: "Publish as" }), visibility,
-        cairn.el("label", {}, frozen, " Freeze the data"), publish),
+        cairn.el("label", {}, frozen, " Freeze the data"), publish,
+        cairn.el("label", { title: "Public reports only; otherwise they carry noindex" }, indexing, " Search engines may index it")),
       versionsBox);
     showPublished(r);
     render();
