@@ -228,7 +228,10 @@ def peer(runs: int) -> dict[str, Any]:
     py = ROOT / "bench" / ".venv-peers" / "bin" / "python"
     if not py.exists():
         return {"error": "bench/.venv-peers missing: run bench/setup-peers.sh"}
-    out = subprocess.run([str(py), str(ROOT / "bench" / "peers" / "mlflow_server.py"), "search", "--runs", str(runs)],
+    # A database of our own: other benchmarks recreate the peer's default one.
+    db = PG.rsplit("/", 1)[0] + "/cairn_bench_mlflow_leaderboard"
+    out = subprocess.run([str(py), str(ROOT / "bench" / "peers" / "mlflow_server.py"), "--db", db,
+                          "search", "--runs", str(runs)],
                          capture_output=True, text=True, timeout=3600)
     if out.returncode != 0:
         return {"error": out.stderr[-2000:]}
