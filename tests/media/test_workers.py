@@ -73,6 +73,8 @@ def test_a_worker_killed_mid_task_runs_it_again_and_finishes_once(tmp_path: Path
         if server.env.get("CAIRN_STORAGE", "local") == "local":
             thumbs = [p for p in (server.data_dir / "files" / "thumbnails").rglob("*") if p.is_file()]
             assert [p.name for p in thumbs] == [Path(row["thumbnail"]).name]
+    except Exception as e:
+        raise AssertionError(f"{e!r}\nserver log:\n{server.log_tail()}") from e
     finally:
         server.cleanup()
 
