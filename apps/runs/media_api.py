@@ -7,11 +7,13 @@ ones. Thumbnails and HTML panels are served by id, never by a client-given path.
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 from typing import Any
 from urllib.parse import quote
 
 import orjson
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -36,6 +38,8 @@ HTML_CSP = (
     "base-uri 'none'; frame-ancestors 'self'"
 )
 THUMB_MAX_AGE = 3600
+HIST_CACHE_SECONDS = 600
+HIST_CACHE_MAX_BYTES = 4 * 1024 * 1024
 
 
 def _run_base(run: Run) -> str:
@@ -75,12 +79,6 @@ def _runs_param(request: Request, project_runs: Any) -> list[Run]:
         raise BadInput(f"At most {MAX_RUNS} runs.", "runs")
     found = {r.run_id: r for r in project_runs.filter(run_id__in=ids).select_related("project__organization")}
     return [found[i] for i in ids if i in found]
-
-
-def _json(data: dict[str, Any]) -> HttpResponse:
-    # Long numeric matrices: orjson is many times faster than the renderer, and
-    # every number here is finite (media_read drops what is not).
-    return HttpResponse(orjson.dumps(data), content_type="application/json")
 
 
 def _page(run: Run, items: Any, offset: int, limit: int) -> dict[str, Any]:
@@ -194,12 +192,20 @@ class RunHistogramsApi(ProjectScopedApi):
     )
     def get(self, request: Request, org: str, project: str, run_id: str) -> HttpResponse:
         run = self.get_run(run_id)
-        result = media_read.histograms_over_time(
-            run=run, key=_key_param(request),
-            max_steps=_int_param(request, "steps", 1000, 1, media_read.MAX_HIST_STEPS) or 1000,
-            bins=_int_param(request, "bins", None, 1, media_read.MAX_BINS),
-        )
-        return _json(result.as_dict())
+        key = _key_param(request)
+        steps = _int_param(request, "steps", 1000, 1, media_read.MAX_HIST_STEPS) or 1000
+        bins = _int_param(request, "bins", None, 1, media_read.MAX_BINS)
+        # Reading every histogram of a key is the costly part; the answer only
+        # changes when the run logs more, which moves its history offset.
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+        cache_key = f"cairn:histograms:{run.pk}:{run.history_offset}:{digest}:{steps}:{bins}"
+        body = cache.get(cache_key)
+        if body is None:
+            result = media_read.histograms_over_time(run=run, key=key, max_steps=steps, bins=bins)
+            body = orjson.dumps(result.as_dict())
+            if len(body) <= HIST_CACHE_MAX_BYTES:
+                cache.set(cache_key, body, HIST_CACHE_SECONDS)
+        return HttpResponse(body, content_type="application/json")
 
 
 class ProjectMediaKeysApi(ProjectScopedApi):

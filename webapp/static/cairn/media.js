@@ -334,6 +334,11 @@ const cairnMedia = (() => {
   function playerItem(m, kind) {
     const fig = el("figure", { class: `media-item media-${kind}`, "data-testid": "media-item", dataset: { status: m.status, step: String(m.step) } });
     if (m.status === "failed") { fig.append(failedBox(m), captionOf(m) || ""); return fig; }
+    if (kind === "video" && (m.content_type === "image/gif" || (m.meta || {}).format === "gif" || /\.gif$/i.test(m.path))) {
+      // An animated GIF (what the agent logs without PyAV) is an image, not something <video> plays.
+      fig.append(el("img", { src: m.file_url, alt: m.caption || m.key, class: "media-img", loading: "lazy", "data-testid": "media-gif" }), captionOf(m) || "");
+      return fig;
+    }
     const player = el(kind, { controls: "", preload: "metadata", src: m.file_url, "data-testid": `media-${kind}` });
     if (kind === "video" && m.thumbnail_url) player.setAttribute("poster", m.thumbnail_url);
     if (kind === "video" && m.width && m.height) { player.setAttribute("width", String(m.width)); player.setAttribute("height", String(m.height)); }
@@ -558,7 +563,13 @@ const cairnMedia = (() => {
     return { el: node, load: view.load, refresh: (k2) => { if (k2.count !== count) { count = k2.count; return view.load(); } return null; } };
   }
 
-  function mountRun(root, page) {
+  // The first read of the keys (each with its newest page) may have been sent
+  // before the rest of the page's scripts ran: see the bottom of this file.
+  function firstKeysRequest(page) {
+    return cairn.get(`${runBase(page.api, page.run)}/media/keys?first=${IMAGE_PAGE}`);
+  }
+
+  function mountRun(root, page, early) {
     const base = runBase(page.api, page.run);
     const note = el("p", { class: "muted", text: "Loading…" });
     const grid = el("div", { class: "ws-grid media-panels" });
@@ -568,7 +579,7 @@ const cairnMedia = (() => {
     const byKey = new Map();
 
     async function sync(first) {
-      const body = await cairn.get(`${base}/media/keys${first ? `?first=${IMAGE_PAGE}` : ""}`);
+      const body = first ? await (early || firstKeysRequest(page)) : await cairn.get(`${base}/media/keys`);
       section.hidden = !body.keys.length && !byKey.size;
       note.textContent = body.keys.length ? "" : "No media logged.";
       const loads = [];
@@ -684,7 +695,7 @@ const cairnMedia = (() => {
     }
   }
 
-  return { mountRun, mountWorkspace, drawHeatmap, boxesOf, panels };
+  return { mountRun, mountWorkspace, firstKeysRequest, drawHeatmap, boxesOf, panels };
 })();
 
 (() => {
@@ -692,7 +703,14 @@ const cairnMedia = (() => {
   if (!dataNode) return;
   const page = JSON.parse(dataNode.textContent);
   const runRoot = document.getElementById("run-page");
-  if (runRoot && page.run) cairnMedia.mountRun(runRoot, page);
+  if (runRoot && page.run) {
+    // Loaded before the run page's own scripts: the keys are asked for first,
+    // and the section is put in place once the page's sections exist.
+    const early = cairnMedia.firstKeysRequest(page);
+    early.catch(() => {});  // mountRun reports a failure
+    const mount = () => cairnMedia.mountRun(runRoot, page, early);
+    if (runRoot.childElementCount) mount(); else document.addEventListener("DOMContentLoaded", mount, { once: true });
+  }
   const wsRoot = document.getElementById("workspace-media");
   if (wsRoot) cairnMedia.mountWorkspace(wsRoot, page);
 })();
