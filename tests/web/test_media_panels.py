@@ -122,7 +122,7 @@ def test_histograms_over_time_draw_on_a_canvas(web_server: ServerProcess, new_pa
 TABLE = {"columns": ["name", "score", "picture"], "data": [
     ["bravo", 2.5, {"_type": "image", "path": "media/cells/0.png"}],
     ["alpha", 10, {"_type": "image", "path": "media/cells/1.png"}],
-    [XSS, -1, None],
+    [XSS, -1, {"_type": "image", "path": "../../../../secret/files/x.png"}],  # not a file of the run: text
 ]}
 FIGURE = {"data": [{"type": "scatter", "x": [1, 2, 3], "y": [3, 1, 2], "name": "trace"}], "layout": {"title": {"text": "figure"}}}
 HOSTILE_HTML = b"""<!doctype html><html><body><div id="x">waiting</div><script>
@@ -176,6 +176,8 @@ def test_players_tables_plotly_and_sandboxed_html(web_server: ServerProcess, new
     table.locator("[data-testid=media-table-filter]").fill("")
     page.wait_for_function("""() => [...document.querySelectorAll('[data-testid=media-cell-img]')]
         .filter((i) => i.complete && i.naturalWidth === 20).length === 2""")
+    assert table.locator("[data-testid=media-cell-img]").count() == 2
+    assert "[image] ../../../../secret/files/x.png" in table.locator("tbody").text_content()
 
     # Plotly is fetched once a Plotly panel exists, and draws the trace.
     page.wait_for_selector("[data-testid=media-plotly][data-drawn='1'] .main-svg .scatterlayer .trace")

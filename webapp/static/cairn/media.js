@@ -23,6 +23,11 @@ const cairnMedia = (() => {
 
   function runBase(api, runId) { return `${api}/runs/${encodeURIComponent(runId)}`; }
   function fileUrl(base, path) { return `${base}/files/${String(path).split("/").map(encodeURIComponent).join("/")}`; }
+  // A path read from a logged file (a table cell, a mask) must stay a file of this run.
+  function runPath(path) {
+    return typeof path === "string" && path !== "" && !path.startsWith("/") && !path.includes("\\")
+      && !path.split("/").some((seg) => seg === "" || seg === "." || seg === "..");
+  }
 
   // --- Colour map and heatmap -------------------------------------------------
 
@@ -249,7 +254,7 @@ const cairnMedia = (() => {
     const raw = meta && meta.masks;
     if (!raw) return [];
     const list = Array.isArray(raw) ? raw : Object.entries(raw).map(([k, v]) => (typeof v === "string" ? { path: v, label: k } : { label: k, ...v }));
-    return list.map((m) => (typeof m === "string" ? { path: m } : m)).filter((m) => m && typeof m.path === "string");
+    return list.map((m) => (typeof m === "string" ? { path: m } : m)).filter((m) => m && runPath(m.path));
   }
 
   function maskOverlay(src, label) {
@@ -383,7 +388,7 @@ const cairnMedia = (() => {
       return cellText(a).localeCompare(cellText(b), undefined, { numeric: true });
     }
     function cell(v) {
-      if (v && typeof v === "object" && v._type === "image" && typeof v.path === "string") {
+      if (v && typeof v === "object" && v._type === "image" && runPath(v.path)) {
         return el("td", {}, el("img", { src: fileUrl(base, v.path), loading: "lazy", alt: v.caption ? String(v.caption) : "", class: "media-cell-img", "data-testid": "media-cell-img" }));
       }
       return el("td", { text: cellText(v) });
