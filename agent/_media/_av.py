@@ -60,10 +60,15 @@ class Video(Media):
                 if format == "mp4":
                     raise ValueError("mp4 needs PyAV (pip install av)") from None
                 format = "gif"
-        if format == "gif":
-            self.data, self.format = _gif(arr, self.fps), "gif"
-        else:
-            self.data, self.format = _mp4(arr, self.fps), "mp4"
+        if format != "gif":
+            try:
+                self.data, self.format = _mp4(arr, self.fps), "mp4"
+                return
+            except Exception:
+                if format == "mp4":
+                    raise
+                # A PyAV build without an H.264 encoder: a GIF will do.
+        self.data, self.format = _gif(arr, self.fps), "gif"
 
     def _write(self, out: _Writer) -> dict[str, Any]:
         ref: dict[str, Any] = {"_type": "video", **out.file("video", self.data, self.format)}
