@@ -152,7 +152,7 @@ def bar_svg(data: dict[str, Any]) -> str:
     runs = [(r["name"], _num(r.get("value"))) for r in data.get("runs", [])]
     vals = [v for _, v in runs if v is not None]
     row = 18
-    height = TOP + BOTTOM + row * max(1, len(runs))
+    height = TOP + 8 + row * max(1, len(runs))
     if not vals:
         return _svg(80, [f'<text x="{W / 2}" y="44" text-anchor="middle" {FONT}>No data</text>'], "empty chart")
     left = 150
@@ -205,7 +205,8 @@ def parallel_svg(data: dict[str, Any]) -> str:
     if not fields or not runs:
         return _svg(80, [f'<text x="{W / 2}" y="44" text-anchor="middle" {FONT}>No data</text>'], "empty chart")
     top, bottom = TOP + 14, H - BOTTOM
-    step = (W - LEFT - RIGHT) / max(1, len(fields) - 1)
+    right = 60  # room for the last axis' labels
+    step = (W - LEFT - right) / max(1, len(fields) - 1)
     columns = []
     body = []
     for j, f in enumerate(fields):

@@ -12,6 +12,7 @@ from rest_framework import exceptions as drf
 
 from apps.reports import selectors
 from apps.reports.export import figures
+from apps.reports.markdown import code_css
 from apps.reports.models import Report
 from apps.reports.permissions import ReportAccess, report_resolve
 from apps.runs.pages import SignInRequired, page_project
@@ -83,6 +84,7 @@ def _read(request: HttpRequest, report: Report, access: ReportAccess) -> HttpRes
         "org": report.project.organization if can_see_project else None,
         "project": report.project if can_see_project else None,
         "data_urls": data_urls,
+        "code_css": code_css(),
         "has_math": any('class="math' in b.get("html", "") for b in blocks) or 'class="math' in content["description_html"],
         "page_data": {
             "key": report.key,
