@@ -71,3 +71,37 @@ def test_a_signed_out_visitor_sees_the_ranking_and_opens_an_entry(web_server: Se
     # The project itself stays private.
     assert page.goto(f"/local/{project}/").status == 404
     assert page.goto(f"/local/{project}/runs/r1").status == 404
+
+
+def test_a_member_submits_from_the_page_and_an_owner_admin_hides_the_entry(web_server: ServerProcess, new_page: Any) -> None:
+    from tests.web.conftest import sign_in
+
+    project, slug = seeded_benchmark(web_server)
+    s = requests.Session()
+    s.headers["Authorization"] = f"Bearer {web_server.api_key}"
+    run = f"{web_server.url}/api/v1/projects/local/{project}/runs/best"
+    s.put(run, json={"summary": {"loss": 0.05}}).raise_for_status()
+    s.post(f"{run}/finish", json={"exit_code": 0}).raise_for_status()
+
+    page = new_page(web_server.url)
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    page.goto(f"/benchmarks/local/{slug}/")
+    page.fill("#submit-form input[name=run]", f"local/{project}/nope")
+    page.click("#submit-form button")
+    page.wait_for_selector("#submit-error:not(:empty)")  # an unknown run: the API's reason, shown
+    page.fill("#submit-form input[name=run]", f"local/{project}/best")
+    page.fill("#submit-form input[name=name]", "the best")
+    page.click("#submit-form button")
+    page.wait_for_load_state()
+    deadline = time.monotonic() + 30
+    while page.locator("[data-testid=entry]").count() < 4 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        page.reload()
+    first = page.locator("[data-testid=entry]").first
+    assert first.locator("[data-testid=entry-link]").text_content() == "the best"
+
+    page.on("dialog", lambda d: d.accept("a duplicate"))
+    first.locator("button[data-action=hide]").click()
+    page.wait_for_function("document.querySelectorAll('[data-testid=entry]').length === 3")
+    mine = page.locator("[data-testid=my-submission]", has_text="the best")
+    assert mine.locator("[data-testid=reason]").text_content() == "a duplicate"
