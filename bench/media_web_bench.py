@@ -17,10 +17,11 @@ after one untimed warm-up:
 
 MLflow's run page shows images logged with `log_image(key=, step=)` in an image
 card with a step slider: bench/peers/mlflow_images.py logs the same 10,000
-images (PNG, 40×30) and the same page timing is taken there. No peer shows
-histograms over time in a web UI we can drive here (MLflow has none; W&B's UI
-is not self-hosted; Aim's distributions view needs `aim up`, not measured), so
-that row has no ratio.
+images (PNG, 40×30) and the same page timing is taken there. MLflow has no
+histogram view; Aim's run page has a Distributions tab drawing a heatmap of
+tracked `aim.Distribution`s over steps: bench/peers/aim_distributions.py tracks
+the same 1,000 × 64 histograms and serves them with `aim up`, and the
+after-navigation time is taken there (Aim samples 50 steps by default).
 """
 
 from __future__ import annotations
@@ -278,12 +279,15 @@ def mlflow(sz: dict[str, int], tries: int) -> dict[str, Any]:
                     try:
                         page.add_init_script(MLFLOW_PROBE)
                         page.goto(url, wait_until="commit", timeout=TIMEOUT_MS)
-                        page.wait_for_function("'thumbs' in window.__at", timeout=60_000)
+                        page.wait_for_function("'thumbs' in window.__at", timeout=TIMEOUT_MS)
                         runs.append(dict(page.evaluate("window.__at")))
                     finally:
                         page.close()
-            except Exception as e:  # the peer's UI changed under us: say so rather than invent a figure
-                return {"error": f"MLflow's image card was not found on {url}: {type(e).__name__}", "url": url}
+            except Exception as e:  # not shown in time, or the peer's UI changed under us: no figure invented
+                done = len(runs)
+                return {"error": f"MLflow's image card did not show its images within {TIMEOUT_MS // 1000} s"
+                                 f" (navigation {done + 1}; {type(e).__name__}) on {url}", "url": url,
+                        "images": n, "seed_s": info["seed_s"], "before": [round(r["thumbs"], 1) for r in runs]}
             finally:
                 browser.close()
         cold, *warm = runs
@@ -296,27 +300,92 @@ def mlflow(sz: dict[str, int], tries: int) -> dict[str, Any]:
         proc.wait(timeout=120)
 
 
+# Aim: until its distributions heatmap (the second Highcharts chart of the run's Distributions tab) has cells.
+AIM_PROBE = """
+(() => {
+  window.__at = {};
+  const tick = () => {
+    const charts = document.querySelectorAll("svg.highcharts-root");
+    if (charts.length >= 2 && charts[1].querySelectorAll(".highcharts-point").length > 0) {
+      window.__at.hist = performance.now();
+      window.__at.cells = charts[1].querySelectorAll(".highcharts-point").length;
+      return;
+    }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+})();
+"""
+
+
+def aim(sz: dict[str, int], tries: int) -> dict[str, Any]:
+    """Aim's run page, Distributions tab: a heatmap of the tracked distributions over steps."""
+    from playwright.sync_api import sync_playwright
+
+    py = ROOT / "bench" / ".venv-peers" / "bin" / "python"
+    if not py.exists():
+        return {"error": "bench/.venv-peers missing: run bench/setup-peers.sh"}
+    proc = subprocess.Popen([str(py), str(ROOT / "bench" / "peers" / "aim_distributions.py"), "--steps", str(sz["hist_steps"]),
+                             "--bins", str(sz["bins"])], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        info: dict[str, Any] = {}
+        for line in proc.stdout:
+            if line.startswith("{"):
+                info = json.loads(line)
+                break
+        if "url" not in info:
+            return {"error": "aim_distributions.py did not start; see its stderr"}
+        url = f"{info['url']}/runs/{info['run_hash']}/distributions"
+        with sync_playwright() as pw:
+            browser, ctx = browser_context(pw)
+            runs: list[dict[str, float]] = []
+            try:
+                for _ in range(tries + 1):
+                    page = ctx.new_page()
+                    try:
+                        page.add_init_script(AIM_PROBE)
+                        page.goto(url, wait_until="commit", timeout=TIMEOUT_MS)
+                        page.wait_for_function("'hist' in window.__at", timeout=60_000)
+                        runs.append(dict(page.evaluate("window.__at")))
+                    finally:
+                        page.close()
+            except Exception as e:  # the peer's UI changed under us: say so rather than invent a figure
+                return {"error": f"Aim's distributions heatmap was not found on {url}: {type(e).__name__}", "url": url}
+            finally:
+                browser.close()
+        cold, *warm = runs
+        return {"hist_after_navigation": summary(warm, "hist"), "hist_first_open": round(cold["hist"], 1),
+                "cells": warm[-1]["cells"], "version": info.get("version"), "url": url}
+    finally:
+        if proc.stdin:
+            proc.stdin.close()
+        proc.wait(timeout=120)
+
+
 def report(r: dict[str, Any]) -> None:
-    c, m, sz = r["cairn"], r.get("mlflow", {}), r["sizes"]
+    c, m, a, sz = r["cairn"], r.get("mlflow", {}), r.get("aim", {}), r["sizes"]
     n = sz["image_steps"] * sz["gallery"]
 
     def row(what: str, ms: float, floor: float | None, peer: float | None = None, peer_note: str = "—") -> str:
-        ratio = f"{peer / ms:.1f}× faster" if peer else "—"
+        ratio = "—" if not peer else f"{peer / ms:.1f}× faster" if peer >= ms else f"{ms / peer:.1f}× slower"
         ok = "" if floor is None else f"≤ {floor:,.0f} ({'ok' if ms <= floor else 'MISSED'})"
         return f"| {what} | {ms:,.1f} | {f'{peer:,.0f}' if peer else peer_note} | {ratio} | {ok or '—'} |"
 
     hs, hb = sz["hist_steps"], sz["bins"]
-    print("\n| measure (ms, median) | Cairn | MLflow | ratio | floor |\n| --- | --- | --- | --- | --- |")
+    aim_ms = a.get("hist_after_navigation", {}).get("ms")
+    print("\n| measure (ms, median) | Cairn | peer | ratio | floor |\n| --- | --- | --- | --- | --- |")
     for line in [
-        row(f"Histogram panel, {hs:,} steps × {hb} bins: drawn after navigation", c["hist_after_navigation"]["ms"], None,
-            peer_note="no peer UI"),
+        row(f"Histogram panel, {hs:,} steps × {hb} bins: drawn after navigation (peer: Aim's Distributions tab)",
+            c["hist_after_navigation"]["ms"], None, aim_ms, peer_note="Aim failed"),
         row("Same panel: its request and drawing (panel load → drawn)", c["hist_panel"]["ms"], 500, peer_note="no peer UI"),
         row("Same panel, first open (server computes, nothing cached): request and drawing",
             c["hist_first_open"]["hist_panel_ms"], 500, peer_note="no peer UI"),
         row("Same panel: the canvas drawing alone (page data)", c["hist_draw"]["ms"], 500, peer_note="no peer UI"),
         row(f"Canvas drawing alone, random {hs:,} × {hb} matrix (median of 20)", c["heatmap_draw_only_ms"], 500,
             peer_note="no peer UI"),
-        row(f"Image panel, run with {n:,} images: items on the page after navigation", c["images_panel"]["ms"], 1000,
+        row(f"Image panel, run with {n:,} images: items on the page after navigation (peer: MLflow's image card)",
+            c["images_panel"]["ms"], 1000,
             m.get("images_panel", {}).get("ms")),
         row("Same: on-screen thumbnails loaded after navigation", c["images_thumbs"]["ms"], 1000,
             m.get("images_thumbs", {}).get("ms")),
@@ -327,7 +396,13 @@ def report(r: dict[str, Any]) -> None:
         print(line)
     if "error" in m:
         print(f"\nMLflow: {m['error']}")
-    print("\nNo peer here draws histograms over time in a web UI we drive (MLflow has no histogram view).")
+    if "error" in a:
+        print(f"\nAim: {a['error']}")
+    print("\nPeers: MLflow's run page (Model metrics) shows images logged with log_image(key, step) in a card"
+          " with a step slider, one image of the first step; Cairn's panel shows the newest step's gallery."
+          " MLflow has no histogram view; Aim's Distributions tab draws a heatmap of 50 sampled steps by"
+          f" default ({a.get('cells', '?')} cells), Cairn's all {hs:,} steps. No step-change or panel-only figure"
+          " was taken on the peers.")
 
 
 def main() -> None:
@@ -341,6 +416,7 @@ def main() -> None:
     results: dict[str, Any] = {"sizes": sz, "tries": args.tries, "cpus": os.cpu_count(), "load1": os.getloadavg()[0]}
     results["cairn"] = cairn(sz, args.tries)
     results["mlflow"] = {} if args.no_peers else mlflow(sz, args.tries)
+    results["aim"] = {} if args.no_peers else aim(sz, args.tries)
     print(json.dumps(results, indent=2))
     report(results)
 
