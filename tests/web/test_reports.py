@@ -67,6 +67,14 @@ def test_write_publish_and_read_signed_out(web_server: ServerProcess, new_page: 
     page.wait_for_selector("[data-testid=version]")
     assert page.locator("[data-testid=version]").count() == 1
 
+    # A member comments on the published report.
+    page.goto(link)
+    page.fill("[data-testid=comment-text]", f"Nice **drop**. {XSS}")
+    page.click("[data-testid=comment-send]")
+    page.wait_for_selector("[data-testid=comment] strong")
+    assert page.text_content("[data-testid=comment] strong") == "drop"
+    assert page.evaluate("window.pwned") is None
+
     reader = new_page(web_server.url)  # signed out
     response = reader.goto(link)
     assert response.status == 200
@@ -82,6 +90,7 @@ def test_write_publish_and_read_signed_out(web_server: ServerProcess, new_page: 
     wait_for(reader, "() => !!document.querySelector('.report-text .katex')")
     assert reader.evaluate("window.pwned") is None
     assert reader.locator(".report-text img").count() == 0  # the raw <img> is text
+    assert reader.locator("[data-testid=comments]").count() == 0  # comments are the organisation's
     # Nothing else of the private project, signed out.
     assert reader.goto(f"/local/{slug}/").status == 404
     assert reader.goto(f"/local/{slug}/runs/run0").status == 404
