@@ -214,29 +214,32 @@ def main() -> None:
     ap.add_argument("--uploads", type=int, default=300)
     ap.add_argument("--images", type=int, default=1000)
     ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--only", choices=("latency", "worker"), help="measure one of the two")
     args = ap.parse_args()
     db = "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
     broker = "Redis" if os.environ.get("CELERY_BROKER_URL", "").startswith("redis") else "filesystem broker"
     print(f"media bench: {db}, {broker}, {os.cpu_count()} CPUs, local file storage")
     with tempfile.TemporaryDirectory(prefix="cairn-media-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        lat = bench_latency(args.uploads, tmp)
-        print(f"upload request, {lat['kb']:.0f} KB PNG, {lat['n']} sequential PUTs: "
-              f"p50 {lat['p50_ms']:.1f} ms, p95 {lat['p95_ms']:.1f} ms (server time p95 {lat['server_p95_ms']:.1f} ms)"
-              f"  floor p95 <= 50 ms: {'PASS' if lat['p95_ms'] <= 50 else 'FAIL'}")
-        print(f"  the web process's own CPU time per upload: {lat['cpu_ms']:.1f} ms "
-              f"(load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
-        peer = None if args.no_peers else bench_peer(args.uploads, tmp)
-        if peer:
-            print(f"MLflow artifact PUT, same files: p50 {peer['p50_ms']:.1f} ms, p95 {peer['p95_ms']:.1f} ms, "
-                  f"server CPU {peer['cpu_ms']:.1f} ms an upload;  Cairn/MLflow p95 ratio "
-                  f"{lat['p95_ms'] / peer['p95_ms']:.2f}, CPU ratio {lat['cpu_ms'] / peer['cpu_ms']:.2f}")
-        work = bench_worker(args.images, tmp)
-        print(f"one worker (--pool solo), {work['n']} 256x256 PNGs: {work['per_s']:.0f} validated+thumbnailed/s "
-              f"({work['ready']} ready, {work['failed']} failed)  floor >= 100/s: "
-              f"{'PASS' if work['per_s'] >= 100 else 'FAIL'}")
-        print(f"  the worker's own CPU time per item: {work['cpu_ms']:.1f} ms, i.e. {1000 / work['cpu_ms']:.0f}/s "
-              f"on a core of its own (load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+        if args.only != "worker":
+            lat = bench_latency(args.uploads, tmp)
+            print(f"upload request, {lat['kb']:.0f} KB PNG, {lat['n']} sequential PUTs: "
+                  f"p50 {lat['p50_ms']:.1f} ms, p95 {lat['p95_ms']:.1f} ms (server time p95 {lat['server_p95_ms']:.1f} ms)"
+                  f"  floor p95 <= 50 ms: {'PASS' if lat['p95_ms'] <= 50 else 'FAIL'}")
+            print(f"  the web process's own CPU time per upload: {lat['cpu_ms']:.1f} ms "
+                  f"(load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+            peer = None if args.no_peers else bench_peer(args.uploads, tmp)
+            if peer:
+                print(f"MLflow artifact PUT, same files: p50 {peer['p50_ms']:.1f} ms, p95 {peer['p95_ms']:.1f} ms, "
+                      f"server CPU {peer['cpu_ms']:.1f} ms an upload;  Cairn/MLflow p95 ratio "
+                      f"{lat['p95_ms'] / peer['p95_ms']:.2f}, CPU ratio {lat['cpu_ms'] / peer['cpu_ms']:.2f}")
+        if args.only != "latency":
+            work = bench_worker(args.images, tmp)
+            print(f"one worker (--pool solo), {work['n']} 256x256 PNGs: {work['per_s']:.0f} validated+thumbnailed/s "
+                  f"({work['ready']} ready, {work['failed']} failed)  floor >= 100/s: "
+                  f"{'PASS' if work['per_s'] >= 100 else 'FAIL'}")
+            print(f"  the worker's own CPU time per item: {work['cpu_ms']:.1f} ms, i.e. {1000 / work['cpu_ms']:.0f}/s "
+                  f"on a core of its own (load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
 
 
 if __name__ == "__main__":

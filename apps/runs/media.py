@@ -214,8 +214,7 @@ def media_process(*, media_pk: int, last_try: bool = False) -> str:
         return "waiting for the file"
     if item.status != MediaStatus.PENDING and item.source_sha256 == item.sha256:
         return "done already"
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {Media._meta.db_table} SET attempts = attempts + 1 WHERE id = %s", [item.pk])
+    _write(f"UPDATE {Media._meta.db_table} SET attempts = attempts + 1 WHERE id = %s", [item.pk])
     try:
         with tempfile.SpooledTemporaryFile(max_size=8 << 20) as local:
             with default_storage.open(item.storage_name, "rb") as stored:
@@ -254,11 +253,19 @@ def _done(item: _Item, **fields: Any) -> None:
     fields["source_sha256"] = item.sha256
     fields["processed_at"] = connection.ops.adapt_datetimefield_value(timezone.now())
     assignments = ", ".join(f"{connection.ops.quote_name(name)} = %s" for name in fields)  # columns are the field names
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Media._meta.db_table} SET {assignments} WHERE id = %s AND status = %s",
-            [*fields.values(), item.pk, MediaStatus.PENDING.value],
-        )
+    _write(
+        f"UPDATE {Media._meta.db_table} SET {assignments} WHERE id = %s AND status = %s",
+        [*fields.values(), item.pk, MediaStatus.PENDING.value],
+    )
+
+
+def _write(sql: str, params: list[Any]) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Not worth waiting for the WAL flush: a write lost in a database
+            # crash leaves the row pending, and it is processed again.
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        cursor.execute(sql, params)
 
 
 def media_requeue_stale(*, older_than_seconds: float, limit: int = 1000) -> int:
