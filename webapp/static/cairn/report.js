@@ -59,12 +59,8 @@
   }
 
   async function groupData(index, ids, q) {
-    const early = (window.cairnReportFetches || [])[index];  // started by the page's head
-    if (!early) return cairn.get(`${page.api}/data?blocks=${ids}${q}`);
-    const response = await early;
-    const data = await response.json();
-    if (!response.ok) throw new Error((data && data.error) || response.statusText);
-    return data;
+    const early = (window.cairnReportFetches || [])[index];  // started (and parsed) by the page itself
+    return early || cairn.get(`${page.api}/data?blocks=${ids}${q}`);
   }
 
   function loadPanels() {
