@@ -147,8 +147,9 @@ def _media_get(run: Run, media_id: int) -> Media:
 
 class MediaThumbnailApi(ProjectScopedApi):
     def get(self, request: Request, org: str, project: str, run_id: str, media_id: int) -> Any:
-        m = _media_get(self.get_run(run_id), media_id)
-        if not m.thumbnail:
+        # One query for the run and the item: a page asks for dozens of these at once.
+        m = Media.objects.filter(run__project=self.project, run__run_id=run_id, pk=media_id).only("thumbnail").first()
+        if m is None or not m.thumbnail:
             raise Http404
         url = default_storage.url(m.thumbnail)
         if url.startswith("http"):  # object storage: a signed, expiring URL

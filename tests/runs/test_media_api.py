@@ -208,8 +208,11 @@ def test_outsiders_get_404_on_private_media_and_anyone_reads_public(world: World
         for who in (world.outsider, world.anonymous):
             assert who.client().get(url).status_code == 404, (who.name, url)
     assert world.viewer.client().get(private_urls[0]).status_code == 200
-    # A media id of another run is not found through this run.
+    # A media id of another run is not found through this run, in another project or the same one.
     assert world.owner.client().get(f"{PUBLIC}/runs/r1/media/{m.pk}/thumbnail").status_code == 404
+    assert world.member.client().put(f"{PRIVATE}/runs/r2", {}, format="json").status_code == 201
+    assert world.owner.client().get(f"{PRIVATE}/runs/r2/media/{m.pk}/thumbnail").status_code == 404
+    assert world.owner.client().get(f"{PRIVATE}/runs/nope/media/{m.pk}/thumbnail").status_code == 404
     for who in (world.outsider, world.anonymous):
         c = who.client()
         assert c.get(f"{PUBLIC}/runs/r1/media", {"key": "samples"}).json()["count"] == 1
