@@ -226,10 +226,21 @@ def run_delete(*, run: Run) -> None:
 
 def runs_mark_crashed(*, older_than_seconds: float) -> int:
     """Running runs silent for too long: their process died without saying."""
+    from apps.benchmarks.services import submissions_run_finished
+
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    return Run.objects.filter(state=RunState.RUNNING, heartbeat_at__lt=cutoff).update(
-        state=RunState.CRASHED
-    )
+    with transaction.atomic():
+        silent = list(
+            Run.objects.select_for_update(skip_locked=True)
+            .filter(state=RunState.RUNNING, heartbeat_at__lt=cutoff)
+            .values_list("pk", flat=True)
+        )
+        marked = Run.objects.filter(pk__in=silent, state=RunState.RUNNING).update(state=RunState.CRASHED)
+    # A benchmark entry waiting for one of them is refused now, with the reason,
+    # rather than waiting for a finish that will not come.
+    for pk in silent:
+        submissions_run_finished(run_pk=pk)
+    return marked
 
 
 # --- Streams --------------------------------------------------------------

@@ -123,6 +123,24 @@ def test_a_failed_run_named_for_a_benchmark_is_refused_with_the_reason(lab: Lab)
     assert s.status == "refused" and "failed" in s.reason
 
 
+def test_a_run_named_for_a_benchmark_that_goes_silent_is_refused_when_marked_crashed(lab: Lab) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.runs.models import Run
+    from apps.runs.tasks import mark_dead_runs
+
+    benchmark_create(lab)
+    c = lab.member.client()
+    c.put("/api/v1/projects/acme/secret/runs/silent", {"benchmark": "lab/imagenet"}, format="json")
+    Run.objects.filter(run_id="silent").update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    mark_dead_runs()
+    assert Run.objects.get(run_id="silent").state == RunState.CRASHED
+    s = Submission.objects.get()
+    assert s.status == "refused" and "crashed" in s.reason
+
+
 def test_an_unknown_benchmark_in_a_create_does_not_fail_the_run(lab: Lab) -> None:
     r = lab.member.client().put("/api/v1/projects/acme/secret/runs/x", {"benchmark": "lab/nope"}, format="json")
     assert r.status_code == 201
