@@ -53,10 +53,10 @@ test-server: $(VENV)/.dev webapp/static/vendor/.ok
 	CAIRN_SECRET_KEY=test $(VENV)/bin/pytest -q -p no:cacheprovider
 
 # A small venv per Python with only what the agent needs.
-.venv-agent-%/.ok: pyproject.toml
+.venv-agent-%/.ok: pyproject.toml Makefile
 	$$(tools/find-python $*) -m venv .venv-agent-$*
 	.venv-agent-$*/bin/python -m pip install --quiet --upgrade pip
-	.venv-agent-$*/bin/python -m pip install --quiet -e . pytest pytest-timeout numpy
+	.venv-agent-$*/bin/python -m pip install --quiet -e . pytest pytest-timeout numpy Pillow
 	touch $@
 
 test-agent-pythons: $(foreach v,$(AGENT_PYTHONS),.venv-agent-$(v)/.ok)
