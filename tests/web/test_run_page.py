@@ -128,6 +128,55 @@ def test_a_member_edits_notes_and_tags(web_server: ServerProcess, new_page: Any)
     assert run["tags"] == ["baseline", "v2"]
 
 
+def test_the_live_refresh_never_undoes_notes_typed_or_saved(web_server: ServerProcess, new_page: Any) -> None:
+    project, s = seeded_run(web_server)
+    page = new_page(web_server.url)
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    page.goto(f"/local/{project}/runs/r1")
+    page.wait_for_function(f"document.querySelector('[data-testid=notes-edit]')?.value === {f'notes {XSS}'!r}")
+
+    # The page's poll of the run (every 3 s) is read from the server when sent and answered when the test says.
+    held: list[tuple[Any, Any]] = []
+
+    def hold(route: Any) -> None:
+        if route.request.method != "GET":
+            route.continue_()
+            return
+        held.append((route, route.fetch()))
+
+    page.route(f"**/api/v1/projects/local/{project}/runs/r1", hold)
+
+    def next_poll() -> tuple[Any, Any]:
+        seen = len(held)
+        for _ in range(100):
+            if len(held) > seen:
+                return held[-1]
+            page.wait_for_timeout(100)
+        raise AssertionError("the page did not poll the run")
+
+    # A refresh arriving while the user has typed and not saved leaves the fields alone.
+    page.fill("[data-testid=notes-edit]", "typed before a refresh")
+    route, response = next_poll()
+    route.fulfill(response=response)
+    # A poll read before the save and answered after it is older than the save: it changes nothing.
+    route, stale = next_poll()
+    assert page.input_value("[data-testid=notes-edit]") == "typed before a refresh"
+    page.click("[data-testid=notes-save]")
+    page.wait_for_selector("[data-testid=notes-status]:has-text('Saved')")
+    route.fulfill(response=stale)
+    route, response = next_poll()  # the stale refresh has been drawn
+    assert page.input_value("[data-testid=notes-edit]") == "typed before a refresh"
+    route.fulfill(response=response)
+    page.unroute(f"**/api/v1/projects/local/{project}/runs/r1")
+
+    # Saving again (the tags) sends the notes in the field, not the stale ones.
+    page.fill("[data-testid=tags-edit]", "later")
+    page.click("[data-testid=notes-save]")
+    page.wait_for_selector("[data-testid=notes-status]:has-text('Saved')")
+    run = s.get(f"{web_server.url}/api/v1/projects/local/{project}/runs/r1").json()
+    assert (run["notes"], run["tags"]) == ("typed before a refresh", ["later"])
+
+
 def test_anonymous_visitors_read_notes_of_a_public_run_but_cannot_edit(web_server: ServerProcess, new_page: Any) -> None:
     project, _ = seeded_run(web_server, visibility="public")
     page = new_page(web_server.url)

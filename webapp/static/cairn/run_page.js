@@ -52,7 +52,7 @@
     return rows;
   }
 
-  function showRun(r) {
+  function showRun(r, gen) {
     run = r;
     title.textContent = r.name || r.id;
     stateBadge.textContent = r.state;
@@ -64,46 +64,66 @@
     overview.replaceChildren(...kids);
     fillTable(configTable, r.config);
     fillTable(summaryTable, r.summary);
-    showNotes(r);
+    showNotes(r, gen);
   }
 
   // --- Notes and tags --------------------------------------------------------
 
   const notesBox = el("div", { class: "notes" });
   const tagsBox = el("div", { class: "tags" });
-  let editing = false;
+  // The editor is built once; a refresh refills only the fields the user has
+  // not changed since they were last filled (what they type is never replaced),
+  // and a run read that overlapped a save is too old to fill them at all.
+  let form = null;
+  let notesGen = 0;  // bumped when a save starts and when it ends
 
-  function showNotes(r) {
-    if (editing) return;
-    const tags = (r.tags || []).map((t) => el("span", { class: "tag", text: String(t) }));
-    if (!page.canWrite) {
-      tagsBox.replaceChildren(...(tags.length ? tags : [el("span", { class: "muted", text: "No tags" })]));
-      notesBox.replaceChildren(el("p", { class: r.notes ? "notes-text" : "muted", "data-testid": "notes", text: r.notes || "No notes" }));
-      return;
-    }
-    const tagInput = el("input", { type: "text", value: (r.tags || []).join(", "), placeholder: "tag, another tag",
-      "data-testid": "tags-edit", "aria-label": "Tags" });
+  function notesForm() {
+    const tagInput = el("input", { type: "text", placeholder: "tag, another tag", "data-testid": "tags-edit", "aria-label": "Tags" });
     const area = el("textarea", { rows: "3", placeholder: "Notes about this run", "data-testid": "notes-edit", "aria-label": "Notes" });
-    area.value = r.notes || "";
     const said = el("span", { class: "muted", "data-testid": "notes-status" });
     const saveBtn = el("button", { class: "primary", text: "Save", "data-testid": "notes-save" });
-    for (const input of [area, tagInput]) {
-      input.addEventListener("focus", () => { editing = true; });
-      input.addEventListener("input", () => { said.textContent = "Unsaved changes"; });
-    }
+    const f = { area, tagInput, said, shown: { notes: "", tags: "" } };
+    const dirty = () => area.value !== f.shown.notes || tagInput.value !== f.shown.tags;
+    for (const input of [area, tagInput]) input.addEventListener("input", () => { said.textContent = "Unsaved changes"; });
     saveBtn.onclick = async () => {
-      const tagList = tagInput.value.split(",").map((t) => t.trim()).filter(Boolean);
+      const notes = area.value, tagText = tagInput.value;  // what is in the fields now is what gets saved
+      const tagList = tagText.split(",").map((t) => t.trim()).filter(Boolean);
+      saveBtn.disabled = true;
+      notesGen++;
       try {
-        const updated = await cairn.patch(RUN, { notes: area.value, tags: tagList });
-        editing = false;
-        said.textContent = "Saved";
+        const updated = await cairn.patch(RUN, { notes, tags: tagList });
         run = updated;
+        const shown = { notes: updated.notes || "", tags: (updated.tags || []).join(", ") };
+        // Text typed while the save was on its way is newer than what was saved: it stays.
+        if (area.value === notes) area.value = shown.notes;
+        if (tagInput.value === tagText) tagInput.value = shown.tags;
+        f.shown = shown;
+        said.textContent = dirty() ? "Unsaved changes" : "Saved";
       } catch (e) {
         said.textContent = `Not saved: ${e.message}`;
+      } finally {
+        notesGen++;
+        saveBtn.disabled = false;
       }
     };
     tagsBox.replaceChildren(el("label", { class: "field" }, "Tags", tagInput));
     notesBox.replaceChildren(el("label", { class: "field" }, "Notes", area), el("div", { class: "row" }, saveBtn, said));
+    return f;
+  }
+
+  function showNotes(r, gen) {
+    if (gen !== notesGen) return;  // read before a save ended: older than what was saved
+    if (!page.canWrite) {
+      const tags = (r.tags || []).map((t) => el("span", { class: "tag", text: String(t) }));
+      tagsBox.replaceChildren(...(tags.length ? tags : [el("span", { class: "muted", text: "No tags" })]));
+      notesBox.replaceChildren(el("p", { class: r.notes ? "notes-text" : "muted", "data-testid": "notes", text: r.notes || "No notes" }));
+      return;
+    }
+    if (!form) form = notesForm();
+    const shown = { notes: r.notes || "", tags: (r.tags || []).join(", ") };
+    if (form.area.value === form.shown.notes) form.area.value = shown.notes;
+    if (form.tagInput.value === form.shown.tags) form.tagInput.value = shown.tags;
+    form.shown = shown;
   }
 
   // --- Config and summary ----------------------------------------------------
@@ -451,7 +471,8 @@
   );
 
   async function refresh() {
-    showRun(await cairn.get(RUN));
+    const gen = notesGen;
+    showRun(await cairn.get(RUN), gen);
     await Promise.all([loadCharts("history"), loadCharts("system"), loadConsole()]);
     if (run.state !== "running") return;
     loadFiles().then(loadDiff).catch(() => {});
@@ -461,7 +482,8 @@
     // The charts need nothing from the run object: ask for everything at once.
     const chartsLoaded = Promise.allSettled([loadCharts("history"), loadCharts("system")]);
     try {
-      showRun(await cairn.get(RUN));
+      const gen = notesGen;
+      showRun(await cairn.get(RUN), gen);
     } catch (e) {
       root.replaceChildren(el("p", { class: "error", text: `Could not load the run: ${e.message}` }));
       return;
