@@ -114,6 +114,23 @@ def test_earlier_console_lines_load_on_request(web_server: ServerProcess, new_pa
     assert page.locator("[data-testid=console-earlier]").is_hidden()
 
 
+def test_media_in_the_summary_is_named_not_dumped(web_server: ServerProcess, new_page: Any) -> None:
+    project, s = seeded_run(web_server)
+    image = {"_type": "image", "path": "media/image/x/0-0-a.png", "width": 64, "height": 32, "sha256": "0" * 64}
+    s.patch(f"{web_server.url}/api/v1/projects/local/{project}/runs/r1", json={"summary": {
+        "samples": {"_type": "images", "items": [image, image]},
+        "weights": {"_type": "histogram", "edges": [0, 1, 2, 3], "counts": [4, 5, 6]},
+    }}).raise_for_status()
+    page = new_page(web_server.url)
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    page.goto(f"/local/{project}/runs/r1")
+    summary = page.locator("[data-testid=summary]")
+    summary.locator("th:text-is('samples')").wait_for()
+    assert summary.locator("tr:has(th:text-is('samples')) td").text_content() == "[2 images]"
+    assert summary.locator("tr:has(th:text-is('weights')) td").text_content() == "[histogram, 3 bins]"
+    assert "sha256" not in (summary.text_content() or "")
+
+
 def test_a_member_edits_notes_and_tags(web_server: ServerProcess, new_page: Any) -> None:
     project, s = seeded_run(web_server)
     page = new_page(web_server.url)

@@ -40,8 +40,21 @@ const cairn = (() => {
   function show(v) {
     if (v === null || v === undefined) return "";
     if (typeof v === "number") return Number.isInteger(v) ? String(v) : String(+v.toPrecision(6));
-    if (typeof v === "object") return JSON.stringify(v);
+    if (typeof v === "object") return mediaText(v) || JSON.stringify(v);
     return String(v);
+  }
+  // A logged media reference ({"_type": ...}, see docs/media.md) in a few words:
+  // its JSON (paths, digests, every bin) says nothing to a reader.
+  function mediaText(v) {
+    if (Array.isArray(v) || typeof v._type !== "string") return "";
+    const n = (k, one, many) => `${k} ${k === 1 ? one : many}`;
+    switch (v._type) {
+      case "images": return `[${n((v.items || []).length, "image", "images")}]`;
+      case "image": return v.width && v.height ? `[image ${v.width}×${v.height}]` : "[image]";
+      case "histogram": return `[histogram, ${n((v.counts || []).length, "bin", "bins")}]`;
+      case "table": return "[table]";
+      default: return `[${v._type}]`;
+    }
   }
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
