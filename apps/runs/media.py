@@ -241,11 +241,47 @@ def media_process(*, media_pk: int, last_try: bool = False) -> str:
         if last_try:
             _done(item, status=MediaStatus.FAILED, error=f"Could not be processed: {e!r}")
         raise
+    if facts.cells:
+        # Before the table is marked done: a task retried after this still makes them.
+        media_table_cells(table_pk=item.pk, run_pk=item.run_pk, cells=facts.cells)
     _done(
         item, status=MediaStatus.READY, error="", size=size, content_type=facts.content_type,
         width=facts.width, height=facts.height, duration=facts.duration, thumbnail=thumbnail,
     )
     return "ready"
+
+
+def media_table_cells(*, table_pk: int, run_pk: int, cells: list[tuple[int, int, str]]) -> int:
+    """Image rows for a table's image cells (row, col, path), processed like any image; returns how many are new.
+
+    They carry the table's key and step and point at it (`Media.table`), so the
+    panels list the table, not its cells. With the run locked, as the upload of
+    a file is: the cell's file is processed whether it arrived before or after.
+    A path that is not a media file of the run, or the file of another item,
+    gets no row: the web shows such a cell as text.
+    """
+    with transaction.atomic():
+        Run.objects.select_for_update().filter(pk=run_pk).values_list("pk", flat=True).first()
+        table = Media.objects.filter(pk=table_pk).values("key", "step").first()
+        if table is None:
+            return 0
+        wanted: dict[str, tuple[int, int]] = {}
+        for row, col, path in cells:
+            if path not in wanted and not _path_problem(path):
+                wanted[path] = (row, col)
+        taken = set(Media.objects.filter(run_id=run_pk, path__in=list(wanted)).values_list("path", flat=True))
+        new = [
+            Media(run_id=run_pk, key=table["key"], step=table["step"], kind=MediaKind.IMAGE, path=path,
+                  table_id=table_pk, meta={"row": row, "col": col})
+            for path, (row, col) in wanted.items() if path not in taken
+        ]
+        Media.objects.bulk_create(new, batch_size=500)
+        uploaded = RunFile.objects.filter(run_id=run_pk, path__in=[m.path for m in new]).values_list("path", flat=True)
+        _queue(list(
+            Media.objects.filter(run_id=run_pk, table_id=table_pk, path__in=list(uploaded), status=MediaStatus.PENDING)
+            .values_list("pk", flat=True)
+        ))
+    return len(new)
 
 
 def _done(item: _Item, **fields: Any) -> None:

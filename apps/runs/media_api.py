@@ -51,9 +51,9 @@ def file_url(run: Run, path: str) -> str:
     return f"{_run_base(run)}/files/{quote(path, safe='/')}"
 
 
-def media_payload(m: Media, run: Run) -> dict[str, Any]:
+def media_payload(m: Media, run: Run, cells: list[Media] | None = None) -> dict[str, Any]:
     base = _run_base(run)
-    return {
+    out = {
         "id": m.pk, "run": run.run_id, "key": m.key, "step": m.step, "index": m.index, "kind": m.kind,
         "path": m.path, "caption": m.caption, "meta": m.meta, "status": m.status, "error": m.error,
         "content_type": m.content_type, "size": m.size, "width": m.width, "height": m.height,
@@ -62,6 +62,14 @@ def media_payload(m: Media, run: Run) -> dict[str, Any]:
         "thumbnail_url": f"{base}/media/{m.pk}/thumbnail" if m.thumbnail else None,
         "html_url": f"{base}/media/{m.pk}/html" if m.kind == MediaKind.HTML else None,
     }
+    if m.kind == MediaKind.TABLE:
+        # What the pipeline made of each image cell, by the path the table's file names.
+        out["cells"] = {
+            c.path: {"thumbnail_url": f"{base}/media/{c.pk}/thumbnail" if c.thumbnail else None,
+                     "status": c.status, "error": c.error}
+            for c in cells or []
+        }
+    return out
 
 
 def _key_param(request: Request) -> str:
@@ -84,12 +92,13 @@ def _runs_param(request: Request, project_runs: Any) -> list[Run]:
 def _page(run: Run, items: Any, offset: int, limit: int) -> dict[str, Any]:
     count = items.count()
     page = list(items[offset : offset + limit])
+    cells = media_read.table_cells(tables=page)
     return {
         "count": count,
         "offset": offset,
         "next_offset": offset + limit if offset + limit < count else None,
         "step": page[0].step if page else None,
-        "results": [media_payload(m, run) for m in page],
+        "results": [media_payload(m, run, cells.get(m.pk)) for m in page],
     }
 
 
@@ -231,12 +240,13 @@ class ProjectMediaApi(ProjectScopedApi):
         limit = _int_param(request, "limit", 8, 1, 100) or 8
         step = _int_param(request, "step", None)
         shown = media_read.media_at_step(runs=runs, key=key, step=step, limit=limit) if runs else {}
+        cells = media_read.table_cells(tables=[m for _, items in shown.values() for m in items])
         steps, count = media_read.media_steps(runs=runs, key=key, limit=1000) if runs else ([], 0)
         return Response({
             "key": key,
             "steps": steps,
             "runs": {
-                r.run_id: {"name": r.name, "step": shown[r.pk][0], "items": [media_payload(m, r) for m in shown[r.pk][1]]}
+                r.run_id: {"name": r.name, "step": shown[r.pk][0], "items": [media_payload(m, r, cells.get(m.pk)) for m in shown[r.pk][1]]}
                 for r in runs
             },
         })

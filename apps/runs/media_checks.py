@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.conf import settings
 
 IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "BMP")
+MAX_TABLE_IMAGES = 10_000  # image cells of one table, each a row and a task
 _MARKUP = (b"<svg", b"<?xml", b"<!doctype", b"<html", b"<script", b"<body", b"<head")
 
 
@@ -32,6 +33,8 @@ class Facts:
     duration: float | None = None
     thumbnail: bytes | None = None
     thumbnail_ext: str = "jpg"  # "webp" when it has transparency
+    # A table's image cells: (row, col, path), each to be checked as an image of its own.
+    cells: list[tuple[int, int, str]] = field(default_factory=list)
 
 
 def check(kind: str, fh: IO[bytes], size: int) -> Facts:
@@ -254,10 +257,16 @@ def _check_table(fh: IO[bytes], size: int) -> Facts:
     columns = table["columns"]
     if not all(isinstance(c, str) for c in columns):
         raise Refused("Table column names are strings.")
+    cells: list[tuple[int, int, str]] = []
     for i, row in enumerate(table["data"]):
         if not isinstance(row, list) or len(row) != len(columns):
             raise Refused(f"Table row {i} is not a list of {len(columns)} cells.")
-    return Facts("application/json")
+        for j, cell in enumerate(row):
+            if type(cell) is dict and cell.get("_type") == "image" and isinstance(cell.get("path"), str):
+                cells.append((i, j, cell["path"][:1024]))
+    if len(cells) > MAX_TABLE_IMAGES:
+        raise Refused(f"A table of {len(cells)} image cells is over the limit of {MAX_TABLE_IMAGES}.")
+    return Facts("application/json", cells=cells)
 
 
 def _check_plotly(fh: IO[bytes], size: int) -> Facts:

@@ -1,7 +1,8 @@
 """Reads for the media panels: a run's media keys, one key's items by step,
 histograms over time, and one key across several runs.
 
-Media items are `Media` rows (written by the pipeline); histograms live inline
+Media items are `Media` rows (written by the pipeline), less the image cells
+of tables (`Media.table` set), which show inside their table; histograms live inline
 in the history stream as `{"_type": "histogram", "edges": [...], "counts": [...]}`
 and are read from the history chunks here.
 """
@@ -49,7 +50,7 @@ def media_keys(*, runs: list[Run]) -> list[MediaKey]:
     value logged under every key: one read, no chunk decoding.
     """
     rows = (
-        Media.objects.filter(run__in=runs)
+        Media.objects.filter(run__in=runs, table=None)
         .values("key", "kind")
         .annotate(count=Count("pk"), steps=Count("step", distinct=True), lo=Min("step"), hi=Max("step"))
     )
@@ -84,7 +85,7 @@ def _evenly(values: list[int], limit: int) -> list[int]:
 def media_steps(*, runs: list[Run], key: str, limit: int = MAX_STEPS) -> tuple[list[int], int]:
     """The distinct steps at which the key holds media (at most `limit`, evenly picked) and their number."""
     steps = list(
-        Media.objects.filter(run__in=runs, key=key).order_by("step").values_list("step", flat=True).distinct()
+        Media.objects.filter(run__in=runs, key=key, table=None).order_by("step").values_list("step", flat=True).distinct()
     )
     return _evenly(steps, limit), len(steps)
 
@@ -94,7 +95,7 @@ def media_of_key(
 ) -> QuerySet[Media]:
     """One key's media of a run, by step then gallery position. Without a step or
     a range: the newest step that has any."""
-    qs = Media.objects.filter(run=run, key=key)
+    qs = Media.objects.filter(run=run, key=key, table=None)
     if step is None and min_step is None and max_step is None:
         # The (run, key, step, index) index answers this from its last entry.
         step = qs.order_by("-step").values_list("step", flat=True).first()
@@ -116,14 +117,14 @@ def media_at_step(*, runs: list[Run], key: str, step: int | None, limit: int) ->
     all) where the run has media for the key: runs that log at different
     steps still line up side by side.
     """
-    qs = Media.objects.filter(run__in=runs, key=key)
+    qs = Media.objects.filter(run__in=runs, key=key, table=None)
     if step is not None:
         qs = qs.filter(step__lte=step)
     chosen = dict(qs.values("run_id").annotate(s=Max("step")).values_list("run_id", "s"))
     out: dict[int, tuple[int | None, list[Media]]] = {r.pk: (None, []) for r in runs}
     if not chosen:
         return out
-    items = Media.objects.filter(run__in=runs, key=key, step__in=set(chosen.values())).order_by("step", "index", "pk")
+    items = Media.objects.filter(run__in=runs, key=key, table=None, step__in=set(chosen.values())).order_by("step", "index", "pk")
     for m in items:
         if chosen.get(m.run_id) == m.step:
             s, got = out[m.run_id]
@@ -257,3 +258,13 @@ def histograms_over_time(*, run: Run, key: str, max_steps: int = 1000, bins: int
     rank = np.argsort(order, kind="stable")
     steps = [int(all_steps[picks[i]]) for i in order[rank].tolist()]
     return HistogramsOverTime(key, total, steps, common.tolist(), matrix[rank].tolist(), skipped)
+
+
+def table_cells(*, tables: list[Media]) -> dict[int, list[Media]]:
+    """The image cells of the tables among `tables`, by table pk: one query."""
+    pks = [m.pk for m in tables if m.kind == "table"]
+    out: dict[int, list[Media]] = {pk: [] for pk in pks}
+    if pks:
+        for c in Media.objects.filter(table_id__in=pks).only("pk", "table_id", "path", "status", "error", "thumbnail"):
+            out[c.table_id].append(c)  # type: ignore[index]
+    return out

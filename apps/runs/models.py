@@ -242,6 +242,9 @@ class Media(models.Model):
     source_sha256 = models.CharField(max_length=64, blank=True)
     attempts = models.PositiveIntegerField(default=0)  # tasks that started on it
     queued_at = models.DateTimeField(null=True, blank=True)  # last queued; a stale one is queued again
+    # Set on an image cell of a table (its key and step are the table's, `meta`
+    # has its row and col): processed like any image, never a key of its own.
+    table = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="cells")
 
     class Meta:
         constraints = [
