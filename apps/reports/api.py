@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.reports import export, selectors, services
+from apps.reports import export, media, selectors, services
 from apps.reports.models import Report
 from apps.reports.permissions import ReportAccess, report_resolve
 from apps.runs.api import ProjectScopedApi, _body
@@ -110,6 +112,39 @@ class ReportPanelDataApi(ReportScopedApi):
         if block not in parts:
             raise Http404
         return _json_bytes(parts[block])
+
+
+def _stored(name: str, content_type: str, cache: str) -> HttpResponseBase:
+    url = default_storage.url(name)
+    if url.startswith("http"):  # object storage: a signed, expiring URL
+        return HttpResponseRedirect(url)
+    response = FileResponse(default_storage.open(name, "rb"), content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = cache
+    return response
+
+
+class ReportMediaApi(ReportScopedApi):
+    """A media panel's thumbnail or file: only an item the panel shows (its key, its run set's
+    runs; a frozen version's stored items), never reached through the project's endpoints."""
+
+    @extend_schema(parameters=[DRAFT_PARAM])
+    def get(self, request: Request, key: str, block: str, media_id: str, what: str) -> HttpResponseBase:
+        blocks, version = selectors.reader_blocks(report=self.report, draft=self.wants_draft(request))
+        panel = next((b["panel"] for b in blocks if b["type"] == "panel" and b["id"] == block and "error" not in b), None)
+        if panel is None or panel["kind"] != "media":
+            raise Http404
+        m, frozen = media.panel_media_item(report=self.report, panel=panel, version=version, block_id=block, media_id=int(media_id))
+        if what == "thumbnail":
+            name = media.thumbnail_name(m, frozen)
+            if not name:
+                raise Http404
+            return _stored(name, media.safe_image_type(name), "private, max-age=3600")
+        content_type = media.file_type(m) if m is not None else ""
+        rf = m.run.files.filter(path=m.path).first() if m is not None and content_type else None
+        if rf is None:
+            raise Http404
+        return _stored(rf.storage_name, content_type, "private, max-age=3600")
 
 
 class ReportVersionListApi(ReportScopedApi):

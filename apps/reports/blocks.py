@@ -2,7 +2,7 @@
 
     {"id": "b1", "type": "text", "text": "# Markdown"}
     {"id": "b2", "type": "panel", "panel": {
-        "kind": "line" | "bar" | "scatter" | "parallel" | "table",
+        "kind": "line" | "bar" | "scatter" | "parallel" | "table" | "media",
         "title": "...",
         "runset": {"project": "slug" (same organisation; default the report's),
                    "filter": "filter language" | "runs": ["run id", ...],
@@ -12,6 +12,7 @@
         scatter:  "x": "config.lr", "y": "summary.acc"
         parallel: "fields": ["config.lr", ..., "summary.acc"]
         table:    "fields": ["config.lr", "summary.acc", ...]
+        media:    "key": "samples" (a media or histogram key), "step": int | null (null: the newest)
     }}
 
 A field is `config.<path>` or `summary.<path>` in the filter language's
@@ -30,13 +31,14 @@ MAX_BLOCKS = 200
 MAX_TEXT = 100_000
 MAX_LINE_KEYS = 10
 MAX_FIELDS = 20
-PANEL_KINDS = ("line", "bar", "scatter", "parallel", "table")
+PANEL_KINDS = ("line", "bar", "scatter", "parallel", "table", "media")
 _PANEL_FIELDS = {
     "line": {"keys", "smoothing", "log"},
     "bar": {"field"},
     "scatter": {"x", "y"},
     "parallel": {"fields"},
     "table": {"fields"},
+    "media": {"key", "step"},
 }
 
 
@@ -126,6 +128,12 @@ def panel_check(value: Any, field: str) -> dict[str, Any]:
     elif kind == "scatter":
         out["x"] = field_check(value.get("x"), f"{field}.x")
         out["y"] = field_check(value.get("y"), f"{field}.y")
+    elif kind == "media":
+        out["key"] = _text(value.get("key"), f"{field}.key", 256)
+        step = value.get("step")
+        if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 0):
+            raise BadInput("Must be a step (an integer from 0), or null for the newest.", f"{field}.step")
+        out["step"] = step
     else:
         out["fields"] = _fields(value.get("fields"), f"{field}.fields", 2 if kind == "parallel" else 1)
     return out

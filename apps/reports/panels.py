@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from apps.reports.media import media_panel_data
 from apps.reports.models import Report
 from apps.runs import selectors, workspace
 from apps.runs.filters import FilterError, field_parse
@@ -66,6 +67,8 @@ def panel_data(
     if runs is None:
         runs = runset_runs(report=report, runset=panel["runset"])
     kind = panel["kind"]
+    if kind == "media":
+        return media_panel_data(runs=runs, panel=panel)
     out: dict[str, Any] = {"kind": kind}
     if kind == "line":
         keys = panel["keys"]

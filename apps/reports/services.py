@@ -10,6 +10,7 @@ from django.db.models import Max
 
 from apps.reports.blocks import blocks_check
 from apps.reports.markdown import markdown_render
+from apps.reports.media import frozen_files_delete, frozen_thumbnails_copy
 from apps.reports.models import (
     PanelSnapshot,
     Report,
@@ -96,10 +97,15 @@ def report_publish(*, report: Report, user: User, visibility: Any, frozen: Any) 
         html=blocks_html(blocks=blocks), frozen=frozen, published_by=user,
     )
     if frozen:
-        PanelSnapshot.objects.bulk_create([
-            PanelSnapshot(version=version, block_id=b["id"], data=data_bytes(panel_data(report=report, panel=b["panel"])))
-            for b in blocks if b["type"] == "panel"
-        ])
+        snapshots = []
+        for b in blocks:
+            if b["type"] != "panel":
+                continue
+            data = panel_data(report=report, panel=b["panel"])
+            if data["kind"] == "media":  # the pictures must outlive the runs, as the numbers do
+                frozen_thumbnails_copy(report=report, version=version, block_id=b["id"], data=data)
+            snapshots.append(PanelSnapshot(version=version, block_id=b["id"], data=data_bytes(data)))
+        PanelSnapshot.objects.bulk_create(snapshots)
     report.published = version
     report.visibility = visibility
     report.updated_by = user
@@ -108,6 +114,7 @@ def report_publish(*, report: Report, user: User, visibility: Any, frozen: Any) 
 
 
 def report_delete(*, report: Report) -> None:
+    frozen_files_delete(report=report)
     report.delete()
 
 

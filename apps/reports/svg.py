@@ -7,6 +7,7 @@ Every piece of text passes through `_esc`; numbers are formatted by us.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from html import escape
 from typing import Any
 
@@ -252,9 +253,70 @@ def _show(v: Any) -> str:
     return str(v)
 
 
-def panel_figure(data: dict[str, Any], panel: dict[str, Any]) -> str:
+# A media item's URL: (item, "thumbnail" | "file") → the report's own endpoint, a data: URI, or None.
+MediaUrl = Callable[[dict[str, Any], str], "str | None"]
+
+
+def histogram_svg(h: dict[str, Any], label: str) -> str:
+    """Histograms over time as a heatmap: steps across, bins up, darker for more."""
+    steps, edges, counts = h["steps"], h["edges"], h["counts"]
+    height = 160
+    x0, x1, y0, y1 = LEFT, W - RIGHT, TOP, height - BOTTOM
+    cw, ch = (x1 - x0) / max(1, len(steps)), (y1 - y0) / max(1, len(edges) - 1)
+    peak = h.get("max") or 1.0
+    body = []
+    for i, row in enumerate(counts):
+        for j, c in enumerate(row):
+            if c > 0:
+                body.append(f'<rect x="{x0 + i * cw:.1f}" y="{y1 - (j + 1) * ch:.1f}" width="{cw + 0.3:.1f}" '
+                            f'height="{ch + 0.3:.1f}" fill="#3559e0" fill-opacity="{0.08 + 0.92 * min(1.0, c / peak):.2f}"/>')
+    body.append(f'<text x="{x0}" y="{height - 8}" {FONT}>step {_esc(steps[0])}</text>')
+    body.append(f'<text x="{x1}" y="{height - 8}" text-anchor="end" {FONT}>step {_esc(steps[-1])}</text>')
+    body.append(f'<text x="{x0 - 4}" y="{y1}" text-anchor="end" {FONT}>{_esc(compact(edges[0]))}</text>')
+    body.append(f'<text x="{x0 - 4}" y="{y0 + 8}" text-anchor="end" {FONT}>{_esc(compact(edges[-1]))}</text>')
+    return _svg(height, body, label)
+
+
+def _media_item(item: dict[str, Any], url: MediaUrl) -> str:
+    caption = _esc(item.get("caption") or "")
+    thumb = url(item, "thumbnail") if item.get("thumbnail") else None
+    file = url(item, "file")
+    kind = item.get("kind")
+    if kind == "audio" and file:
+        shown = f'<audio controls preload="none" src="{_esc(file)}"></audio>'
+    elif kind == "video" and file and (item.get("content_type") or "").startswith("video/"):
+        poster = f' poster="{_esc(thumb)}"' if thumb else ""
+        shown = f'<video controls preload="none" muted src="{_esc(file)}"{poster}></video>'
+    elif thumb:
+        shown = f'<img src="{_esc(thumb)}" alt="{caption}" loading="lazy">'
+    else:
+        why = {"failed": "failed", "pending": "processing"}.get(item.get("status") or "", kind or "")
+        shown = f'<div class="media-none">{_esc(why)}</div>'
+    return (f'<figure class="media-item" data-testid="report-media-item">{shown}'
+            f'<figcaption>{caption}</figcaption></figure>')
+
+
+def media_html(data: dict[str, Any], url: MediaUrl) -> str:
+    """A media panel: per run, its items of the key (thumbnails, captions), or its histograms over time."""
+    out = []
+    for r in data.get("runs", []):
+        if "histogram" in r:
+            h = r["histogram"]
+            shown = histogram_svg(h, f"{data['key']} of {r['name']}") if h else '<div class="media-none">no histograms</div>'
+            out.append(f'<div class="media-run"><div class="media-run-name">{_esc(r["name"])}</div>{shown}</div>')
+            continue
+        step = "" if r.get("step") is None else f' <span class="muted">step {_esc(r["step"])}</span>'
+        items = "".join(_media_item(i, url) for i in r.get("items", [])) or '<div class="media-none">nothing at this step</div>'
+        out.append(f'<div class="media-run"><div class="media-run-name">{_esc(r["name"])}{step}</div>'
+                   f'<div class="media-items">{items}</div></div>')
+    return f'<div class="media-panel">{"".join(out)}</div>'
+
+
+def panel_figure(data: dict[str, Any], panel: dict[str, Any], media_url: MediaUrl | None = None) -> str:
     """The panel's chart (or table) as HTML with inline SVG."""
     kind = data.get("kind")
+    if kind == "media":
+        return media_html(data, media_url or (lambda item, what: None))
     if kind == "line":
         return line_svg(data, panel)
     if kind == "bar":

@@ -10,6 +10,8 @@ urlpatterns = [
     path(f"{_report}/publish", api.ReportPublishApi.as_view(), name="report-publish"),
     path(f"{_report}/data", api.ReportDataApi.as_view(), name="report-data"),
     path(f"{_report}/panels/<str:block>/data", api.ReportPanelDataApi.as_view(), name="report-panel-data"),
+    re_path(r"^reports/(?P<key>[\w-]+)/panels/(?P<block>[^/]+)/media/(?P<media_id>[0-9]+)/(?P<what>thumbnail|file)$",
+            api.ReportMediaApi.as_view(), name="report-media"),
     path(f"{_report}/versions", api.ReportVersionListApi.as_view(), name="report-versions"),
     path(f"{_report}/versions/<int:number>", api.ReportVersionApi.as_view(), name="report-version"),
     path(f"{_report}/comments", api.ReportCommentsApi.as_view(), name="report-comments"),

@@ -15,6 +15,7 @@ from apps.reports.export import figures
 from apps.reports.markdown import code_css
 from apps.reports.models import Report
 from apps.reports.permissions import ReportAccess, report_resolve
+from apps.reports.svg import MediaUrl
 from apps.runs.pages import SignInRequired, page_project
 from apps.runs.permissions import Access, project_access
 
@@ -52,7 +53,13 @@ def _read(request: HttpRequest, report: Report, access: ReportAccess) -> HttpRes
     else:
         content = selectors.version_content(report.published)
     # Charts other than line charts are small and drawn here; line charts come from the data endpoint.
-    drawn = figures(report=report, draft=draft, kinds={"bar", "scatter", "parallel", "table"})
+    # A media panel's pictures come through the report's own endpoints.
+    def media_url(block_id: str) -> MediaUrl:
+        base = f"/api/v1/reports/{report.key}/panels/{quote(block_id, safe='')}/media/"
+        return lambda item, what: f"{base}{int(item['id'])}/{what}{'?draft=1' if draft else ''}"
+
+    drawn = figures(report=report, draft=draft, kinds={"bar", "scatter", "parallel", "table", "media"},
+                    media_url=media_url)
     blocks: list[dict[str, Any]] = []
     line_panels = []
     for b in content["blocks"]:

@@ -95,3 +95,39 @@ def test_write_publish_and_read_signed_out(web_server: ServerProcess, new_page: 
     assert reader.goto(f"/local/{slug}/").status == 404
     assert reader.goto(f"/local/{slug}/runs/run0").status == 404
     assert reader.goto(f"{web_server.url}/api/v1/projects/local/{slug}/runs/").status == 404
+
+
+def test_a_media_panel_in_the_editor_shows_its_images_signed_out(web_server: ServerProcess, new_page: Any) -> None:
+    from tests.web.media_seed import media_rows_create
+
+    slug, api = project_create(web_server)  # private
+    for run in ("run0", "run1"):
+        api("PUT", f"/runs/{run}", json={"name": f"name-{run}"})
+        media_rows_create(web_server, slug, run, [
+            {"key": "samples", "step": 3, "index": i, "kind": "image", "path": f"media/s/{run}-{i}.png",
+             "caption": f"{run} sample {i} {XSS}", "status": "ready", "width": 64, "height": 48,
+             "content_type": "image/png", "thumb": [200, 40 * i, 0]} for i in range(2)])
+    key = api("POST", "/reports", json={"title": "Samples"})["id"]
+    page = new_page(web_server.url)
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    page.goto(f"/local/{slug}/reports/{key}/edit")
+    page.click("[data-testid=add-chart]")
+    page.select_option("[data-testid=panel-kind]", "media")
+    page.select_option("[data-testid=runset-mode]", "runs")
+    page.fill("[data-testid=runset-runs]", "run0, run1")
+    page.fill("[data-testid=panel-media-key]", "samples")
+    page.wait_for_function("document.querySelector('[data-testid=save-status]').textContent === 'Saved'")
+    page.select_option("[data-testid=publish-visibility]", "public")
+    page.click("[data-testid=publish]")
+    page.wait_for_function("document.querySelector('[data-testid=published-link]').textContent.includes('v1')")
+    link = page.get_attribute("[data-testid=published-link]", "href")
+
+    reader = new_page(web_server.url)  # signed out
+    assert reader.goto(link).status == 200
+    wait_for(reader, "() => [...document.querySelectorAll('[data-testid=report-media-item] img')].every(i => i.complete && i.naturalWidth === 64)"
+                     " && document.querySelectorAll('[data-testid=report-media-item] img').length === 4")
+    captions = reader.locator("[data-testid=report-media-item] figcaption").all_text_contents()
+    assert captions[0] == f"run0 sample 0 {XSS}"
+    srcs = reader.eval_on_selector_all("[data-testid=report-media-item] img", "els => els.map(e => e.getAttribute('src'))")
+    assert all(s.startswith(f"/api/v1/reports/{key}/panels/") for s in srcs)
+    assert reader.evaluate("window.pwned") is None

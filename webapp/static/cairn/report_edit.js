@@ -5,7 +5,7 @@
 // reader page, whose HTML the server sanitised.
 "use strict";
 (() => {
-  const KINDS = { line: "Line chart", bar: "Bar chart", scatter: "Scatter", parallel: "Parallel coordinates", table: "Runs table" };
+  const KINDS = { line: "Line chart", bar: "Bar chart", scatter: "Scatter", parallel: "Parallel coordinates", table: "Runs table", media: "Media" };
   const SAVE_DELAY = 800;
 
   // --- The reports list: a new report ------------------------------------
@@ -95,6 +95,7 @@
     if (kind === "bar") p.field = (old && old.field) || "summary.";
     if (kind === "scatter") Object.assign(p, { x: "config.", y: "summary." });
     if (kind === "parallel" || kind === "table") p.fields = (old && old.fields) || [];
+    if (kind === "media") Object.assign(p, { key: "", step: null });
     return p;
   }
 
@@ -135,6 +136,15 @@
       grid.append(...field("Keys", cairn.el("div", {}, keys, datalist)), ...field("Smoothing", smoothing), ...field("Log scale", log));
     } else if (p.kind === "bar") {
       grid.append(...field("Field", textInput(p.field, (v) => { p.field = v; }, { placeholder: "summary.acc", "data-testid": "panel-field" })));
+    } else if (p.kind === "media") {
+      // The step: a number, or empty for each run's newest.
+      const step = textInput(p.step === null || p.step === undefined ? "" : p.step, (v) => {
+        const t = v.trim();
+        p.step = t === "" ? null : (/^\d+$/.test(t) ? Number(t) : t);
+      }, { placeholder: "newest", inputmode: "numeric", "data-testid": "panel-media-step" });
+      grid.append(...field("Media key", textInput(p.key, (v) => { p.key = v.trim(); },
+        { placeholder: "images, video, audio or histograms: e.g. samples", "data-testid": "panel-media-key" })),
+        ...field("Step", step));
     } else if (p.kind === "scatter") {
       grid.append(...field("x", textInput(p.x, (v) => { p.x = v; }, { placeholder: "config.lr" })),
         ...field("y", textInput(p.y, (v) => { p.y = v; }, { placeholder: "summary.acc" })));
