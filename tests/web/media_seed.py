@@ -39,6 +39,8 @@ def thumbnail(color):
 rows = []
 for m in spec["media"]:
     color = m.pop("thumb", None)
+    if "table_path" in m:  # an image cell of that table
+        m["table"] = Media.objects.get(run=run, path=m.pop("table_path"))
     name = ""
     if color is not None:
         name = default_storage.save(f"thumbs/{run.pk}/{m['path'].replace('/', '_')}.png", ContentFile(thumbnail(color)))

@@ -4,6 +4,7 @@ histograms over time; players; tables; Plotly; sandboxed HTML; the workspace sid
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -152,6 +153,12 @@ def test_players_tables_plotly_and_sandboxed_html(web_server: ServerProcess, new
         {**common, "key": "plot", "kind": "plotly", "path": "media/fig.json"},
         {**common, "key": "custom", "kind": "html", "path": "media/panel.html"},
     ])
+    media_rows_create(web_server, project, "r1", [  # the table's image cells, as the worker leaves them
+        {**common, "key": "preds", "kind": "image", "path": "media/cells/0.png", "table_path": "media/table.json",
+         "thumb": COLORS[0], "meta": {"row": 0, "col": 2}},
+        {**common, "key": "preds", "kind": "image", "path": "media/cells/1.png", "table_path": "media/table.json",
+         "status": "failed", "error": "Refused: <b>SVG</b> or HTML markup", "meta": {"row": 1, "col": 2}},
+    ])
     page = signed_in(web_server, new_page)
     page.goto(f"/local/{project}/runs/r1")
     page.locator("[data-testid=media-panel][data-key=custom] [data-testid=media-html]").wait_for()
@@ -174,9 +181,12 @@ def test_players_tables_plotly_and_sandboxed_html(web_server: ServerProcess, new
     assert first_names() == ["alpha"]
     assert table.locator("[data-testid=media-table-count]").text_content() == "1 of 3 rows"
     table.locator("[data-testid=media-table-filter]").fill("")
+    # A cell shows its thumbnail (64 px wide, the file is 20); a refused cell its reason, as text.
     page.wait_for_function("""() => [...document.querySelectorAll('[data-testid=media-cell-img]')]
-        .filter((i) => i.complete && i.naturalWidth === 20).length === 2""")
-    assert table.locator("[data-testid=media-cell-img]").count() == 2
+        .filter((i) => i.complete && i.naturalWidth === 64).length === 1""")
+    assert table.locator("[data-testid=media-cell-img]").count() == 1
+    assert re.search(r"/runs/r1/media/\d+/thumbnail$", table.locator("[data-testid=media-cell-img]").get_attribute("src") or "")
+    assert table.locator("[data-testid=media-cell-error]").text_content() == "Refused: <b>SVG</b> or HTML markup"
     assert "[image] ../../../../secret/files/x.png" in table.locator("tbody").text_content()
 
     # Plotly is fetched once a Plotly panel exists, and draws the trace.

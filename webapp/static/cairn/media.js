@@ -371,7 +371,8 @@ const cairnMedia = (() => {
     return cairn.show(v);
   }
 
-  function tableView(doc, base) {
+  // cells: what the pipeline made of each image cell, by path ({thumbnail_url, status, error}).
+  function tableView(doc, base, cells) {
     const columns = Array.isArray(doc.columns) ? doc.columns.map(String) : [];
     const rows = Array.isArray(doc.data) ? doc.data.filter(Array.isArray) : [];
     const search = rows.map((r) => r.map(cellText).join("\u0001").toLowerCase());
@@ -389,7 +390,13 @@ const cairnMedia = (() => {
     }
     function cell(v) {
       if (v && typeof v === "object" && v._type === "image" && runPath(v.path)) {
-        return el("td", {}, el("img", { src: fileUrl(base, v.path), loading: "lazy", alt: v.caption ? String(v.caption) : "", class: "media-cell-img", "data-testid": "media-cell-img" }));
+        const got = Object.prototype.hasOwnProperty.call(cells, v.path) ? cells[v.path] : null;
+        if (got && got.status === "failed") {
+          return el("td", {}, el("span", { class: "error media-cell-error", "data-testid": "media-cell-error", text: got.error || "Refused." }));
+        }
+        // The thumbnail once the worker made it; a pending cell shows its file meanwhile.
+        const src = got && got.thumbnail_url ? got.thumbnail_url : fileUrl(base, v.path);
+        return el("td", {}, el("img", { src, loading: "lazy", alt: v.caption ? String(v.caption) : "", class: "media-cell-img", "data-testid": "media-cell-img" }));
       }
       return el("td", { text: cellText(v) });
     }
@@ -415,7 +422,7 @@ const cairnMedia = (() => {
     if (m.status === "failed") { fig.append(failedBox(m)); return fig; }
     const body = el("div", {}, el("p", { class: "muted", text: "Loading…" }));
     fig.append(body, captionOf(m) || "");
-    fetchJson(m.file_url).then((doc) => body.replaceChildren(tableView(doc || {}, base)))
+    fetchJson(m.file_url).then((doc) => body.replaceChildren(tableView(doc || {}, base, m.cells || {})))
       .catch((e) => body.replaceChildren(el("p", { class: "error", text: `Could not load the table: ${e.message}` })));
     return fig;
   }
