@@ -77,6 +77,15 @@ class ReportDetailApi(ReportScopedApi):
         return Response(status=204)
 
 
+class ReportBlocksApi(ReportScopedApi):
+    """POST {"block": {...}}: one block appended to the draft (editors)."""
+
+    def post(self, request: Request, key: str) -> Response:
+        report = services.report_block_append(report=self.report, user=request.user, block=_body(request).get("block"))  # type: ignore[arg-type]
+        report, access = report_resolve(user=request.user, key=report.key)
+        return Response(selectors.report_detail(report=report, access=access), status=201)
+
+
 class ReportPublishApi(ReportScopedApi):
     def post(self, request: Request, key: str) -> Response:
         data = _body(request)

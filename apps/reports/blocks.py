@@ -7,7 +7,8 @@
         "runset": {"project": "slug" (same organisation; default the report's),
                    "filter": "filter language" | "runs": ["run id", ...],
                    "order": "-summary.acc", "limit": 1..50},
-        line:     "keys": [history keys], "smoothing": 0..<1, "log": bool
+        line:     "keys": [history keys], "smoothing": 0..<1, "log": bool,
+                  "x": "step" | "time" | "relative" | "metric:<key>" (default step)
         bar:      "field": "summary.acc"
         scatter:  "x": "config.lr", "y": "summary.acc"
         parallel: "fields": ["config.lr", ..., "summary.acc"]
@@ -33,7 +34,7 @@ MAX_LINE_KEYS = 10
 MAX_FIELDS = 20
 PANEL_KINDS = ("line", "bar", "scatter", "parallel", "table", "media")
 _PANEL_FIELDS = {
-    "line": {"keys", "smoothing", "log"},
+    "line": {"keys", "smoothing", "log", "x"},
     "bar": {"field"},
     "scatter": {"x", "y"},
     "parallel": {"fields"},
@@ -123,6 +124,11 @@ def panel_check(value: Any, field: str) -> dict[str, Any]:
         if not isinstance(log, bool):
             raise BadInput("Must be true or false.", f"{field}.log")
         out["log"] = log
+        x = value.get("x", "step")
+        if x not in ("step", "time", "relative") and not (isinstance(x, str) and x.startswith("metric:") and 7 < len(x) <= 263):
+            raise BadInput("Use step, time, relative or metric:<key>.", f"{field}.x")
+        if x != "step":  # stored only when set: panels saved before keep their shape
+            out["x"] = x
     elif kind == "bar":
         out["field"] = field_check(value.get("field"), f"{field}.field")
     elif kind == "scatter":

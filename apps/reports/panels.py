@@ -73,9 +73,12 @@ def panel_data(
     if kind == "line":
         keys = panel["keys"]
         by_id = {r.run_id: r for r in runs}
+        x = panel.get("x", "step")
+        # The x-axis rides along as series of its own: the time of each step, or another metric.
+        extra = [x[7:]] if x.startswith("metric:") else []
         history = workspace.runs_history_sampled(
-            project=runs[0].project, run_ids=list(by_id), keys=keys, stream=Stream.HISTORY, samples=samples,
-            numeric_only=True,
+            project=runs[0].project, run_ids=list(by_id), keys=list(dict.fromkeys(keys + extra)), stream=Stream.HISTORY,
+            samples=samples, numeric_only=True, with_times=x in ("time", "relative"),
         ) if runs and len({r.project_id for r in runs}) == 1 else {}
         out["keys"] = keys
         out["runs"] = [
@@ -105,13 +108,13 @@ def panel_data(
 _SHORT = {"values", "min", "max"}
 
 
-def _clean(value: Any, key: str = "") -> Any:
+def _clean(value: Any, key: str = "", exact: bool = False) -> Any:
     """Non-finite numbers as "NaN"/"Infinity" strings (orjson would write null); finite lists pass
     as they are. A line series' values go out at float32 precision (7 digits, plenty for a chart):
-    half the bytes to send and parse."""
+    half the bytes to send and parse; not the times of an x-axis (Unix seconds need more)."""
     if isinstance(value, dict):
-        return {k: _clean(v, k) for k, v in value.items()}
-    if key in _SHORT and isinstance(value, list) and value:
+        return {k: _clean(v, k, exact or k == selectors.TIME_KEY) for k, v in value.items()}
+    if key in _SHORT and not exact and isinstance(value, list) and value:
         try:
             if math.isfinite(math.fsum(value)):
                 return np.asarray(value, dtype=np.float32)

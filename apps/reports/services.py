@@ -78,6 +78,24 @@ def report_update(*, report: Report, user: User, data: dict[str, Any]) -> Report
     return report
 
 
+@transaction.atomic
+def report_block_append(*, report: Report, user: User, block: Any) -> Report:
+    """One block added at the end of the draft (a chart copied from the workspace): checked as
+    strictly as publishing, and appended under the row lock, so an editor's autosave of the
+    blocks it read before is the only thing that can drop it."""
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    if not isinstance(block, dict):
+        raise BadInput("Must be an object.", "block")
+    ids = {b["id"] for b in report.blocks}
+    block = {**block, "id": block.get("id") or next(f"w{i}" for i in range(len(ids) + 1) if f"w{i}" not in ids)}
+    if block["id"] in ids:
+        raise BadInput("A block with this id is in the report already.", "block.id")
+    report.blocks = report.blocks + blocks_check([block])
+    report.updated_by = user
+    report.save(update_fields=["blocks", "updated_by", "updated_at"])
+    return report
+
+
 def blocks_html(*, blocks: list[dict[str, Any]]) -> dict[str, str]:
     return {b["id"]: markdown_render(text=b["text"]) for b in blocks if b["type"] == "text"}
 

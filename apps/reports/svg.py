@@ -309,7 +309,7 @@ def media_html(data: dict[str, Any], url: MediaUrl) -> str:
         items = "".join(_media_item(i, url) for i in r.get("items", [])) or '<div class="media-none">nothing at this step</div>'
         out.append(f'<div class="media-run"><div class="media-run-name">{_esc(r["name"])}{step}</div>'
                    f'<div class="media-items">{items}</div></div>')
-    return f'<div class="media-panel">{"".join(out)}</div>'
+    return f'<div class="report-media">{"".join(out)}</div>'
 
 
 def panel_figure(data: dict[str, Any], panel: dict[str, Any], media_url: MediaUrl | None = None) -> str:

@@ -7,6 +7,7 @@ _report = "reports/<str:key>"
 urlpatterns = [
     path("projects/<str:org>/<str:project>/reports", api.ReportListApi.as_view(), name="report-list"),
     path(_report, api.ReportDetailApi.as_view(), name="report-detail"),
+    path(f"{_report}/blocks", api.ReportBlocksApi.as_view(), name="report-blocks"),
     path(f"{_report}/publish", api.ReportPublishApi.as_view(), name="report-publish"),
     path(f"{_report}/data", api.ReportDataApi.as_view(), name="report-data"),
     path(f"{_report}/panels/<str:block>/data", api.ReportPanelDataApi.as_view(), name="report-panel-data"),

@@ -75,7 +75,7 @@ def _read(request: HttpRequest, report: Report, access: ReportAccess) -> HttpRes
                        "figure": drawn.get(b["id"])})
         if panel["kind"] == "line":
             line_panels.append({"id": b["id"], "keys": panel["keys"], "smoothing": panel["smoothing"],
-                                "log": panel["log"], "title": panel["title"]})
+                                "log": panel["log"], "title": panel["title"], "x": panel.get("x", "step")})
     groups = _request_groups(len(line_panels))
     suffix = "&draft=1" if draft else ""
     data_urls = [f"/api/v1/reports/{report.key}/data?blocks=" + ",".join(quote(line_panels[i]["id"], safe="") for i in g) + suffix

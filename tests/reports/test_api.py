@@ -115,3 +115,20 @@ def test_autosave_keeps_a_panel_being_set_up_and_publishing_refuses_it(world: Wo
     half["panel"]["field"] = "summary.best_acc"  # type: ignore[index]
     assert "error" not in alice.patch(f"/api/v1/reports/{report['id']}", {"blocks": [half]}, format="json").json()["draft"]["blocks"][0]
     assert alice.post(f"/api/v1/reports/{report['id']}/publish", {"visibility": "org"}, format="json").status_code == 201
+
+
+def test_a_block_is_appended_to_the_draft_by_editors_only() -> None:
+    w = world_create()
+    runs_seed(w.private, steps=5)
+    key = report_make(w, blocks=[])["id"]
+    block = {"type": "panel", "panel": {"kind": "line", "title": "loss", "keys": ["loss"], "smoothing": 0.5, "log": True,
+                                        "x": "time", "runset": {"runs": ["run0", "run1"]}}}
+    r = w.owner.client().post(f"/api/v1/reports/{key}/blocks", {"block": block}, format="json")
+    assert r.status_code == 201, r.content
+    [got] = r.json()["draft"]["blocks"]
+    assert got["id"] and got["panel"]["x"] == "time" and got["panel"]["runset"]["runs"] == ["run0", "run1"]
+    series = w.owner.client().get(f"/api/v1/reports/{key}/panels/{got['id']}/data?draft=1").json()["runs"][0]["series"]
+    assert set(series) == {"loss", "_time"} and series["_time"]["values"][1] == 1_700_000_001.0  # not rounded to float32
+    bad = {**block, "panel": {**block["panel"], "x": "wall"}}
+    assert w.owner.client().post(f"/api/v1/reports/{key}/blocks", {"block": bad}, format="json").status_code == 400
+    assert w.outsider.client().post(f"/api/v1/reports/{key}/blocks", {"block": block}, format="json").status_code == 404

@@ -131,3 +131,31 @@ def test_a_media_panel_in_the_editor_shows_its_images_signed_out(web_server: Ser
     srcs = reader.eval_on_selector_all("[data-testid=report-media-item] img", "els => els.map(e => e.getAttribute('src'))")
     assert all(s.startswith(f"/api/v1/reports/{key}/panels/") for s in srcs)
     assert reader.evaluate("window.pwned") is None
+
+
+def test_a_workspace_chart_is_copied_into_a_report(web_server: ServerProcess, new_page: Any) -> None:
+    slug, api = project_create(web_server)
+    seed(api)
+    key = api("POST", "/reports", json={"title": "From the workspace"})["id"]
+    page = new_page(web_server.url)
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    page.goto(f"/local/{slug}/")
+    panel = page.locator("[data-testid=panel][data-key=loss]")
+    panel.locator("[data-testid=panel-log]").check()
+    panel.locator("[data-testid=panel-x]").select_option("relative")
+    panel.locator("[data-testid=panel-add-report]").click()
+    panel.locator("[data-testid=add-report-item]", has_text="From the workspace").click()
+    panel.locator("[data-testid=add-report-done] a").wait_for()
+
+    draft = api.s.get(f"{web_server.url}/api/v1/reports/{key}").json()["draft"]
+    [block] = draft["blocks"]
+    p = block["panel"]
+    assert (p["kind"], p["keys"], p["log"], p["x"], p["smoothing"]) == ("line", ["loss"], True, "relative", 0.0)
+    assert sorted(p["runset"]["runs"]) == ["run0", "run1", "run2"]
+    # The copy draws in the report (its preview), against relative time.
+    page.goto(f"/local/{slug}/reports/{key}/?draft=1")
+    drawn = wait_for(page, """() => {
+        const c = (window.cairnCharts || []).find(c => c.u && c.el.dataset.drawnAt);
+        return c ? {points: c.u.data[0].length, x: c.chart.opts.x} : null;
+    }""")
+    assert drawn == {"points": 200, "x": "relative"}

@@ -11,9 +11,13 @@
   function chartRuns(data, panel) {
     const runs = [];
     const keys = panel.keys;
+    const x = xMode(panel);
     data.runs.forEach((run, i) => {
+      // The x-axis's own series: the time of each step, or the metric it is drawn against.
+      const times = x === "time" || x === "relative" ? cairnChart.timeMap(run.series._time) : null;
+      const xSeries = x === "metric" ? run.series[panel.x.slice(7)] : null;
       keys.forEach((key, j) => {
-        const pts = cairnChart.runPoints(run.series[key], { x: "step" });
+        const pts = cairnChart.runPoints(run.series[key], { x, times, xSeries });
         if (!pts) return;
         runs.push(Object.assign({ id: `${run.id}:${key}`, name: keys.length > 1 ? `${run.name} · ${key}` : run.name,
           color: cairnChart.color(i * keys.length + j) }, pts));
@@ -22,12 +26,15 @@
     return runs;
   }
 
+  function xMode(panel) { return (panel.x || "step").startsWith("metric:") ? "metric" : (panel.x || "step"); }
+  function xLabel(panel) { return xMode(panel) === "metric" ? panel.x.slice(7) : { step: "step", time: "time", relative: "time" }[xMode(panel)]; }
+
   function draw(panel, data) {
     const fig = document.querySelector(`figure[data-block="${CSS.escape(panel.id)}"] .report-figure`);
     if (!fig) return;
     const t0 = performance.now();
     const chart = new cairnChart.Chart(fig, { key: panel.id, height: 240, log: panel.log, smoothing: panel.smoothing,
-      xLabel: "step" });
+      x: xMode(panel), xLabel: xLabel(panel) });
     chart.setRuns(chartRuns(data, panel));
     fig.closest("figure").dataset.drawn = "1";
     fig.closest("figure").dataset.drawMs = String(Math.round(performance.now() - t0));  // for the benchmark

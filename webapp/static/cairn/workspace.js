@@ -174,7 +174,7 @@
         save();
         layout();
       };
-      controls.append(sizes,
+      controls.append(sizes, addToReport(panel, controls),
         cairn.el("button", { text: "↑", title: "Move earlier", "data-testid": "panel-up", onclick: () => move(-1) }),
         cairn.el("button", { text: "↓", title: "Move later", "data-testid": "panel-down", onclick: () => move(1) }),
         cairn.el("button", { text: "×", title: "Remove panel", class: "danger", "data-testid": "panel-remove",
@@ -208,6 +208,38 @@
       onReset: () => drawPanel(view),
     });
     return view;
+  }
+
+  // "Add to report…": the project's reports the user edits; the chosen one gets a line panel
+  // of this key, x-axis, smoothing and log, over the runs shown now (a hand-picked run set).
+  function addToReport(panel, controls) {
+    const box = cairn.el("span", { class: "add-report" });
+    const menu = cairn.el("div", { class: "add-report-menu", hidden: true, "data-testid": "add-report-menu" });
+    const note = cairn.el("span", { class: "muted", "data-testid": "add-report-done" });
+    const button = cairn.el("button", { text: "Add to report…", title: "Copy this chart into a report", "data-testid": "panel-add-report",
+      onclick: async () => {
+        if (!menu.hidden) { menu.hidden = true; return; }
+        menu.replaceChildren(cairn.el("div", { class: "muted", text: "Loading…" }));
+        menu.hidden = false;
+        try {
+          const list = (await cairn.get(`${API}/reports`)).results;
+          menu.replaceChildren(...(list.length ? list.map((r) => cairn.el("button", {
+            text: `${r.title}${r.visibility === "draft" ? " (draft)" : ""}`, "data-testid": "add-report-item",
+            onclick: () => append(r) })) : [cairn.el("div", { class: "muted", text: "No reports yet: make one under Reports." })]));
+        } catch (e) { menu.replaceChildren(cairn.el("div", { class: "panel-error", text: e.message })); }
+      } });
+    async function append(report) {
+      menu.hidden = true;
+      const runs = state.runs.map((r) => r.id);
+      const line = { kind: "line", title: panel.key, keys: [panel.key], smoothing: panel.smoothing, log: panel.log,
+        x: panel.x, runset: { runs } };
+      try {
+        await cairn.post(`/api/v1/reports/${encodeURIComponent(report.id)}/blocks`, { block: { type: "panel", panel: line } });
+        note.replaceChildren("Added to ", cairn.el("a", { href: `/${page.org}/${page.project}/reports/${encodeURIComponent(report.id)}/edit`, text: report.title }));
+      } catch (e) { note.textContent = e.message; }
+    }
+    box.append(button, menu, note);
+    return box;
   }
 
   function chartX(x) { return x.startsWith("metric:") ? "metric" : x; }
