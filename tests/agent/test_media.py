@@ -28,7 +28,7 @@ django.setup()
 from apps.runs.models import Media, Run
 run = Run.objects.get(run_id=sys.argv[1])
 fields = ("key", "step", "index", "kind", "path", "caption", "meta", "status", "error", "content_type",
-          "size", "width", "height", "duration", "thumbnail", "attempts")
+          "size", "width", "height", "duration", "thumbnail", "attempts", "table_id")
 print(json.dumps([dict(zip(fields, row)) for row in
                   Media.objects.filter(run=run).order_by("key", "step", "index").values_list(*fields)]))
 """
@@ -164,9 +164,15 @@ def test_audio_tables_figures_and_html_reach_the_server(cairn_server: ServerProc
         tmp_path,
         env=env_of(cairn_server),
     )
-    rows = {r["key"]: r for r in processed_media(cairn_server, "av1", count=4)}
-    for r in rows.values():
+    everything = processed_media(cairn_server, "av1", count=4 + 3)  # and the table's 3 image cells
+    rows = {r["key"]: r for r in everything if r["table_id"] is None}
+    cells = [r for r in everything if r["table_id"] is not None]
+    for r in everything:
         assert r["status"] == "ready", r
+    assert sorted((c["meta"]["row"], c["meta"]["col"], c["kind"], c["key"]) for c in cells) == [
+        (i, 1, "image", "preds") for i in range(3)
+    ]
+    assert all(c["thumbnail"] and (c["width"], c["height"]) == (8, 8) for c in cells)
     sound = rows["sound"]
     assert sound["content_type"] == "audio/wav" and sound["duration"] == pytest.approx(1.0, abs=0.01)
     assert sound["meta"]["sample_rate"] == 8000 and sound["caption"] == "A4"
