@@ -172,6 +172,8 @@ class MlflowServer:
             sys.executable, "-m", "mlflow", "server",
             "--backend-store-uri", _sqlalchemy_url(self.db_url),
             "--default-artifact-root", str(artifacts),
+            # Where proxied uploads (mlflow-artifacts:/) land; the default is ./mlartifacts.
+            "--artifacts-destination", str(artifacts),
             "--host", "127.0.0.1",
             "--port", str(self.port),
         ]  # fmt: skip
