@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from celery import Celery, bootsteps
+from celery import Celery, bootsteps, signals
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
@@ -67,3 +67,17 @@ class EmbeddedSchedule(bootsteps.StartStopStep):
 
 app.steps["worker"].add(EmbeddedSchedule)
 app.autodiscover_tasks(["apps.runs", "apps.reports", "apps.benchmarks"])
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def close_old_connections(**kwargs: Any) -> None:
+    """Between tasks, as Django does between requests: drop a database
+    connection that is past its age or broke (settings.CELERY_DB_REUSE_MAX
+    stops Celery from closing it around every task)."""
+    task = kwargs.get("task")
+    if task is not None and getattr(task.request, "is_eager", False):
+        return  # run inline, inside the caller's transaction: not ours to touch
+    from django.db import close_old_connections as close
+
+    close()

@@ -210,7 +210,15 @@ CELERY_TASK_ALWAYS_EAGER = envbool("CAIRN_TASKS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Messages a worker process reserves ahead. More keeps it busy on short tasks
+# (thumbnails) instead of waiting a broker round trip between them; with late
+# acks a reserved message returns to the queue if the worker dies.
+CELERY_WORKER_PREFETCH_MULTIPLIER = envint("CAIRN_WORKER_PREFETCH", 1)
+# Celery's Django fixup closes the database connection around every task
+# unless this is set: a new PostgreSQL connection per task cost more than a
+# thumbnail. webapp/celery.py drops old or broken ones as Django does between
+# requests (CAIRN_DB_CONN_MAX_AGE).
+CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True

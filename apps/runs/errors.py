@@ -7,7 +7,6 @@ from typing import Any
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
 
 
 class BadInput(exceptions.APIException):
@@ -49,6 +48,10 @@ def _first_message(detail: Any, path: str = "") -> tuple[str, str]:
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, Http404):
         return Response({"error": "Not found."}, status=404)
+    # Imported here: rest_framework.views reads the renderer setting, whose
+    # module imports this one.
+    from rest_framework.views import exception_handler
+
     response = exception_handler(exc, context)
     if response is None:
         return None
