@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -21,6 +22,13 @@ BLOCKS = [
                                              "runset": {}}},
     {"id": "tb", "type": "panel", "panel": {"kind": "table", "title": "tab", "fields": ["config.opt"], "runset": {}}},
 ]
+
+
+def no_weasyprint() -> None:
+    # Under CI the machine has Pango (Chromium brings it): a 503 there is a failure.
+    if os.environ.get("CI") == "true":
+        pytest.fail("The PDF export answered 503: WeasyPrint's system libraries are missing")
+    pytest.skip("WeasyPrint's system libraries are missing here")
 
 
 def test_the_html_export_needs_nothing_else() -> None:
@@ -46,7 +54,7 @@ def test_the_pdf_export_draws_the_charts() -> None:
     key = report_make(w, publish="org", blocks=BLOCKS)["id"]
     r = w.viewer.client().get(f"/api/v1/reports/{key}/export.pdf")
     if r.status_code == 503:
-        pytest.skip("WeasyPrint's system libraries are missing here")
+        no_weasyprint()
     assert r.status_code == 200
     assert r["Content-Type"] == "application/pdf"
     assert r.content.startswith(b"%PDF")
@@ -85,7 +93,7 @@ def test_the_pdf_never_makes_the_server_fetch_a_url() -> None:
         key = report_make(w, publish="org", blocks=[{"id": "t", "type": "text", "text": text}])["id"]
         r = w.viewer.client().get(f"/api/v1/reports/{key}/export.pdf")
         if r.status_code == 503:
-            pytest.skip("WeasyPrint's system libraries are missing here")
+            no_weasyprint()
         assert r.status_code == 200 and r.content.startswith(b"%PDF")
         assert hits == []
     finally:

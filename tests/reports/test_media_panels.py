@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from typing import Any
 
 import pytest
@@ -104,7 +105,7 @@ def test_a_frozen_media_panel_keeps_its_pictures_after_the_run_is_deleted(world:
     assert export_before.count('src="data:image/png;base64,') == 4
     assert "/api/v1/" not in export_before
     pdf = anon.get(f"/api/v1/reports/{key}/export.pdf")
-    if pdf.status_code != 503:  # 503: no pango on this machine
+    if pdf.status_code != 503 or os.environ.get("CI") == "true":  # 503: no Pango here; CI has it
         assert pdf.status_code == 200 and (b"/Subtype /Image" in pdf.content or b"/Subtype/Image" in pdf.content)
 
     run_services.run_delete(run=Run.objects.get(run_id="run0"))
