@@ -31,6 +31,18 @@ def _keys(keys: Optional[Sequence[str]]) -> Optional[str]:
     return ",".join(keys)
 
 
+class _Fields:
+    """The server's fields of a record, read as attributes (`run.name`)."""
+
+    _data: dict[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._data[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 class Api:
     """A client of the server's read endpoints.
 
@@ -257,7 +269,7 @@ class Runs:
         return ApiRun(self._api, self.org, self.project, results[0])
 
 
-class ApiRun:
+class ApiRun(_Fields):
     """A run as the server knows it: ``config``, ``summary``, ``state`` and the rest of the run object."""
 
     def __init__(self, api: Api, org: str, project: str, data: dict[str, Any]) -> None:
@@ -266,11 +278,6 @@ class ApiRun:
         self.project = project
         self._data = data
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._data[name]
-        except KeyError:
-            raise AttributeError(name) from None
 
     @property
     def path(self) -> str:
@@ -386,7 +393,7 @@ class File:
         return f"<File {self.path} {self.size}>"
 
 
-class ApiReport:
+class ApiReport(_Fields):
     """A report: ``id``, ``title``, ``visibility``, ``url``, ``published_version`` and the rest.
 
     ``content()`` is what readers see (title, description and blocks of the
@@ -397,11 +404,6 @@ class ApiReport:
         self._api = api
         self._data = data
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._data[name]
-        except KeyError:
-            raise AttributeError(name) from None
 
     @property
     def data(self) -> dict[str, Any]:
