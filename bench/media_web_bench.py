@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.web_bench import PG, browser_context, median, sign_in  # noqa: E402
 from tests.serverproc import ServerProcess  # noqa: E402
 from tests.web.media_seed import (  # noqa: E402
     log_histograms,
@@ -49,10 +49,6 @@ from tests.web.media_seed import (  # noqa: E402
     upload,
 )
 
-PG = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-CHROMIUM = os.environ.get("CAIRN_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 TIMEOUT_MS = 120_000
 SIZES = {"full": {"hist_steps": 1000, "bins": 64, "image_steps": 1000, "gallery": 10},
          "quick": {"hist_steps": 1000, "bins": 64, "image_steps": 100, "gallery": 10}}
@@ -119,10 +115,6 @@ DRAW_ONLY = """
 """
 
 
-def median(xs: list[float]) -> float:
-    return float(statistics.median(xs))
-
-
 def seed(server: ServerProcess, sz: dict[str, int]) -> str:
     project, s = project_create(server, prefix="media")
     hist = run_url(server, project, "hist")
@@ -162,21 +154,6 @@ def navigations(context: Any, url: str, keys: list[str], tries: int) -> list[dic
 def summary(runs: list[dict[str, float]], key: str) -> dict[str, Any]:
     xs = [r[key] for r in runs]
     return {"ms": round(median(xs), 1), "all_ms": [round(x, 1) for x in xs]}
-
-
-def browser_context(pw: Any) -> tuple[Any, Any]:
-    b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-    return b, b.new_context(viewport={"width": 1400, "height": 900})
-
-
-def sign_in(context: Any, server: ServerProcess) -> None:
-    page = context.new_page()
-    page.goto(f"{server.url}/login/")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", (server.data_dir / "admin-password").read_text().strip())
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    page.close()
 
 
 def step_changes(context: Any, url: str, tries: int) -> dict[str, Any]:
