@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -113,6 +114,9 @@ def test_videos_reach_the_server(cairn_server: ServerProcess, tmp_path: Path) ->
     has_av = importlib.util.find_spec("av") is not None
     has_pil = importlib.util.find_spec("PIL") is not None
     if not has_pil and not has_av:
+        # The Makefile's agent venvs and the server venv have Pillow: under CI this is a broken setup.
+        if os.environ.get("CI") == "true":
+            pytest.fail("Pillow (or PyAV) is missing from the agent's test environment")
         pytest.skip("encoding frames needs PyAV or Pillow in the training environment")
     run_script(
         """
