@@ -61,7 +61,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "apps.runs.pages.SignInMiddleware",
+    "apps.core.pages.SignInMiddleware",
 ]
 
 ROOT_URLCONF = "webapp.urls"
@@ -173,10 +173,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "DEFAULT_RENDERER_CLASSES": ["apps.runs.rendering.CairnJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["apps.runs.rendering.CairnJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["apps.core.rendering.CairnJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["apps.core.rendering.CairnJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "apps.runs.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "apps.core.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # `format` is ours (export as csv or jsonl), not DRF's renderer switch.
     "URL_FORMAT_OVERRIDE": None,

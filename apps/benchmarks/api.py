@@ -26,12 +26,14 @@ from apps.benchmarks.serializers import (
     shared_run_payload,
     submission_payload,
 )
+from apps.core.access import Access
+from apps.core.errors import BadInput
+from apps.core.params import body_object, int_param, keys_param
+from apps.core.rendering import json_dumps
 from apps.orgs.models import Membership
+from apps.orgs.permissions import org_resolve
 from apps.runs import selectors as run_selectors
-from apps.runs.api import _body, _int_param, _keys_param
-from apps.runs.errors import BadInput
-from apps.runs.permissions import Access, org_resolve, project_resolve
-from apps.runs.rendering import json_dumps
+from apps.runs.permissions import project_resolve
 from apps.runs.selectors import MAX_SAMPLES
 
 
@@ -66,7 +68,7 @@ class BenchmarkListApi(APIView):
         return Response({"results": [benchmark_payload(b, request) for b in selectors.benchmark_list(user=request.user)]})
 
     def post(self, request: Request) -> Response:
-        data = _body(request)
+        data = body_object(request)
         if not isinstance(data.get("org"), str):
             raise BadInput("Required: the owning organisation's slug.", "org")
         org, _ = org_resolve(user=request.user, org_slug=data["org"], need=Access.ADMIN)
@@ -79,7 +81,7 @@ class BenchmarkDetailApi(BenchmarkScopedApi):
         return Response({**benchmark_payload(self.benchmark, request), "can_moderate": self.benchmark_access >= Access.ADMIN})
 
     def patch(self, request: Request, owner: str, slug: str) -> Response:
-        benchmark = services.benchmark_update(benchmark=self.benchmark, data=_body(request))
+        benchmark = services.benchmark_update(benchmark=self.benchmark, data=body_object(request))
         return Response(benchmark_payload(benchmark, request))
 
 
@@ -117,8 +119,8 @@ class LeaderboardApi(BenchmarkScopedApi):
         page = selectors.leaderboard_page(
             benchmark=self.benchmark,
             filters=_filters(request),
-            offset=_int_param(request, "offset", 0) or 0,
-            limit=_int_param(request, "limit", 50, 1, selectors.MAX_PAGE) or 50,
+            offset=int_param(request, "offset", 0) or 0,
+            limit=int_param(request, "limit", 50, 1, selectors.MAX_PAGE) or 50,
         )
         return Response({
             "benchmark": benchmark_payload(self.benchmark, request),
@@ -215,15 +217,15 @@ class SubmissionListApi(BenchmarkScopedApi):
         status = request.query_params.get("status", "")
         if status and status not in SubmissionStatus.values:
             raise BadInput(f"Use one of: {', '.join(SubmissionStatus.values)}.", "status")
-        offset = _int_param(request, "offset", 0) or 0
-        limit = _int_param(request, "limit", 50, 1, selectors.MAX_PAGE) or 50
+        offset = int_param(request, "offset", 0) or 0
+        limit = int_param(request, "limit", 50, 1, selectors.MAX_PAGE) or 50
         qs = selectors.submission_list(benchmark=self.benchmark, org_ids=org_ids, status=status)
         page = list(qs[offset : offset + limit])
         return Response({"results": [submission_payload(s, self.benchmark, request) for s in page]})
 
     def post(self, request: Request, owner: str, slug: str) -> Response:
         """Submit a run: {"run": "org/project/run_id", "name": optional entry name}."""
-        data = _body(request)
+        data = body_object(request)
         parts = str(data.get("run") or "").strip("/").split("/")
         if len(parts) != 3 or not all(parts):
             raise BadInput('Use "org/project/run_id".', "run")
@@ -248,8 +250,8 @@ class SubmissionHistoryApi(BenchmarkScopedApi):
         s = self.get_submission(submission_id)
         series = selectors.submission_history(
             submission=s,
-            keys=_keys_param(request),
-            samples=_int_param(request, "samples", 500, 1, MAX_SAMPLES) or 500,
+            keys=keys_param(request),
+            samples=int_param(request, "samples", 500, 1, MAX_SAMPLES) or 500,
         )
         return Response({"series": {k: v.as_dict() for k, v in series.items()}})
 
@@ -269,7 +271,7 @@ class SubmissionModerateApi(BenchmarkScopedApi):
 
     def post(self, request: Request, owner: str, slug: str, submission_id: int) -> Response:
         """{"action": "approve" | "reject" | "hide" | "unhide", "reason": "..."}"""
-        data = _body(request)
+        data = body_object(request)
         s = self.get_submission(submission_id)
         s = services.submission_moderate(
             submission=s, user=request.user, action=str(data.get("action") or ""), reason=data.get("reason") or ""

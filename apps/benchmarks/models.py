@@ -6,8 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from apps.core.fields import NonFiniteJSONField
 from apps.orgs.models import Organization, slug_validator
-from apps.runs.fields import NonFiniteJSONField
 from apps.runs.models import Run
 
 

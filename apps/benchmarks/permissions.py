@@ -13,8 +13,9 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.http import Http404
 
 from apps.benchmarks.models import Benchmark, BenchmarkInvite, Submission, SubmissionStatus
+from apps.core.access import Access, User, access_require
 from apps.orgs.models import Membership, Role
-from apps.runs.permissions import Access, User, access_require, org_access
+from apps.orgs.permissions import org_access
 
 
 def benchmark_resolve(*, user: User, owner: str, slug: str, need: Access = Access.READ) -> tuple[Benchmark, Access]:

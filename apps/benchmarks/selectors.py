@@ -20,10 +20,10 @@ from apps.benchmarks.models import (
     Submission,
     SubmissionStatus,
 )
+from apps.core.access import User
+from apps.core.errors import BadInput
 from apps.orgs.models import Membership
-from apps.runs.errors import BadInput
 from apps.runs.models import HistorySeries, Run, Stream
-from apps.runs.permissions import User
 from apps.runs.selectors import TIME_KEY, SampledSeries, history_sampled
 
 MAX_PAGE = 500

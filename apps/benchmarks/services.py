@@ -21,11 +21,11 @@ from apps.benchmarks.models import (
     SubmissionStatus,
 )
 from apps.benchmarks.permissions import benchmark_resolve, org_may_submit
+from apps.core.access import Access
+from apps.core.errors import BadInput, Conflict
+from apps.core.validation import text_check
 from apps.orgs.models import Organization, slug_validator
-from apps.runs.errors import BadInput, Conflict
 from apps.runs.models import Run, RunState
-from apps.runs.permissions import Access
-from apps.runs.validation import text_check
 
 log = logging.getLogger(__name__)
 

@@ -5,32 +5,25 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from rest_framework import exceptions as drf
 
 from apps.benchmarks import selectors
 from apps.benchmarks.models import Benchmark, SubmissionStatus
 from apps.benchmarks.permissions import benchmark_resolve, submission_visible
 from apps.benchmarks.rendering import markdown_html
 from apps.benchmarks.serializers import benchmark_path, entry_url
+from apps.core.access import Access
+from apps.core.errors import BadInput
+from apps.core.pages import page_resolve
+from apps.core.rendering import nonfinite_as_strings
 from apps.orgs.models import Membership
-from apps.runs.errors import BadInput
-from apps.runs.pages import SignInRequired
-from apps.runs.permissions import Access
-from apps.runs.rendering import nonfinite_as_strings
 
 PAGE_SIZE = 50
 
 
 def _resolve(request: HttpRequest, owner: str, slug: str) -> tuple[Benchmark, Access]:
-    try:
-        return benchmark_resolve(user=request.user, owner=owner, slug=slug, need=Access.READ)
-    except drf.NotAuthenticated:
-        raise SignInRequired from None
-    except drf.PermissionDenied:
-        raise PermissionDenied from None
+    return page_resolve(benchmark_resolve, user=request.user, owner=owner, slug=slug, need=Access.READ)
 
 
 def benchmark_list_page(request: HttpRequest) -> HttpResponse:

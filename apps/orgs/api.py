@@ -13,10 +13,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.access import Access
+from apps.core.errors import BadInput, Conflict
 from apps.orgs import selectors, services
 from apps.orgs.models import Membership, Organization, Role, slug_validator
-from apps.runs.errors import BadInput, Conflict
-from apps.runs.permissions import Access, org_resolve
+from apps.orgs.permissions import org_resolve
 
 
 def _require_user(request: Request) -> Any:
@@ -147,7 +148,10 @@ class MemberListApi(APIView):
         user = get_user_model().objects.filter(username=data.get("username")).first()
         if user is None:
             raise BadInput("No such user.", "username")
-        m = services.membership_set(org=organization, user=user, role=_role(data.get("role", "member")))
+        try:
+            m = services.membership_set(org=organization, user=user, role=_role(data.get("role", "member")))
+        except services.LastAdmin as e:
+            raise PermissionDenied(str(e)) from None
         return Response(_member_payload(m), status=201)
 
 
@@ -159,22 +163,19 @@ class MemberDetailApi(APIView):
             raise Http404
         return organization, m
 
-    def _last_admin_guard(self, organization: Organization, m: Membership) -> None:
-        admins = Membership.objects.filter(organization=organization, role=Role.ADMIN).count()
-        if m.role == Role.ADMIN and admins <= 1:
-            raise PermissionDenied("An organisation keeps at least one admin.")
-
     def patch(self, request: Request, org: str, username: str) -> Response:
         organization, m = self._membership(request, org, username)
         role = _role((request.data or {}).get("role"))
-        if role != Role.ADMIN:
-            self._last_admin_guard(organization, m)
-        m.role = role
-        m.save(update_fields=["role"])
+        try:
+            m = services.membership_set(org=organization, user=m.user, role=role)
+        except services.LastAdmin as e:
+            raise PermissionDenied(str(e)) from None
         return Response(_member_payload(m))
 
     def delete(self, request: Request, org: str, username: str) -> Response:
         organization, m = self._membership(request, org, username)
-        self._last_admin_guard(organization, m)
-        m.delete()
+        try:
+            services.membership_remove(org=organization, user=m.user)
+        except services.LastAdmin as e:
+            raise PermissionDenied(str(e)) from None
         return Response(status=204)

@@ -41,12 +41,33 @@ def org_create(*, slug: str, name: str = "", owner: User) -> Organization:
     return org
 
 
+class LastAdmin(Exception):
+    """The change would leave the organisation without an admin."""
+
+    def __init__(self) -> None:
+        super().__init__("An organisation keeps at least one admin.")
+
+
+def _last_admin_guard(*, org: Organization, user: User) -> None:
+    # Locked: two admins demoting each other at once must not both succeed.
+    admins = list(
+        Membership.objects.select_for_update().filter(organization=org, role=Role.ADMIN).values_list("user_id", flat=True)
+    )
+    if admins == [user.pk]:
+        raise LastAdmin
+
+
+@transaction.atomic
 def membership_set(*, org: Organization, user: User, role: Role) -> Membership:
+    if role != Role.ADMIN:
+        _last_admin_guard(org=org, user=user)
     m, _ = Membership.objects.update_or_create(organization=org, user=user, defaults={"role": role})
     return m
 
 
+@transaction.atomic
 def membership_remove(*, org: Organization, user: User) -> None:
+    _last_admin_guard(org=org, user=user)
     Membership.objects.filter(organization=org, user=user).delete()
 
 

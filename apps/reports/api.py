@@ -17,10 +17,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.params import body_object
 from apps.reports import export, media, selectors, services
 from apps.reports.models import Report
 from apps.reports.permissions import ReportAccess, report_resolve
-from apps.runs.api import ProjectScopedApi, _body
+from apps.runs.api import ProjectScopedApi
 
 DRAFT_PARAM = OpenApiParameter("draft", bool, description="1: the draft instead of the published version (editors)")
 
@@ -31,7 +32,7 @@ class ReportListApi(ProjectScopedApi):
         return Response({"results": [selectors.report_summary(r) for r in reports]})
 
     def post(self, request: Request, org: str, project: str) -> Response:
-        report = services.report_create(project=self.project, author=request.user, data=_body(request))  # type: ignore[arg-type]
+        report = services.report_create(project=self.project, author=request.user, data=body_object(request))  # type: ignore[arg-type]
         report = Report.objects.select_related("project__organization", "author", "published").get(pk=report.pk)
         access = ReportAccess(read=True, edit=True, member=True)
         return Response(selectors.report_detail(report=report, access=access), status=201)
@@ -69,7 +70,7 @@ class ReportDetailApi(ReportScopedApi):
         return Response(selectors.report_detail(report=self.report, access=self.access))
 
     def patch(self, request: Request, key: str) -> Response:
-        report = services.report_update(report=self.report, user=request.user, data=_body(request))  # type: ignore[arg-type]
+        report = services.report_update(report=self.report, user=request.user, data=body_object(request))  # type: ignore[arg-type]
         return Response(selectors.report_detail(report=report, access=self.access))
 
     def delete(self, request: Request, key: str) -> Response:
@@ -81,14 +82,14 @@ class ReportBlocksApi(ReportScopedApi):
     """POST {"block": {...}}: one block appended to the draft (editors)."""
 
     def post(self, request: Request, key: str) -> Response:
-        report = services.report_block_append(report=self.report, user=request.user, block=_body(request).get("block"))  # type: ignore[arg-type]
+        report = services.report_block_append(report=self.report, user=request.user, block=body_object(request).get("block"))  # type: ignore[arg-type]
         report, access = report_resolve(user=request.user, key=report.key)
         return Response(selectors.report_detail(report=report, access=access), status=201)
 
 
 class ReportPublishApi(ReportScopedApi):
     def post(self, request: Request, key: str) -> Response:
-        data = _body(request)
+        data = body_object(request)
         services.report_publish(
             report=self.report, user=request.user,  # type: ignore[arg-type]
             visibility=data.get("visibility", "org"), frozen=data.get("frozen", False),
@@ -180,7 +181,7 @@ class ReportCommentsApi(ReportScopedApi):
         return Response({"results": selectors.comment_list(report=self.report)})
 
     def post(self, request: Request, key: str) -> Response:
-        comment = services.comment_create(report=self.report, author=request.user, body=_body(request).get("body"))  # type: ignore[arg-type]
+        comment = services.comment_create(report=self.report, author=request.user, body=body_object(request).get("body"))  # type: ignore[arg-type]
         return Response(selectors.comment_payload(comment), status=201)
 
 

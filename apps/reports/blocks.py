@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from apps.runs.errors import BadInput
+from apps.core.errors import BadInput
 from apps.runs.filters import FilterError, field_parse, parse_filter
 from apps.runs.workspace import MAX_RUNS
 

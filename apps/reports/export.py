@@ -12,8 +12,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
+from apps.core.markdown import code_css
 from apps.reports import media, selectors
-from apps.reports.markdown import code_css
 from apps.reports.models import Report
 from apps.reports.svg import MediaUrl, panel_figure
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from django.http import Http404
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 
+from apps.core.access import Access, User
+from apps.orgs.permissions import org_access
 from apps.reports.models import Report, ReportVisibility
-from apps.runs.permissions import Access, User, org_access
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from apps.reports.markdown import markdown_render
+from apps.core.access import Access, User
+from apps.core.markdown import markdown_render
+from apps.orgs.permissions import org_access
 from apps.reports.models import (
     PanelSnapshot,
     Report,
@@ -18,7 +20,6 @@ from apps.reports.panels import panel_bytes
 from apps.reports.permissions import ReportAccess
 from apps.reports.services import blocks_html
 from apps.runs.models import Project
-from apps.runs.permissions import Access, User, org_access
 
 
 def _iso(dt: Any) -> str | None:

@@ -8,8 +8,9 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
 
+from apps.core.errors import BadInput
+from apps.core.markdown import markdown_render
 from apps.reports.blocks import blocks_check
-from apps.reports.markdown import markdown_render
 from apps.reports.media import frozen_files_delete, frozen_thumbnails_copy
 from apps.reports.models import (
     PanelSnapshot,
@@ -19,7 +20,6 @@ from apps.reports.models import (
     ReportVisibility,
 )
 from apps.reports.panels import data_bytes, panel_data
-from apps.runs.errors import BadInput
 from apps.runs.models import Project
 
 MAX_COMMENT = 20_000

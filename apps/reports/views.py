@@ -5,28 +5,22 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from rest_framework import exceptions as drf
 
+from apps.core.access import Access
+from apps.core.markdown import code_css
+from apps.core.pages import page_resolve
 from apps.reports import selectors
 from apps.reports.export import figures
-from apps.reports.markdown import code_css
 from apps.reports.models import Report
 from apps.reports.permissions import ReportAccess, report_resolve
 from apps.reports.svg import MediaUrl
-from apps.runs.pages import SignInRequired, page_project
-from apps.runs.permissions import Access, project_access
+from apps.runs.permissions import page_project, project_access
 
 
 def _page_report(request: HttpRequest, key: str, *, edit: bool = False) -> tuple[Report, ReportAccess]:
-    try:
-        return report_resolve(user=request.user, key=key, edit=edit)
-    except drf.NotAuthenticated:
-        raise SignInRequired from None
-    except drf.PermissionDenied:
-        raise PermissionDenied from None
+    return page_resolve(report_resolve, user=request.user, key=key, edit=edit)
 
 
 def _same_project(report: Report, org: str, project: str) -> None:

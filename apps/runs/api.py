@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import IO, Any, cast
 
 from django.core.files.storage import default_storage
@@ -13,34 +14,25 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.access import Access
+from apps.core.errors import BadInput
+from apps.core.params import body_object, int_param, keys_param
+from apps.core.rendering import gc_paused
+from apps.core.validation import file_path_check
+from apps.orgs.permissions import org_resolve
 from apps.runs import selectors, services
-from apps.runs.errors import BadInput
 from apps.runs.filters import FilterError
-from apps.runs.models import STREAM_BY_NAME, Project, Run, Stream
-from apps.runs.permissions import Access, org_resolve, project_resolve
-from apps.runs.rendering import gc_paused
+from apps.runs.models import RUN_ID_PATTERN, STREAM_BY_NAME, Project, Run, Stream
+from apps.runs.permissions import project_resolve
 from apps.runs.serializers import file_payload, project_payload, run_payload
-from apps.runs.validation import file_path_check, run_id_check
+
+_RUN_ID = re.compile(RUN_ID_PATTERN)
 
 
-def _int_param(request: Request, name: str, default: int | None, lo: int = 0, hi: int | None = None) -> int | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(str(raw))
-    except ValueError:
-        raise BadInput("Must be an integer.", name) from None
-    if value < lo or (hi is not None and value > hi):
-        raise BadInput(f"Must be between {lo} and {hi}." if hi is not None else f"Must be >= {lo}.", name)
+def run_id_check(value: str) -> str:
+    if not _RUN_ID.match(value):
+        raise BadInput("A run id is 1-64 of A-Z, a-z, 0-9, '_' and '-'.", "run_id")
     return value
-
-
-def _body(request: Request) -> dict[str, Any]:
-    data = request.data
-    if not isinstance(data, dict):
-        raise BadInput("The body must be a JSON object.")
-    return data
 
 
 class ProjectScopedApi(APIView):
@@ -81,7 +73,7 @@ class ProjectDetailApi(ProjectScopedApi):
         return Response(project_payload(self.project, self.project.runs.count()))
 
     def patch(self, request: Request, org: str, project: str) -> Response:
-        updated = services.project_update(project=self.project, data=_body(request))
+        updated = services.project_update(project=self.project, data=body_object(request))
         return Response(project_payload(updated))
 
     def delete(self, request: Request, org: str, project: str) -> Response:
@@ -104,7 +96,7 @@ class ProjectListApi(APIView):
 
     def post(self, request: Request, org: str) -> Response:
         organization, _ = org_resolve(user=request.user, org_slug=org, need=Access.WRITE)
-        data = _body(request)
+        data = body_object(request)
         slug = data.get("slug")
         if not isinstance(slug, str):
             raise BadInput("Required: the project's slug.", "slug")
@@ -125,8 +117,8 @@ class RunListApi(ProjectScopedApi):
         ]
     )
     def get(self, request: Request, org: str, project: str) -> Response:
-        limit = _int_param(request, "limit", 50, 1, selectors.MAX_PAGE) or 50
-        offset = _int_param(request, "offset", 0) or 0
+        limit = int_param(request, "limit", 50, 1, selectors.MAX_PAGE) or 50
+        offset = int_param(request, "offset", 0) or 0
         try:
             runs = selectors.run_list(project=self.project, filter_text=request.query_params.get("filter", ""))
         except FilterError as e:
@@ -161,7 +153,7 @@ class RunDetailApi(ProjectScopedApi):
         return Response({**run_payload(run, request), "storage": selectors.run_storage(run=run)})
 
     def put(self, request: Request, org: str, project: str, run_id: str) -> Response:
-        data = _body(request)
+        data = body_object(request)
         result = services.run_upsert(
             project=self.project,
             run_id=run_id_check(run_id),
@@ -177,7 +169,7 @@ class RunDetailApi(ProjectScopedApi):
         return Response(run_payload(result.run, request), status=201 if result.created else 200)
 
     def patch(self, request: Request, org: str, project: str, run_id: str) -> Response:
-        run = services.run_update(run=self.get_run(run_id), data=_body(request))
+        run = services.run_update(run=self.get_run(run_id), data=body_object(request))
         run.project = self.project
         return Response(run_payload(run, request))
 
@@ -194,7 +186,7 @@ class RunHeartbeatApi(ProjectScopedApi):
 
 class RunFinishApi(ProjectScopedApi):
     def post(self, request: Request, org: str, project: str, run_id: str) -> Response:
-        data = _body(request)
+        data = body_object(request)
         exit_code = data.get("exit_code", 0)
         if exit_code is not None and (not isinstance(exit_code, int) or isinstance(exit_code, bool)):
             raise BadInput("Must be an integer.", "exit_code")
@@ -217,18 +209,11 @@ class StreamAppendApi(ProjectScopedApi):
     def post(self, request: Request, org: str, project: str, run_id: str, stream: str) -> Response:
         # A batch is ~100,000 small objects and no cycles: see gc_paused.
         with gc_paused():
-            data = _body(request)
+            data = body_object(request)
             result = services.stream_append(
                 run=self.get_run(run_id), stream=_stream(stream), offset=data.get("offset"), records=data.get("records")
             )
         return Response({"next_offset": result.next_offset, "stored": result.stored})
-
-
-def _keys_param(request: Request) -> list[str] | None:
-    raw = request.query_params.get("keys")
-    if not raw:
-        return None
-    return [k for k in raw.split(",") if k]
 
 
 class HistorySampledApi(ProjectScopedApi):
@@ -246,10 +231,10 @@ class HistorySampledApi(ProjectScopedApi):
         series = selectors.history_sampled(
             run=run,
             stream=_stream(request.query_params.get("stream", "history"), allow_console=False),
-            keys=_keys_param(request),
-            samples=_int_param(request, "samples", 1000, 1, selectors.MAX_SAMPLES) or 1000,
-            min_step=_int_param(request, "min_step", None),
-            max_step=_int_param(request, "max_step", None),
+            keys=keys_param(request),
+            samples=int_param(request, "samples", 1000, 1, selectors.MAX_SAMPLES) or 1000,
+            min_step=int_param(request, "min_step", None),
+            max_step=int_param(request, "max_step", None),
         )
         return Response({"series": {k: s.as_dict() for k, s in series.items()}})
 
@@ -268,7 +253,7 @@ class HistoryExportApi(ProjectScopedApi):
         if fmt not in ("jsonl", "csv"):
             raise BadInput("Use jsonl or csv.", "format")
         stream = _stream(request.query_params.get("stream", "history"), allow_console=False)
-        body = selectors.history_export(run=run, stream=stream, keys=_keys_param(request), fmt=fmt)
+        body = selectors.history_export(run=run, stream=stream, keys=keys_param(request), fmt=fmt)
         content_type = "text/csv" if fmt == "csv" else "application/x-ndjson"
         response = StreamingHttpResponse(body, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{run.run_id}-{stream.label}.{fmt}"'
@@ -280,8 +265,8 @@ class ConsoleApi(ProjectScopedApi):
         run = self.get_run(run_id)
         lines, next_offset = selectors.console_lines(
             run=run,
-            offset=_int_param(request, "offset", 0) or 0,
-            limit=_int_param(request, "limit", 1000, 1, 10_000) or 1000,
+            offset=int_param(request, "offset", 0) or 0,
+            limit=int_param(request, "limit", 1000, 1, 10_000) or 1000,
         )
         return Response({"lines": lines, "next_offset": next_offset})
 

@@ -11,12 +11,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.access import Access
+from apps.core.errors import BadInput
+from apps.core.params import body_object, int_param, keys_param
+from apps.core.rendering import nonfinite_as_strings
 from apps.runs import selectors, workspace
-from apps.runs.api import ProjectScopedApi, _body, _int_param, _keys_param, _stream
-from apps.runs.errors import BadInput
+from apps.runs.api import ProjectScopedApi, _stream
 from apps.runs.models import Stream
-from apps.runs.permissions import Access
-from apps.runs.rendering import nonfinite_as_strings
 
 
 def _fast_json(request: Request, data: dict[str, Any]) -> Any:
@@ -90,11 +91,11 @@ class ProjectHistoryApi(ProjectScopedApi):
         runs = workspace.runs_history_sampled(
             project=self.project,
             run_ids=_runs_param(request),
-            keys=_keys_param(request),
+            keys=keys_param(request),
             stream=_stream(request.query_params.get("stream", "history"), allow_console=False),
-            samples=_int_param(request, "samples", 1000, 1, selectors.MAX_SAMPLES) or 1000,
-            min_step=_int_param(request, "min_step", None),
-            max_step=_int_param(request, "max_step", None),
+            samples=int_param(request, "samples", 1000, 1, selectors.MAX_SAMPLES) or 1000,
+            min_step=int_param(request, "min_step", None),
+            max_step=int_param(request, "max_step", None),
             with_times=request.query_params.get("times") in ("1", "true"),
             numeric_only=request.query_params.get("numeric") in ("1", "true"),
         )
@@ -115,5 +116,5 @@ class WorkspaceApi(ProjectScopedApi):
 
     def put(self, request: Request, org: str, project: str) -> Response:
         user = request.user if request.user.is_authenticated else None
-        saved = workspace.workspace_save(project=self.project, user=user, data=_body(request))
+        saved = workspace.workspace_save(project=self.project, user=user, data=body_object(request))
         return Response({**saved, "can_write": True})

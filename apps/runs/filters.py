@@ -47,7 +47,7 @@ from django.db.models.lookups import (
 )
 from django.utils.dateparse import parse_date, parse_datetime
 
-from apps.runs.fields import TAG
+from apps.core.fields import TAG
 from apps.runs.models import Run
 
 __all__ = [

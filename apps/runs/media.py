@@ -26,10 +26,10 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.core.errors import BadInput
+from apps.core.validation import file_path_check
 from apps.runs import media_checks
-from apps.runs.errors import BadInput
 from apps.runs.models import Media, MediaKind, MediaStatus, Project, Run, RunFile
-from apps.runs.validation import file_path_check
 
 MEDIA_PREFIX = "media/"
 GALLERY = "images"

@@ -20,9 +20,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.errors import BadInput
+from apps.core.params import int_param
 from apps.runs import media_read, selectors
-from apps.runs.api import ProjectScopedApi, _int_param
-from apps.runs.errors import BadInput
+from apps.runs.api import ProjectScopedApi
 from apps.runs.models import Media, MediaKind, MediaStatus, Run
 from apps.runs.serializers import _iso
 from apps.runs.workspace import MAX_RUNS
@@ -106,7 +107,7 @@ class RunMediaKeysApi(ProjectScopedApi):
     @extend_schema(parameters=[OpenApiParameter("first", int, description="Also each key's newest step: this many items (≤ 50)")])
     def get(self, request: Request, org: str, project: str, run_id: str) -> Response:
         run = self.get_run(run_id)
-        first = _int_param(request, "first", 0, 0, 50) or 0
+        first = int_param(request, "first", 0, 0, 50) or 0
         keys = []
         for k in media_read.media_keys(runs=[run]):
             out = k.as_dict()
@@ -138,11 +139,11 @@ class RunMediaListApi(ProjectScopedApi):
     )
     def get(self, request: Request, org: str, project: str, run_id: str) -> Response:
         run = self.get_run(run_id)
-        limit = _int_param(request, "limit", 50, 1, media_read.MAX_PAGE) or 50
-        offset = _int_param(request, "offset", 0) or 0
+        limit = int_param(request, "limit", 50, 1, media_read.MAX_PAGE) or 50
+        offset = int_param(request, "offset", 0) or 0
         items = media_read.media_of_key(
-            run=run, key=_key_param(request), step=_int_param(request, "step", None),
-            min_step=_int_param(request, "min_step", None), max_step=_int_param(request, "max_step", None),
+            run=run, key=_key_param(request), step=int_param(request, "step", None),
+            min_step=int_param(request, "min_step", None), max_step=int_param(request, "max_step", None),
         )
         return Response(_page(run, items, offset, limit))
 
@@ -203,8 +204,8 @@ class RunHistogramsApi(ProjectScopedApi):
     def get(self, request: Request, org: str, project: str, run_id: str) -> HttpResponse:
         run = self.get_run(run_id)
         key = _key_param(request)
-        steps = _int_param(request, "steps", 1000, 1, media_read.MAX_HIST_STEPS) or 1000
-        bins = _int_param(request, "bins", None, 1, media_read.MAX_BINS)
+        steps = int_param(request, "steps", 1000, 1, media_read.MAX_HIST_STEPS) or 1000
+        bins = int_param(request, "bins", None, 1, media_read.MAX_BINS)
         # Reading every histogram of a key is the costly part; the answer only
         # changes when the run logs more, which moves its history offset.
         digest = hashlib.sha256(key.encode()).hexdigest()[:32]
@@ -237,8 +238,8 @@ class ProjectMediaApi(ProjectScopedApi):
     def get(self, request: Request, org: str, project: str) -> Response:
         runs = _runs_param(request, self.project.runs)
         key = _key_param(request)
-        limit = _int_param(request, "limit", 8, 1, 100) or 8
-        step = _int_param(request, "step", None)
+        limit = int_param(request, "limit", 8, 1, 100) or 8
+        step = int_param(request, "step", None)
         shown = media_read.media_at_step(runs=runs, key=key, step=step, limit=limit) if runs else {}
         cells = media_read.table_cells(tables=[m for _, items in shown.values() for m in items])
         steps, count = media_read.media_steps(runs=runs, key=key, limit=1000) if runs else ([], 0)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from apps.core.fields import NonFiniteJSONField
 from apps.orgs.models import Organization, slug_validator
-from apps.runs.fields import NonFiniteJSONField
 
 RUN_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 

@@ -1,40 +1,19 @@
-"""Who may do what to a project: the one place every endpoint and page asks.
+"""Who may do what to a project: the one place every runs endpoint and page asks.
 
-Outsiders get 404 for anything private, so a private project's existence does
-not leak; someone who can see a project but not change it gets 403 (401 when
-anonymous).
+A public project is readable by anyone; everything else follows the caller's
+role in the project's organisation (see apps/core/access.py for the answers).
 """
 
 from __future__ import annotations
 
-from enum import IntEnum
-
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.contrib.auth.models import User as DjangoUser
 from django.db.models import OuterRef, Subquery
-from django.http import Http404
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from django.http import Http404, HttpRequest
 
-from apps.orgs.models import Membership, Organization, Role
-from apps.orgs.selectors import org_role
+from apps.core.access import Access, User, access_require
+from apps.core.pages import page_resolve
+from apps.orgs.models import Membership, Role
+from apps.orgs.permissions import ROLE_ACCESS, org_access
 from apps.runs.models import Project
-
-User = AbstractBaseUser | DjangoUser | AnonymousUser
-
-
-class Access(IntEnum):
-    NONE = 0
-    READ = 1
-    WRITE = 2
-    ADMIN = 3
-
-
-_ROLE_ACCESS = {Role.VIEWER: Access.READ, Role.MEMBER: Access.WRITE, Role.ADMIN: Access.ADMIN}
-
-
-def org_access(*, user: User, org: Organization) -> Access:
-    role = org_role(user=user, org=org)
-    return _ROLE_ACCESS[role] if role else Access.NONE
 
 
 def project_access(*, user: User, project: Project) -> Access:
@@ -42,26 +21,6 @@ def project_access(*, user: User, project: Project) -> Access:
     if access == Access.NONE and project.is_public:
         return Access.READ
     return access
-
-
-def access_require(*, user: User, have: Access, need: Access) -> None:
-    """Raise the right error when `have` falls short of `need`."""
-    if have >= need:
-        return
-    if have == Access.NONE:
-        raise Http404
-    if not user.is_authenticated:
-        raise NotAuthenticated("Sign in or send an API key to do this.")
-    raise PermissionDenied("Your role does not allow this.")
-
-
-def org_resolve(*, user: User, org_slug: str, need: Access) -> tuple[Organization, Access]:
-    org = Organization.objects.filter(slug=org_slug.lower()).first()
-    if org is None:
-        raise Http404
-    have = org_access(user=user, org=org)
-    access_require(user=user, have=have, need=need)
-    return org, have
 
 
 def project_resolve(*, user: User, org_slug: str, project_slug: str, need: Access) -> tuple[Project, Access]:
@@ -76,8 +35,12 @@ def project_resolve(*, user: User, org_slug: str, project_slug: str, need: Acces
     if project is None:
         raise Http404
     caller_role = getattr(project, "caller_role", None)
-    have = _ROLE_ACCESS[Role(caller_role)] if caller_role else Access.NONE
+    have = ROLE_ACCESS[Role(caller_role)] if caller_role else Access.NONE
     if have == Access.NONE and project.is_public:
         have = Access.READ
     access_require(user=user, have=have, need=need)
     return project, have
+
+
+def page_project(request: HttpRequest, org: str, project: str, need: Access = Access.READ) -> tuple[Project, Access]:
+    return page_resolve(project_resolve, user=request.user, org_slug=org, project_slug=project, need=need)

@@ -16,9 +16,10 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.core.errors import BadInput, Conflict, TooLarge
+from apps.core.validation import json_object_check, tags_check, text_check
 from apps.orgs.models import Organization
 from apps.runs import media
-from apps.runs.errors import BadInput, Conflict, TooLarge
 from apps.runs.historystore.codec import EncodedChunk, RecordError, encode_chunk
 from apps.runs.historystore.sampling import SeriesSummary
 from apps.runs.models import (
@@ -32,7 +33,6 @@ from apps.runs.models import (
     Stream,
     Visibility,
 )
-from apps.runs.validation import json_object_check, tags_check, text_check
 
 # Fields a client may set on create, resume and update, with their limits.
 _TEXT_FIELDS = {"name": 200, "notes": 100_000, "group": 128, "job_type": 64}

@@ -11,10 +11,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.access import Access
+from apps.core.errors import BadInput
+from apps.core.params import int_param
 from apps.runs import tables
-from apps.runs.api import ProjectScopedApi, _int_param
-from apps.runs.errors import BadInput
-from apps.runs.permissions import Access
+from apps.runs.api import ProjectScopedApi
 from apps.runs.tables import Column
 
 
@@ -50,8 +51,8 @@ class TableRowsApi(ProjectScopedApi):
             filter_text=request.query_params.get("filter", ""),
             order_text=request.query_params.get("order", ""),
             columns=columns,
-            limit=_int_param(request, "limit", tables.PAGE_SIZE, 1, 1000) or tables.PAGE_SIZE,
-            offset=_int_param(request, "offset", 0) or 0,
+            limit=int_param(request, "limit", tables.PAGE_SIZE, 1, 1000) or tables.PAGE_SIZE,
+            offset=int_param(request, "offset", 0) or 0,
         )
         return Response(page)
 

@@ -22,11 +22,11 @@ from django.db import DataError, transaction
 from django.db.models import QuerySet
 from django.db.models.fields.json import KeyTextTransform
 
+from apps.core.errors import BadInput
+from apps.core.validation import tags_check
 from apps.runs import selectors, services
-from apps.runs.errors import BadInput
 from apps.runs.filters import FilterError, field_parse
 from apps.runs.models import Project, ProjectView, Run
-from apps.runs.validation import tags_check
 
 PAGE_SIZE = 50
 MAX_COLUMNS = 200

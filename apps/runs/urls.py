@@ -1,7 +1,7 @@
 from django.urls import path
 
+from apps.core.health import HealthApi
 from apps.runs import api, chart_api, media_api, table_api
-from apps.runs.health import HealthApi
 
 _run = "projects/<str:org>/<str:project>/runs/<str:run_id>"
 

@@ -1,20 +1,52 @@
-"""Pages of a project: the runs table and workspace, a run, a comparison."""
+"""Pages of projects: an organisation's projects, the runs table and workspace, a run, a comparison."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.db.models import Count, Max
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
-from apps.runs import compare, selectors, tables
-from apps.runs.errors import BadInput
-from apps.runs.models import Project
-from apps.runs.pages import page_project
-from apps.runs.permissions import Access
-from apps.runs.rendering import nonfinite_as_strings
+from apps.core.access import Access
+from apps.core.errors import BadInput, Conflict
+from apps.core.rendering import nonfinite_as_strings
+from apps.orgs.permissions import page_org
+from apps.runs import compare, selectors, services, tables
+from apps.runs.models import Project, Visibility
+from apps.runs.permissions import page_project
 
 MAX_COMPARE = 20
+
+
+@require_http_methods(["GET", "POST"])
+def org_home(request: HttpRequest, org: str) -> HttpResponse:
+    organization, access = page_org(request, org, Access.NONE)
+    error = ""
+    if request.method == "POST":
+        page_org(request, org, Access.WRITE)
+        try:
+            project = services.project_create(
+                org=organization,
+                slug=request.POST.get("slug", ""),
+                name=request.POST.get("name", ""),
+                visibility=request.POST.get("visibility", Visibility.PRIVATE),
+            )
+        except (BadInput, Conflict) as e:
+            error = str(e.detail)
+        else:
+            return redirect("project", org=organization.slug, project=project.slug)
+    projects = organization.projects.all() if access >= Access.READ else organization.projects.filter(visibility=Visibility.PUBLIC)
+    if access == Access.NONE and not projects.exists():
+        raise Http404
+    projects = projects.annotate(run_count=Count("runs"), last_run=Max("runs__heartbeat_at")).order_by("slug")
+    return render(
+        request,
+        "orgs/org_home.html",
+        {"org": organization, "projects": projects, "can_create": access >= Access.WRITE,
+         "is_admin": access >= Access.ADMIN, "error": error},
+    )
 
 
 def _page_context(project: object, access: Access) -> dict[str, object]:

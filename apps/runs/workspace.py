@@ -13,8 +13,8 @@ from django.contrib.auth.models import User
 from django.db.models import Count, Max
 from django.db.models.functions import Length
 
+from apps.core.errors import BadInput
 from apps.runs import selectors
-from apps.runs.errors import BadInput
 from apps.runs.historystore.sampling import SeriesSummary
 from apps.runs.models import HistorySeries, Project, Run, Stream, Workspace
 

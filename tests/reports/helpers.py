@@ -9,7 +9,7 @@ from tests.factories import Person, World, run_create
 
 
 def runs_seed(project: Project, n: int = 3, steps: int = 50) -> list[Run]:
-    import rest_framework.views  # noqa: F401  (first: DRF settings import apps.runs.rendering, which needs it)
+    import rest_framework.views  # noqa: F401  (first: DRF settings import apps.core.rendering, which needs it)
 
     from apps.runs import services as run_services
 

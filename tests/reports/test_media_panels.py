@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 import pytest
-import rest_framework.views  # noqa: F401  (first: DRF settings import apps.runs.rendering, which needs it)
+import rest_framework.views  # noqa: F401  (first: DRF settings import apps.core.rendering, which needs it)
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image

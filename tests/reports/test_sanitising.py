@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from apps.reports.markdown import markdown_render
+from apps.core.markdown import markdown_render
 from tests.factories import World, world_create
 from tests.reports.helpers import browser, report_make
 

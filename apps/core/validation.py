@@ -5,15 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from apps.runs.errors import BadInput
-from apps.runs.models import RUN_ID_PATTERN
-from apps.runs.rendering import json_dumps
+from apps.core.errors import BadInput
+from apps.core.rendering import json_dumps
 
 MAX_JSON_DEPTH = 32
 MAX_JSON_BYTES = 1024 * 1024
 MAX_TAGS = 100
 MAX_TAG_LENGTH = 128
-_RUN_ID = re.compile(RUN_ID_PATTERN)
 
 
 def _depth_check(value: Any, field: str, depth: int) -> None:
@@ -55,12 +53,6 @@ def text_check(value: Any, field: str, max_length: int) -> str:
         raise BadInput("Must be a string.", field)
     if len(value) > max_length:
         raise BadInput(f"At most {max_length} characters.", field)
-    return value
-
-
-def run_id_check(value: str) -> str:
-    if not _RUN_ID.match(value):
-        raise BadInput("A run id is 1-64 of A-Z, a-z, 0-9, '_' and '-'.", "run_id")
     return value
 
 

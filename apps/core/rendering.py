@@ -15,7 +15,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import JSONRenderer
 
-from apps.runs.errors import BadInput, TooLarge
+from apps.core.errors import BadInput, TooLarge
 
 
 @contextmanager

@@ -1,40 +1,29 @@
 """Access checks for pages: the same rules as the API, page-shaped errors.
 
-Outsiders get 404 for anything private; an anonymous visitor who needs more
-than a public project offers is sent to sign in; a signed-in user without the
-role gets 403.
+An anonymous visitor who needs more than public data offers is sent to sign
+in; a signed-in user without the role gets 403; outsiders get 404.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from rest_framework import exceptions as drf
 
-from apps.orgs.models import Organization
-from apps.runs.models import Project
-from apps.runs.permissions import Access, org_resolve, project_resolve
+T = TypeVar("T")
 
 
 class SignInRequired(Exception):
     pass
 
 
-def page_project(request: HttpRequest, org: str, project: str, need: Access = Access.READ) -> tuple[Project, Access]:
+def page_resolve(resolve: Callable[..., T], /, **kwargs: Any) -> T:
+    """Call an API-shaped resolver (`project_resolve`, ...) for a page."""
     try:
-        return project_resolve(user=request.user, org_slug=org, project_slug=project, need=need)
-    except drf.NotAuthenticated:
-        raise SignInRequired from None
-    except drf.PermissionDenied:
-        raise PermissionDenied from None
-
-
-def page_org(request: HttpRequest, org: str, need: Access = Access.READ) -> tuple[Organization, Access]:
-    try:
-        return org_resolve(user=request.user, org_slug=org, need=need)
+        return resolve(**kwargs)
     except drf.NotAuthenticated:
         raise SignInRequired from None
     except drf.PermissionDenied:
