@@ -18,22 +18,31 @@ QUEUE_MEDIA = "media"  # validation and thumbnails of uploaded media
 QUEUE_SCORING = "scoring"  # benchmark submissions
 QUEUES = (QUEUE_DEFAULT, QUEUE_HISTORY, QUEUE_FILES, QUEUE_MEDIA, QUEUE_SCORING)
 
+# Each task's queue, by the name services queue it with (apps/core/tasks.py).
+TASK_QUEUES = {
+    "runs.mark_dead_runs": QUEUE_DEFAULT,
+    "runs.compact_history": QUEUE_HISTORY,
+    "runs.delete_stored_files": QUEUE_FILES,
+    "runs.media_process": QUEUE_MEDIA,
+    "runs.media_requeue": QUEUE_MEDIA,
+    "benchmarks.score_submission": QUEUE_SCORING,
+}
+
 app = Celery("cairn")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = [Queue(name) for name in QUEUES]
 app.conf.task_default_queue = QUEUE_DEFAULT
+app.conf.task_routes = {name: {"queue": queue} for name, queue in TASK_QUEUES.items()}
 DEAD_RUN_CHECK_INTERVAL = float(os.environ.get("CAIRN_DEAD_RUN_CHECK_INTERVAL", "30"))
 # Production runs one `celery beat` for these.
 app.conf.beat_schedule = {
     "mark-dead-runs": {
         "task": "runs.mark_dead_runs",
         "schedule": DEAD_RUN_CHECK_INTERVAL,
-        "options": {"queue": QUEUE_DEFAULT},
     },
     "requeue-stale-media": {
         "task": "runs.media_requeue",
         "schedule": DEAD_RUN_CHECK_INTERVAL,
-        "options": {"queue": QUEUE_MEDIA},
     },
 }
 
@@ -58,7 +67,7 @@ class EmbeddedSchedule(bootsteps.StartStopStep):
 
     def send_due(self) -> None:
         for entry in app.conf.beat_schedule.values():
-            app.send_task(entry["task"], **entry.get("options", {}))
+            app.send_task(entry["task"])
 
     def stop(self, worker: Any) -> None:
         if self.entry is not None:

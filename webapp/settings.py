@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "apps.core",
     "apps.orgs",
     "apps.runs",
     "apps.reports",

@@ -27,6 +27,7 @@ from apps.benchmarks.serializers import (
     submission_payload,
 )
 from apps.core.access import Access
+from apps.core.csv import csv_cell
 from apps.core.errors import BadInput
 from apps.core.params import body_object, int_param, keys_param
 from apps.core.rendering import json_dumps
@@ -139,14 +140,6 @@ def export_header(benchmark: Benchmark) -> list[str]:
     ]
 
 
-def _csv_cell(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value  # not a formula when opened in a spreadsheet
-    if isinstance(value, (dict, list)):
-        return json_dumps(value).decode()
-    return "" if value is None else value
-
-
 class LeaderboardExportApi(BenchmarkScopedApi):
     @extend_schema(parameters=_FILTER_PARAMS)
     def get(self, request: Request, owner: str, slug: str, fmt: str) -> StreamingHttpResponse:
@@ -171,7 +164,7 @@ class LeaderboardExportApi(BenchmarkScopedApi):
         writer.writerow(export_header(benchmark))
         for s in entries:
             e = entry_payload(s, benchmark, request)
-            writer.writerow([_csv_cell(v) for v in (
+            writer.writerow([csv_cell(v) for v in (
                 e["rank"], e["name"], e["org"], e["submitted_by"], e["score"],
                 *e["metrics"].values(), *e["config"].values(),
                 (e["code"] or {}).get("commit"), e["submitted_at"], e["url"],

@@ -5,3 +5,10 @@ class BenchmarksConfig(AppConfig):
     name = "apps.benchmarks"
     label = "benchmarks"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from apps.benchmarks import receivers, tasks  # noqa: F401  (tasks: registered by name)
+        from apps.runs.signals import run_finished, run_upserted
+
+        run_upserted.connect(receivers.enter_on_upsert, dispatch_uid="benchmarks.enter_on_upsert")
+        run_finished.connect(receivers.score_on_finish, dispatch_uid="benchmarks.score_on_finish")

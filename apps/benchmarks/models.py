@@ -7,7 +7,8 @@ from django.db import models
 from django.db.models import Q
 
 from apps.core.fields import NonFiniteJSONField
-from apps.orgs.models import Organization, slug_validator
+from apps.core.slugs import slug_validator
+from apps.orgs.models import Organization
 from apps.runs.models import Run
 
 

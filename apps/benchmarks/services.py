@@ -23,8 +23,10 @@ from apps.benchmarks.models import (
 from apps.benchmarks.permissions import benchmark_resolve, org_may_submit
 from apps.core.access import Access
 from apps.core.errors import BadInput, Conflict
+from apps.core.slugs import slug_check
+from apps.core.tasks import enqueue_on_commit
 from apps.core.validation import text_check
-from apps.orgs.models import Organization, slug_validator
+from apps.orgs.models import Organization
 from apps.runs.models import Run, RunState
 
 log = logging.getLogger(__name__)
@@ -103,11 +105,7 @@ def _apply(benchmark: Benchmark, data: dict[str, Any]) -> None:
 
 
 def benchmark_create(*, org: Organization, user: Any, data: dict[str, Any]) -> Benchmark:
-    slug = str(data.get("slug") or "").lower()
-    try:
-        slug_validator(slug)
-    except Exception as e:
-        raise BadInput("Use 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit.", "slug") from e
+    slug = slug_check(data.get("slug"))
     if not data.get("metric_key"):
         raise BadInput("Required: the summary key the score is read from.", "metric_key")
     benchmark = Benchmark(organization=org, slug=slug, name=slug, created_by=user)
@@ -178,9 +176,7 @@ def _freeze(submission: Submission, run: Run) -> None:
 
 
 def _queue_scoring(submission_id: int) -> None:
-    from apps.benchmarks.tasks import score_submission
-
-    transaction.on_commit(lambda: score_submission.delay(submission_id))
+    enqueue_on_commit("benchmarks.score_submission", submission_id)
 
 
 def _check_may_submit(benchmark: Benchmark, run: Run) -> None:

@@ -6,12 +6,10 @@ from celery import shared_task
 from django.db import DatabaseError
 
 from apps.benchmarks import services
-from webapp.celery import QUEUE_SCORING
 
 
 @shared_task(
     name="benchmarks.score_submission",
-    queue=QUEUE_SCORING,
     time_limit=60,
     soft_time_limit=50,
     autoretry_for=(DatabaseError,),

@@ -7,14 +7,15 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.safestring import mark_safe
 
 from apps.benchmarks import selectors
 from apps.benchmarks.models import Benchmark, SubmissionStatus
 from apps.benchmarks.permissions import benchmark_resolve, submission_visible
-from apps.benchmarks.rendering import markdown_html
 from apps.benchmarks.serializers import benchmark_path, entry_url
 from apps.core.access import Access
 from apps.core.errors import BadInput
+from apps.core.markdown import markdown_render
 from apps.core.pages import page_resolve
 from apps.core.rendering import nonfinite_as_strings
 from apps.orgs.models import Membership
@@ -82,8 +83,8 @@ def leaderboard_page(request: HttpRequest, owner: str, slug: str) -> HttpRespons
     path = benchmark_path(benchmark)
     context = {
         "benchmark": benchmark,
-        "description": markdown_html(benchmark.description),
-        "rules": markdown_html(benchmark.rules),
+        "description": mark_safe(markdown_render(text=benchmark.description)),  # noqa: S308 (sanitised)
+        "rules": mark_safe(markdown_render(text=benchmark.rules)),  # noqa: S308 (sanitised)
         "can_moderate": access >= Access.ADMIN,
         "rows": rows,
         "total": page.total,

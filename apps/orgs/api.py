@@ -15,8 +15,9 @@ from rest_framework.views import APIView
 
 from apps.core.access import Access
 from apps.core.errors import BadInput, Conflict
+from apps.core.slugs import slug_check
 from apps.orgs import selectors, services
-from apps.orgs.models import Membership, Organization, Role, slug_validator
+from apps.orgs.models import Membership, Organization, Role
 from apps.orgs.permissions import org_resolve
 
 
@@ -112,11 +113,7 @@ class OrgListApi(APIView):
     def post(self, request: Request) -> Response:
         user = _require_user(request)
         data = request.data if isinstance(request.data, dict) else {}
-        slug = str(data.get("slug", "")).lower()
-        try:
-            slug_validator(slug)
-        except Exception:
-            raise BadInput("Use 1-64 of a-z, 0-9, '_', '.', '-'.", "slug") from None
+        slug = slug_check(data.get("slug"))
         try:
             org = services.org_create(slug=slug, name=str(data.get("name") or slug), owner=user)
         except services.ReservedSlug as e:

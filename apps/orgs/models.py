@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.validators import RegexValidator
 from django.db import models
 
-SLUG_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
-slug_validator = RegexValidator(SLUG_PATTERN, "Use 1-64 of a-z, 0-9, '_', '.', '-'.")
+from apps.core.slugs import slug_validator
 
 
 class Role(models.TextChoices):

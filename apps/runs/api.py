@@ -161,11 +161,6 @@ class RunDetailApi(ProjectScopedApi):
             data=data,
             resume=str(data.get("resume") or "allow"),
         )
-        result.run.project = self.project
-        if data.get("benchmark") is not None:  # agent.init(benchmark=...): entered when it finishes
-            from apps.benchmarks.services import submission_request_on_finish
-
-            submission_request_on_finish(run=result.run, user=request.user, benchmark_path=data["benchmark"])
         return Response(run_payload(result.run, request), status=201 if result.created else 200)
 
     def patch(self, request: Request, org: str, project: str, run_id: str) -> Response:

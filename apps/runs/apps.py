@@ -7,7 +7,5 @@ class RunsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Bind @shared_task to our Celery app wherever Django starts (web,
-        # worker, shell). Not in webapp/__init__.py: the `make run` supervisor
-        # imports webapp and must stay light.
-        import webapp.celery  # noqa: F401
+        # Registered by name in every process, so services can queue them by name.
+        from apps.runs import tasks  # noqa: F401

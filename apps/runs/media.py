@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.core.errors import BadInput
+from apps.core.tasks import enqueue_on_commit
 from apps.core.validation import file_path_check
 from apps.runs import media_checks
 from apps.runs.models import Media, MediaKind, MediaStatus, Project, Run, RunFile
@@ -41,13 +42,12 @@ def _queue(pks: list[int], *, marked: bool = False) -> None:
     """Queue processing once the transaction that made the rows commits (`marked`: queued_at set already)."""
     if not pks:
         return
-    from apps.runs.tasks import media_process
-
     if not marked:
         Media.objects.filter(pk__in=pks).update(queued_at=timezone.now())
     # robust: a broker that is down must not fail the upload or append that
     # committed; the rows were marked queued, so media_requeue sends them later.
-    transaction.on_commit(lambda: [media_process.delay(pk) for pk in pks], robust=True)
+    for pk in pks:
+        enqueue_on_commit("runs.media_process", pk, robust=True)
 
 
 # -- the history half --------------------------------------------------------------

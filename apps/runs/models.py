@@ -6,7 +6,8 @@ from django.conf import settings
 from django.db import models
 
 from apps.core.fields import NonFiniteJSONField
-from apps.orgs.models import Organization, slug_validator
+from apps.core.slugs import slug_validator
+from apps.orgs.models import Organization
 
 RUN_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 

@@ -17,6 +17,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.core.errors import BadInput, Conflict, TooLarge
+from apps.core.slugs import slug_check
+from apps.core.tasks import enqueue_on_commit
 from apps.core.validation import json_object_check, tags_check, text_check
 from apps.orgs.models import Organization
 from apps.runs import media
@@ -33,19 +35,14 @@ from apps.runs.models import (
     Stream,
     Visibility,
 )
+from apps.runs.signals import run_finished, run_upserted
 
 # Fields a client may set on create, resume and update, with their limits.
 _TEXT_FIELDS = {"name": 200, "notes": 100_000, "group": 128, "job_type": 64}
 
 
 def project_create(*, org: Organization, slug: str, name: str = "", visibility: str = Visibility.PRIVATE) -> Project:
-    from apps.orgs.models import slug_validator
-
-    slug = slug.lower()
-    try:
-        slug_validator(slug)
-    except Exception as e:
-        raise BadInput("Use 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit.", "slug") from e
+    slug = slug_check(slug)
     if visibility not in Visibility.values:
         raise BadInput("Use private or public.", "visibility")
     try:
@@ -110,6 +107,16 @@ class Upserted:
 
 def run_upsert(
     *, project: Project, run_id: str, user: User | None, data: dict[str, Any], resume: str = "allow"
+) -> Upserted:
+    """Create the run, or resume it; listeners hear of it (e.g. `data["benchmark"]`)."""
+    result = _run_upsert(project=project, run_id=run_id, user=user, data=data, resume=resume)
+    result.run.project = project
+    run_upserted.send(sender=Run, run=result.run, user=user, data=data)
+    return result
+
+
+def _run_upsert(
+    *, project: Project, run_id: str, user: User | None, data: dict[str, Any], resume: str
 ) -> Upserted:
     if resume not in ("allow", "must", "never"):
         raise BadInput("Use allow, must or never.", "resume")
@@ -194,9 +201,6 @@ def run_finish(*, run: Run, exit_code: int | None, state: str | None = None) -> 
         state = RunState.FINISHED if not exit_code else RunState.FAILED
     if state not in (RunState.FINISHED, RunState.FAILED, RunState.CRASHED):
         raise BadInput("Use finished, failed or crashed.", "state")
-    from apps.benchmarks.services import submissions_run_finished
-    from apps.runs.tasks import compact_history
-
     with transaction.atomic():
         run = Run.objects.select_for_update().get(pk=run.pk)
         now = timezone.now()
@@ -207,27 +211,23 @@ def run_finish(*, run: Run, exit_code: int | None, state: str | None = None) -> 
         run.exit_code = exit_code
         run.save(update_fields=["state", "exit_code", "finished_at", "runtime"])
         run_pk = run.pk
-        # Benchmark submissions waiting for this run are frozen and scored first.
-        transaction.on_commit(lambda: submissions_run_finished(run_pk=run_pk))
-        transaction.on_commit(lambda: compact_history.delay(run_pk))
+        # Listeners first (benchmark entries waiting for this run are frozen and scored).
+        transaction.on_commit(lambda: run_finished.send(sender=Run, run_pk=run_pk))
+        enqueue_on_commit("runs.compact_history", run_pk)
     return run
 
 
 def run_delete(*, run: Run) -> None:
-    from apps.runs.tasks import delete_stored_files
-
     names = list(RunFile.objects.filter(run=run).values_list("storage_name", flat=True))
     names += Media.objects.filter(run=run).exclude(thumbnail="").values_list("thumbnail", flat=True)
     with transaction.atomic():
         run.delete()
         if names:
-            transaction.on_commit(lambda: delete_stored_files.delay(names))
+            enqueue_on_commit("runs.delete_stored_files", names)
 
 
 def runs_mark_crashed(*, older_than_seconds: float) -> int:
     """Running runs silent for too long: their process died without saying."""
-    from apps.benchmarks.services import submissions_run_finished
-
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     with transaction.atomic():
         silent = list(
@@ -239,7 +239,7 @@ def runs_mark_crashed(*, older_than_seconds: float) -> int:
     # A benchmark entry waiting for one of them is refused now, with the reason,
     # rather than waiting for a finish that will not come.
     for pk in silent:
-        submissions_run_finished(run_pk=pk)
+        run_finished.send(sender=Run, run_pk=pk)
     return marked
 
 

@@ -22,6 +22,7 @@ from django.db import DataError, transaction
 from django.db.models import QuerySet
 from django.db.models.fields.json import KeyTextTransform
 
+from apps.core.csv import csv_cell
 from apps.core.errors import BadInput
 from apps.core.validation import tags_check
 from apps.runs import selectors, services
@@ -357,32 +358,6 @@ def table_groups(
 
 # --- CSV --------------------------------------------------------------------------
 
-# A spreadsheet runs a cell starting with one of these as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
-        return repr(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        text = ";".join(value)
-    elif isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True, allow_nan=True)
-    else:
-        text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def table_csv(*, project: Project, filter_text: str, order_text: str, columns: list[Column]) -> Iterator[bytes]:
     """The filtered table as CSV (`id,name,<columns>`), streamed a batch of rows at a time."""
     runs = _lean(runs_filtered(project=project, filter_text=filter_text, order_text=order_text))
@@ -450,7 +425,6 @@ __all__ = [
     "Column",
     "column_parse",
     "columns_parse",
-    "csv_cell",
     "field_expr",
     "runs_bulk",
     "table_csv",

@@ -9,17 +9,15 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 
 from apps.runs import compaction, media, services
-from webapp.celery import QUEUE_DEFAULT, QUEUE_FILES, QUEUE_HISTORY, QUEUE_MEDIA
 
 
-@shared_task(name="runs.mark_dead_runs", queue=QUEUE_DEFAULT, time_limit=60, soft_time_limit=50)
+@shared_task(name="runs.mark_dead_runs", time_limit=60, soft_time_limit=50)
 def mark_dead_runs() -> int:
     return services.runs_mark_crashed(older_than_seconds=settings.CAIRN_HEARTBEAT_TIMEOUT)
 
 
 @shared_task(
     name="runs.compact_history",
-    queue=QUEUE_HISTORY,
     time_limit=900,
     soft_time_limit=840,
     autoretry_for=(Exception,),
@@ -32,7 +30,6 @@ def compact_history(run_pk: int) -> int:
 
 @shared_task(
     name="runs.delete_stored_files",
-    queue=QUEUE_FILES,
     time_limit=600,
     autoretry_for=(Exception,),
     retry_backoff=True,
@@ -47,7 +44,6 @@ def delete_stored_files(storage_names: list[str]) -> int:
 @shared_task(
     bind=True,
     name="runs.media_process",
-    queue=QUEUE_MEDIA,
     time_limit=settings.CAIRN_MEDIA_TASK_TIME_LIMIT + 15,
     soft_time_limit=settings.CAIRN_MEDIA_TASK_TIME_LIMIT,
     acks_late=True,
@@ -61,6 +57,6 @@ def media_process(self: Any, media_pk: int) -> str:
     return media.media_process(media_pk=media_pk, last_try=self.request.retries >= (self.max_retries or 0))
 
 
-@shared_task(name="runs.media_requeue", queue=QUEUE_MEDIA, time_limit=60, soft_time_limit=50)
+@shared_task(name="runs.media_requeue", time_limit=60, soft_time_limit=50)
 def media_requeue() -> int:
     return media.media_requeue_stale(older_than_seconds=settings.CAIRN_MEDIA_REQUEUE_AFTER)

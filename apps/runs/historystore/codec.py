@@ -37,6 +37,8 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
+from apps.core.csv import formula_safe
+
 __all__ = [
     "Column",
     "DecodedChunk",
@@ -685,7 +687,7 @@ def _csv_token(v: Any) -> bytes:
     if v is None:
         return b""
     if type(v) is str:
-        return _csv_quote(v).encode("utf-8")
+        return _csv_quote(formula_safe(v)).encode("utf-8")
     return _csv_quote(_json_token(v).decode("utf-8")).encode("utf-8")
 
 

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """The plumbing every app shares; it has no models."""
+
+    name = "apps.core"
+    label = "core"
+
+    def ready(self) -> None:
+        # Bind @shared_task to our Celery app wherever Django starts (web,
+        # worker, shell). Not in webapp/__init__.py: the `make run` supervisor
+        # imports webapp and must stay light.
+        import webapp.celery  # noqa: F401
