@@ -27,6 +27,7 @@ from apps.benchmarks.serializers import (
     submission_payload,
 )
 from apps.core.access import Access
+from apps.core.apis import ScopedApi
 from apps.core.csv import csv_cell
 from apps.core.errors import BadInput
 from apps.core.params import body_object, int_param, keys_param
@@ -38,20 +39,15 @@ from apps.runs.permissions import project_resolve
 from apps.runs.selectors import MAX_SAMPLES
 
 
-class BenchmarkScopedApi(APIView):
-    """Resolves the benchmark from the URL and checks access in one place.
+class BenchmarkScopedApi(ScopedApi):
+    """A benchmark from the URL (`owner`, `slug`), with the caller's access;
+    a method not listed needs the owner's admin."""
 
-    `access` maps HTTP methods to what they need; anything not listed needs
-    the owner's admin, so a new method cannot be left open by mistake.
-    """
-
-    access: dict[str, Access] = {"GET": Access.READ, "HEAD": Access.READ, "OPTIONS": Access.READ}
+    unlisted_needs = Access.ADMIN
     benchmark: Benchmark
     benchmark_access: Access
 
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        need = self.access.get(request.method or "GET", Access.ADMIN)
+    def resolve_scope(self, request: Request, need: Any, **kwargs: Any) -> None:
         self.benchmark, self.benchmark_access = benchmark_resolve(
             user=request.user, owner=kwargs["owner"], slug=kwargs["slug"], need=need
         )
@@ -87,7 +83,7 @@ class BenchmarkDetailApi(BenchmarkScopedApi):
 
 
 class BenchmarkInviteApi(BenchmarkScopedApi):
-    access = {}  # the owner's admins only, reading too
+    needs = {}  # the owner's admins only, reading too
 
     def get(self, request: Request, owner: str, slug: str, org: str = "") -> Response:
         slugs = self.benchmark.invites.order_by("organization__slug").values_list("organization__slug", flat=True)
@@ -199,7 +195,7 @@ class BadgeApi(BenchmarkScopedApi):
 
 
 class SubmissionListApi(BenchmarkScopedApi):
-    access = {**BenchmarkScopedApi.access, "POST": Access.READ}
+    needs = {**BenchmarkScopedApi.needs, "POST": Access.READ}
 
     @extend_schema(parameters=[OpenApiParameter("status", str), OpenApiParameter("limit", int), OpenApiParameter("offset", int)])
     def get(self, request: Request, owner: str, slug: str) -> Response:
@@ -250,7 +246,7 @@ class SubmissionHistoryApi(BenchmarkScopedApi):
 
 
 class SubmissionWithdrawApi(BenchmarkScopedApi):
-    access = {**BenchmarkScopedApi.access, "POST": Access.READ}
+    needs = {**BenchmarkScopedApi.needs, "POST": Access.READ}
 
     def post(self, request: Request, owner: str, slug: str, submission_id: int) -> Response:
         s = self.get_submission(submission_id)
@@ -260,7 +256,7 @@ class SubmissionWithdrawApi(BenchmarkScopedApi):
 
 
 class SubmissionModerateApi(BenchmarkScopedApi):
-    access = {"POST": Access.ADMIN}
+    needs = {"POST": Access.ADMIN}
 
     def post(self, request: Request, owner: str, slug: str, submission_id: int) -> Response:
         """{"action": "approve" | "reject" | "hide" | "unhide", "reason": "..."}"""

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.access import Access
+from apps.core.apis import ScopedApi
 from apps.core.errors import BadInput, Conflict
 from apps.core.slugs import slug_check
 from apps.orgs import selectors, services
@@ -133,14 +134,25 @@ def _role(value: Any) -> Role:
     return Role(value)
 
 
-class MemberListApi(APIView):
+class OrgScopedApi(ScopedApi):
+    """An organisation from the URL (`org`), with the caller's access to it."""
+
+    org: Organization
+    org_access: Access
+
+    def resolve_scope(self, request: Request, need: Any, **kwargs: Any) -> None:
+        self.org, self.org_access = org_resolve(user=request.user, org_slug=kwargs["org"], need=need)
+
+
+class MemberListApi(OrgScopedApi):
+    needs = {**OrgScopedApi.needs, "POST": Access.ADMIN}
+
     def get(self, request: Request, org: str) -> Response:
-        organization, _ = org_resolve(user=request.user, org_slug=org, need=Access.READ)
-        members = Membership.objects.filter(organization=organization).select_related("user").order_by("user__username")
+        members = Membership.objects.filter(organization=self.org).select_related("user").order_by("user__username")
         return Response({"results": [_member_payload(m) for m in members]})
 
     def post(self, request: Request, org: str) -> Response:
-        organization, _ = org_resolve(user=request.user, org_slug=org, need=Access.ADMIN)
+        organization = self.org
         data = request.data if isinstance(request.data, dict) else {}
         user = get_user_model().objects.filter(username=data.get("username")).first()
         if user is None:
@@ -152,9 +164,12 @@ class MemberListApi(APIView):
         return Response(_member_payload(m), status=201)
 
 
-class MemberDetailApi(APIView):
+class MemberDetailApi(OrgScopedApi):
+    needs = {}  # admins only, reading too
+    unlisted_needs = Access.ADMIN
+
     def _membership(self, request: Request, org: str, username: str) -> tuple[Organization, Membership]:
-        organization, _ = org_resolve(user=request.user, org_slug=org, need=Access.ADMIN)
+        organization = self.org
         m = Membership.objects.filter(organization=organization, user__username=username).select_related("user").first()
         if m is None:
             raise Http404

@@ -15,8 +15,8 @@ from django.http.response import HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from apps.core.apis import ScopedApi
 from apps.core.params import body_object
 from apps.reports import export, media, selectors, services
 from apps.reports.models import Report
@@ -38,21 +38,20 @@ class ReportListApi(ProjectScopedApi):
         return Response(selectors.report_detail(report=report, access=access), status=201)
 
 
-class ReportScopedApi(APIView):
-    """Finds the report from the URL and checks access in one place.
+class ReportScopedApi(ScopedApi):
+    """A report from the URL (`key`), with what the caller may do to it.
 
-    `need` maps HTTP methods to "read", "member" or "edit"; a method not
-    listed needs edit, so a new one cannot be left open by mistake.
+    A report's needs are "read", "member" (comment) or "edit"; a method not
+    listed needs "edit".
     """
 
-    need: dict[str, str] = {"GET": "read", "HEAD": "read", "OPTIONS": "read"}
+    needs = {"GET": "read", "HEAD": "read", "OPTIONS": "read"}
+    unlisted_needs = "edit"
     report: Report
-    access: ReportAccess
+    report_access: ReportAccess
 
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        need = self.need.get(request.method or "GET", "edit")
-        self.report, self.access = report_resolve(
+    def resolve_scope(self, request: Request, need: Any, **kwargs: Any) -> None:
+        self.report, self.report_access = report_resolve(
             user=request.user, key=kwargs["key"], edit=need == "edit", member=need == "member"
         )
 
@@ -60,18 +59,18 @@ class ReportScopedApi(APIView):
         """`?draft=1`: only editors may read the draft's panels."""
         if request.query_params.get("draft") not in ("1", "true"):
             return False
-        if not self.access.edit:
+        if not self.report_access.edit:
             raise Http404
         return True
 
 
 class ReportDetailApi(ReportScopedApi):
     def get(self, request: Request, key: str) -> Response:
-        return Response(selectors.report_detail(report=self.report, access=self.access))
+        return Response(selectors.report_detail(report=self.report, access=self.report_access))
 
     def patch(self, request: Request, key: str) -> Response:
         report = services.report_update(report=self.report, user=request.user, data=body_object(request))  # type: ignore[arg-type]
-        return Response(selectors.report_detail(report=report, access=self.access))
+        return Response(selectors.report_detail(report=report, access=self.report_access))
 
     def delete(self, request: Request, key: str) -> Response:
         services.report_delete(report=self.report)
@@ -158,14 +157,14 @@ class ReportMediaApi(ReportScopedApi):
 
 
 class ReportVersionListApi(ReportScopedApi):
-    need = {"GET": "member"}
+    needs = {"GET": "member"}
 
     def get(self, request: Request, key: str) -> Response:
         return Response({"results": selectors.version_list(report=self.report)})
 
 
 class ReportVersionApi(ReportScopedApi):
-    need = {"GET": "member"}
+    needs = {"GET": "member"}
 
     def get(self, request: Request, key: str, number: int) -> Response:
         version = self.report.versions.select_related("published_by").filter(number=number).first()
@@ -175,7 +174,7 @@ class ReportVersionApi(ReportScopedApi):
 
 
 class ReportCommentsApi(ReportScopedApi):
-    need = {"GET": "member", "POST": "member"}
+    needs = {"GET": "member", "POST": "member"}
 
     def get(self, request: Request, key: str) -> Response:
         return Response({"results": selectors.comment_list(report=self.report)})

@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from apps.core.errors import BadInput
-from apps.runs.filters import FilterError, field_parse, parse_filter
+from apps.runs.query import FilterError, field_parse, parse_filter
 from apps.runs.workspace import MAX_RUNS
 
 MAX_BLOCKS = 200

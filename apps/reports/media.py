@@ -21,7 +21,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from apps.reports.models import PanelSnapshot, Report, ReportVersion
-from apps.runs import media_read
+from apps.runs import media as run_media
 from apps.runs.models import Media, MediaKind, Run
 
 ITEMS_PER_RUN = 8
@@ -41,13 +41,13 @@ def media_panel_data(*, runs: list[Run], panel: dict[str, Any]) -> dict[str, Any
     no media items is read as histograms, a steps × bins matrix per run."""
     key, step = panel["key"], panel.get("step")
     out: dict[str, Any] = {"kind": "media", "key": key, "step": step, "runs": []}
-    shown = media_read.media_at_step(runs=runs, key=key, step=step, limit=ITEMS_PER_RUN) if runs else {}
+    shown = run_media.media_at_step(runs=runs, key=key, step=step, limit=ITEMS_PER_RUN) if runs else {}
     if any(items for _, items in shown.values()):
         out["runs"] = [{"id": r.run_id, "name": r.name or r.run_id, "step": shown[r.pk][0],
                         "items": [_item(m) for m in shown[r.pk][1]]} for r in runs]
         return out
     for r in runs:
-        h = media_read.histograms_over_time(run=r, key=key, max_steps=HIST_STEPS, bins=HIST_BINS)
+        h = run_media.histograms_over_time(run=r, key=key, max_steps=HIST_STEPS, bins=HIST_BINS)
         rows = [(s, c) for s, c in zip(h.steps, h.counts) if step is None or s <= step]
         hist: dict[str, Any] | None = {
             "steps": [s for s, _ in rows], "edges": h.edges, "counts": [c for _, c in rows],

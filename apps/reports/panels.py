@@ -18,8 +18,8 @@ import orjson
 from apps.reports.media import media_panel_data
 from apps.reports.models import Report
 from apps.runs import selectors, workspace
-from apps.runs.filters import FilterError, field_parse
 from apps.runs.models import Project, Run, Stream
+from apps.runs.query import FilterError, field_parse
 
 SAMPLES = 300  # points per series (with min/max bands): a report chart is at most ~800 px wide
 CACHE_BYTES = 64 * 1024 * 1024

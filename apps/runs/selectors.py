@@ -11,10 +11,9 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Max, QuerySet, Sum, Window
 from django.db.models.functions import Length
 
-from apps.runs.filters import filter_runs, order_runs
-from apps.runs.historystore.codec import decode_chunk, export_csv, export_jsonl
-from apps.runs.historystore.sampling import SeriesSummary, downsample_raw
+from apps.runs.history import SeriesSummary, decode_chunk, downsample_raw, export_csv, export_jsonl
 from apps.runs.models import HistoryChunk, HistorySeries, Project, Run, RunFile, Stream
+from apps.runs.query import filter_runs, order_runs
 
 MAX_PAGE = 1000
 MAX_SAMPLES = 10_000

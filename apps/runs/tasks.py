@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.files.storage import default_storage
 
-from apps.runs import compaction, media, services
+from apps.runs import history, media, services
 
 
 @shared_task(name="runs.mark_dead_runs", time_limit=60, soft_time_limit=50)
@@ -25,7 +25,7 @@ def mark_dead_runs() -> int:
     max_retries=5,
 )
 def compact_history(run_pk: int) -> int:
-    return compaction.run_history_compact(run_pk=run_pk)
+    return history.run_history_compact(run_pk=run_pk)
 
 
 @shared_task(

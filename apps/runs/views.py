@@ -13,7 +13,7 @@ from apps.core.access import Access
 from apps.core.errors import BadInput, Conflict
 from apps.core.rendering import nonfinite_as_strings
 from apps.orgs.permissions import page_org
-from apps.runs import compare, selectors, services, tables
+from apps.runs import compare, selectors, services, table
 from apps.runs.models import Project, Visibility
 from apps.runs.permissions import page_project
 
@@ -76,12 +76,12 @@ def project_page(request: HttpRequest, org: str, project: str) -> HttpResponse:
 def _table_initial(request: HttpRequest, project: Project) -> dict[str, Any]:
     """The runs table's first page, in the HTML: the table shows without a round trip."""
     filter_text, order_text = request.GET.get("filter", ""), request.GET.get("order", "")
-    columns = tables.view_get(project=project)
+    columns = table.view_get(project=project)
     try:
-        page = tables.table_page(project=project, filter_text=filter_text, order_text=order_text, columns=columns)
+        page = table.table_page(project=project, filter_text=filter_text, order_text=order_text, columns=columns)
         error = None
     except BadInput as e:
-        page = tables.table_page(project=project, filter_text="", order_text="", columns=columns)
+        page = table.table_page(project=project, filter_text="", order_text="", columns=columns)
         error = {"error": str(e.detail), "field": e.field}
     data = {"filter": filter_text, "order": order_text, "page": page, "error": error,
             "layout": [c.id for c in columns]}

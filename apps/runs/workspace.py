@@ -15,7 +15,7 @@ from django.db.models.functions import Length
 
 from apps.core.errors import BadInput
 from apps.runs import selectors
-from apps.runs.historystore.sampling import SeriesSummary
+from apps.runs.history import SeriesSummary
 from apps.runs.models import HistorySeries, Project, Run, Stream, Workspace
 
 MAX_RUNS = 50

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from apps.runs.historystore.codec import (
+from apps.runs.history import (
     RecordError,
     chunk_keys,
     decode_chunk,

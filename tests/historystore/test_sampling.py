@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from apps.runs.historystore.sampling import CAPACITY, SeriesSummary, downsample_raw
+from apps.runs.history import CAPACITY, SeriesSummary, downsample_raw
 
 NAN, INF = math.inf - math.inf, math.inf
 

@@ -10,7 +10,8 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from apps.orgs.models import Organization
-from apps.runs.filters import (
+from apps.runs.models import Project, Run
+from apps.runs.query import (
     And,
     Comparison,
     Field,
@@ -21,7 +22,6 @@ from apps.runs.filters import (
     order_runs,
     parse_filter,
 )
-from apps.runs.models import Project, Run
 
 UTC = dt.timezone.utc
 

@@ -180,7 +180,7 @@ def test_it_tags_untags_and_deletes_in_bulk(world: World) -> None:
 def test_column_ids_round_trip() -> None:
     # Imported here: importing apps.core.errors before DRF's settings is circular.
     from apps.core.csv import csv_cell
-    from apps.runs.tables import column_parse, columns_parse, field_expr
+    from apps.runs.table import column_parse, columns_parse, field_expr
 
     assert field_expr("summary", ["val/loss"]) == "summary.`val/loss`"
     assert column_parse("config.`a.b`.c").path == ("a.b", "c")

@@ -2,72 +2,30 @@
 
 from __future__ import annotations
 
-import re
 from typing import IO, Any, cast
 
 from django.core.files.storage import default_storage
 from django.db import DataError
 from django.db.models import Count
-from django.http import FileResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponseRedirect, StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps.core.access import Access
 from apps.core.errors import BadInput
 from apps.core.params import body_object, int_param, keys_param
 from apps.core.rendering import gc_paused
 from apps.core.validation import file_path_check
-from apps.orgs.permissions import org_resolve
+from apps.orgs.api import OrgScopedApi
 from apps.runs import selectors, services
-from apps.runs.filters import FilterError
-from apps.runs.models import RUN_ID_PATTERN, STREAM_BY_NAME, Project, Run, Stream
-from apps.runs.permissions import project_resolve
+from apps.runs.api.base import ProjectScopedApi, run_id_check, stream_param
+from apps.runs.query import FilterError
 from apps.runs.serializers import file_payload, project_payload, run_payload
-
-_RUN_ID = re.compile(RUN_ID_PATTERN)
-
-
-def run_id_check(value: str) -> str:
-    if not _RUN_ID.match(value):
-        raise BadInput("A run id is 1-64 of A-Z, a-z, 0-9, '_' and '-'.", "run_id")
-    return value
-
-
-class ProjectScopedApi(APIView):
-    """Resolves the project from the URL and checks access in one place.
-
-    `access` maps HTTP methods to the access they need; anything not listed
-    needs write access, so a new method cannot be left open by mistake.
-    """
-
-    access: dict[str, Access] = {"GET": Access.READ, "HEAD": Access.READ, "OPTIONS": Access.READ}
-    project: Project
-    project_access: Access
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        need = self.access.get(request.method or "GET", Access.WRITE)
-        if self.creates_project(request) and not Project.objects.filter(
-            organization__slug=kwargs["org"].lower(), slug=kwargs["project"].lower()
-        ).exists():
-            # Logging the first run of a project creates it, as W&B does.
-            org, _ = org_resolve(user=request.user, org_slug=kwargs["org"], need=Access.WRITE)
-            services.project_get_or_create(org=org, slug=kwargs["project"])
-        self.project, self.project_access = project_resolve(
-            user=request.user, org_slug=kwargs["org"], project_slug=kwargs["project"], need=need
-        )
-
-    def creates_project(self, request: Request) -> bool:
-        return False
-
-    def get_run(self, run_id: str) -> Run:
-        return selectors.run_get(project=self.project, run_id=run_id)
 
 
 class ProjectDetailApi(ProjectScopedApi):
-    access = {**ProjectScopedApi.access, "PATCH": Access.ADMIN, "DELETE": Access.ADMIN}
+    needs = {**ProjectScopedApi.needs, "PATCH": Access.ADMIN, "DELETE": Access.ADMIN}
 
     def get(self, request: Request, org: str, project: str) -> Response:
         return Response(project_payload(self.project, self.project.runs.count()))
@@ -83,19 +41,20 @@ class ProjectDetailApi(ProjectScopedApi):
         return Response(status=204)
 
 
-class ProjectListApi(APIView):
-    def get(self, request: Request, org: str) -> Response:
-        organization, access = org_resolve(user=request.user, org_slug=org, need=Access.NONE)
-        projects = selectors.project_list(org_id=organization.pk, user=request.user, is_member=access >= Access.READ)
-        if access == Access.NONE and not projects.exists():
-            from django.http import Http404
+class ProjectListApi(OrgScopedApi):
+    # Anyone may ask: an outsider sees the public projects, or 404 when there are none.
+    needs = {**OrgScopedApi.needs, "GET": Access.NONE}
 
+    def get(self, request: Request, org: str) -> Response:
+        access = self.org_access
+        projects = selectors.project_list(org_id=self.org.pk, user=request.user, is_member=access >= Access.READ)
+        if access == Access.NONE and not projects.exists():
             raise Http404
         counted = projects.annotate(run_count=Count("runs"))
         return Response({"results": [project_payload(p, p.run_count) for p in counted]})
 
     def post(self, request: Request, org: str) -> Response:
-        organization, _ = org_resolve(user=request.user, org_slug=org, need=Access.WRITE)
+        organization = self.org
         data = body_object(request)
         slug = data.get("slug")
         if not isinstance(slug, str):
@@ -143,7 +102,7 @@ class RunListApi(ProjectScopedApi):
 
 
 class RunDetailApi(ProjectScopedApi):
-    access = {**ProjectScopedApi.access, "PUT": Access.WRITE, "PATCH": Access.WRITE, "DELETE": Access.WRITE}
+    needs = {**ProjectScopedApi.needs, "PUT": Access.WRITE, "PATCH": Access.WRITE, "DELETE": Access.WRITE}
 
     def creates_project(self, request: Request) -> bool:
         return request.method == "PUT"
@@ -193,20 +152,13 @@ class RunFinishApi(ProjectScopedApi):
         return Response(run_payload(run, request))
 
 
-def _stream(name: str, allow_console: bool = True) -> Stream:
-    stream = STREAM_BY_NAME.get(name)
-    if stream is None or (stream == Stream.CONSOLE and not allow_console):
-        raise BadInput("Unknown stream: use history, system" + (" or console." if allow_console else "."), "stream")
-    return stream
-
-
 class StreamAppendApi(ProjectScopedApi):
     def post(self, request: Request, org: str, project: str, run_id: str, stream: str) -> Response:
         # A batch is ~100,000 small objects and no cycles: see gc_paused.
         with gc_paused():
             data = body_object(request)
             result = services.stream_append(
-                run=self.get_run(run_id), stream=_stream(stream), offset=data.get("offset"), records=data.get("records")
+                run=self.get_run(run_id), stream=stream_param(stream), offset=data.get("offset"), records=data.get("records")
             )
         return Response({"next_offset": result.next_offset, "stored": result.stored})
 
@@ -225,7 +177,7 @@ class HistorySampledApi(ProjectScopedApi):
         run = self.get_run(run_id)
         series = selectors.history_sampled(
             run=run,
-            stream=_stream(request.query_params.get("stream", "history"), allow_console=False),
+            stream=stream_param(request.query_params.get("stream", "history"), allow_console=False),
             keys=keys_param(request),
             samples=int_param(request, "samples", 1000, 1, selectors.MAX_SAMPLES) or 1000,
             min_step=int_param(request, "min_step", None),
@@ -247,7 +199,7 @@ class HistoryExportApi(ProjectScopedApi):
         fmt = request.query_params.get("format", "jsonl")
         if fmt not in ("jsonl", "csv"):
             raise BadInput("Use jsonl or csv.", "format")
-        stream = _stream(request.query_params.get("stream", "history"), allow_console=False)
+        stream = stream_param(request.query_params.get("stream", "history"), allow_console=False)
         body = selectors.history_export(run=run, stream=stream, keys=keys_param(request), fmt=fmt)
         content_type = "text/csv" if fmt == "csv" else "application/x-ndjson"
         response = StreamingHttpResponse(body, content_type=content_type)

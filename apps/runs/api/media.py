@@ -22,7 +22,8 @@ from rest_framework.response import Response
 
 from apps.core.errors import BadInput
 from apps.core.params import int_param
-from apps.runs import media_read, selectors
+from apps.runs import media as run_media
+from apps.runs import selectors
 from apps.runs.api import ProjectScopedApi
 from apps.runs.models import Media, MediaKind, MediaStatus, Run
 from apps.runs.serializers import _iso
@@ -93,7 +94,7 @@ def _runs_param(request: Request, project_runs: Any) -> list[Run]:
 def _page(run: Run, items: Any, offset: int, limit: int) -> dict[str, Any]:
     count = items.count()
     page = list(items[offset : offset + limit])
-    cells = media_read.table_cells(tables=page)
+    cells = run_media.table_cells(tables=page)
     return {
         "count": count,
         "offset": offset,
@@ -109,11 +110,11 @@ class RunMediaKeysApi(ProjectScopedApi):
         run = self.get_run(run_id)
         first = int_param(request, "first", 0, 0, 50) or 0
         keys = []
-        for k in media_read.media_keys(runs=[run]):
+        for k in run_media.media_keys(runs=[run]):
             out = k.as_dict()
-            if first and k.kind != media_read.HISTOGRAM:
+            if first and k.kind != run_media.HISTOGRAM:
                 # What a panel shows first, in the same round trip as the keys.
-                out["first"] = _page(run, media_read.media_of_key(run=run, key=k.key), 0, first)
+                out["first"] = _page(run, run_media.media_of_key(run=run, key=k.key), 0, first)
             keys.append(out)
         return Response({"keys": keys})
 
@@ -122,7 +123,7 @@ class RunMediaStepsApi(ProjectScopedApi):
     @extend_schema(parameters=[OpenApiParameter("key", str, required=True)])
     def get(self, request: Request, org: str, project: str, run_id: str) -> Response:
         run = self.get_run(run_id)
-        steps, count = media_read.media_steps(runs=[run], key=_key_param(request))
+        steps, count = run_media.media_steps(runs=[run], key=_key_param(request))
         return Response({"steps": steps, "count": count, "sampled": len(steps) < count})
 
 
@@ -133,15 +134,15 @@ class RunMediaListApi(ProjectScopedApi):
             OpenApiParameter("step", int, description="One step; default the newest step holding the key"),
             OpenApiParameter("min_step", int),
             OpenApiParameter("max_step", int),
-            OpenApiParameter("limit", int, description=f"Default 50, at most {media_read.MAX_PAGE}"),
+            OpenApiParameter("limit", int, description=f"Default 50, at most {run_media.MAX_PAGE}"),
             OpenApiParameter("offset", int),
         ]
     )
     def get(self, request: Request, org: str, project: str, run_id: str) -> Response:
         run = self.get_run(run_id)
-        limit = int_param(request, "limit", 50, 1, media_read.MAX_PAGE) or 50
+        limit = int_param(request, "limit", 50, 1, run_media.MAX_PAGE) or 50
         offset = int_param(request, "offset", 0) or 0
-        items = media_read.media_of_key(
+        items = run_media.media_of_key(
             run=run, key=_key_param(request), step=int_param(request, "step", None),
             min_step=int_param(request, "min_step", None), max_step=int_param(request, "max_step", None),
         )
@@ -197,22 +198,22 @@ class RunHistogramsApi(ProjectScopedApi):
     @extend_schema(
         parameters=[
             OpenApiParameter("key", str, required=True),
-            OpenApiParameter("steps", int, description=f"Histograms to sample, default 1000, at most {media_read.MAX_HIST_STEPS}"),
-            OpenApiParameter("bins", int, description=f"Common bins; default the most any histogram has, at most {media_read.MAX_BINS}"),
+            OpenApiParameter("steps", int, description=f"Histograms to sample, default 1000, at most {run_media.MAX_HIST_STEPS}"),
+            OpenApiParameter("bins", int, description=f"Common bins; default the most any histogram has, at most {run_media.MAX_BINS}"),
         ]
     )
     def get(self, request: Request, org: str, project: str, run_id: str) -> HttpResponse:
         run = self.get_run(run_id)
         key = _key_param(request)
-        steps = int_param(request, "steps", 1000, 1, media_read.MAX_HIST_STEPS) or 1000
-        bins = int_param(request, "bins", None, 1, media_read.MAX_BINS)
+        steps = int_param(request, "steps", 1000, 1, run_media.MAX_HIST_STEPS) or 1000
+        bins = int_param(request, "bins", None, 1, run_media.MAX_BINS)
         # Reading every histogram of a key is the costly part; the answer only
         # changes when the run logs more, which moves its history offset.
         digest = hashlib.sha256(key.encode()).hexdigest()[:32]
         cache_key = f"cairn:histograms:{run.pk}:{run.history_offset}:{digest}:{steps}:{bins}"
         body = cache.get(cache_key)
         if body is None:
-            result = media_read.histograms_over_time(run=run, key=key, max_steps=steps, bins=bins)
+            result = run_media.histograms_over_time(run=run, key=key, max_steps=steps, bins=bins)
             body = orjson.dumps(result.as_dict())
             if len(body) <= HIST_CACHE_MAX_BYTES:
                 cache.set(cache_key, body, HIST_CACHE_SECONDS)
@@ -223,7 +224,7 @@ class ProjectMediaKeysApi(ProjectScopedApi):
     @extend_schema(parameters=[OpenApiParameter("runs", str, required=True, description="Comma-separated run ids")])
     def get(self, request: Request, org: str, project: str) -> Response:
         runs = _runs_param(request, self.project.runs)
-        return Response({"keys": [k.as_dict() for k in media_read.media_keys(runs=runs)] if runs else []})
+        return Response({"keys": [k.as_dict() for k in run_media.media_keys(runs=runs)] if runs else []})
 
 
 class ProjectMediaApi(ProjectScopedApi):
@@ -240,9 +241,9 @@ class ProjectMediaApi(ProjectScopedApi):
         key = _key_param(request)
         limit = int_param(request, "limit", 8, 1, 100) or 8
         step = int_param(request, "step", None)
-        shown = media_read.media_at_step(runs=runs, key=key, step=step, limit=limit) if runs else {}
-        cells = media_read.table_cells(tables=[m for _, items in shown.values() for m in items])
-        steps, count = media_read.media_steps(runs=runs, key=key, limit=1000) if runs else ([], 0)
+        shown = run_media.media_at_step(runs=runs, key=key, step=step, limit=limit) if runs else {}
+        cells = run_media.table_cells(tables=[m for _, items in shown.values() for m in items])
+        steps, count = run_media.media_steps(runs=runs, key=key, limit=1000) if runs else ([], 0)
         return Response({
             "key": key,
             "steps": steps,

@@ -1,4 +1,9 @@
-"""The history store's pure core: chunk codec and per-series downsampled summaries."""
+"""A run's history: the columnar chunk codec, its exports, the downsampled
+series summaries that charts read, and compaction. Callers import from here.
+
+`codec` and `sampling` are pure (numpy only); `compaction` reads and writes
+the database.
+"""
 
 from .codec import (
     Column,
@@ -12,6 +17,9 @@ from .codec import (
     export_jsonl,
     merge_rows,
 )
+
+# Last: compaction reads the database through modules that import the names above.
+from .compaction import run_history_compact  # noqa: E402
 from .sampling import CAPACITY, Sampled, SeriesSummary, downsample_raw
 
 __all__ = [
@@ -29,4 +37,5 @@ __all__ = [
     "export_csv",
     "export_jsonl",
     "merge_rows",
+    "run_history_compact",
 ]

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from django.db.models import Count, Max, Min, QuerySet
 
-from apps.runs.historystore.codec import decode_chunk
+from apps.runs.history import decode_chunk
 from apps.runs.models import HistoryChunk, HistorySeries, Media, Run, Stream
 
 MAX_PAGE = 500

@@ -14,16 +14,16 @@ from rest_framework.response import Response
 from apps.core.access import Access
 from apps.core.errors import BadInput
 from apps.core.params import int_param
-from apps.runs import tables
+from apps.runs import table
 from apps.runs.api import ProjectScopedApi
-from apps.runs.tables import Column
+from apps.runs.table import Column
 
 
 def _columns(request: Request, api: ProjectScopedApi) -> list[Column]:
     raw = request.query_params.get("columns")
     if raw is None:
-        return tables.view_get(project=api.project)
-    return tables.columns_parse(raw)
+        return table.view_get(project=api.project)
+    return table.columns_parse(raw)
 
 
 class TableRowsApi(ProjectScopedApi):
@@ -42,16 +42,16 @@ class TableRowsApi(ProjectScopedApi):
         ids = request.query_params.get("ids")
         if ids is not None:
             run_ids = [i for i in ids.split(",") if i]
-            if len(run_ids) > tables.MAX_BULK:
-                raise BadInput(f"At most {tables.MAX_BULK} ids.", "ids")
-            rows = tables.table_rows_by_id(project=self.project, run_ids=run_ids, columns=columns)
+            if len(run_ids) > table.MAX_BULK:
+                raise BadInput(f"At most {table.MAX_BULK} ids.", "ids")
+            rows = table.table_rows_by_id(project=self.project, run_ids=run_ids, columns=columns)
             return Response({"columns": [c.as_dict() for c in columns], "results": rows})
-        page = tables.table_page(
+        page = table.table_page(
             project=self.project,
             filter_text=request.query_params.get("filter", ""),
             order_text=request.query_params.get("order", ""),
             columns=columns,
-            limit=int_param(request, "limit", tables.PAGE_SIZE, 1, 1000) or tables.PAGE_SIZE,
+            limit=int_param(request, "limit", table.PAGE_SIZE, 1, 1000) or table.PAGE_SIZE,
             offset=int_param(request, "offset", 0) or 0,
         )
         return Response(page)
@@ -59,17 +59,17 @@ class TableRowsApi(ProjectScopedApi):
 
 class TableKeysApi(ProjectScopedApi):
     def get(self, request: Request, org: str, project: str) -> Response:
-        return Response(tables.table_keys(project=self.project))
+        return Response(table.table_keys(project=self.project))
 
 
 class TableViewApi(ProjectScopedApi):
-    access = {**ProjectScopedApi.access, "PUT": Access.WRITE}
+    needs = {**ProjectScopedApi.needs, "PUT": Access.WRITE}
 
     def get(self, request: Request, org: str, project: str) -> Response:
-        return Response({"columns": [c.id for c in tables.view_get(project=self.project)]})
+        return Response({"columns": [c.id for c in table.view_get(project=self.project)]})
 
     def put(self, request: Request, org: str, project: str) -> Response:
-        columns = tables.view_save(project=self.project, user=request.user, data=request.data)
+        columns = table.view_save(project=self.project, user=request.user, data=request.data)
         return Response({"columns": [c.id for c in columns]})
 
 
@@ -85,9 +85,9 @@ class TableGroupsApi(ProjectScopedApi):
         by = request.query_params.get("by", "")
         if not by:
             raise BadInput("Required: `group` or a config key.", "by")
-        metrics = tables.columns_parse(request.query_params.get("metrics", ""))
+        metrics = table.columns_parse(request.query_params.get("metrics", ""))
         return Response(
-            tables.table_groups(
+            table.table_groups(
                 project=self.project, filter_text=request.query_params.get("filter", ""), by=by, metrics=metrics
             )
         )
@@ -102,7 +102,7 @@ class TableExportApi(ProjectScopedApi):
         ]
     )
     def get(self, request: Request, org: str, project: str) -> StreamingHttpResponse:
-        body = tables.table_csv(
+        body = table.table_csv(
             project=self.project,
             filter_text=request.query_params.get("filter", ""),
             order_text=request.query_params.get("order", ""),
@@ -115,4 +115,4 @@ class TableExportApi(ProjectScopedApi):
 
 class TableBulkApi(ProjectScopedApi):
     def post(self, request: Request, org: str, project: str) -> Response:
-        return Response(tables.runs_bulk(project=self.project, data=request.data))
+        return Response(table.runs_bulk(project=self.project, data=request.data))

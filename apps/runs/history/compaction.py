@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from django.db import transaction
 
-from apps.runs.historystore.codec import DecodedChunk, decode_chunk, encode_chunk
+from apps.runs.history import DecodedChunk, decode_chunk, encode_chunk
 from apps.runs.models import HistoryChunk, Run, Stream
 
 TARGET_ROWS = 10_000

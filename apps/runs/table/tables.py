@@ -26,8 +26,8 @@ from apps.core.csv import csv_cell
 from apps.core.errors import BadInput
 from apps.core.validation import tags_check
 from apps.runs import selectors, services
-from apps.runs.filters import FilterError, field_parse
 from apps.runs.models import Project, ProjectView, Run
+from apps.runs.query import FilterError, field_parse
 
 PAGE_SIZE = 50
 MAX_COLUMNS = 200

@@ -16,7 +16,7 @@ from apps.core.errors import BadInput
 from apps.core.params import body_object, int_param, keys_param
 from apps.core.rendering import nonfinite_as_strings
 from apps.runs import selectors, workspace
-from apps.runs.api import ProjectScopedApi, _stream
+from apps.runs.api import ProjectScopedApi, stream_param
 from apps.runs.models import Stream
 
 
@@ -68,7 +68,7 @@ class ProjectKeysApi(ProjectScopedApi):
         raw_runs = request.query_params.get("runs")
         keys = workspace.project_keys(
             project=self.project,
-            stream=_stream(request.query_params.get("stream", "history"), allow_console=False),
+            stream=stream_param(request.query_params.get("stream", "history"), allow_console=False),
             run_ids=[r for r in raw_runs.split(",") if r] if raw_runs is not None else None,
         )
         return Response({"keys": [k.as_dict() for k in keys]})
@@ -92,7 +92,7 @@ class ProjectHistoryApi(ProjectScopedApi):
             project=self.project,
             run_ids=_runs_param(request),
             keys=keys_param(request),
-            stream=_stream(request.query_params.get("stream", "history"), allow_console=False),
+            stream=stream_param(request.query_params.get("stream", "history"), allow_console=False),
             samples=int_param(request, "samples", 1000, 1, selectors.MAX_SAMPLES) or 1000,
             min_step=int_param(request, "min_step", None),
             max_step=int_param(request, "max_step", None),
@@ -103,7 +103,7 @@ class ProjectHistoryApi(ProjectScopedApi):
 
 
 class WorkspaceApi(ProjectScopedApi):
-    access = {**ProjectScopedApi.access, "PUT": Access.WRITE}
+    needs = {**ProjectScopedApi.needs, "PUT": Access.WRITE}
 
     def get(self, request: Request, org: str, project: str) -> Response:
         # The history keys come along: the page draws its first charts one request sooner.

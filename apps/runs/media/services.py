@@ -5,7 +5,7 @@ holding its reference (`{"_type": "image", "path": "media/...", ...}`) and
 the file, uploaded to that path. Each half is stored with the run's row
 locked, and whichever comes second queues `runs.media_process`
 (on commit), so the order of arrival does not matter and neither is missed.
-The task validates the bytes (apps/runs/media_checks.py), makes the
+The task validates the bytes (apps/runs/checks.py), makes the
 thumbnail or poster frame, and marks the row `ready` or `failed` with the
 reason. It never deletes the upload. See docs/media.md.
 """
@@ -29,7 +29,7 @@ from django.utils import timezone
 from apps.core.errors import BadInput
 from apps.core.tasks import enqueue_on_commit
 from apps.core.validation import file_path_check
-from apps.runs import media_checks
+from apps.runs.media import checks
 from apps.runs.models import Media, MediaKind, MediaStatus, Project, Run, RunFile
 
 MEDIA_PREFIX = "media/"
@@ -229,8 +229,8 @@ def media_process(*, media_pk: int, last_try: bool = False) -> str:
                 shutil.copyfileobj(stored, local, 1 << 20)
             size = local.tell()
             try:
-                facts = media_checks.check(item.kind, local, size)
-            except media_checks.Refused as e:
+                facts = checks.check(item.kind, local, size)
+            except checks.Refused as e:
                 _done(item, status=MediaStatus.FAILED, error=str(e), size=size)
                 return "failed"
         thumbnail = ""
