@@ -22,7 +22,7 @@ from apps.benchmarks.models import (
 )
 from apps.core.access import User
 from apps.core.errors import BadInput
-from apps.orgs.models import Membership
+from apps.orgs.models import Membership, Organization
 from apps.runs.models import HistorySeries, Run, Stream
 from apps.runs.selectors import TIME_KEY, SampledSeries, history_sampled
 
@@ -152,8 +152,6 @@ def leaderboard_orgs(*, benchmark: Benchmark) -> list[str]:
         .values("organization_id")
         .distinct()
     )
-    from apps.orgs.models import Organization
-
     return list(Organization.objects.filter(pk__in=ids).order_by("slug").values_list("slug", flat=True))
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from apps.core.errors import BadInput
+from apps.runs import workspace
 from apps.runs.query import FilterError, field_parse, parse_filter
 from apps.runs.workspace import MAX_RUNS
 
@@ -116,19 +117,10 @@ def panel_check(value: Any, field: str) -> dict[str, Any]:
         if not isinstance(keys, list) or not 1 <= len(keys) <= MAX_LINE_KEYS:
             raise BadInput(f"Must be a list of 1 to {MAX_LINE_KEYS} keys.", f"{field}.keys")
         out["keys"] = [_text(k, f"{field}.keys[{i}]", 256) for i, k in enumerate(keys)]
-        smoothing = value.get("smoothing", 0)
-        if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) or not 0 <= smoothing < 1:
-            raise BadInput("Must be a number from 0 to below 1.", f"{field}.smoothing")
-        out["smoothing"] = float(smoothing)
-        log = value.get("log", False)
-        if not isinstance(log, bool):
-            raise BadInput("Must be true or false.", f"{field}.log")
-        out["log"] = log
-        x = value.get("x", "step")
-        if x not in ("step", "time", "relative") and not (isinstance(x, str) and x.startswith("metric:") and 7 < len(x) <= 263):
-            raise BadInput("Use step, time, relative or metric:<key>.", f"{field}.x")
-        if x != "step":  # stored only when set: panels saved before keep their shape
-            out["x"] = x
+        options = workspace.chart_options_check(value, field)
+        out["smoothing"], out["log"] = options["smoothing"], options["log"]
+        if options["x"] != "step":  # stored only when set: panels saved before keep their shape
+            out["x"] = options["x"]
     elif kind == "bar":
         out["field"] = field_check(value.get("field"), f"{field}.field")
     elif kind == "scatter":

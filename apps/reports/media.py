@@ -21,6 +21,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from apps.reports.models import PanelSnapshot, Report, ReportVersion
+from apps.reports.runsets import runset_runs
 from apps.runs import media as run_media
 from apps.runs.models import Media, MediaKind, Run
 
@@ -104,8 +105,6 @@ def panel_media_item(*, report: Report, panel: dict[str, Any], version: ReportVe
                      media_id: int) -> tuple[Media | None, str]:
     """The item a report's media panel may serve: its Media row (while it exists) and, in a frozen
     version, the report's own copy of its thumbnail. (None, "") when the panel does not show it."""
-    from apps.reports.panels import runset_runs
-
     if version is not None and version.frozen:
         item = _snapshot_item(version, block_id, media_id)
         if item is None:

@@ -17,32 +17,13 @@ import orjson
 
 from apps.reports.media import media_panel_data
 from apps.reports.models import Report
+from apps.reports.runsets import runset_runs
 from apps.runs import selectors, workspace
-from apps.runs.models import Project, Run, Stream
-from apps.runs.query import FilterError, field_parse
+from apps.runs.models import Run, Stream
+from apps.runs.query import field_parse
 
 SAMPLES = 300  # points per series (with min/max bands): a report chart is at most ~800 px wide
 CACHE_BYTES = 64 * 1024 * 1024
-
-
-def runset_runs(*, report: Report, runset: dict[str, Any]) -> list[Run]:
-    """The run set's runs, at most its limit; a missing project or a bad filter gives none."""
-    slug = runset.get("project") or report.project.slug
-    project = report.project if slug == report.project.slug else (
-        Project.objects.filter(organization_id=report.project.organization_id, slug=slug).first()
-    )
-    if project is None:
-        return []
-    limit = int(runset.get("limit", workspace.MAX_RUNS))
-    if "runs" in runset:
-        by_id = {r.run_id: r for r in Run.objects.filter(project=project, run_id__in=runset["runs"])}
-        return [by_id[r] for r in runset["runs"] if r in by_id][:limit]
-    try:
-        runs = selectors.run_order(selectors.run_list(project=project, filter_text=runset.get("filter", "")),
-                                   runset.get("order", ""))
-        return list(runs[:limit])
-    except FilterError:
-        return []
 
 
 def field_value(run: Run, field: str) -> Any:
@@ -75,10 +56,11 @@ def panel_data(
         by_id = {r.run_id: r for r in runs}
         x = panel.get("x", "step")
         # The x-axis rides along as series of its own: the time of each step, or another metric.
-        extra = [x[7:]] if x.startswith("metric:") else []
+        metric = workspace.x_axis_metric(x)
+        extra = [metric] if metric else []
         history = workspace.runs_history_sampled(
             project=runs[0].project, run_ids=list(by_id), keys=list(dict.fromkeys(keys + extra)), stream=Stream.HISTORY,
-            samples=samples, numeric_only=True, with_times=x in ("time", "relative"),
+            samples=samples, numeric_only=True, with_times=workspace.x_axis_needs_times(x),
         ) if runs and len({r.project_id for r in runs}) == 1 else {}
         out["keys"] = keys
         out["runs"] = [

@@ -22,7 +22,7 @@ from apps.core.tasks import enqueue_on_commit
 from apps.core.validation import json_object_check, tags_check, text_check
 from apps.orgs.models import Organization
 from apps.runs import media
-from apps.runs.history import EncodedChunk, RecordError, SeriesSummary, encode_chunk
+from apps.runs.history import EncodedChunk, RecordError, SeriesSummary, decode_chunk, encode_chunk
 from apps.runs.models import (
     HistoryChunk,
     HistorySeries,
@@ -34,6 +34,7 @@ from apps.runs.models import (
     Stream,
     Visibility,
 )
+from apps.runs.selectors import TIME_KEY
 from apps.runs.signals import run_finished, run_upserted
 
 # Fields a client may set on create, resume and update, with their limits.
@@ -318,9 +319,6 @@ def stream_append(*, run: Run, stream: Stream, offset: Any, records: Any) -> App
 def _series_update(run: Run, stream: Stream, chunk: EncodedChunk) -> None:
     # A hidden numeric series of record times (values) by step, so charts can
     # put wall time or relative time on the x-axis: the summaries keep no times.
-    from apps.runs.history import decode_chunk
-    from apps.runs.selectors import TIME_KEY
-
     decoded = decode_chunk(chunk.payload, ())
     chunk.numeric[TIME_KEY] = (decoded.steps, decoded.times)
     chunk.key_counts[TIME_KEY] = chunk.row_count

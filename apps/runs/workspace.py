@@ -1,7 +1,9 @@
-"""The project workspace: metric keys across runs, multi-run sampled history, saved panels.
+"""The project workspace: metric keys across runs, multi-run sampled history,
+saved panels, and the options of a line chart (its x-axis, smoothing, log
+scale) that report panels share.
 
 Reads and writes for the charts of the project page and the run page
-(apps/runs/chart_api.py serves them).
+(apps/runs/api/charts.py serves them).
 """
 
 from __future__ import annotations
@@ -23,6 +25,39 @@ MAX_KEYS = 500
 MAX_PANELS = 200
 PANEL_SIZES = ("s", "m", "l")
 PANEL_FIELDS = {"id", "key", "x", "smoothing", "log", "size"}
+
+# A line chart's x-axis: the step, wall time, time since the run started, or another metric.
+X_AXES = ("step", "time", "relative")
+X_METRIC = "metric:"
+MAX_METRIC_KEY = 256
+
+
+def x_axis_check(value: Any, field: str) -> str:
+    if value in X_AXES:
+        return str(value)
+    if isinstance(value, str) and value.startswith(X_METRIC) and 0 < len(value) - len(X_METRIC) <= MAX_METRIC_KEY:
+        return value
+    raise BadInput("Use step, time, relative or metric:<key>.", field)
+
+
+def x_axis_metric(x: str) -> str | None:
+    """The metric on the x-axis, if it is one."""
+    return x[len(X_METRIC):] if x.startswith(X_METRIC) else None
+
+
+def x_axis_needs_times(x: str) -> bool:
+    return x in ("time", "relative")
+
+
+def chart_options_check(panel: dict[str, Any], field: str) -> dict[str, Any]:
+    """A line chart's x-axis, smoothing and log scale, the same for workspace and report panels."""
+    smoothing = panel.get("smoothing", 0)
+    if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) or not 0 <= smoothing < 1:
+        raise BadInput("Must be a number from 0 to below 1.", f"{field}.smoothing")
+    log = panel.get("log", False)
+    if not isinstance(log, bool):
+        raise BadInput("Must be true or false.", f"{field}.log")
+    return {"x": x_axis_check(panel.get("x", "step"), f"{field}.x"), "smoothing": float(smoothing), "log": log}
 
 
 @dataclass(frozen=True)
@@ -151,19 +186,8 @@ def _panel_check(panel: Any, field: str) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": _short_text(panel.get("id"), f"{field}.id", 64),
         "key": _short_text(panel.get("key"), f"{field}.key"),
-        "x": _short_text(panel.get("x", "step"), f"{field}.x", 300),
+        **chart_options_check(panel, field),
     }
-    x = out["x"]
-    if x not in ("step", "time", "relative") and not x.startswith("metric:"):
-        raise BadInput("Use step, time, relative or metric:<key>.", f"{field}.x")
-    smoothing = panel.get("smoothing", 0)
-    if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) or not 0 <= smoothing < 1:
-        raise BadInput("Must be a number from 0 to below 1.", f"{field}.smoothing")
-    out["smoothing"] = float(smoothing)
-    log = panel.get("log", False)
-    if not isinstance(log, bool):
-        raise BadInput("Must be true or false.", f"{field}.log")
-    out["log"] = log
     size = panel.get("size", "m")
     if size not in PANEL_SIZES:
         raise BadInput("Use s, m or l.", f"{field}.size")
