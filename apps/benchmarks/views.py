@@ -41,6 +41,35 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _row(benchmark: Benchmark, s: Any) -> dict[str, Any]:
+    """One leaderboard row as the page shows it."""
+    return {
+        "rank": s.rank,
+        "id": s.pk,
+        "name": s.name,
+        "org": s.organization.slug,
+        "by": s.submitted_by.get_username() if s.submitted_by else "",
+        "score": _cell(s.score),
+        "metrics": [_cell(s.metrics.get(m["key"])) for m in benchmark.secondary_metrics],
+        "config": [_cell((s.config or {}).get(k)) for k in benchmark.config_columns],
+        "commit": (s.code or {}).get("commit", "")[:10],
+        "submitted_at": s.submitted_at,
+        "url": entry_url(benchmark, s.pk),
+    }
+
+
+def _own_entries(request: HttpRequest, benchmark: Benchmark, access: Access) -> tuple[list[Any], list[Any]]:
+    """The caller's organisations' entries, and (for the owner's admins) those awaiting moderation."""
+    if not request.user.is_authenticated:
+        return [], []
+    org_ids = list(Membership.objects.filter(user_id=request.user.pk).values_list("organization_id", flat=True))
+    mine = list(selectors.submission_list(benchmark=benchmark, org_ids=org_ids)[:20])
+    pending: list[Any] = []
+    if access >= Access.ADMIN:
+        pending = list(selectors.submission_list(benchmark=benchmark, org_ids=None, status=SubmissionStatus.PENDING)[:100])
+    return mine, pending
+
+
 def leaderboard_page(request: HttpRequest, owner: str, slug: str) -> HttpResponse:
     benchmark, access = _resolve(request, owner, slug)
     try:
@@ -55,31 +84,10 @@ def leaderboard_page(request: HttpRequest, owner: str, slug: str) -> HttpRespons
     page = selectors.leaderboard_page(
         benchmark=benchmark, filters=filters, offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE
     )
-    rows = [
-        {
-            "rank": s.rank,  # type: ignore[attr-defined]
-            "id": s.pk,
-            "name": s.name,
-            "org": s.organization.slug,
-            "by": s.submitted_by.get_username() if s.submitted_by else "",
-            "score": _cell(s.score),
-            "metrics": [_cell(s.metrics.get(m["key"])) for m in benchmark.secondary_metrics],
-            "config": [_cell((s.config or {}).get(k)) for k in benchmark.config_columns],
-            "commit": (s.code or {}).get("commit", "")[:10],
-            "submitted_at": s.submitted_at,
-            "url": entry_url(benchmark, s.pk),
-        }
-        for s in page.entries
-    ]
+    rows = [_row(benchmark, s) for s in page.entries]
     query = request.GET.copy()
     query.pop("page", None)
-    mine: list[Any] = []
-    pending: list[Any] = []
-    if request.user.is_authenticated:
-        org_ids = list(Membership.objects.filter(user_id=request.user.pk).values_list("organization_id", flat=True))
-        mine = list(selectors.submission_list(benchmark=benchmark, org_ids=org_ids)[:20])
-        if access >= Access.ADMIN:
-            pending = list(selectors.submission_list(benchmark=benchmark, org_ids=None, status=SubmissionStatus.PENDING)[:100])
+    mine, pending = _own_entries(request, benchmark, access)
     path = benchmark_path(benchmark)
     context = {
         "benchmark": benchmark,

@@ -39,21 +39,8 @@ def report_list_page(request: HttpRequest, org: str, project: str) -> HttpRespon
     })
 
 
-def _read(request: HttpRequest, report: Report, access: ReportAccess) -> HttpResponse:
-    draft = request.GET.get("draft") in ("1", "true") and access.edit
-    if draft or report.published is None:
-        content = selectors.draft_content(report)
-        draft = True
-    else:
-        content = selectors.version_content(report.published)
-    # Charts other than line charts are small and drawn here; line charts come from the data endpoint.
-    # A media panel's pictures come through the report's own endpoints.
-    def media_url(block_id: str) -> MediaUrl:
-        base = f"/api/v1/reports/{report.key}/panels/{quote(block_id, safe='')}/media/"
-        return lambda item, what: f"{base}{int(item['id'])}/{what}{'?draft=1' if draft else ''}"
-
-    drawn = figures(report=report, draft=draft, kinds={"bar", "scatter", "parallel", "table", "media"},
-                    media_url=media_url)
+def _reader_blocks(content: dict[str, Any], drawn: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The blocks as the reader page shows them, and the line panels its script draws."""
     blocks: list[dict[str, Any]] = []
     line_panels = []
     for b in content["blocks"]:
@@ -70,6 +57,25 @@ def _read(request: HttpRequest, report: Report, access: ReportAccess) -> HttpRes
         if panel["kind"] == "line":
             line_panels.append({"id": b["id"], "keys": panel["keys"], "smoothing": panel["smoothing"],
                                 "log": panel["log"], "title": panel["title"], "x": panel.get("x", "step")})
+    return blocks, line_panels
+
+
+def _read(request: HttpRequest, report: Report, access: ReportAccess) -> HttpResponse:
+    draft = request.GET.get("draft") in ("1", "true") and access.edit
+    if draft or report.published is None:
+        content = selectors.draft_content(report)
+        draft = True
+    else:
+        content = selectors.version_content(report.published)
+    # Charts other than line charts are small and drawn here; line charts come from the data endpoint.
+    # A media panel's pictures come through the report's own endpoints.
+    def media_url(block_id: str) -> MediaUrl:
+        base = f"/api/v1/reports/{report.key}/panels/{quote(block_id, safe='')}/media/"
+        return lambda item, what: f"{base}{int(item['id'])}/{what}{'?draft=1' if draft else ''}"
+
+    drawn = figures(report=report, draft=draft, kinds={"bar", "scatter", "parallel", "table", "media"},
+                    media_url=media_url)
+    blocks, line_panels = _reader_blocks(content, drawn)
     groups = _request_groups(len(line_panels))
     suffix = "&draft=1" if draft else ""
     data_urls = [f"/api/v1/reports/{report.key}/data?blocks=" + ",".join(quote(line_panels[i]["id"], safe="") for i in g) + suffix
