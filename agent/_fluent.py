@@ -29,6 +29,7 @@ def current() -> Optional[Run]:
 
 
 def forget(run: Run) -> None:
+    """No current run any more, if it was ``run``; each run calls this as it finishes."""
     global _current
     with _lock:
         if _current is run:
@@ -142,6 +143,7 @@ def init(
         job_type=job_type,
         resume=resume,
         benchmark=benchmark,
+        on_finish=forget,
     )
     with _lock:
         _current = run
