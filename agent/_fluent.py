@@ -70,9 +70,7 @@ def _in_child() -> None:
     global _current
     run = _current
     if run is not None:
-        run._off = True
-        run._finished = True
-        run._capture = None
+        run._forked()
     _current = None
 
 

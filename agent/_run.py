@@ -415,6 +415,12 @@ class Run:
             return
         self.url = process.finish(self, quiet=quiet)
 
+    def _forked(self) -> None:
+        """In a forked child: record nothing and never finish; the run is the parent's."""
+        self._off = True
+        self._finished = True
+        self._capture = None
+
     # -- failures ------------------------------------------------------------
 
     def _warn(self, key: str, message: str) -> None:
