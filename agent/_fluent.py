@@ -29,6 +29,7 @@ def current() -> Optional[Run]:
 
 
 def forget(run: Run) -> None:
+    """No current run any more, if it was ``run``; each run calls this as it finishes."""
     global _current
     with _lock:
         if _current is run:
@@ -69,9 +70,7 @@ def _in_child() -> None:
     global _current
     run = _current
     if run is not None:
-        run._off = True
-        run._finished = True
-        run._capture = None
+        run._forked()
     _current = None
 
 
@@ -142,6 +141,7 @@ def init(
         job_type=job_type,
         resume=resume,
         benchmark=benchmark,
+        on_finish=forget,
     )
     with _lock:
         _current = run

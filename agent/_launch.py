@@ -20,6 +20,7 @@ from ._values import as_mapping, jsonable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, Optional
 
 RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -111,7 +112,12 @@ def start_run(
     job_type: Optional[str],
     resume: Optional[str],
     benchmark: Optional[str] = None,
+    on_finish: Optional[Callable[[Run], None]] = None,
 ) -> Run:
+    """Start a run: check the arguments, make its folder and start its background process.
+
+    ``on_finish`` is passed to the ``Run``: it is called as the run finishes.
+    """
     project = (project or settings.project or "uncategorized").lower()
     if not SLUG.match(project):
         raise UsageError(f"project must match {SLUG.pattern}, not {project!r}")
@@ -129,7 +135,7 @@ def start_run(
         raise UsageError(f"id must match {RUN_ID.pattern}, not {run_id!r}")
     config_dict = as_mapping(config)
     if settings.mode == "disabled":
-        run = Run.disabled(config_dict)
+        run = Run.disabled(config_dict, on_finish=on_finish)
         run.settings = settings
         return run
 
@@ -195,7 +201,11 @@ def start_run(
         "first_step": step,
     }
     write_json(os.path.join(run_dir, SPEC), spec)
-    run = Run(
+    writer = _spool.MappedWriter(run_dir)
+    service = Service(run_dir, settings)
+    service.start()
+    # The run starts capturing the console (settings.capture_console) itself.
+    return Run(
         settings=settings,
         run_id=run_id,
         project=project,
@@ -203,20 +213,11 @@ def start_run(
         config=config_dict,
         step=step,
         url=url,
+        name=name,
+        writer=writer,
+        process=service,
+        on_finish=on_finish,
     )
-    run._name = name
-    run._open(_spool.MappedWriter(run_dir))
-    run._process = Service(run_dir, settings)
-    run._process.start()
-    if settings.capture_console:
-        from ._console import Capture
-
-        def emit(when: float, stream: str, line: str) -> None:
-            run._record(_spool.CONSOLE, (when, stream, line))
-
-        run._capture = Capture(emit)
-        run._capture.start()
-    return run
 
 
 class Service:
@@ -325,51 +326,31 @@ class Service:
             sys.stderr.write("\n")
         return status
 
+    def finish(self, run: Run, quiet: bool) -> Optional[str]:
+        """Wait for the upload of the finished ``run``, say where it is, and return its URL.
 
-def finish_run(run: Run, exit_code: int, quiet: Optional[bool] = None) -> None:
-    from . import _fluent
-
-    if run._finished:
-        return
-    run._finished = True
-    quiet = run.settings.quiet if quiet is None else quiet
-    try:
-        if run._pending:
-            run._commit()
-    except Exception as exc:
-        run._internal_error(exc)
-    if run._capture is not None:
-        run._capture.stop()
-        run._capture = None
-    state = "finished" if exit_code == 0 else "failed"
-    run._record(_spool.END, (int(exit_code), state))
-    run._off = True
-    if run._writer is not None:
-        run._writer.close()
-    _fluent.forget(run)
-    service = run._process
-    if service is None or run.dir is None:
-        return
-    service.stop_watching()
-    status = service.wait(run.settings.finish_timeout, progress=not quiet)
-    url = status.get("url") or run.url
-    run.url = url
-    if quiet:
-        return
-    if status.get("phase") == "done":
-        if run.mode == "online" and status.get("uploaded"):
-            print(f"cairn: run {run.id} synced: {url}", file=sys.stderr)
-        else:
-            print(
-                f"cairn: run {run.id} saved offline in {run.dir}\n"
-                f"cairn: upload it with `cairn sync {run.dir}`",
-                file=sys.stderr,
-            )
-        return
-    error = status.get("error") or "no progress"
-    print(
-        f"cairn: could not finish uploading run {run.id} ({error}).\n"
-        f"cairn: nothing is lost: the run is kept in {run.dir}; the background process keeps\n"
-        f"cairn: trying for {int(run.settings.linger_timeout)} s, or upload it with `cairn sync {run.dir}`",
-        file=sys.stderr,
-    )
+        The URL is the server's once it answered, else the one ``run`` had.
+        """
+        self.stop_watching()
+        status = self.wait(run.settings.finish_timeout, progress=not quiet)
+        url: Optional[str] = status.get("url") or run.url
+        if quiet:
+            return url
+        if status.get("phase") == "done":
+            if run.mode == "online" and status.get("uploaded"):
+                print(f"cairn: run {run.id} synced: {url}", file=sys.stderr)
+            else:
+                print(
+                    f"cairn: run {run.id} saved offline in {run.dir}\n"
+                    f"cairn: upload it with `cairn sync {run.dir}`",
+                    file=sys.stderr,
+                )
+            return url
+        error = status.get("error") or "no progress"
+        print(
+            f"cairn: could not finish uploading run {run.id} ({error}).\n"
+            f"cairn: nothing is lost: the run is kept in {run.dir}; the background process keeps\n"
+            f"cairn: trying for {int(run.settings.linger_timeout)} s, or upload it with `cairn sync {run.dir}`",
+            file=sys.stderr,
+        )
+        return url

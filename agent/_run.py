@@ -24,8 +24,16 @@ from ._values import SCALARS, as_mapping, flatten, jsonable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-    from typing import Any, Optional
+    from collections.abc import Callable, Iterator
+    from typing import Any, Optional, Protocol
+
+    from ._console import Capture
+
+    class Background(Protocol):
+        """What ``finish()`` needs of the run's background process (``_launch.Service``)."""
+
+        def finish(self, run: Run, quiet: bool) -> Optional[str]: ...
+
 
 _dumps = marshal.dumps
 _time = time.time
@@ -146,7 +154,14 @@ class Summary(MutableMapping[str, "Any"]):
 
 
 class Run:
-    """One tracked run. Create it with ``agent.init()``; see ``docs/agent.md``."""
+    """One tracked run. Create it with ``agent.init()``; see ``docs/agent.md``.
+
+    The launcher hands it what it records into: the spool ``writer`` and the
+    background ``process`` that uploads it, which ``finish()`` waits for. A
+    run without a writer records nothing. ``on_finish`` is called once as the
+    run finishes, before that wait (the convenience layer forgets its current
+    run there), so this module needs nothing from the layers above it.
+    """
 
     def __init__(
         self,
@@ -158,6 +173,10 @@ class Run:
         config: Optional[Mapping[str, Any]] = None,
         step: int = 0,
         url: Optional[str] = None,
+        name: Optional[str] = None,
+        writer: Optional[_spool.MappedWriter] = None,
+        process: Optional[Background] = None,
+        on_finish: Optional[Callable[[Run], None]] = None,
     ) -> None:
         self.id = run_id
         self.project = project
@@ -178,16 +197,34 @@ class Run:
         self._finished = False
         self.config = Config(config, self)
         self.summary = Summary(self)
-        self._process: Any = None  # the _launch.Service, when there is one
-        self._capture: Any = None
-        self._name: Optional[str] = None
+        self._process = process
+        self._capture: Optional[Capture] = None
+        self._name = name
+        self._on_finish = on_finish
+        if writer is not None:
+            self._open(writer)
+            if settings.capture_console:
+                from ._console import Capture
+
+                self._capture = Capture(self._console_line)
+                self._capture.start()
 
     @classmethod
-    def disabled(cls, config: Optional[Mapping[str, Any]] = None) -> Run:
+    def disabled(
+        cls,
+        config: Optional[Mapping[str, Any]] = None,
+        *,
+        on_finish: Optional[Callable[[Run], None]] = None,
+    ) -> Run:
         """A run on which every call is a cheap no-op (``mode="disabled"``)."""
         settings = Settings(mode="disabled")
         return cls(
-            settings=settings, run_id="disabled", project="disabled", run_dir=None, config=config
+            settings=settings,
+            run_id="disabled",
+            project="disabled",
+            run_dir=None,
+            config=config,
+            on_finish=on_finish,
         )
 
     # -- recording -----------------------------------------------------------
@@ -204,6 +241,9 @@ class Run:
             self._append(kind, _dumps(body))
         except Exception as exc:
             self._internal_error(exc)
+
+    def _console_line(self, when: float, stream: str, line: str) -> None:
+        self._record(_spool.CONSOLE, (when, stream, line))
 
     @property
     def step(self) -> int:
@@ -349,11 +389,37 @@ class Run:
 
         Called automatically at interpreter exit. When the server cannot be
         reached it gives up after ``settings.finish_timeout`` seconds without
-        progress; the spool is kept for ``cairn sync``.
+        progress; the spool is kept for ``cairn sync``. A second call does nothing.
         """
-        from ._launch import finish_run
+        if self._finished:
+            return
+        self._finished = True
+        quiet = self.settings.quiet if quiet is None else quiet
+        try:
+            if self._pending:
+                self._commit()
+        except Exception as exc:
+            self._internal_error(exc)
+        if self._capture is not None:
+            self._capture.stop()
+            self._capture = None
+        state = "finished" if exit_code == 0 else "failed"
+        self._record(_spool.END, (int(exit_code), state))
+        self._off = True
+        if self._writer is not None:
+            self._writer.close()
+        if self._on_finish is not None:
+            self._on_finish(self)
+        process = self._process
+        if process is None or self.dir is None:
+            return
+        self.url = process.finish(self, quiet=quiet)
 
-        finish_run(self, exit_code, quiet=quiet)
+    def _forked(self) -> None:
+        """In a forked child: record nothing and never finish; the run is the parent's."""
+        self._off = True
+        self._finished = True
+        self._capture = None
 
     # -- failures ------------------------------------------------------------
 
