@@ -10,6 +10,7 @@ Importing this package starts nothing and reads nothing; ``init`` does the work.
 
 from __future__ import annotations
 
+from ._config import Config, Summary
 from ._errors import (
     AgentError,
     AgentWarning,
@@ -20,7 +21,7 @@ from ._errors import (
     UsageError,
 )
 from ._fluent import define_metric, finish, init, log, save
-from ._run import Config, Run, Summary
+from ._run import Run
 from ._settings import Settings
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing

@@ -8,8 +8,9 @@ import sys
 import threading
 import warnings
 
+from ._config import Config, Summary
 from ._errors import AgentWarning
-from ._run import Config, Run, Summary, exit_status
+from ._run import Run, exit_status
 from ._settings import Settings, resolve
 
 TYPE_CHECKING = False
