@@ -29,7 +29,7 @@ urlpatterns += [
     path(f"{_project}/workspace", charts.WorkspaceApi.as_view(), name="project-workspace"),
 ]
 
-# The web app's runs table (apps/runs/table.py).
+# The web app's runs table (apps/runs/api/table.py).
 _table = "projects/<str:org>/<str:project>/table"
 urlpatterns += [
     path(f"{_table}/rows", table.TableRowsApi.as_view(), name="table-rows"),

@@ -1,26 +1,18 @@
 """A run's history: the columnar chunk codec, its exports, the downsampled
 series summaries that charts read, and compaction. Callers import from here.
 
-`codec` and `sampling` are pure (numpy only); `compaction` reads and writes
-the database.
+`codec` (the payload layout, decoding), `encode`, `export` and `sampling` are
+pure (numpy only); `compaction` reads and writes the database.
 """
 
-from .codec import (
-    Column,
-    DecodedChunk,
-    EncodedChunk,
-    RecordError,
-    chunk_keys,
-    decode_chunk,
-    encode_chunk,
-    export_csv,
-    export_jsonl,
-    merge_rows,
-)
+from .codec import Column, DecodedChunk, chunk_keys, decode_chunk, merge_rows
+from .encode import EncodedChunk, RecordError, encode_chunk
+from .export import export_csv, export_jsonl
+from .sampling import CAPACITY, Sampled, SeriesSummary, downsample_raw
 
+# isort: split
 # Last: compaction reads the database through modules that import the names above.
 from .compaction import run_history_compact  # noqa: E402
-from .sampling import CAPACITY, Sampled, SeriesSummary, downsample_raw
 
 __all__ = [
     "CAPACITY",

@@ -1,7 +1,9 @@
 """The filter and order language of runs (docs/protocol.md): parsed into a
-tree, then compiled to a Django query. Callers import from here."""
+tree (`parse`), then compiled to a Django query (`compile`, from the SQL
+expressions in `expressions`). Callers import from here."""
 
-from .filters import (
+from .compile import filter_runs, order_runs
+from .parse import (
     MAX_LENGTH,
     And,
     Comparison,
@@ -12,8 +14,6 @@ from .filters import (
     Not,
     Or,
     field_parse,
-    filter_runs,
-    order_runs,
     parse_filter,
 )
 

@@ -1,21 +1,19 @@
 """The runs table: columns, rows, groups, saved views, CSV and bulk edits.
-Callers import from here."""
+Callers import from here.
 
-from .tables import (
-    DEFAULT_COLUMNS,
+`columns` says what a column is, `selectors` reads (pages, rows, keys, groups,
+CSV), `services` writes (the saved layout, bulk edits).
+"""
+
+from .columns import DEFAULT_COLUMNS, MAX_COLUMNS, Column, column_parse, columns_parse, field_expr
+from .selectors import (
     KEYS_SAMPLE,
     MAX_BULK,
-    MAX_COLUMNS,
     MAX_KEY_DEPTH,
     MAX_KEYS,
     PAGE_SIZE,
-    Column,
     cell,
-    column_parse,
-    columns_parse,
-    field_expr,
     row,
-    runs_bulk,
     runs_filtered,
     table_csv,
     table_groups,
@@ -24,8 +22,8 @@ from .tables import (
     table_page,
     table_rows_by_id,
     view_get,
-    view_save,
 )
+from .services import runs_bulk, view_save
 
 __all__ = [
     "Column",

@@ -1,9 +1,7 @@
-"""The runs table of the web app: its columns, lean rows, groups, CSV, bulk edits.
+"""Reads of the runs table: the saved layout, pages of lean rows, keys, groups, CSV.
 
-A column is named by its id, written in the filter language's field syntax
-(`state`, `config.model.layers`, ``summary.`val/loss` ``), so the id of a
-column is also what sorts by it. `host` (`system.host`) is the one column the
-filter language does not know; it is sorted here.
+`host` (`system.host`) is the one column the filter language does not know; it
+is sorted here.
 """
 
 from __future__ import annotations
@@ -12,111 +10,46 @@ import csv
 import io
 import json
 import math
-import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import DataError, transaction
+from django.db import DataError
 from django.db.models import QuerySet
 from django.db.models.fields.json import KeyTextTransform
 
 from apps.core.csv import csv_cell
 from apps.core.errors import BadInput
-from apps.core.validation import tags_check
-from apps.runs import selectors, services
+from apps.runs import selectors as run_selectors
 from apps.runs.models import Project, ProjectView, Run
-from apps.runs.query import FilterError, field_parse
+from apps.runs.query import FilterError
+from apps.runs.table.columns import BUILTINS, DEFAULT_COLUMNS, Column, column_parse, field_expr
+
+__all__ = [
+    "KEYS_SAMPLE",
+    "MAX_BULK",
+    "MAX_KEYS",
+    "MAX_KEY_DEPTH",
+    "PAGE_SIZE",
+    "cell",
+    "row",
+    "runs_filtered",
+    "table_csv",
+    "table_groups",
+    "table_keys",
+    "table_order",
+    "table_page",
+    "table_rows_by_id",
+    "view_get",
+]
 
 PAGE_SIZE = 50
-MAX_COLUMNS = 200
+# The most runs one request names: rows the live table polls, runs edited at once.
 MAX_BULK = 1000
 MAX_KEYS = 500
 # Keys are discovered from the newest runs: enough to find every key in use
 # without reading every run of a 100,000-run project.
 KEYS_SAMPLE = 1000
 MAX_KEY_DEPTH = 8
-
-# id -> label. The order here is the order the picker offers them.
-BUILTINS: dict[str, str] = {
-    "state": "State",
-    "tags": "Tags",
-    "created_at": "Created",
-    "runtime": "Runtime",
-    "user": "User",
-    "host": "Host",
-    "group": "Group",
-    "job_type": "Job type",
-    "notes": "Notes",
-    "id": "ID",
-    "finished_at": "Finished",
-}
-DEFAULT_COLUMNS = ["state", "tags", "created_at", "runtime", "user", "host"]
-_PLAIN = re.compile(r"^[\w$-]+$")
-_SOURCES = ("config", "summary")
-
-
-@dataclass(frozen=True)
-class Column:
-    id: str
-    source: str  # "run", "config" or "summary"
-    path: tuple[str, ...]
-
-    @property
-    def label(self) -> str:
-        return BUILTINS[self.id] if self.source == "run" else ".".join(self.path)
-
-    @property
-    def sortable(self) -> bool:
-        return self.id != "tags"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "source": self.source, "path": list(self.path), "label": self.label,
-                "sortable": self.sortable}
-
-
-def field_expr(source: str, path: Iterable[str]) -> str:
-    """`config.a.b`, quoting a segment with backticks where the language needs it."""
-    parts = [source]
-    for seg in path:
-        parts.append(seg if _PLAIN.match(seg) else "`" + seg.replace("`", "``") + "`")
-    return ".".join(parts)
-
-
-def column_parse(text: str) -> Column:
-    """A column from its id, or BadInput. Ids are made canonical."""
-    text = text.strip()
-    if text in BUILTINS:
-        return Column(text, "run", (text,))
-    source, dot, rest = text.partition(".")
-    if source not in _SOURCES or not dot or not rest:
-        raise BadInput(f"Unknown column {text!r}: use a run field or config.<key> / summary.<key>.", "columns")
-    try:
-        path = list(field_parse(text)[1:])
-    except FilterError as e:
-        raise BadInput(f"Bad column {text!r}: {e}", "columns") from None
-    return Column(field_expr(source, path), source, tuple(path))
-
-
-def columns_parse(text: str) -> list[Column]:
-    """Comma-separated column ids (a comma inside backticks belongs to the key)."""
-    ids: list[str] = []
-    current: list[str] = []
-    quoted = False
-    for c in text:
-        if c == "`":
-            quoted = not quoted
-        if c == "," and not quoted:
-            ids.append("".join(current))
-            current = []
-        else:
-            current.append(c)
-    ids.append("".join(current))
-    columns = [column_parse(i) for i in ids if i.strip()]
-    if len(columns) > MAX_COLUMNS:
-        raise BadInput(f"At most {MAX_COLUMNS} columns.", "columns")
-    return list({c.id: c for c in columns}.values())
 
 
 # --- The saved layout -------------------------------------------------------------
@@ -132,23 +65,6 @@ def view_get(*, project: Project) -> list[Column]:
         except BadInput:  # saved by an older version: skip it rather than break the page
             continue
     return out
-
-
-def view_save(*, project: Project, user: AbstractBaseUser | AnonymousUser, data: Any) -> list[Column]:
-    columns = data.get("columns") if isinstance(data, dict) else None
-    if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
-        raise BadInput("Must be a list of column ids.", "columns")
-    if len(columns) > MAX_COLUMNS:
-        raise BadInput(f"At most {MAX_COLUMNS} columns.", "columns")
-    parsed = list({c.id: c for c in (column_parse(c) for c in columns)}.values())
-    ProjectView.objects.update_or_create(
-        project=project,
-        defaults={
-            "layout": {"columns": [c.id for c in parsed]},
-            "updated_by": user if user.is_authenticated else None,
-        },
-    )
-    return parsed
 
 
 # --- Rows -------------------------------------------------------------------------
@@ -199,7 +115,7 @@ def table_order(runs: QuerySet[Run], order_text: str) -> QuerySet[Run]:
         host = KeyTextTransform("host", "system")
         key = host.desc(nulls_last=True) if text.startswith("-") else host.asc(nulls_last=True)
         return runs.order_by(key, "-created_at", "-id")
-    return selectors.run_order(runs, text)
+    return run_selectors.run_order(runs, text)
 
 
 def _lean(runs: QuerySet[Run]) -> QuerySet[Run]:
@@ -213,7 +129,7 @@ def _lean(runs: QuerySet[Run]) -> QuerySet[Run]:
 def runs_filtered(*, project: Project, filter_text: str, order_text: str) -> QuerySet[Run]:
     """Filtered and ordered runs; BadInput naming `filter` or `order` when refused."""
     try:
-        runs = selectors.run_list(project=project, filter_text=filter_text)
+        runs = run_selectors.run_list(project=project, filter_text=filter_text)
     except FilterError as e:
         raise BadInput(str(e), "filter") from None
     try:
@@ -376,63 +292,3 @@ def table_csv(*, project: Project, filter_text: str, order_text: str, columns: l
         yield buf.getvalue().encode()
 
     return body()
-
-
-# --- Bulk edits -------------------------------------------------------------------
-
-
-def runs_bulk(*, project: Project, data: Any) -> dict[str, int]:
-    """Tag, untag or delete many runs at once: {"action", "runs": [ids], "tags": [...]}."""
-    if not isinstance(data, dict):
-        raise BadInput("The body must be a JSON object.")
-    action = data.get("action")
-    ids = data.get("runs")
-    if action not in ("tag", "untag", "delete"):
-        raise BadInput("Use tag, untag or delete.", "action")
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) or not ids:
-        raise BadInput("Must be a non-empty list of run ids.", "runs")
-    if len(ids) > MAX_BULK:
-        raise BadInput(f"At most {MAX_BULK} runs at once.", "runs")
-    runs = Run.objects.filter(project=project, run_id__in=ids)
-    if action == "delete":
-        n = 0
-        for run in runs.select_related("project"):
-            services.run_delete(run=run)
-            n += 1
-        return {"deleted": n}
-    tags = tags_check(data.get("tags"))
-    if not tags:
-        raise BadInput("Give at least one tag.", "tags")
-    changed: list[Run] = []
-    with transaction.atomic():
-        for run in runs.select_for_update().only("pk", "tags"):
-            current = list(run.tags or [])
-            new = (
-                list(dict.fromkeys(current + tags)) if action == "tag" else [t for t in current if t not in tags]
-            )
-            if new != current:
-                if len(new) > 100:
-                    raise BadInput("A run has at most 100 tags.", "tags")
-                run.tags = new
-                changed.append(run)
-        Run.objects.bulk_update(changed, ["tags"])
-    return {"updated": len(changed)}
-
-
-__all__ = [
-    "DEFAULT_COLUMNS",
-    "PAGE_SIZE",
-    "Column",
-    "column_parse",
-    "columns_parse",
-    "field_expr",
-    "runs_bulk",
-    "table_csv",
-    "table_groups",
-    "table_keys",
-    "table_order",
-    "table_page",
-    "table_rows_by_id",
-    "view_get",
-    "view_save",
-]
