@@ -14,7 +14,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from apps.runs.media_api import HTML_CSP
+from apps.runs.api.media import HTML_CSP
 from apps.runs.models import Media, Project, Run
 from tests.factories import Person, World, world_create
 
