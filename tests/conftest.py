@@ -1,7 +1,8 @@
 """Fixtures shared by every test.
 
-Under CI=true a missing service is a failure, never a skip: the fixtures
-below raise instead of skipping.
+Under CI=true a missing service is a failure, never a skip: a test that
+finds one missing says so through tests.ci.unavailable, and the server
+fixtures below raise whatever the environment.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 import agent
+from tests.agent.conftest import run_script
 
 
 def test_disabled_mode_does_nothing_cheaply(tmp_path: Path) -> None:
@@ -21,10 +22,21 @@ def test_disabled_mode_does_nothing_cheaply(tmp_path: Path) -> None:
     assert elapsed < 0.5
 
 
-def test_calls_before_init_warn_and_do_nothing() -> None:
-    import warnings
-
-    with warnings.catch_warnings(record=True):
-        warnings.simplefilter("always")
-        agent.log({"x": 1})
+def test_calls_before_init_warn_and_do_nothing(tmp_path: Path) -> None:
+    # In a script of its own: the agent warns once per process, under Python's default filters.
+    result = run_script(
+        """\
+        import agent
+        for step in range(3):
+            agent.log({"x": step})
         agent.finish()
+        print("trained")
+        """,
+        cwd=tmp_path,
+    )
+    assert result.stdout == "trained\n"
+    # One warning, at the user's first call, and nothing else: not one per step, none from finish().
+    first, source = result.stderr.splitlines()
+    assert first.endswith("train.py:3: AgentWarning: cairn: log() called before agent.init(); ignored")
+    assert source.strip() == 'agent.log({"x": step})'
+    assert list(tmp_path.iterdir()) == [tmp_path / "train.py"]  # no run folder, no spool

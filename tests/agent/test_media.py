@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 import requests
 
 from tests.agent.conftest import run_script
+from tests.ci import unavailable
 from tests.serverproc import ROOT, ServerProcess, server_python
 
 pytestmark = pytest.mark.server
@@ -115,9 +115,8 @@ def test_videos_reach_the_server(cairn_server: ServerProcess, tmp_path: Path) ->
     has_pil = importlib.util.find_spec("PIL") is not None
     if not has_pil and not has_av:
         # The Makefile's agent venvs and the server venv have Pillow: under CI this is a broken setup.
-        if os.environ.get("CI") == "true":
-            pytest.fail("Pillow (or PyAV) is missing from the agent's test environment")
-        pytest.skip("encoding frames needs PyAV or Pillow in the training environment")
+        unavailable("encoding frames needs PyAV or Pillow in the training environment",
+                    ci="Pillow (or PyAV) is missing from the agent's test environment")
     run_script(
         """
         import importlib.util

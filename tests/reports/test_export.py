@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
 from tests.factories import world_create
-from tests.reports.helpers import line_block, report_make, runs_seed
+from tests.reports.helpers import line_block, no_weasyprint, report_make, runs_seed
 
 pytestmark = pytest.mark.django_db
 
@@ -22,13 +21,6 @@ BLOCKS = [
                                              "runset": {}}},
     {"id": "tb", "type": "panel", "panel": {"kind": "table", "title": "tab", "fields": ["config.opt"], "runset": {}}},
 ]
-
-
-def no_weasyprint() -> None:
-    # Under CI the machine has Pango (Chromium brings it): a 503 there is a failure.
-    if os.environ.get("CI") == "true":
-        pytest.fail("The PDF export answered 503: WeasyPrint's system libraries are missing")
-    pytest.skip("WeasyPrint's system libraries are missing here")
 
 
 def test_the_html_export_needs_nothing_else() -> None:

@@ -96,7 +96,8 @@ def test_a_file_path_leaving_the_run_is_refused(world: World, path: str) -> None
         f"{RUN}/files/{path}", data=body, content_type="application/octet-stream",
         HTTP_X_CAIRN_SHA256=hashlib.sha256(body).hexdigest(),
     )
-    assert response.status_code in (400, 404)
+    assert response.status_code == 400
+    assert response.json()["field"] == "path"
     assert RunFile.objects.count() == 0
 
 

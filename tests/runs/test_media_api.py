@@ -58,7 +58,7 @@ def media(run: Run, key: str, step: int, index: int = 0, kind: str = "image", th
 
 def run_with_images(world: World, project: Project, base: str, run_id: str = "r1", steps: int = 3, per_step: int = 2) -> Run:
     c = world.member.client()
-    assert c.put(f"{base}/runs/{run_id}", {}, format="json").status_code in (200, 201)
+    assert c.put(f"{base}/runs/{run_id}", {}, format="json").status_code == 201  # a new run
     run = Run.objects.get(project=project, run_id=run_id)
     for s in range(steps):
         for i in range(per_step):

@@ -15,41 +15,39 @@ pytestmark = pytest.mark.django_db
 READ, WRITE, ADMIN = "read", "write", "admin"
 FILE_BODY = b"hello"
 
-# (name, method, path under the project, body, level)
-ENDPOINTS: list[tuple[str, str, str, Any, str]] = [
-    ("project", "get", "", None, READ),
-    ("run list", "get", "/runs/", None, READ),
-    ("run detail", "get", "/runs/r1", None, READ),
-    ("history", "get", "/runs/r1/history", None, READ),
-    ("export", "get", "/runs/r1/history/export", None, READ),
-    ("console", "get", "/runs/r1/console", None, READ),
-    ("files", "get", "/runs/r1/files/", None, READ),
-    ("file download", "get", "/runs/r1/files/a.txt", None, READ),
-    ("run create", "put", "/runs/new-run", {"name": "x"}, WRITE),
-    ("run update", "patch", "/runs/r1", {"notes": "n"}, WRITE),
-    ("append", "post", "/runs/r1/streams/history", {"offset": 0, "records": [{"step": 0, "time": 1.0, "data": {"a": 1}}]}, WRITE),
-    ("heartbeat", "post", "/runs/r1/heartbeat", {}, WRITE),
-    ("finish", "post", "/runs/r1/finish", {"exit_code": 0}, WRITE),
-    ("file upload", "put", "/runs/r1/files/b.txt", FILE_BODY, WRITE),
-    ("run delete", "delete", "/runs/r1", None, WRITE),
-    ("project update", "patch", "", {"name": "renamed"}, ADMIN),
+# (name, method, path under the project, body, level, status when allowed)
+ENDPOINTS: list[tuple[str, str, str, Any, str, int]] = [
+    ("project", "get", "", None, READ, 200),
+    ("run list", "get", "/runs/", None, READ, 200),
+    ("run detail", "get", "/runs/r1", None, READ, 200),
+    ("history", "get", "/runs/r1/history", None, READ, 200),
+    ("export", "get", "/runs/r1/history/export", None, READ, 200),
+    ("console", "get", "/runs/r1/console", None, READ, 200),
+    ("files", "get", "/runs/r1/files/", None, READ, 200),
+    ("file download", "get", "/runs/r1/files/a.txt", None, READ, 200),
+    ("run create", "put", "/runs/new-run", {"name": "x"}, WRITE, 201),
+    ("run update", "patch", "/runs/r1", {"notes": "n"}, WRITE, 200),
+    ("append", "post", "/runs/r1/streams/history", {"offset": 0, "records": [{"step": 0, "time": 1.0, "data": {"a": 1}}]}, WRITE, 200),
+    ("heartbeat", "post", "/runs/r1/heartbeat", {}, WRITE, 200),
+    ("finish", "post", "/runs/r1/finish", {"exit_code": 0}, WRITE, 200),
+    ("file upload", "put", "/runs/r1/files/b.txt", FILE_BODY, WRITE, 201),
+    ("run delete", "delete", "/runs/r1", None, WRITE, 204),
+    ("project update", "patch", "", {"name": "renamed"}, ADMIN, 200),
 ]
 
-OK = {200, 201, 204}
 
-
-def expected(person: str, public: bool, level: str) -> set[int]:
+def expected(person: str, public: bool, level: str, allowed: int) -> int:
     rank = {"alice": 3, "bob": 2, "carol": 1}.get(person, 0)
     need = {READ: 1, WRITE: 2, ADMIN: 3}[level]
     if rank >= need:
-        return OK
+        return allowed
     if rank == 0 and not public:
-        return {404}  # a private project does not exist for outsiders
+        return 404  # a private project does not exist for outsiders
     if level == READ:
-        return OK  # public
+        return allowed  # public
     if rank == 0 and person == "anonymous":
-        return {401}
-    return {403}
+        return 401
+    return 403
 
 
 @pytest.fixture
@@ -69,14 +67,15 @@ def world() -> World:
 
 @pytest.mark.parametrize("public", [False, True], ids=["private", "public"])
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=[e[0] for e in ENDPOINTS])
-def test_it_enforces_the_matrix(world: World, endpoint: tuple[str, str, str, Any, str], public: bool) -> None:
-    name, method, path, body, level = endpoint
+def test_it_enforces_the_matrix(world: World, endpoint: tuple[str, str, str, Any, str, int], public: bool) -> None:
+    name, method, path, body, level, allowed = endpoint
     project = world.public if public else world.private
     url = f"/api/v1/projects/acme/{project.slug}{path}"
     for person in world.everyone():
-        # Each request starts from the same state: a run r1 with a file.
+        # Each request starts from the same state: a run r1 with a file, and no run new-run.
         if not Run.objects.filter(project=project, run_id="r1").exists():
             run_create(project, "r1", user=world.owner.user)
+        Run.objects.filter(project=project, run_id="new-run").delete()
         client = person.client()
         kwargs: dict[str, Any] = {}
         if body == FILE_BODY:
@@ -84,23 +83,10 @@ def test_it_enforces_the_matrix(world: World, endpoint: tuple[str, str, str, Any
         elif body is not None:
             kwargs = {"data": body, "format": "json"}
         response = getattr(client, method)(url, **kwargs)
-        want = expected(person.name, public, level)
-        assert response.status_code in want, (
+        want = expected(person.name, public, level, allowed)
+        assert response.status_code == want, (
             f"{person.name} {method.upper()} {url}: {response.status_code} {getattr(response, 'data', '')}, want {want}"
         )
-
-
-def test_it_refuses_a_wrong_or_revoked_key(world: World) -> None:
-    from rest_framework.test import APIClient
-
-    bad = APIClient()
-    bad.credentials(HTTP_AUTHORIZATION="Bearer cairn_deadbeef_notakey")
-    assert bad.get("/api/v1/projects/acme/open/runs/").status_code == 401
-    keys = world.member.client().get("/api/v1/keys").json()["results"]
-    assert world.member.client().delete(f"/api/v1/keys/{keys[0]['id']}").status_code == 204
-    response = world.member.client().get("/api/v1/projects/acme/secret/runs/")
-    assert response.status_code == 401
-    assert "revoked" in response.json()["error"]
 
 
 def test_it_hides_private_projects_from_listing(world: World) -> None:
@@ -108,16 +94,6 @@ def test_it_hides_private_projects_from_listing(world: World) -> None:
     assert slugs(world.viewer) == ["open", "secret"]
     assert slugs(world.outsider) == ["open"]
     assert slugs(world.anonymous) == ["open"]
-
-
-def test_only_admins_manage_members(world: World) -> None:
-    add = {"username": "mallory", "role": "admin"}
-    assert world.member.client().post("/api/v1/orgs/acme/members", add, format="json").status_code == 403
-    assert world.outsider.client().post("/api/v1/orgs/acme/members", add, format="json").status_code == 404
-    assert world.owner.client().post("/api/v1/orgs/acme/members", {**add, "role": "viewer"}, format="json").status_code == 201
-    assert world.outsider.client().get("/api/v1/projects/acme/secret/runs/").status_code == 200
-    # The last admin cannot step down.
-    assert world.owner.client().patch("/api/v1/orgs/acme/members/alice", {"role": "member"}, format="json").status_code == 403
 
 
 def test_logging_a_run_creates_the_project_for_members_only(world: World) -> None:

@@ -107,7 +107,7 @@ def test_finish_sets_the_state_from_the_exit_code(world: World) -> None:
 
 
 def test_compaction_merges_small_chunks_and_keeps_every_row(world: World) -> None:
-    from apps.runs.history.compaction import run_history_compact
+    from apps.runs.history import run_history_compact
     from apps.runs.models import HistoryChunk
 
     for i in range(20):

@@ -1,0 +1,23 @@
+"""Something a test needs is missing: skipped here, a failure under CI.
+
+CI (CI=true, see .ci/run) installs every service and library the tests use,
+so a missing one there is a broken setup, never a reason to test less.
+
+Imports only pytest and the standard library: the agent's tests use it from
+a bare venv without Django, on the oldest Python the agent supports.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import NoReturn, Optional
+
+import pytest
+
+
+def unavailable(reason: str, *, ci: Optional[str] = None) -> NoReturn:
+    """Skip the test for `reason`; under CI=true fail it instead, with `ci` if given."""
+    __tracebackhide__ = True  # reports point at the caller's line
+    if os.environ.get("CI") == "true":
+        pytest.fail(ci or reason)
+    pytest.skip(reason)
