@@ -1,12 +1,13 @@
 // The project workspace: a chart panel per metric over the selected runs.
 // Panels are saved per project (members); others see the saved layout and may
 // look around (zoom, smoothing) without saving. One request draws every panel;
-// a zoom asks only for its panel's key in the zoomed step range.
-"use strict";
-(() => {
-  const root = document.getElementById("workspace");
-  if (!root) return;
-  const page = JSON.parse(document.getElementById("page-data").textContent);
+// a zoom asks only for its panel's key in the zoomed step range. The runs are
+// the selection's (selection.js): the runs table's first rows or those picked.
+import * as cairn from "./api.js";
+import { Chart, color, runPoints, timeMap } from "./charts.js";
+import { selection } from "./selection.js";
+
+export function mountWorkspace(root, page) {
   const API = page.api;
   const SAMPLES = 1000;
   const LIVE_MS = 3000;
@@ -26,14 +27,12 @@
   // --- Which runs ----------------------------------------------------------
 
   function selectionRuns() {
-    const sel = window.cairnSelection;
-    if (!sel || typeof sel.get !== "function") return null;
-    return sel.get().slice(0, 50).map((r, i) => ({ id: r.id, name: r.name || r.id, color: r.color || cairnChart.color(i) }));
+    return selection.get().slice(0, 50).map((r, i) => ({ id: r.id, name: r.name || r.id, color: r.color || color(i) }));
   }
 
   async function recentRuns() {
     const body = await cairn.get(`${API}/runs/?limit=10&order=-created_at`);
-    return body.results.map((r, i) => ({ id: r.id, name: r.name || r.id, color: cairnChart.color(i), state: r.state }));
+    return body.results.map((r, i) => ({ id: r.id, name: r.name || r.id, color: color(i), state: r.state }));
   }
 
   // The table's selection; while nobody has picked runs by hand, runs started
@@ -41,8 +40,7 @@
   let knownAtLoad = null;
   async function loadRuns(first) {
     const sel = selectionRuns();
-    if (!sel) { state.runs = await recentRuns(); return; }
-    if (window.cairnSelection.manual) { state.runs = sel; return; }
+    if (selection.manual) { state.runs = sel; return; }
     if (first) {
       // The first charts need no wait: what exists now is the table's business.
       state.runs = sel;
@@ -56,8 +54,8 @@
     const fresh = recent.filter((r) => !knownAtLoad.has(r.id) && !have.has(r.id));
     let k = 0;
     for (const r of fresh) {
-      while (used.has(cairnChart.color(k)) && k < 40) k++;
-      r.color = cairnChart.color(k++);
+      while (used.has(color(k)) && k < 40) k++;
+      r.color = color(k++);
     }
     state.runs = [...fresh, ...sel].slice(0, 50);
   }
@@ -202,7 +200,7 @@
       });
     }
 
-    view.chart = new cairnChart.Chart(body, {
+    view.chart = new Chart(body, {
       key: panel.key, x: chartX(panel.x), xLabel: xLabel(panel), log: panel.log, smoothing: panel.smoothing,
       onZoom: (min, max) => zoomPanel(view, min, max),
       onReset: () => drawPanel(view),
@@ -282,9 +280,9 @@
       const h = history[r.id];
       if (!h) continue;
       const full = state.history[r.id];
-      const times = cairnChart.timeMap((full && full.series._time) || h.series._time);
+      const times = timeMap((full && full.series._time) || h.series._time);
       const xKey = panel.x.startsWith("metric:") ? panel.x.slice(7) : null;
-      const pts = cairnChart.runPoints(h.series[panel.key], {
+      const pts = runPoints(h.series[panel.key], {
         x: chartX(panel.x), times, xSeries: xKey ? (h.series[xKey] || (full && full.series[xKey])) : null,
       });
       if (pts) out.push(Object.assign({ id: r.id, name: r.name, color: r.color }, pts));
@@ -329,7 +327,7 @@
       lo = Infinity; hi = -Infinity;
       for (const r of state.runs) {
         const h = state.history[r.id];
-        const times = h && cairnChart.timeMap(h.series._time);
+        const times = h && timeMap(h.series._time);
         if (!times) continue;
         const off = panel.x === "relative" ? times.t0 : 0;
         lo = Math.min(lo, times.stepAt(min + off));
@@ -361,7 +359,7 @@
   }
 
   function describeRuns() {
-    runsNote.textContent = state.runs.length ? `${state.runs.length} run${state.runs.length === 1 ? "" : "s"}${window.cairnSelection ? " selected" : " (latest)"}` : "";
+    runsNote.textContent = state.runs.length ? `${state.runs.length} run${state.runs.length === 1 ? "" : "s"} selected` : "";
   }
 
   let ticking = false;
@@ -413,20 +411,18 @@
       status.textContent = `Charts failed to load: ${e.message}`;
     }
     setInterval(tick, LIVE_MS);
-    if (window.cairnSelection) {
-      // Toggling many runs fires many events: one refresh, after the last.
-      let pending = null;
-      window.cairnSelection.addEventListener("change", () => {
-        clearTimeout(pending);
-        pending = setTimeout(async () => {
-          const seq = ++fetchSeq;
-          await loadRuns();
-          describeRuns();
-          await fetchAll();
-          if (seq === fetchSeq) drawAll();
-        }, 30);
-      });
-    }
+    // Toggling many runs fires many events: one refresh, after the last.
+    let pending = null;
+    selection.addEventListener("change", () => {
+      clearTimeout(pending);
+      pending = setTimeout(async () => {
+        const seq = ++fetchSeq;
+        await loadRuns();
+        describeRuns();
+        await fetchAll();
+        if (seq === fetchSeq) drawAll();
+      }, 30);
+    });
   }
   start();
-})();
+}
