@@ -9,6 +9,7 @@
 // window.cairnCharts lists every live chart ({key, el, chart, u}) so tests and
 // benchmarks can read what is drawn (u.data) and when (el.dataset.drawnAt).
 import * as cairn from "./api.js";
+import { durationTick, when, xLabel, xMode, xOrigin, xTimed } from "./util.js";
 
 const PALETTE = ["#3559e0", "#e8590c", "#2b8a3e", "#c2255c", "#7048e8", "#0c8599", "#d9480f", "#5c940d",
   "#a61e4d", "#1864ab", "#f08c00", "#087f5b", "#862e9c", "#364fc7", "#e67700", "#2f9e44",
@@ -88,20 +89,14 @@ function compact(v) {
   if (a >= 1e4) return +(v / 1e3).toPrecision(3) + "k";
   return String(+v.toPrecision(4));
 }
-export function duration(s) {
-  const a = Math.abs(s);
-  if (a < 60) return `${+s.toFixed(a < 10 ? 1 : 0)}s`;
-  if (a < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, "0")}`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}`;
-}
 function xFormat(mode) {
-  if (mode === "time") return (v) => new Date(v * 1000).toLocaleString();
-  if (mode === "relative") return duration;
+  if (mode === "time") return (v) => when(v * 1000);
+  if (mode === "relative") return durationTick;
   return compact;
 }
 
 export class Chart {
-  // opts: key, title, height, x ("step" | "time" | "relative" | "metric"), xLabel,
+  // opts: key, title, height, x (a panel's x-axis, see util.js: "step", "time", "relative", "metric:<key>"),
   // log, smoothing, onZoom(min, max) (x units), onReset().
   constructor(el, opts) {
     this.el = el;
@@ -182,7 +177,7 @@ export class Chart {
       series.push({ stroke: "transparent", width: 0, spanGaps: true, points: { show: false } });
       bands.push({ series: [3 * i + 3, 3 * i + 2], fill: alpha(c, 0.14) });
     });
-    const mode = this.opts.x;
+    const mode = xMode(this.opts.x);
     const fmt = xFormat(mode);
     const chart = this;
     const axisStyle = { stroke: "#667085", grid: { stroke: "#eef0f3", width: 1 }, ticks: { stroke: "#e4e7ec", width: 1 } };
@@ -267,8 +262,8 @@ export class Chart {
     const left = u.cursor.left;
     if (left === undefined || left < 0 || !this.runs.length) { this.tip.hidden = true; return; }
     const x = u.posToVal(left, "x");
-    const fmt = xFormat(this.opts.x);
-    const rows = [cairn.el("div", { class: "chart-tip-x", text: (this.opts.xLabel || this.opts.x) + " " + fmt(x) })];
+    const fmt = xFormat(xMode(this.opts.x));
+    const rows = [cairn.el("div", { class: "chart-tip-x", text: xLabel(this.opts.x) + " " + fmt(x) })];
     let shown = 0;
     this.runs.forEach((r, i) => {
       const j = nearest(r.xs, x);
@@ -333,14 +328,15 @@ export function timeMap(timeSeries) {
   };
 }
 
-// One run's points for a panel: x per mode, y the series' mean, band min/max.
+// One run's points for a panel: x per its x-axis (times: timeMap of the run's
+// _time; xSeries: the other metric's), y the series' mean, band min/max.
 export function runPoints(series, { x, times, xSeries }) {
   if (!series || !series.steps.length || !series.min) return null;
   const ys = series.values, mins = series.min, maxs = series.max;
-  if (x === "step") return { xs: series.steps, ys, mins, maxs };
-  if (x === "time" || x === "relative") {
+  if (xMode(x) === "step") return { xs: series.steps, ys, mins, maxs };
+  if (xTimed(x)) {
     if (!times) return null;
-    const off = x === "relative" ? times.t0 : 0;
+    const off = xOrigin(x, times);
     return { xs: series.steps.map((s) => times.at(s) - off), ys, mins, maxs };
   }
   // Another metric: its value at each step, points ordered by it.

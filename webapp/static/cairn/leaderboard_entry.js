@@ -23,7 +23,7 @@ async function load() {
     const box = el("div", { class: "panel-body" });
     grid.append(el("div", { class: "panel size-s", "data-testid": "panel", dataset: { key } },
       el("div", { class: "panel-head" }, el("span", { class: "panel-title", text: key, title: key })), box));
-    const chart = new Chart(box, { key, x: "step", xLabel: "step", height: 180 });
+    const chart = new Chart(box, { key, x: "step", height: 180 });
     const pts = runPoints(body.series[key], { x: "step" });
     const full = pts ? [Object.assign({ id: String(page.entry), name: key, color: color(0) }, pts)] : [];
     chart.opts.onReset = () => chart.setRuns(full);

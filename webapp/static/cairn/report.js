@@ -5,18 +5,18 @@
 import * as cairn from "./api.js";
 import { Chart, color, runPoints, timeMap } from "./charts.js";
 import { earlyData } from "./report_data.js";
-import { pageData } from "./util.js";
+import { minute, pageData, xMetric, xTimed } from "./util.js";
 
 const page = pageData();
 
 function chartRuns(data, panel) {
   const runs = [];
   const keys = panel.keys;
-  const x = xMode(panel);
+  const x = panel.x || "step";
   data.runs.forEach((run, i) => {
     // The x-axis's own series: the time of each step, or the metric it is drawn against.
-    const times = x === "time" || x === "relative" ? timeMap(run.series._time) : null;
-    const xSeries = x === "metric" ? run.series[panel.x.slice(7)] : null;
+    const times = xTimed(x) ? timeMap(run.series._time) : null;
+    const xSeries = xMetric(x) ? run.series[xMetric(x)] : null;
     keys.forEach((key, j) => {
       const pts = runPoints(run.series[key], { x, times, xSeries });
       if (!pts) return;
@@ -27,15 +27,12 @@ function chartRuns(data, panel) {
   return runs;
 }
 
-function xMode(panel) { return (panel.x || "step").startsWith("metric:") ? "metric" : (panel.x || "step"); }
-function xLabel(panel) { return xMode(panel) === "metric" ? panel.x.slice(7) : { step: "step", time: "time", relative: "time" }[xMode(panel)]; }
-
 function draw(panel, data) {
   const fig = document.querySelector(`figure[data-block="${CSS.escape(panel.id)}"] .report-figure`);
   if (!fig) return;
   const t0 = performance.now();
   const chart = new Chart(fig, { key: panel.id, height: 240, log: panel.log, smoothing: panel.smoothing,
-    x: xMode(panel), xLabel: xLabel(panel) });
+    x: panel.x || "step" });
   chart.setRuns(chartRuns(data, panel));
   fig.closest("figure").dataset.drawn = "1";
   fig.closest("figure").dataset.drawMs = String(Math.round(performance.now() - t0));  // for the benchmark
@@ -100,7 +97,7 @@ async function loadComments() {
     const body = cairn.el("div", { class: "md" });
     body.innerHTML = c.html;  // sanitised by the server (nh3)
     list.append(cairn.el("div", { class: "report-comment", "data-testid": "comment" },
-      cairn.el("div", { class: "who", text: `${c.author || "someone"} · ${c.created_at.slice(0, 16).replace("T", " ")}` }), body));
+      cairn.el("div", { class: "who", text: `${c.author || "someone"} · ${minute(c.created_at)}` }), body));
   };
   const send = cairn.el("button", { text: "Comment", "data-testid": "comment-send", onclick: async () => {
     if (!text.value.trim()) return;

@@ -3,7 +3,7 @@
 // and an optional freeze. Text from users only goes into value/textContent;
 // previews come from the reader page, whose HTML the server sanitised.
 import * as cairn from "./api.js";
-import { pageData } from "./util.js";
+import { minute, pageData } from "./util.js";
 
 const KINDS = { line: "Line chart", bar: "Bar chart", scatter: "Scatter", parallel: "Parallel coordinates", table: "Runs table", media: "Media" };
 const SAVE_DELAY = 800;
@@ -190,7 +190,7 @@ async function loadVersions() {
   try {
     const v = await cairn.get(`${page.api}/versions`);
     versionsBox.replaceChildren(cairn.el("h3", { text: "Published versions" }), ...(v.results.length ? v.results.map((x) =>
-      cairn.el("div", { "data-testid": "version", text: `v${x.number} · ${x.published_at.slice(0, 16).replace("T", " ")} · ${x.published_by || ""}${x.frozen ? " · frozen" : ""}${x.current ? " · current" : ""}` }))
+      cairn.el("div", { "data-testid": "version", text: `v${x.number} · ${minute(x.published_at)} · ${x.published_by || ""}${x.frozen ? " · frozen" : ""}${x.current ? " · current" : ""}` }))
       : [cairn.el("div", { class: "muted", text: "Not published yet." })]));
   } catch (e) { versionsBox.textContent = e.message; }
 }

@@ -3,9 +3,9 @@
 // wrote (names, notes, config, console lines, file names and contents) is put
 // on the page as text, never parsed as HTML.
 import * as cairn from "./api.js";
-import { Chart, color, duration, runPoints, timeMap } from "./charts.js";
+import { Chart, color, runPoints, timeMap } from "./charts.js";
 import { firstKeysRequest, mountRunMedia } from "./media.js";
-import { fileUrl as runFileUrl, pageData, runUrl } from "./util.js";
+import { duration, fileUrl as runFileUrl, pageData, runUrl, when } from "./util.js";
 
 function mountRunPage(root, page) {
   const API = page.api;
@@ -21,8 +21,6 @@ function mountRunPage(root, page) {
   function section(title, testid, ...children) {
     return el("section", { class: "card run-section", "data-testid": testid }, el("h2", { text: title }), ...children);
   }
-
-  function when(iso) { return iso ? new Date(iso).toLocaleString() : "—"; }
 
   // --- Header and overview ---------------------------------------------------
 
@@ -200,7 +198,7 @@ function mountRunPage(root, page) {
         grid.append(el("div", { class: "panel size-s", "data-testid": "panel", dataset: { key, stream } },
           el("div", { class: "panel-head" }, el("span", { class: "panel-title", text: key, title: key })), body));
         const opts = stream === "system" ? {} : { ...chartOpts };
-        chart = new Chart(body, { key, x, xLabel: x, height: 180, ...opts, onZoom: (lo, hi) => zoom(chart, stream, key, lo, hi, times) });
+        chart = new Chart(body, { key, x, height: 180, ...opts, onZoom: (lo, hi) => zoom(chart, stream, key, lo, hi, times) });
         chart.full = null;
         chart.opts.onReset = () => chart.setRuns(chart.full || []);
         charts.set(id, chart);

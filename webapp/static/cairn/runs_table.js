@@ -6,6 +6,7 @@
 // `text`), never as HTML.
 import * as cairn from "./api.js";
 import { selection } from "./selection.js";
+import { ago, duration } from "./util.js";
 
 // initial: the first page of rows and the saved columns, in the HTML (runs-table-data).
 export function mountRunsTable(root, pageData, initial) {
@@ -34,25 +35,6 @@ export function mountRunsTable(root, pageData, initial) {
   };
 
   // --- Formatting ---------------------------------------------------------------
-  function runtimeText(s) {
-    const v = cairn.num(s);
-    if (v === null || !isFinite(v)) return "";
-    const t = Math.round(v);
-    if (t < 60) return `${t}s`;
-    if (t < 3600) return `${Math.floor(t / 60)}m ${t % 60}s`;
-    if (t < 86400) return `${Math.floor(t / 3600)}h ${Math.floor((t % 3600) / 60)}m`;
-    return `${Math.floor(t / 86400)}d ${Math.floor((t % 86400) / 3600)}h`;
-  }
-  function timeText(iso) {
-    if (!iso) return "";
-    const d = new Date(iso);
-    const ago = (Date.now() - d.getTime()) / 1000;
-    if (ago < 60) return "just now";
-    if (ago < 3600) return `${Math.floor(ago / 60)}m ago`;
-    if (ago < 86400) return `${Math.floor(ago / 3600)}h ago`;
-    if (ago < 7 * 86400) return `${Math.floor(ago / 86400)}d ago`;
-    return d.toISOString().slice(0, 10);
-  }
   function isNumber(v) { return typeof v === "number" || v === "NaN" || v === "Infinity" || v === "-Infinity"; }
   function fillCell(td, col, v) {
     td.replaceChildren();
@@ -66,10 +48,10 @@ export function mountRunsTable(root, pageData, initial) {
           onclick: (e) => { e.stopPropagation(); addFilter(`tags contains ${quote(t)}`); } }));
       }
     } else if (col.id === "created_at" || col.id === "finished_at") {
-      td.textContent = timeText(v);
+      td.textContent = ago(v);
       if (v) td.title = v;
     } else if (col.id === "runtime") {
-      td.textContent = runtimeText(v);
+      td.textContent = duration(cairn.num(v));
       td.className = "num";
     } else if (isNumber(v)) {
       td.textContent = cairn.show(cairn.num(v) ?? v);

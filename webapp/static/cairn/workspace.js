@@ -6,6 +6,7 @@
 import * as cairn from "./api.js";
 import { Chart, color, runPoints, timeMap } from "./charts.js";
 import { selection } from "./selection.js";
+import { X_AXES, metricX, xMetric, xOrigin, xSeriesKey, xTimed } from "./util.js";
 
 export function mountWorkspace(root, page) {
   const API = page.api;
@@ -119,8 +120,8 @@ export function mountWorkspace(root, page) {
   }
 
   function xOptions(panel) {
-    const opts = [["step", "Step"], ["time", "Wall time"], ["relative", "Relative time"]];
-    for (const k of state.keys) if (k.numeric && k.key !== panel.key) opts.push([`metric:${k.key}`, k.key]);
+    const opts = [...X_AXES];
+    for (const k of state.keys) if (k.numeric && k.key !== panel.key) opts.push([metricX(k.key), k.key]);
     return opts;
   }
 
@@ -145,7 +146,7 @@ export function mountWorkspace(root, page) {
     xSel.onchange = async () => {
       panel.x = xSel.value;
       save();
-      view.chart.setOptions({ x: chartX(panel.x), xLabel: xLabel(panel) });
+      view.chart.setOptions({ x: panel.x });
       if (!hasData(panel)) await fetchAll();
       drawPanel(view);
     };
@@ -201,7 +202,7 @@ export function mountWorkspace(root, page) {
     }
 
     view.chart = new Chart(body, {
-      key: panel.key, x: chartX(panel.x), xLabel: xLabel(panel), log: panel.log, smoothing: panel.smoothing,
+      key: panel.key, x: panel.x, log: panel.log, smoothing: panel.smoothing,
       onZoom: (min, max) => zoomPanel(view, min, max),
       onReset: () => drawPanel(view),
     });
@@ -240,9 +241,6 @@ export function mountWorkspace(root, page) {
     return box;
   }
 
-  function chartX(x) { return x.startsWith("metric:") ? "metric" : x; }
-  function xLabel(panel) { return panel.x.startsWith("metric:") ? panel.x.slice(7) : { step: "step", time: "time", relative: "time" }[panel.x]; }
-
   // Put the panels' elements in order, creating the missing ones.
   function layout() {
     const keep = new Set(state.panels.map((p) => p.id));
@@ -262,7 +260,7 @@ export function mountWorkspace(root, page) {
     const keys = new Set();
     for (const p of state.panels) {
       keys.add(p.key);
-      if (p.x.startsWith("metric:")) keys.add(p.x.slice(7));
+      if (xMetric(p.x)) keys.add(xMetric(p.x));
     }
     return [...keys];
   }
@@ -281,9 +279,9 @@ export function mountWorkspace(root, page) {
       if (!h) continue;
       const full = state.history[r.id];
       const times = timeMap((full && full.series._time) || h.series._time);
-      const xKey = panel.x.startsWith("metric:") ? panel.x.slice(7) : null;
+      const xKey = xMetric(panel.x);
       const pts = runPoints(h.series[panel.key], {
-        x: chartX(panel.x), times, xSeries: xKey ? (h.series[xKey] || (full && full.series[xKey])) : null,
+        x: panel.x, times, xSeries: xKey ? (h.series[xKey] || (full && full.series[xKey])) : null,
       });
       if (pts) out.push(Object.assign({ id: r.id, name: r.name, color: r.color }, pts));
     }
@@ -292,7 +290,7 @@ export function mountWorkspace(root, page) {
 
   // Whether the fetched history has what the panel's x-axis needs.
   function hasData(panel) {
-    const need = panel.x === "time" || panel.x === "relative" ? "_time" : panel.x.startsWith("metric:") ? panel.x.slice(7) : null;
+    const need = xSeriesKey(panel.x);
     if (!need) return true;
     return Object.values(state.history).every((h) => need in h.series);
   }
@@ -307,7 +305,7 @@ export function mountWorkspace(root, page) {
     if (!state.runs.length) { state.history = {}; return; }
     const keys = wantedKeys();
     if (!keys.length) { state.history = {}; return; }
-    const times = state.panels.some((p) => p.x === "time" || p.x === "relative");
+    const times = state.panels.some((p) => xTimed(p.x));
     const body = await cairn.get(historyUrl(keys, times ? { times: 1 } : {}));
     state.history = body.runs;
   }
@@ -323,13 +321,13 @@ export function mountWorkspace(root, page) {
   async function zoomPanel(view, min, max) {
     const panel = view.panel;
     let lo = min, hi = max;
-    if (panel.x === "time" || panel.x === "relative") {
+    if (xTimed(panel.x)) {
       lo = Infinity; hi = -Infinity;
       for (const r of state.runs) {
         const h = state.history[r.id];
         const times = h && timeMap(h.series._time);
         if (!times) continue;
-        const off = panel.x === "relative" ? times.t0 : 0;
+        const off = xOrigin(panel.x, times);
         lo = Math.min(lo, times.stepAt(min + off));
         hi = Math.max(hi, times.stepAt(max + off));
       }
