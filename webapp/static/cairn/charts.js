@@ -9,15 +9,11 @@
 // window.cairnCharts lists every live chart ({key, el, chart, u}) so tests and
 // benchmarks can read what is drawn (u.data) and when (el.dataset.drawnAt).
 import * as cairn from "./api.js";
-import { durationTick, when, xLabel, xMode, xOrigin, xTimed } from "./util.js";
+import { color, durationTick, when, xLabel, xMode, xOrigin, xTimed } from "./util.js";
 
-const PALETTE = ["#3559e0", "#e8590c", "#2b8a3e", "#c2255c", "#7048e8", "#0c8599", "#d9480f", "#5c940d",
-  "#a61e4d", "#1864ab", "#f08c00", "#087f5b", "#862e9c", "#364fc7", "#e67700", "#2f9e44",
-  "#c92a2a", "#1098ad", "#9c36b5", "#495057"];
 const registry = [];
 window.cairnCharts = registry;
 
-export function color(i) { return PALETTE[i % PALETTE.length]; }
 function alpha(hex, a) {
   const n = parseInt(hex.slice(1), 16);
   return `rgba(${n >> 16},${(n >> 8) & 255},${n & 255},${a})`;

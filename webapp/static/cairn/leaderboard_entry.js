@@ -1,8 +1,8 @@
 // The shared view of a leaderboard entry: charts of the run's metrics, read
 // from the submission's own endpoint (never the private project's).
 import * as cairn from "./api.js";
-import { Chart, color, runPoints } from "./charts.js";
-import { pageData } from "./util.js";
+import { Chart, runPoints } from "./charts.js";
+import { color, pageData } from "./util.js";
 
 const grid = document.getElementById("entry-charts");
 const page = pageData();

@@ -3,9 +3,9 @@
 // drawn in the HTML. Panel data is asked for in a few requests at once (the
 // first screen's panels alone), so the first panels draw while later ones are in flight.
 import * as cairn from "./api.js";
-import { Chart, color, runPoints, timeMap } from "./charts.js";
+import { Chart, runPoints, timeMap } from "./charts.js";
 import { earlyData } from "./report_data.js";
-import { minute, pageData, xMetric, xTimed } from "./util.js";
+import { color, minute, pageData, xMetric, xTimed } from "./util.js";
 
 const page = pageData();
 

@@ -3,9 +3,9 @@
 // wrote (names, notes, config, console lines, file names and contents) is put
 // on the page as text, never parsed as HTML.
 import * as cairn from "./api.js";
-import { Chart, color, runPoints, timeMap } from "./charts.js";
+import { Chart, runPoints, timeMap } from "./charts.js";
 import { firstKeysRequest, mountRunMedia } from "./media.js";
-import { duration, fileUrl as runFileUrl, pageData, runUrl, when } from "./util.js";
+import { color, duration, fileUrl as runFileUrl, pageData, runUrl, when } from "./util.js";
 
 function mountRunPage(root, page) {
   const API = page.api;

@@ -2,9 +2,8 @@
 // toggles runs and feeds it its rows) and the charts and media workspaces
 // (which listen for `change`). Until someone toggles a run, it follows the
 // first 10 rows of the table.
-const PALETTE = ["#3559e0", "#e8590c", "#2b8a3e", "#c2255c", "#7048e8", "#0b7285", "#e67700",
-  "#5c940d", "#a61e4d", "#1971c2", "#862e9c", "#d9480f", "#087f5b", "#495057", "#f08c00",
-  "#364fc7", "#c92a2a", "#2f9e44", "#9c36b5", "#1098ad"];
+import { PALETTE } from "./util.js";
+
 const DEFAULT_COUNT = 10;
 class Selection extends EventTarget {
   constructor() {

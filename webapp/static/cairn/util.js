@@ -1,6 +1,6 @@
 // What the pages share besides the API: the data the server put in the page,
-// the URLs of a run and its files, the x-axis of a line chart, and how
-// durations and dates read.
+// the URLs of a run and its files, the colours of runs, the x-axis of a line
+// chart, and how durations and dates read.
 
 const parsed = new Map();
 
@@ -26,6 +26,17 @@ export function runUrl(api, runId) {
 // A run file's URL: each path segment encoded, the slashes kept.
 export function fileUrl(run, path) {
   return `${run}/files/${String(path).split("/").map(encodeURIComponent).join("/")}`;
+}
+
+// --- Run colours ------------------------------------------------------------------
+// One palette for the charts and the runs table's selection.
+
+export const PALETTE = ["#3559e0", "#e8590c", "#2b8a3e", "#c2255c", "#7048e8", "#0c8599", "#d9480f", "#5c940d",
+  "#a61e4d", "#1864ab", "#f08c00", "#087f5b", "#862e9c", "#364fc7", "#e67700", "#2f9e44",
+  "#c92a2a", "#1098ad", "#9c36b5", "#495057"];
+
+export function color(i) {
+  return PALETTE[i % PALETTE.length];
 }
 
 // --- The x-axis of a line chart --------------------------------------------------

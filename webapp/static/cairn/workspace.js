@@ -4,9 +4,9 @@
 // a zoom asks only for its panel's key in the zoomed step range. The runs are
 // the selection's (selection.js): the runs table's first rows or those picked.
 import * as cairn from "./api.js";
-import { Chart, color, runPoints, timeMap } from "./charts.js";
+import { Chart, runPoints, timeMap } from "./charts.js";
 import { selection } from "./selection.js";
-import { X_AXES, metricX, xMetric, xOrigin, xSeriesKey, xTimed } from "./util.js";
+import { X_AXES, color, metricX, xMetric, xOrigin, xSeriesKey, xTimed } from "./util.js";
 
 export function mountWorkspace(root, page) {
   const API = page.api;
