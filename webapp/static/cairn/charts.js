@@ -12,7 +12,7 @@ import * as cairn from "./api.js";
 import { color, durationTick, when, xLabel, xMode, xOrigin, xTimed } from "./util.js";
 
 const registry = [];
-window.cairnCharts = registry;
+window.cairnCharts = registry;  // eslint-disable-line no-restricted-syntax -- the hook for tests and benchmarks
 
 function alpha(hex, a) {
   const n = parseInt(hex.slice(1), 16);

@@ -275,7 +275,7 @@ function maskOverlay(src, label) {
         px[i] = c[0]; px[i + 1] = c[1]; px[i + 2] = c[2]; px[i + 3] = 140;
       }
       ctx.putImageData(d, 0, 0);
-    } catch (e) {
+    } catch {
       canvas.style.opacity = "0.45";  // another origin (object storage): shown as it is
     }
     canvas.dataset.drawn = "1";

@@ -83,7 +83,7 @@ function renderMath() {
   for (const el of document.querySelectorAll(".md .math")) {
     try {
       katex.render(el.textContent, el, { displayMode: el.classList.contains("block"), throwOnError: false });
-    } catch (e) { /* the TeX source stays as text */ }
+    } catch { /* the TeX source stays as text */ }
   }
 }
 

@@ -262,7 +262,7 @@ function mountRunPage(root, page) {
   function ansiSegments(line) {
     const out = [];
     const sgr = { fg: null, bg: null, bold: false, dim: false, italic: false, underline: false };
-    const re = /\x1b\[([0-9;]*)([A-Za-z])/g;
+    const re = /\x1b\[([0-9;]*)([A-Za-z])/g;  // eslint-disable-line no-control-regex -- ESC starts each code
     let at = 0, m;
     const push = (text) => { if (text) out.push({ text, sgr: Object.assign({}, sgr) }); };
     while ((m = re.exec(line))) {
@@ -318,7 +318,7 @@ function mountRunPage(root, page) {
       if (s.underline) span.classList.add("ansi-underline");
       node.append(span);
     }
-    node.dataset.search = rec.line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").toLowerCase();
+    node.dataset.search = rec.line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").toLowerCase();  // eslint-disable-line no-control-regex
     return node;
   }
 

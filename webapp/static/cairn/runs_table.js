@@ -392,7 +392,7 @@ export function mountRunsTable(root, pageData, initial) {
     let data;
     try {
       data = await cairn.get(`${tableApi}/rows?` + new URLSearchParams(params));
-    } catch (_) {
+    } catch {
       return; // the next poll tries again
     }
     if (seq !== state.seq) return;

@@ -173,7 +173,7 @@ export function mountWorkspace(root, page) {
         save();
         layout();
       };
-      controls.append(sizes, addToReport(panel, controls),
+      controls.append(sizes, addToReport(panel),
         cairn.el("button", { text: "↑", title: "Move earlier", "data-testid": "panel-up", onclick: () => move(-1) }),
         cairn.el("button", { text: "↓", title: "Move later", "data-testid": "panel-down", onclick: () => move(1) }),
         cairn.el("button", { text: "×", title: "Remove panel", class: "danger", "data-testid": "panel-remove",
@@ -211,7 +211,7 @@ export function mountWorkspace(root, page) {
 
   // "Add to report…": the project's reports the user edits; the chosen one gets a line panel
   // of this key, x-axis, smoothing and log, over the runs shown now (a hand-picked run set).
-  function addToReport(panel, controls) {
+  function addToReport(panel) {
     const box = cairn.el("span", { class: "add-report" });
     const menu = cairn.el("div", { class: "add-report-menu", hidden: true, "data-testid": "add-report-menu" });
     const note = cairn.el("span", { class: "muted", "data-testid": "add-report-done" });
