@@ -3,8 +3,9 @@
 // visible), with smoothing, log scale, drag zoom, shift-drag pan, double-click
 // reset and a hover legend. Text from users only ever goes into textContent.
 //
-// uPlot is a classic script (window.uPlot) the page loads before its modules:
-// its only ES module build is unminified, three times the bytes.
+// uPlot is a classic script (globalThis.uPlot) that pages with charts load
+// before their modules (templates/includes/charts_head.html): its only ES
+// module build is unminified, three times the bytes.
 //
 // window.cairnCharts lists every live chart ({key, el, chart, u}) so tests and
 // benchmarks can read what is drawn (u.data) and when (el.dataset.drawnAt).

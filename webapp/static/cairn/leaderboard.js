@@ -1,7 +1,7 @@
 // The leaderboard page: the best-score-over-time chart, submitting a run,
 // withdrawing, and the owner's moderation buttons. The table itself is
 // rendered by the server, so the first page shows without a round trip.
-// uPlot is the classic script the page loads before this module.
+// uPlot is the classic script the page loads before this module (see charts.js).
 import * as cairn from "./api.js";
 import { pageData } from "./util.js";
 
