@@ -427,11 +427,11 @@ function tableItem(m, base) {
 
 let plotlyLoading = null;
 function plotly() {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (globalThis.Plotly) return Promise.resolve(globalThis.Plotly);
   if (!plotlyLoading) {
     plotlyLoading = new Promise((resolve, reject) => {
       const s = el("script", { src: PLOTLY_SRC });
-      s.onload = () => resolve(window.Plotly);
+      s.onload = () => resolve(globalThis.Plotly);
       s.onerror = () => { plotlyLoading = null; reject(new Error("Plotly did not load")); };
       document.head.append(s);
     });
