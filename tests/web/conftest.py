@@ -62,23 +62,38 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     return report
 
 
+def console_error(message: Any) -> bool:
+    """An error in the browser's console, other than a page answered 403 or 404 as a test asked.
+
+    A script or stylesheet that fails to load is an error.
+    """
+    if message.type != "error":
+        return False
+    failed_load = message.text.startswith("Failed to load resource")
+    return not failed_load or "/static/" in (message.location or {}).get("url", "")
+
+
 @pytest.fixture
 def new_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     """Opens pages in fresh browser contexts (each its own cookies)."""
     contexts: list[Any] = []
     pages: list[Any] = []
+    errors: list[str] = []
     request.node._pages = pages
 
     def make(base_url: str) -> Any:
         context = browser.new_context(base_url=base_url, viewport={"width": 1400, "height": 900})
         contexts.append(context)
         page = context.new_page()
+        page.on("pageerror", lambda e: errors.append(f"{page.url}: {e}"))
+        page.on("console", lambda m: errors.append(f"{page.url}: {m.text} {m.location}") if console_error(m) else None)
         pages.append(page)
         return page
 
     yield make
     for c in contexts:
         c.close()
+    assert not errors, "errors in the browser's console:\n" + "\n".join(errors)
 
 
 def sign_in(page: Any, username: str, password: str) -> None:

@@ -139,7 +139,7 @@ def test_a_member_edits_notes_and_tags(web_server: ServerProcess, new_page: Any)
     page.fill("[data-testid=notes-edit]", "lr too high, <i>retry</i>")
     page.fill("[data-testid=tags-edit]", "baseline, v2")
     page.click("[data-testid=notes-save]")
-    page.wait_for_selector("[data-testid=notes-status]:has-text('Saved')")
+    page.wait_for_selector("[data-testid=notes-status]:text-is('Saved')")
     run = s.get(f"{web_server.url}/api/v1/projects/local/{project}/runs/r1").json()
     assert run["notes"] == "lr too high, <i>retry</i>"
     assert run["tags"] == ["baseline", "v2"]
@@ -179,7 +179,7 @@ def test_the_live_refresh_never_undoes_notes_typed_or_saved(web_server: ServerPr
     route, stale = next_poll()
     assert page.input_value("[data-testid=notes-edit]") == "typed before a refresh"
     page.click("[data-testid=notes-save]")
-    page.wait_for_selector("[data-testid=notes-status]:has-text('Saved')")
+    page.wait_for_selector("[data-testid=notes-status]:text-is('Saved')")
     route.fulfill(response=stale)
     route, response = next_poll()  # the stale refresh has been drawn
     assert page.input_value("[data-testid=notes-edit]") == "typed before a refresh"
@@ -189,7 +189,7 @@ def test_the_live_refresh_never_undoes_notes_typed_or_saved(web_server: ServerPr
     # Saving again (the tags) sends the notes in the field, not the stale ones.
     page.fill("[data-testid=tags-edit]", "later")
     page.click("[data-testid=notes-save]")
-    page.wait_for_selector("[data-testid=notes-status]:has-text('Saved')")
+    page.wait_for_selector("[data-testid=notes-status]:text-is('Saved')")
     run = s.get(f"{web_server.url}/api/v1/projects/local/{project}/runs/r1").json()
     assert (run["notes"], run["tags"]) == ("typed before a refresh", ["later"])
 

@@ -19,6 +19,8 @@ from tests.web.conftest import sign_in
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
 XSS = "<img src=x onerror=window.pwned=1>"
+# The page's own selection: a module is one instance per URL, so importing it again reaches it.
+SELECTION = "import('/static/cairn/selection.js').then((m) => m.selection)"
 RUNS = [
     # id, config, summary, tags, finished
     ("r-a", {"lr": 0.1, "opt": "sgd", "bs": 32}, {"acc": 0.50, "loss": 1.2}, ["base"], True),
@@ -112,13 +114,13 @@ def test_filtering_and_sorting_give_the_rows_the_api_gives(web_server: ServerPro
 def test_the_charts_selection_follows_the_table_until_a_run_is_toggled(web_server: ServerProcess, new_page: Any, seeded: tuple[str, Api]) -> None:
     slug, api = seeded
     page = signed_in(web_server, new_page, f"/local/{slug}/?order=name")
-    sel = page.evaluate("cairnSelection.get()")
+    sel = page.evaluate(f"{SELECTION}.then((s) => s.get())")
     assert [s["id"] for s in sel] == ["r-a", "r-b", "r-c", "r-d", "r-e"]
     assert len({s["color"] for s in sel}) == 5 and sel[0]["name"] == "name-r-a"
-    page.evaluate("window.changes = 0; cairnSelection.addEventListener('change', () => window.changes++)")
+    page.evaluate(f"{SELECTION}.then((s) => {{ window.changes = 0; s.addEventListener('change', () => window.changes++); }})")
     page.click("tr[data-run='r-b'] [data-testid=show-in-charts]")
     assert page.evaluate("window.changes") == 1
-    assert [s["id"] for s in page.evaluate("cairnSelection.get()")] == ["r-a", "r-c", "r-d", "r-e"]
+    assert [s["id"] for s in page.evaluate(f"{SELECTION}.then((s) => s.get())")] == ["r-a", "r-c", "r-d", "r-e"]
     # Checked runs compare.
     page.check("tr[data-run='r-a'] .rt-box")
     page.check("tr[data-run='r-c'] .rt-box")

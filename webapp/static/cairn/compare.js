@@ -1,8 +1,5 @@
 // The compare page: show only the keys whose values differ, or those matching a filter.
-"use strict";
-(() => {
-  const table = document.querySelector(".cmp-table");
-  if (!table) return;
+function mountCompare(table) {
   const onlyDiff = document.getElementById("cmp-only-diff");
   const filter = document.getElementById("cmp-filter");
   const params = new URLSearchParams(location.search);
@@ -20,4 +17,7 @@
   onlyDiff.addEventListener("change", apply);
   filter.addEventListener("input", apply);
   apply();
-})();
+}
+
+const table = document.querySelector(".cmp-table");  // absent with fewer than two runs
+if (table) mountCompare(table);

@@ -2,13 +2,14 @@
 // metric and system charts, console and files. Everything the run's author
 // wrote (names, notes, config, console lines, file names and contents) is put
 // on the page as text, never parsed as HTML.
-"use strict";
-(() => {
-  const root = document.getElementById("run-page");
-  if (!root) return;
-  const page = JSON.parse(document.getElementById("page-data").textContent);
+import * as cairn from "./api.js";
+import { Chart, runPoints, timeMap } from "./charts.js";
+import { firstKeysRequest, mountRunMedia } from "./media.js";
+import { color, duration, fileUrl as runFileUrl, pageData, runUrl, when } from "./util.js";
+
+function mountRunPage(root, page) {
   const API = page.api;
-  const RUN = `${API}/runs/${encodeURIComponent(page.run)}`;
+  const RUN = runUrl(API, page.run);
   const LIVE_MS = 3000;
   const SAMPLES = 600;
   const PREVIEW_BYTES = 100 * 1024;
@@ -20,8 +21,6 @@
   function section(title, testid, ...children) {
     return el("section", { class: "card run-section", "data-testid": testid }, el("h2", { text: title }), ...children);
   }
-
-  function when(iso) { return iso ? new Date(iso).toLocaleString() : "—"; }
 
   // --- Header and overview ---------------------------------------------------
 
@@ -37,7 +36,7 @@
     const rows = [
       ["Created", when(r.created_at)],
       ["Finished", r.finished_at ? when(r.finished_at) : (r.state === "running" ? "running" : "—")],
-      ["Duration", cairnChart.duration(r.runtime || 0)],
+      ["Duration", duration(r.runtime || 0)],
       ["User", r.user || "—"],
       ["Host", sys.host || "—"],
       ["Command", sys.program ? [sys.program, ...args].join(" ") : "—"],
@@ -186,7 +185,7 @@
     if (!h) return;
     const grid = stream === "system" ? systemGrid : metricsGrid;
     const note = stream === "system" ? systemNote : metricsNote;
-    const times = cairnChart.timeMap(h.series._time);
+    const times = timeMap(h.series._time);
     let keys = Object.keys(h.series).filter((k) => k !== "_time" && h.series[k].min);
     keys = stream === "system" ? keys.sort((a, b) => systemRank(a) - systemRank(b) || a.localeCompare(b)) : keys.sort();
     note.textContent = keys.length ? "" : (stream === "system" ? "No system metrics." : "No metrics logged.");
@@ -199,13 +198,13 @@
         grid.append(el("div", { class: "panel size-s", "data-testid": "panel", dataset: { key, stream } },
           el("div", { class: "panel-head" }, el("span", { class: "panel-title", text: key, title: key })), body));
         const opts = stream === "system" ? {} : { ...chartOpts };
-        chart = new cairnChart.Chart(body, { key, x, xLabel: x, height: 180, ...opts, onZoom: (lo, hi) => zoom(chart, stream, key, lo, hi, times) });
+        chart = new Chart(body, { key, x, height: 180, ...opts, onZoom: (lo, hi) => zoom(chart, stream, key, lo, hi, times) });
         chart.full = null;
         chart.opts.onReset = () => chart.setRuns(chart.full || []);
         charts.set(id, chart);
       }
-      const pts = cairnChart.runPoints(h.series[key], { x, times });
-      chart.full = pts ? [Object.assign({ id: page.run, name: run ? run.name || run.id : page.run, color: cairnChart.color(0) }, pts)] : [];
+      const pts = runPoints(h.series[key], { x, times });
+      chart.full = pts ? [Object.assign({ id: page.run, name: run ? run.name || run.id : page.run, color: color(0) }, pts)] : [];
       if (!chart.zoom) chart.setRuns(chart.full);
     }
   }
@@ -222,7 +221,7 @@
     const body = await cairn.get(`${API}/history?${q}`);
     const h = body.runs[page.run];
     if (!h || seq !== chart.zoomSeq || !chart.zoom) return;
-    const pts = cairnChart.runPoints(h.series[key], { x: stream === "system" ? "time" : "step", times });
+    const pts = runPoints(h.series[key], { x: stream === "system" ? "time" : "step", times });
     if (pts) chart.setRuns([Object.assign({}, chart.full[0], pts)], { keepZoom: true });
   }
 
@@ -263,7 +262,7 @@
   function ansiSegments(line) {
     const out = [];
     const sgr = { fg: null, bg: null, bold: false, dim: false, italic: false, underline: false };
-    const re = /\x1b\[([0-9;]*)([A-Za-z])/g;
+    const re = /\x1b\[([0-9;]*)([A-Za-z])/g;  // eslint-disable-line no-control-regex -- ESC starts each code
     let at = 0, m;
     const push = (text) => { if (text) out.push({ text, sgr: Object.assign({}, sgr) }); };
     while ((m = re.exec(line))) {
@@ -319,7 +318,7 @@
       if (s.underline) span.classList.add("ansi-underline");
       node.append(span);
     }
-    node.dataset.search = rec.line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").toLowerCase();
+    node.dataset.search = rec.line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").toLowerCase();  // eslint-disable-line no-control-regex
     return node;
   }
 
@@ -360,7 +359,7 @@
   const TEXT_EXT = /\.(txt|log|md|py|json|jsonl|ya?ml|toml|cfg|ini|csv|tsv|patch|diff|sh|js|ts|html|css|xml|rst)$/i;
   const IMAGE_EXT = /\.(png|jpe?g|gif|webp|bmp|svg)$/i;
 
-  function fileUrl(path) { return `${RUN}/files/${path.split("/").map(encodeURIComponent).join("/")}`; }
+  function fileUrl(path) { return runFileUrl(RUN, path); }
   function size(n) {
     if (n < 1024) return `${n} B`;
     if (n < 1 << 20) return `${(n / 1024).toFixed(1)} KB`;
@@ -500,4 +499,12 @@
     }, LIVE_MS);
   }
   start();
-})();
+}
+
+const page = pageData();
+const root = document.getElementById("run-page");
+// The media keys first: the slowest section, and its request waits on nothing.
+const earlyMedia = firstKeysRequest(page);
+earlyMedia.catch(() => {});  // mountRunMedia reports a failure
+mountRunPage(root, page);
+mountRunMedia(root, page, earlyMedia);  // after the charts section, which the run page has put in place

@@ -1,73 +1,19 @@
 // The runs table of a project page: server-side filter, sort and paging, picked
 // columns saved per project, groups, bulk edits, live cells, CSV export, and the
-// selection of runs the charts show (window.cairnSelection).
+// selection of runs the charts show (selection.js).
 //
 // Every value from a run goes into the page with textContent (cairn.el's
 // `text`), never as HTML.
-"use strict";
+import * as cairn from "./api.js";
+import { selection } from "./selection.js";
+import { ago, duration } from "./util.js";
 
-// The runs the charts show. The workspace listens for `change`.
-// Until someone toggles a run, it follows the first 10 rows of the table.
-window.cairnSelection = (() => {
-  const PALETTE = ["#3559e0", "#e8590c", "#2b8a3e", "#c2255c", "#7048e8", "#0b7285", "#e67700",
-    "#5c940d", "#a61e4d", "#1971c2", "#862e9c", "#d9480f", "#087f5b", "#495057", "#f08c00",
-    "#364fc7", "#c92a2a", "#2f9e44", "#9c36b5", "#1098ad"];
-  const DEFAULT_COUNT = 10;
-  class Selection extends EventTarget {
-    constructor() {
-      super();
-      this.runs = new Map(); // id -> {id, name, color}, in selection order
-      this.manual = false;
-    }
-    get() { return [...this.runs.values()].map((r) => ({ ...r })); }
-    has(id) { return this.runs.has(id); }
-    colorOf(id) { const r = this.runs.get(id); return r ? r.color : null; }
-    // A run keeps its colour while selected; a new one takes the first free colour.
-    _color() {
-      const used = new Set([...this.runs.values()].map((r) => r.color));
-      return PALETTE.find((c) => !used.has(c)) || PALETTE[this.runs.size % PALETTE.length];
-    }
-    _changed() { this.dispatchEvent(new Event("change")); }
-    toggle(run) {
-      this.manual = true;
-      if (this.runs.has(run.id)) this.runs.delete(run.id);
-      else this.runs.set(run.id, { id: run.id, name: run.name || run.id, color: this._color() });
-      this._changed();
-    }
-    // The default: the first rows of the table's current order.
-    follow(rows) {
-      if (this.manual) return;
-      const top = rows.slice(0, DEFAULT_COUNT);
-      if (top.length === this.runs.size && top.every((r) => this.runs.has(r.id))) return;
-      const used = new Set(top.filter((r) => this.runs.has(r.id)).map((r) => this.runs.get(r.id).color));
-      const next = new Map();
-      for (const r of top) {
-        let entry = this.runs.get(r.id);
-        if (!entry) {
-          const color = PALETTE.find((c) => !used.has(c)) || PALETTE[next.size % PALETTE.length];
-          used.add(color);
-          entry = { id: r.id, name: r.name || r.id, color };
-        }
-        next.set(r.id, entry);
-      }
-      this.runs = next;
-      this._changed();
-    }
-    reset(rows) { this.manual = false; this.runs = new Map(); this.follow(rows); }
-  }
-  return new Selection();
-})();
-
-(() => {
-  const root = document.getElementById("runs-table");
-  if (!root) return;
-  const pageData = JSON.parse(document.getElementById("page-data").textContent);
-  const initial = JSON.parse(document.getElementById("runs-table-data").textContent);
+// initial: the first page of rows and the saved columns, in the HTML (runs-table-data).
+export function mountRunsTable(root, pageData, initial) {
   const el = cairn.el;
   const tableApi = pageData.api + "/table";
   const runBase = `/${pageData.org}/${pageData.project}`;
   const canWrite = !!pageData.canWrite;
-  const selection = window.cairnSelection;
   const POLL_MS = 3000;
   const WIDTHS = { state: 86, tags: 170, created_at: 92, finished_at: 92, runtime: 84, user: 100, host: 100,
     group: 110, job_type: 100, notes: 200, id: 110 };
@@ -89,25 +35,6 @@ window.cairnSelection = (() => {
   };
 
   // --- Formatting ---------------------------------------------------------------
-  function runtimeText(s) {
-    const v = cairn.num(s);
-    if (v === null || !isFinite(v)) return "";
-    const t = Math.round(v);
-    if (t < 60) return `${t}s`;
-    if (t < 3600) return `${Math.floor(t / 60)}m ${t % 60}s`;
-    if (t < 86400) return `${Math.floor(t / 3600)}h ${Math.floor((t % 3600) / 60)}m`;
-    return `${Math.floor(t / 86400)}d ${Math.floor((t % 86400) / 3600)}h`;
-  }
-  function timeText(iso) {
-    if (!iso) return "";
-    const d = new Date(iso);
-    const ago = (Date.now() - d.getTime()) / 1000;
-    if (ago < 60) return "just now";
-    if (ago < 3600) return `${Math.floor(ago / 60)}m ago`;
-    if (ago < 86400) return `${Math.floor(ago / 3600)}h ago`;
-    if (ago < 7 * 86400) return `${Math.floor(ago / 86400)}d ago`;
-    return d.toISOString().slice(0, 10);
-  }
   function isNumber(v) { return typeof v === "number" || v === "NaN" || v === "Infinity" || v === "-Infinity"; }
   function fillCell(td, col, v) {
     td.replaceChildren();
@@ -121,10 +48,10 @@ window.cairnSelection = (() => {
           onclick: (e) => { e.stopPropagation(); addFilter(`tags contains ${quote(t)}`); } }));
       }
     } else if (col.id === "created_at" || col.id === "finished_at") {
-      td.textContent = timeText(v);
+      td.textContent = ago(v);
       if (v) td.title = v;
     } else if (col.id === "runtime") {
-      td.textContent = runtimeText(v);
+      td.textContent = duration(cairn.num(v));
       td.className = "num";
     } else if (isNumber(v)) {
       td.textContent = cairn.show(cairn.num(v) ?? v);
@@ -465,7 +392,7 @@ window.cairnSelection = (() => {
     let data;
     try {
       data = await cairn.get(`${tableApi}/rows?` + new URLSearchParams(params));
-    } catch (_) {
+    } catch {
       return; // the next poll tries again
     }
     if (seq !== state.seq) return;
@@ -580,4 +507,4 @@ window.cairnSelection = (() => {
   selection.follow(state.page.results);
   if (state.groupBy) loadKeys().then(reload, () => reload());
   else setTimeout(() => loadKeys().catch(() => {}), 0);
-})();
+}

@@ -1,12 +1,14 @@
 // The project workspace: a chart panel per metric over the selected runs.
 // Panels are saved per project (members); others see the saved layout and may
 // look around (zoom, smoothing) without saving. One request draws every panel;
-// a zoom asks only for its panel's key in the zoomed step range.
-"use strict";
-(() => {
-  const root = document.getElementById("workspace");
-  if (!root) return;
-  const page = JSON.parse(document.getElementById("page-data").textContent);
+// a zoom asks only for its panel's key in the zoomed step range. The runs are
+// the selection's (selection.js): the runs table's first rows or those picked.
+import * as cairn from "./api.js";
+import { Chart, runPoints, timeMap } from "./charts.js";
+import { selection } from "./selection.js";
+import { X_AXES, color, metricX, xMetric, xOrigin, xSeriesKey, xTimed } from "./util.js";
+
+export function mountWorkspace(root, page) {
   const API = page.api;
   const SAMPLES = 1000;
   const LIVE_MS = 3000;
@@ -26,14 +28,12 @@
   // --- Which runs ----------------------------------------------------------
 
   function selectionRuns() {
-    const sel = window.cairnSelection;
-    if (!sel || typeof sel.get !== "function") return null;
-    return sel.get().slice(0, 50).map((r, i) => ({ id: r.id, name: r.name || r.id, color: r.color || cairnChart.color(i) }));
+    return selection.get().slice(0, 50).map((r, i) => ({ id: r.id, name: r.name || r.id, color: r.color || color(i) }));
   }
 
   async function recentRuns() {
     const body = await cairn.get(`${API}/runs/?limit=10&order=-created_at`);
-    return body.results.map((r, i) => ({ id: r.id, name: r.name || r.id, color: cairnChart.color(i), state: r.state }));
+    return body.results.map((r, i) => ({ id: r.id, name: r.name || r.id, color: color(i), state: r.state }));
   }
 
   // The table's selection; while nobody has picked runs by hand, runs started
@@ -41,8 +41,7 @@
   let knownAtLoad = null;
   async function loadRuns(first) {
     const sel = selectionRuns();
-    if (!sel) { state.runs = await recentRuns(); return; }
-    if (window.cairnSelection.manual) { state.runs = sel; return; }
+    if (selection.manual) { state.runs = sel; return; }
     if (first) {
       // The first charts need no wait: what exists now is the table's business.
       state.runs = sel;
@@ -56,8 +55,8 @@
     const fresh = recent.filter((r) => !knownAtLoad.has(r.id) && !have.has(r.id));
     let k = 0;
     for (const r of fresh) {
-      while (used.has(cairnChart.color(k)) && k < 40) k++;
-      r.color = cairnChart.color(k++);
+      while (used.has(color(k)) && k < 40) k++;
+      r.color = color(k++);
     }
     state.runs = [...fresh, ...sel].slice(0, 50);
   }
@@ -121,8 +120,8 @@
   }
 
   function xOptions(panel) {
-    const opts = [["step", "Step"], ["time", "Wall time"], ["relative", "Relative time"]];
-    for (const k of state.keys) if (k.numeric && k.key !== panel.key) opts.push([`metric:${k.key}`, k.key]);
+    const opts = [...X_AXES];
+    for (const k of state.keys) if (k.numeric && k.key !== panel.key) opts.push([metricX(k.key), k.key]);
     return opts;
   }
 
@@ -147,7 +146,7 @@
     xSel.onchange = async () => {
       panel.x = xSel.value;
       save();
-      view.chart.setOptions({ x: chartX(panel.x), xLabel: xLabel(panel) });
+      view.chart.setOptions({ x: panel.x });
       if (!hasData(panel)) await fetchAll();
       drawPanel(view);
     };
@@ -174,7 +173,7 @@
         save();
         layout();
       };
-      controls.append(sizes, addToReport(panel, controls),
+      controls.append(sizes, addToReport(panel),
         cairn.el("button", { text: "↑", title: "Move earlier", "data-testid": "panel-up", onclick: () => move(-1) }),
         cairn.el("button", { text: "↓", title: "Move later", "data-testid": "panel-down", onclick: () => move(1) }),
         cairn.el("button", { text: "×", title: "Remove panel", class: "danger", "data-testid": "panel-remove",
@@ -202,8 +201,8 @@
       });
     }
 
-    view.chart = new cairnChart.Chart(body, {
-      key: panel.key, x: chartX(panel.x), xLabel: xLabel(panel), log: panel.log, smoothing: panel.smoothing,
+    view.chart = new Chart(body, {
+      key: panel.key, x: panel.x, log: panel.log, smoothing: panel.smoothing,
       onZoom: (min, max) => zoomPanel(view, min, max),
       onReset: () => drawPanel(view),
     });
@@ -212,7 +211,7 @@
 
   // "Add to report…": the project's reports the user edits; the chosen one gets a line panel
   // of this key, x-axis, smoothing and log, over the runs shown now (a hand-picked run set).
-  function addToReport(panel, controls) {
+  function addToReport(panel) {
     const box = cairn.el("span", { class: "add-report" });
     const menu = cairn.el("div", { class: "add-report-menu", hidden: true, "data-testid": "add-report-menu" });
     const note = cairn.el("span", { class: "muted", "data-testid": "add-report-done" });
@@ -242,9 +241,6 @@
     return box;
   }
 
-  function chartX(x) { return x.startsWith("metric:") ? "metric" : x; }
-  function xLabel(panel) { return panel.x.startsWith("metric:") ? panel.x.slice(7) : { step: "step", time: "time", relative: "time" }[panel.x]; }
-
   // Put the panels' elements in order, creating the missing ones.
   function layout() {
     const keep = new Set(state.panels.map((p) => p.id));
@@ -264,7 +260,7 @@
     const keys = new Set();
     for (const p of state.panels) {
       keys.add(p.key);
-      if (p.x.startsWith("metric:")) keys.add(p.x.slice(7));
+      if (xMetric(p.x)) keys.add(xMetric(p.x));
     }
     return [...keys];
   }
@@ -282,10 +278,10 @@
       const h = history[r.id];
       if (!h) continue;
       const full = state.history[r.id];
-      const times = cairnChart.timeMap((full && full.series._time) || h.series._time);
-      const xKey = panel.x.startsWith("metric:") ? panel.x.slice(7) : null;
-      const pts = cairnChart.runPoints(h.series[panel.key], {
-        x: chartX(panel.x), times, xSeries: xKey ? (h.series[xKey] || (full && full.series[xKey])) : null,
+      const times = timeMap((full && full.series._time) || h.series._time);
+      const xKey = xMetric(panel.x);
+      const pts = runPoints(h.series[panel.key], {
+        x: panel.x, times, xSeries: xKey ? (h.series[xKey] || (full && full.series[xKey])) : null,
       });
       if (pts) out.push(Object.assign({ id: r.id, name: r.name, color: r.color }, pts));
     }
@@ -294,7 +290,7 @@
 
   // Whether the fetched history has what the panel's x-axis needs.
   function hasData(panel) {
-    const need = panel.x === "time" || panel.x === "relative" ? "_time" : panel.x.startsWith("metric:") ? panel.x.slice(7) : null;
+    const need = xSeriesKey(panel.x);
     if (!need) return true;
     return Object.values(state.history).every((h) => need in h.series);
   }
@@ -309,7 +305,7 @@
     if (!state.runs.length) { state.history = {}; return; }
     const keys = wantedKeys();
     if (!keys.length) { state.history = {}; return; }
-    const times = state.panels.some((p) => p.x === "time" || p.x === "relative");
+    const times = state.panels.some((p) => xTimed(p.x));
     const body = await cairn.get(historyUrl(keys, times ? { times: 1 } : {}));
     state.history = body.runs;
   }
@@ -325,13 +321,13 @@
   async function zoomPanel(view, min, max) {
     const panel = view.panel;
     let lo = min, hi = max;
-    if (panel.x === "time" || panel.x === "relative") {
+    if (xTimed(panel.x)) {
       lo = Infinity; hi = -Infinity;
       for (const r of state.runs) {
         const h = state.history[r.id];
-        const times = h && cairnChart.timeMap(h.series._time);
+        const times = h && timeMap(h.series._time);
         if (!times) continue;
-        const off = panel.x === "relative" ? times.t0 : 0;
+        const off = xOrigin(panel.x, times);
         lo = Math.min(lo, times.stepAt(min + off));
         hi = Math.max(hi, times.stepAt(max + off));
       }
@@ -361,7 +357,7 @@
   }
 
   function describeRuns() {
-    runsNote.textContent = state.runs.length ? `${state.runs.length} run${state.runs.length === 1 ? "" : "s"}${window.cairnSelection ? " selected" : " (latest)"}` : "";
+    runsNote.textContent = state.runs.length ? `${state.runs.length} run${state.runs.length === 1 ? "" : "s"} selected` : "";
   }
 
   let ticking = false;
@@ -413,20 +409,18 @@
       status.textContent = `Charts failed to load: ${e.message}`;
     }
     setInterval(tick, LIVE_MS);
-    if (window.cairnSelection) {
-      // Toggling many runs fires many events: one refresh, after the last.
-      let pending = null;
-      window.cairnSelection.addEventListener("change", () => {
-        clearTimeout(pending);
-        pending = setTimeout(async () => {
-          const seq = ++fetchSeq;
-          await loadRuns();
-          describeRuns();
-          await fetchAll();
-          if (seq === fetchSeq) drawAll();
-        }, 30);
-      });
-    }
+    // Toggling many runs fires many events: one refresh, after the last.
+    let pending = null;
+    selection.addEventListener("change", () => {
+      clearTimeout(pending);
+      pending = setTimeout(async () => {
+        const seq = ++fetchSeq;
+        await loadRuns();
+        describeRuns();
+        await fetchAll();
+        if (seq === fetchSeq) drawAll();
+      }, 30);
+    });
   }
   start();
-})();
+}
