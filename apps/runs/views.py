@@ -43,7 +43,7 @@ def org_home(request: HttpRequest, org: str) -> HttpResponse:
     projects = projects.annotate(run_count=Count("runs"), last_run=Max("runs__heartbeat_at")).order_by("slug")
     return render(
         request,
-        "orgs/org_home.html",
+        "runs/org_home.html",
         {"org": organization, "projects": projects, "can_create": access >= Access.WRITE,
          "is_admin": access >= Access.ADMIN, "error": error},
     )
