@@ -96,7 +96,7 @@ WATCH_STEP = """
 # The canvas drawing alone, on a random 1,000 × 64 matrix: median of 20 draws.
 DRAW_ONLY = """
 async ([steps, bins]) => {
-  const {drawHeatmap} = await import("/static/cairn/media.js");
+  const {drawHeatmap} = await import("/static/cairn/media_histogram.js");
   const data = {steps: [], edges: [], counts: [], max: 0};
   for (let b = 0; b <= bins; b++) data.edges.push(-4 + 8 * b / bins);
   for (let s = 0; s < steps; s++) {
