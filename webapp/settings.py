@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from webapp.env import envbool, envfloat, envint, envstr
+from webapp.env import envbool, envfloat, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(envstr("CAIRN_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -27,12 +28,27 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "insecure-debug-only-key"
 
-ALLOWED_HOSTS = [h.strip() for h in envstr("CAIRN_ALLOWED_HOSTS", "*").split(",") if h.strip()]
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in envstr("CAIRN_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
-]
 # The URL users reach the server at; used in links the API returns.
 PUBLIC_URL = envstr("CAIRN_PUBLIC_URL", "").rstrip("/")
+# Only the names the server is reached by: a forged Host header would
+# otherwise be written into the links and `next` redirects it builds.
+# `make run` sets CAIRN_ALLOWED_HOSTS to the host it serves on.
+_LOCAL_HOSTS = "localhost,127.0.0.1,[::1]"
+ALLOWED_HOSTS = envlist("CAIRN_ALLOWED_HOSTS", _LOCAL_HOSTS)
+if PUBLIC_URL:
+    ALLOWED_HOSTS.append(urlsplit(PUBLIC_URL).hostname or "localhost")
+CSRF_TRUSTED_ORIGINS = envlist("CAIRN_CSRF_TRUSTED_ORIGINS", "")
+
+# --- HTTPS (behind a proxy that terminates TLS) ---------------------------
+# CAIRN_HTTPS=true: cookies only over TLS, HSTS, and the proxy's
+# X-Forwarded-Proto believed. Only behind a proxy that sets that header
+# (and drops one sent by a client).
+HTTPS = envbool("CAIRN_HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_HSTS_SECONDS = envint("CAIRN_HSTS_SECONDS", 31_536_000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("CAIRN_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = False
 
 INSTALLED_APPS = [
     "django.contrib.admin",
