@@ -192,7 +192,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["apps.core.rendering.CairnJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["apps.core.rendering.CairnJSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.core.schema.CairnAutoSchema",
     "EXCEPTION_HANDLER": "apps.core.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # `format` is ours (export as csv or jsonl), not DRF's renderer switch.
@@ -200,8 +200,32 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cairn API",
-    "DESCRIPTION": "Ingest and read API of the Cairn experiment tracker. See docs/protocol.md.",
+    "DESCRIPTION": (
+        "Ingest and read API of the Cairn experiment tracker; docs/protocol.md tells the rest.\n\n"
+        "Authenticate with `Authorization: Bearer <api key>`; without one, a caller reads public "
+        "projects only. Every error is JSON, `{\"error\": ..., \"field\": ...}` (the `Error` "
+        "schema). Non-finite numbers travel as the bare tokens `NaN`, `Infinity`, `-Infinity`."
+    ),
     "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Separate request and response components: a generated client's models
+    # then say what it sends and what it gets.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # One name per set of choices (fields of the same name hold different sets).
+    "ENUM_NAME_OVERRIDES": {
+        "RunStateEnum": "apps.runs.models.RunState",
+        "RunEndStateEnum": ["finished", "failed", "crashed"],
+        "ProjectVisibilityEnum": "apps.runs.models.Visibility",
+        "ReportVisibilityEnum": "apps.reports.models.ReportVisibility",
+        "PublishVisibilityEnum": ["org", "public"],
+        "BenchmarkVisibilityEnum": "apps.benchmarks.models.BenchmarkVisibility",
+        "SubmissionStatusEnum": "apps.benchmarks.models.SubmissionStatus",
+        "MediaStatusEnum": "apps.runs.models.MediaStatus",
+        "RoleEnum": "apps.orgs.models.Role",
+    },
+    "APPEND_COMPONENTS": {"securitySchemes": {"basicAuth": {
+        "type": "http", "scheme": "basic", "description": "Only to create an API key (POST /api/v1/keys).",
+    }}},
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
