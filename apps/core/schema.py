@@ -141,8 +141,8 @@ def text_query(
 
 
 def flag_query(name: str, description: str) -> OpenApiParameter:
-    """`?name=1` (or `true`) turns it on; anything else leaves it off."""
-    return OpenApiParameter(name, {"type": "string", "enum": ["1", "true", "0", "false"]}, description=description)
+    """`?name=1` (or `true`) turns it on; any other value leaves it off, so any string is valid."""
+    return OpenApiParameter(name, {"type": "string"}, description=f"{description} (`1` or `true`; anything else is off)")
 
 
 def path_param(name: str, description: str, pattern: str | None = None, *, integer: bool = False) -> OpenApiParameter:

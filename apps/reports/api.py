@@ -30,6 +30,7 @@ from apps.reports.schemas import (
     EXPORT_FORMAT,
     KEY,
     MEDIA_ID,
+    NUMBER,
     PANEL_DATA,
     WHAT,
     BlockAppendSerializer,
@@ -240,7 +241,7 @@ class ReportVersionApi(ReportScopedApi):
 
     @extend_schema(
         operation_id="report_version_get", summary="One published version of a report",
-        description="Members of the organisation.", parameters=[KEY], responses=VersionContentSerializer,
+        description="Members of the organisation.", parameters=[KEY, NUMBER], responses=VersionContentSerializer,
     )
     def get(self, request: Request, key: str, number: int) -> Response:
         version = self.report.versions.select_related("published_by").filter(number=number).first()

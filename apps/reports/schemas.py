@@ -18,6 +18,7 @@ BLOCK = path_param("block", "A block's id.", r"^[^/]+$")
 DRAFT = flag_query("draft", "1: the draft instead of the published version (editors; 404 for others).")
 BLOCKS_QUERY = text_query("blocks", "Comma-separated block ids; default every panel.")
 MEDIA_ID = path_param("media_id", "The media item's id.", integer=True)
+NUMBER = path_param("number", "The version's number.", integer=True)
 WHAT = OpenApiParameter(
     "what", {"type": "string", "enum": ["thumbnail", "file"]}, location=OpenApiParameter.PATH, required=True,
     description="The thumbnail, or the file (images, video, audio).",
@@ -38,12 +39,13 @@ _TEXT_BLOCK = {
     "type": "object", "title": "TextBlock",
     "properties": {"id": _BLOCK_ID, "type": {"type": "string", "enum": ["text"]},
                    "text": {"type": "string", "maxLength": MAX_TEXT, "description": "Markdown."}},
-    "required": ["id", "type"], "additionalProperties": False,
+    "required": ["type"], "additionalProperties": False,
 }
+
 _PANEL_BLOCK = {
     "type": "object", "title": "PanelBlock",
     "properties": {"id": _BLOCK_ID, "type": {"type": "string", "enum": ["panel"]}, "panel": _PANEL},
-    "required": ["id", "type", "panel"], "additionalProperties": False,
+    "required": ["type", "panel"], "additionalProperties": False,
 }
 BLOCK_SCHEMA = {"oneOf": [_TEXT_BLOCK, _PANEL_BLOCK]}
 _BLOCK_OUT = {

@@ -151,8 +151,9 @@ class RunUpsertSerializer(RunFieldsSerializer):
         choices=["allow", "must", "never"], required=False, allow_null=True,
         help_text="allow (default): create or resume; must: 404 when it does not exist; never: 409 when it does.",
     )
-    benchmark = serializers.CharField(
-        required=False, allow_null=True, help_text="`owner/slug`: enter the run in that benchmark when it finishes."
+    benchmark = serializers.JSONField(
+        required=False, help_text="`owner/slug`: enter the run in that benchmark when it finishes. One the caller "
+        "cannot see or enter (or not a string) is ignored, never failing the run.",
     )
 
 
@@ -183,7 +184,7 @@ class EmptySerializer(serializers.Serializer):
 
 
 class HistoryRecordSerializer(serializers.Serializer):
-    step = serializers.IntegerField(min_value=0, max_value=2**53)
+    step = serializers.IntegerField(min_value=0, max_value=2**63 - 1)
     time = serializers.FloatField(help_text="Unix seconds.")
     data = serializers.DictField(  # type: ignore[assignment]  # a field named like Serializer.data
         child=serializers.JSONField(),
@@ -192,7 +193,7 @@ class HistoryRecordSerializer(serializers.Serializer):
 
 
 class SystemRecordSerializer(serializers.Serializer):
-    step = serializers.IntegerField(required=False, min_value=0, max_value=2**53, help_text="Default: the record's offset.")
+    step = serializers.IntegerField(required=False, min_value=0, max_value=2**63 - 1, help_text="Default: the record's offset.")
     time = serializers.FloatField(help_text="Unix seconds.")
     data = serializers.DictField(child=serializers.JSONField())  # type: ignore[assignment]
 
@@ -259,7 +260,7 @@ class RunFileListSerializer(serializers.Serializer):
 
 
 SHA256_HEADER = OpenApiParameter(
-    "X-Cairn-Sha256", {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}, location=OpenApiParameter.HEADER,
+    "X-Cairn-Sha256", {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}, location=OpenApiParameter.HEADER, required=True,
     description="The hex SHA-256 of the body; a mismatch is 400 and nothing is kept.",
 )
 BINARY = {"application/octet-stream": OpenApiTypes.BINARY}
