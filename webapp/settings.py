@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from webapp.env import envbool, envfloat, envint, envstr
+from webapp.env import envbool, envfloat, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(envstr("CAIRN_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -27,12 +28,27 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "insecure-debug-only-key"
 
-ALLOWED_HOSTS = [h.strip() for h in envstr("CAIRN_ALLOWED_HOSTS", "*").split(",") if h.strip()]
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in envstr("CAIRN_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
-]
 # The URL users reach the server at; used in links the API returns.
 PUBLIC_URL = envstr("CAIRN_PUBLIC_URL", "").rstrip("/")
+# Only the names the server is reached by: a forged Host header would
+# otherwise be written into the links and `next` redirects it builds.
+# `make run` sets CAIRN_ALLOWED_HOSTS to the host it serves on.
+_LOCAL_HOSTS = "localhost,127.0.0.1,[::1]"
+ALLOWED_HOSTS = envlist("CAIRN_ALLOWED_HOSTS", _LOCAL_HOSTS)
+if PUBLIC_URL:
+    ALLOWED_HOSTS.append(urlsplit(PUBLIC_URL).hostname or "localhost")
+CSRF_TRUSTED_ORIGINS = envlist("CAIRN_CSRF_TRUSTED_ORIGINS", "")
+
+# --- HTTPS (behind a proxy that terminates TLS) ---------------------------
+# CAIRN_HTTPS=true: cookies only over TLS, HSTS, and the proxy's
+# X-Forwarded-Proto believed. Only behind a proxy that sets that header
+# (and drops one sent by a client).
+HTTPS = envbool("CAIRN_HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_HSTS_SECONDS = envint("CAIRN_HSTS_SECONDS", 31_536_000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("CAIRN_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = False
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -176,7 +192,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["apps.core.rendering.CairnJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["apps.core.rendering.CairnJSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.core.schema.CairnAutoSchema",
     "EXCEPTION_HANDLER": "apps.core.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # `format` is ours (export as csv or jsonl), not DRF's renderer switch.
@@ -184,8 +200,32 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cairn API",
-    "DESCRIPTION": "Ingest and read API of the Cairn experiment tracker. See docs/protocol.md.",
+    "DESCRIPTION": (
+        "Ingest and read API of the Cairn experiment tracker; docs/protocol.md tells the rest.\n\n"
+        "Authenticate with `Authorization: Bearer <api key>`; without one, a caller reads public "
+        "projects only. Every error is JSON, `{\"error\": ..., \"field\": ...}` (the `Error` "
+        "schema). Non-finite numbers travel as the bare tokens `NaN`, `Infinity`, `-Infinity`."
+    ),
     "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Separate request and response components: a generated client's models
+    # then say what it sends and what it gets.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # One name per set of choices (fields of the same name hold different sets).
+    "ENUM_NAME_OVERRIDES": {
+        "RunStateEnum": "apps.runs.models.RunState",
+        "RunEndStateEnum": ["finished", "failed", "crashed"],
+        "ProjectVisibilityEnum": "apps.runs.models.Visibility",
+        "ReportVisibilityEnum": "apps.reports.models.ReportVisibility",
+        "PublishVisibilityEnum": ["org", "public"],
+        "BenchmarkVisibilityEnum": "apps.benchmarks.models.BenchmarkVisibility",
+        "SubmissionStatusEnum": "apps.benchmarks.models.SubmissionStatus",
+        "MediaStatusEnum": "apps.runs.models.MediaStatus",
+        "RoleEnum": "apps.orgs.models.Role",
+    },
+    "APPEND_COMPONENTS": {"securitySchemes": {"basicAuth": {
+        "type": "http", "scheme": "basic", "description": "Only to create an API key (POST /api/v1/keys).",
+    }}},
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

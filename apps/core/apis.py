@@ -27,6 +27,8 @@ class ScopedApi(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        if not hasattr(self, (request.method or "").lower()):
+            return  # no handler: dispatch answers 405, whoever asks
         self.resolve_scope(request, self.needs.get(request.method or "GET", self.unlisted_needs), **kwargs)
 
     def resolve_scope(self, request: Request, need: Any, **kwargs: Any) -> None:

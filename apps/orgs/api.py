@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth import authenticate, get_user_model
 from django.db import IntegrityError
 from django.http import Http404
+from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,10 +17,25 @@ from rest_framework.views import APIView
 from apps.core.access import Access
 from apps.core.apis import ScopedApi
 from apps.core.errors import BadInput, Conflict
+from apps.core.schema import errors
 from apps.core.slugs import slug_check
 from apps.orgs import selectors, services
 from apps.orgs.models import Membership, Organization, Role
 from apps.orgs.permissions import org_resolve
+from apps.orgs.schemas import (
+    ORG_PATH,
+    ApiKeyCreatedSerializer,
+    ApiKeyCreateSerializer,
+    ApiKeyListSerializer,
+    MemberAddSerializer,
+    MemberListSerializer,
+    MemberRoleSerializer,
+    MemberSerializer,
+    OrgCreateSerializer,
+    OrgListSerializer,
+    OrgSerializer,
+    ViewerSerializer,
+)
 
 
 def _require_user(request: Request) -> Any:
@@ -41,6 +57,11 @@ def _basic_auth_user(request: Request) -> Any:
 
 
 class ViewerApi(APIView):
+    @extend_schema(
+        operation_id="viewer_get", summary="The caller",
+        description="Who the key (or session) belongs to, their organisations and roles, and the default one.",
+        responses=ViewerSerializer,
+    )
     def get(self, request: Request) -> Response:
         user = _require_user(request)
         memberships = selectors.org_list_for_user(user=user)
@@ -58,6 +79,11 @@ class ApiKeyListApi(APIView):
     def get_authenticators(self) -> list[Any]:
         return super().get_authenticators()
 
+    @extend_schema(
+        operation_id="api_key_list", summary="The caller's API keys",
+        description="Every key of the caller that is not revoked; never the secret.",
+        responses=ApiKeyListSerializer,
+    )
     def get(self, request: Request) -> Response:
         user = _require_user(request)
         keys = selectors.api_key_list(user=user)
@@ -76,6 +102,13 @@ class ApiKeyListApi(APIView):
             }
         )
 
+    @extend_schema(
+        operation_id="api_key_create", summary="Create an API key",
+        description="A new key for the caller, shown this once. Besides a key or a session, "
+        "this one operation also takes HTTP Basic (username and password): how `cairn login` gets a key.",
+        request=ApiKeyCreateSerializer, responses={201: ApiKeyCreatedSerializer},
+        auth=[{"bearerAuth": []}, {"basicAuth": []}, {"cookieAuth": []}],  # type: ignore[list-item]
+    )
     def post(self, request: Request) -> Response:
         user = request.user if request.user.is_authenticated else _basic_auth_user(request)
         if user is None:
@@ -92,6 +125,11 @@ class ApiKeyListApi(APIView):
 
 
 class ApiKeyDetailApi(APIView):
+    @extend_schema(
+        operation_id="api_key_revoke", summary="Revoke an API key",
+        description="The key stops working at once (401 with it from then on). 404 for a key that is not the caller's.",
+        responses={204: None},
+    )
     def delete(self, request: Request, key_id: int) -> Response:
         user = _require_user(request)
         if not services.api_key_revoke(user=user, key_id=key_id):
@@ -100,6 +138,10 @@ class ApiKeyDetailApi(APIView):
 
 
 class OrgListApi(APIView):
+    @extend_schema(
+        operation_id="org_list", summary="The caller's organisations", description="With the caller's role in each.",
+        responses=OrgListSerializer,
+    )
     def get(self, request: Request) -> Response:
         user = _require_user(request)
         return Response(
@@ -111,6 +153,11 @@ class OrgListApi(APIView):
             }
         )
 
+    @extend_schema(
+        operation_id="org_create", summary="Create an organisation",
+        description="The caller becomes its admin. 409 when the slug is taken.",
+        request=OrgCreateSerializer, responses={201: OrgSerializer, **errors(409)},
+    )
     def post(self, request: Request) -> Response:
         user = _require_user(request)
         data = request.data if isinstance(request.data, dict) else {}
@@ -147,10 +194,21 @@ class OrgScopedApi(ScopedApi):
 class MemberListApi(OrgScopedApi):
     needs = {**OrgScopedApi.needs, "POST": Access.ADMIN}
 
+    @extend_schema(
+        operation_id="member_list", summary="Members of an organisation",
+        description="Every member with their role, by username; members of the organisation only.",
+        parameters=[ORG_PATH], responses=MemberListSerializer,
+    )
     def get(self, request: Request, org: str) -> Response:
         members = Membership.objects.filter(organization=self.org).select_related("user").order_by("user__username")
         return Response({"results": [_member_payload(m) for m in members]})
 
+    @extend_schema(
+        operation_id="member_add", summary="Add a member, or set a member's role",
+        description="Admins only; for an existing member, the role is set. 403 when that would leave the "
+        "organisation without an admin.",
+        parameters=[ORG_PATH], request=MemberAddSerializer, responses={201: MemberSerializer},
+    )
     def post(self, request: Request, org: str) -> Response:
         organization = self.org
         data = request.data if isinstance(request.data, dict) else {}
@@ -175,6 +233,11 @@ class MemberDetailApi(OrgScopedApi):
             raise Http404
         return organization, m
 
+    @extend_schema(
+        operation_id="member_update", summary="Change a member's role",
+        description="Admins only. 403 for demoting the last admin.",
+        parameters=[ORG_PATH], request=MemberRoleSerializer, responses=MemberSerializer,
+    )
     def patch(self, request: Request, org: str, username: str) -> Response:
         organization, m = self._membership(request, org, username)
         role = _role((request.data or {}).get("role"))
@@ -184,6 +247,11 @@ class MemberDetailApi(OrgScopedApi):
             raise PermissionDenied(str(e)) from None
         return Response(_member_payload(m))
 
+    @extend_schema(
+        operation_id="member_remove", summary="Remove a member",
+        description="Admins only. 403 for the last admin.",
+        parameters=[ORG_PATH], responses={204: None},
+    )
     def delete(self, request: Request, org: str, username: str) -> Response:
         organization, m = self._membership(request, org, username)
         try:

@@ -13,6 +13,10 @@ urlpatterns = [
     path(_run, runs.RunDetailApi.as_view(), name="run-detail"),
     path(f"{_run}/heartbeat", runs.RunHeartbeatApi.as_view(), name="run-heartbeat"),
     path(f"{_run}/finish", runs.RunFinishApi.as_view(), name="run-finish"),
+    # Each stream its own operation in the schema (its records differ); any other name is a 400.
+    path(f"{_run}/streams/history", runs.HistoryAppendApi.as_view(), {"stream": "history"}, name="history-append"),
+    path(f"{_run}/streams/system", runs.SystemAppendApi.as_view(), {"stream": "system"}, name="system-append"),
+    path(f"{_run}/streams/console", runs.ConsoleAppendApi.as_view(), {"stream": "console"}, name="console-append"),
     path(f"{_run}/streams/<str:stream>", runs.StreamAppendApi.as_view(), name="stream-append"),
     path(f"{_run}/history", runs.HistorySampledApi.as_view(), name="history-sampled"),
     path(f"{_run}/history/export", runs.HistoryExportApi.as_view(), name="history-export"),
