@@ -18,7 +18,7 @@ from apps.core.apis import ScopedApi
 from apps.core.errors import BadInput, Conflict
 from apps.core.slugs import slug_check
 from apps.orgs import selectors, services
-from apps.orgs.models import Membership, Organization, Role
+from apps.orgs.models import ApiKey, Membership, Organization, Role
 from apps.orgs.permissions import org_resolve
 
 
@@ -77,9 +77,14 @@ class ApiKeyListApi(APIView):
         )
 
     def post(self, request: Request) -> Response:
+        # Not with a key: a stolen key must not mint keys that outlive its revocation.
+        if isinstance(request.auth, ApiKey):
+            raise PermissionDenied(
+                "A key cannot make another key: sign in, or send a username and password with HTTP Basic."
+            )
         user = request.user if request.user.is_authenticated else _basic_auth_user(request)
         if user is None:
-            raise NotAuthenticated("Send an API key, or a username and password with HTTP Basic.")
+            raise NotAuthenticated("Sign in, or send a username and password with HTTP Basic.")
         name = request.data.get("name", "") if isinstance(request.data, dict) else ""
         key, full = services.api_key_create(user=user, name=str(name))
         return Response({"id": key.pk, "name": key.name, "prefix": key.prefix, "key": full}, status=201)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
 
@@ -71,5 +72,17 @@ def membership_remove(*, org: Organization, user: User) -> None:
     Membership.objects.filter(organization=org, user=user).delete()
 
 
-def user_create(*, username: str, password: str | None = None, email: str = "") -> User:
-    return get_user_model().objects.create_user(username=username, password=password, email=email)
+def user_create(*, username: str, password: str, email: str = "") -> User:
+    """A new user; a password Django's validators refuse (too short, too common,
+    like the username) raises ValidationError and creates nothing."""
+    user = get_user_model()(username=username, email=email)
+    validate_password(password, user=user)
+    user.set_password(password)
+    user.save()
+    return user
+
+
+def user_password_set(*, user: User, password: str) -> None:
+    validate_password(password, user=user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
