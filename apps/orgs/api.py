@@ -19,6 +19,7 @@ from apps.core.errors import BadInput, Conflict
 from apps.core.params import body_object
 from apps.core.slugs import slug_check
 from apps.orgs import selectors, services
+from apps.orgs.lockout import sign_in_succeeded
 from apps.orgs.models import ApiKey, Invitation, Membership, Organization, Role
 from apps.orgs.permissions import org_resolve
 
@@ -38,7 +39,11 @@ def _basic_auth_user(request: Request) -> Any:
         username, _, password = base64.b64decode(encoded).decode().partition(":")
     except (ValueError, UnicodeDecodeError):
         return None
-    return authenticate(request._request, username=username, password=password)
+    # Throttled by django-axes (apps/orgs/lockout.py), like the sign-in page.
+    user = authenticate(request._request, username=username, password=password)
+    if user is not None:
+        sign_in_succeeded(request._request, username)
+    return user
 
 
 class ViewerApi(APIView):
@@ -86,6 +91,7 @@ class ApiKeyListApi(APIView):
         user = request.user if request.user.is_authenticated else _basic_auth_user(request)
         if user is None:
             raise NotAuthenticated("Sign in, or send a username and password with HTTP Basic.")
+        request.user = user  # signed in by password now: a compressed body may be read
         name = request.data.get("name", "") if isinstance(request.data, dict) else ""
         key, full = services.api_key_create(user=user, name=str(name))
         return Response({"id": key.pk, "name": key.name, "prefix": key.prefix, "key": full}, status=201)

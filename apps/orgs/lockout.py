@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
@@ -44,3 +45,10 @@ def lockout_response(request: HttpRequest, response: HttpResponse | None = None,
         )
     locked["Retry-After"] = str(seconds)
     return locked
+
+
+def sign_in_succeeded(request: HttpRequest, username: str) -> None:
+    """Forget this username's failures from this address, as a sign-in on the
+    page does: HTTP Basic checks a password without signing in, so axes does
+    not see its successes by itself."""
+    axes_reset(ip=client_ip(request), username=username)

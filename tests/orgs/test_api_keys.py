@@ -43,3 +43,34 @@ def test_health_refuses_a_revoked_key(world: World) -> None:
     assert world.member.client().get("/api/v1/health").status_code == 200
     world.member.client().delete(f"/api/v1/keys/{keys[0]['id']}")
     assert world.member.client().get("/api/v1/health").status_code == 401
+
+
+def test_a_basic_auth_success_forgets_earlier_failures(world: World) -> None:
+    import base64
+
+    from rest_framework.test import APIClient
+
+    def basic(password: str) -> int:
+        c = APIClient()
+        c.credentials(HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"bob:{password}".encode()).decode())
+        return int(c.post("/api/v1/keys", {}, format="json").status_code)
+
+    limit = 5  # CAIRN_LOGIN_FAILURE_LIMIT's default
+    assert [basic("wrong") for _ in range(limit - 1)] == [401] * (limit - 1)
+    assert basic("bob-password") == 201
+    assert [basic("wrong") for _ in range(limit - 1)] == [401] * (limit - 1)
+    assert basic("wrong") == 429
+    assert basic("bob-password") == 429
+
+
+def test_a_compressed_body_is_read_once_http_basic_signed_in(world: World) -> None:
+    import base64
+    import gzip
+
+    from rest_framework.test import APIClient
+
+    c = APIClient()
+    c.credentials(HTTP_AUTHORIZATION="Basic " + base64.b64encode(b"bob:bob-password").decode())
+    made = c.generic("POST", "/api/v1/keys", gzip.compress(b'{"name": "laptop"}'), content_type="application/json",
+                     HTTP_CONTENT_ENCODING="gzip")
+    assert made.status_code == 201 and made.json()["name"] == "laptop"
