@@ -48,7 +48,7 @@ GRAMMAR_OPERATIONS = {
     "submission_create": "the run must exist and its organisation be allowed",
     "submission_moderate": "hiding needs a reason",
     "project_history": "the runs named must be at most 50 distinct ids",
-    "member_add": "the user must exist",
+    "member_add": "the username is checked as a username (no control characters, at most 150)",
     "file_upload": "X-Cairn-Sha256 must be the body's digest",
     "workspace_save": "a panel takes only its known fields",
     "history_append": "a record takes only its known fields",

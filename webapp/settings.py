@@ -7,6 +7,7 @@ CELERY_BROKER_URL (Redis) and CAIRN_STORAGE=s3.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "axes",
     "apps.core",
     "apps.orgs",
     "apps.runs",
@@ -81,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "apps.core.pages.SignInMiddleware",
+    # Last: turns a sign-in refused for too many failures into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Content-Security-Policy on every response that has none of its own (an HTML
@@ -144,8 +148,35 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": envint("CAIRN_PASSWORD_MIN_LENGTH", 8)},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out sign-in before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in throttling (django-axes) on the sign-in page, the admin and HTTP
+# Basic: failures are counted in the database, so every web process sees them.
+# A username is locked for the address that failed, not everywhere: a stranger
+# cannot lock a user out of their own sign-in.
+AXES_FAILURE_LIMIT = envint("CAIRN_LOGIN_FAILURE_LIMIT", 5)
+if AXES_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured("CAIRN_LOGIN_FAILURE_LIMIT must be at least 1")
+AXES_COOLOFF_TIME = timedelta(seconds=envint("CAIRN_LOGIN_LOCKOUT_SECONDS", 900))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "apps.orgs.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "apps.orgs.lockout.client_ip"
+AXES_VERBOSE = False
+# Reverse proxies in front of the web processes, each appending to
+# X-Forwarded-For; 0 trusts no such header and uses the connection's address.
+CAIRN_PROXY_COUNT = envint("CAIRN_PROXY_COUNT", 0)
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 

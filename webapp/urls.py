@@ -1,6 +1,12 @@
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
+
+from apps.core.errors import API_PREFIX
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("apps.orgs.urls")),
@@ -14,7 +20,13 @@ api_v1: list[URLPattern | URLResolver] = [
 ]
 
 urlpatterns = [
-    path("api/v1/", include(api_v1)),
+    path(API_PREFIX.lstrip("/"), include(api_v1)),
     path("admin/", admin.site.urls),
     path("", include("webapp.pages")),
 ]
+
+# JSON under /api/v1/, Django's pages elsewhere (webapp/errors.py).
+handler400 = "webapp.errors.bad_request"
+handler403 = "webapp.errors.permission_denied"
+handler404 = "webapp.errors.page_not_found"
+handler500 = "webapp.errors.server_error"

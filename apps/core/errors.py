@@ -4,9 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+
+# Every answer under this prefix is JSON, whoever produced it: a view, the
+# URL resolver, a middleware, or Django's last-resort handlers.
+API_PREFIX = "/api/v1/"
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def error_response(message: str, status: int, *, field: str | None = None) -> JsonResponse:
+    """The API's error shape outside DRF views (middleware, Django's handlers)."""
+    body: dict[str, Any] = {"error": message}
+    if field:
+        body["field"] = field
+    return JsonResponse(body, status=status)
 
 
 class BadInput(exceptions.APIException):

@@ -100,5 +100,30 @@ class MemberAddSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices, required=False, help_text="Default: member.")
 
 
+class InvitationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    org = serializers.CharField(help_text="The organisation's slug.")
+    org_name = serializers.CharField()
+    username = serializers.CharField(help_text="As the admin typed it.")
+    role = serializers.ChoiceField(choices=Role.choices)
+    invited_by = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class InvitationListSerializer(serializers.Serializer):
+    results = InvitationSerializer(many=True)
+
+
+class InvitationAcceptedSerializer(serializers.Serializer):
+    org = serializers.CharField(help_text="The organisation joined.")
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class MemberInvitedSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    role = serializers.ChoiceField(choices=Role.choices)
+    status = serializers.ChoiceField(choices=["invited"])
+
+
 class MemberRoleSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)

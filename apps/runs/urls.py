@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from apps.core.health import HealthApi
 from apps.runs.api import charts, media, runs, table
@@ -22,7 +22,13 @@ urlpatterns = [
     path(f"{_run}/history/export", runs.HistoryExportApi.as_view(), name="history-export"),
     path(f"{_run}/console", runs.ConsoleApi.as_view(), name="console"),
     path(f"{_run}/files/", runs.FileListApi.as_view(), name="file-list"),
-    path(f"{_run}/files/<path:path>", runs.FileDetailApi.as_view(), name="file-detail"),
+    # Any characters, newlines too, so that file_path_check answers a bad
+    # path with its 400 (`<path:>` stops at a newline: an HTML 404).
+    re_path(
+        r"^projects/(?P<org>[^/]+)/(?P<project>[^/]+)/runs/(?P<run_id>[^/]+)/files/(?P<path>[\s\S]+)\Z",
+        runs.FileDetailApi.as_view(),
+        name="file-detail",
+    ),
 ]
 
 # Charts: the project workspace and the run page (apps/runs/charts.py).

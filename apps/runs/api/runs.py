@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from apps.core.access import Access
 from apps.core.errors import BadInput
+from apps.core.inflate import body_inflated
 from apps.core.params import body_object, int_param, keys_param
 from apps.core.rendering import gc_paused
 from apps.core.schema import StreamGapSerializer, error, errors
@@ -377,7 +378,8 @@ class FileDetailApi(ProjectScopedApi):
     )
     def put(self, request: Request, org: str, project: str, run_id: str, path: str) -> Response:
         run = self.get_run(run_id)
-        length = request.META.get("CONTENT_LENGTH")
+        # A gzip body's Content-Length counts compressed bytes, not the file's.
+        length = None if body_inflated(request._request) else request.META.get("CONTENT_LENGTH")
         rf = services.file_store(
             run=run,
             path=file_path_check(path),
