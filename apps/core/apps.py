@@ -16,5 +16,5 @@ class CoreConfig(AppConfig):
         import webapp.celery  # noqa: F401
         from apps.core.db import connection_prepare
 
-        # Every new database connection: RE2 for SQLite's REGEXP.
+        # Every new database connection: RE2 for SQLite's REGEXP, the query time limit.
         connection_created.connect(connection_prepare, dispatch_uid="apps.core.db.connection_prepare")
