@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "webapp.middleware.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything that queries: every statement of a read request is held to the limit.
+    "apps.core.db.QueryTimeLimitMiddleware",
     "webapp.middleware.GzipRequestMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -142,6 +144,12 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+# Seconds any one statement of a read request (GET, HEAD) may run before the
+# database stops it and the request answers 503; 0: no limit. Never applied
+# to Celery workers, migrations or shells (apps/core/db.py).
+CAIRN_QUERY_TIMEOUT = envfloat("CAIRN_QUERY_TIMEOUT", 5.0)
+if not 0 <= CAIRN_QUERY_TIMEOUT < 1e6:
+    raise ImproperlyConfigured(f"CAIRN_QUERY_TIMEOUT={CAIRN_QUERY_TIMEOUT}: use seconds, 0 for no limit")
 _db["TEST"] = {"NAME": envstr("CAIRN_TEST_DATABASE_NAME") or None}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
