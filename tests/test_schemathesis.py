@@ -128,7 +128,9 @@ class Seeded:
         self._ok(self.admin.post(f"{api}/benchmarks/", json={"org": org, "slug": "bench", "metric_key": "loss"}))
         self._ok(self.admin.post(f"{run}/finish", json={"exit_code": 0}))
         self.submission = self._ok(self.admin.post(f"{api}/benchmarks/{org}/bench/submissions/", json={"run": f"{org}/fuzz/r1"}))["id"]
-        self.doomed_key = self._ok(self.admin.post(f"{api}/keys", json={"name": "doomed"}))["id"]
+        # Keys are made with a password, not a key.
+        admin_password = (server.data_dir / "admin-password").read_text().strip()
+        self.doomed_key = self._ok(requests.post(f"{api}/keys", json={"name": "doomed"}, auth=("admin", admin_password)))["id"]
 
     @staticmethod
     def _ok(response: requests.Response) -> Any:
