@@ -55,6 +55,8 @@ def run_page(runs: QuerySet[Run], *, offset: int, limit: int) -> tuple[list[Run]
 def run_get(*, project: Project, run_id: str) -> Run:
     from django.http import Http404
 
+    if "\x00" in run_id:  # names no run, and PostgreSQL refuses to look one up
+        raise Http404
     run = Run.objects.select_related("user", "project__organization").filter(project=project, run_id=run_id).first()
     if run is None:
         raise Http404
