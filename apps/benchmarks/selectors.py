@@ -9,7 +9,6 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Window
-from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import RowNumber
 from django.http import Http404
 
@@ -22,8 +21,10 @@ from apps.benchmarks.models import (
 )
 from apps.core.access import User
 from apps.core.errors import BadInput
+from apps.core.rendering import unstorable_text_check
 from apps.orgs.models import Membership, Organization
 from apps.runs.models import HistorySeries, Run, Stream
+from apps.runs.query import json_value_in
 from apps.runs.selectors import TIME_KEY, SampledSeries, history_sampled
 
 MAX_PAGE = 500
@@ -53,8 +54,9 @@ class LeaderboardFilter:
 
 
 def leaderboard_filter_parse(*, org: str | None, config: list[str]) -> LeaderboardFilter:
+    unstorable_text_check({"org": org or "", "config": config})
     pairs = []
-    for raw in config:
+    for i, raw in enumerate(config):
         key, sep, text = raw.partition("=")
         key = key.strip()
         if not sep or not key:
@@ -65,6 +67,7 @@ def leaderboard_filter_parse(*, org: str | None, config: list[str]) -> Leaderboa
             value = text
         if isinstance(value, (dict, list)):
             value = text
+        unstorable_text_check(value, f"config[{i}]")  # "\ud800" in quotes is JSON for a lone surrogate
         pairs.append((key, value))
     return LeaderboardFilter(org=(org or "").strip().lower(), config=tuple(pairs))
 
@@ -74,9 +77,8 @@ def leaderboard_entries(*, benchmark: Benchmark, filters: LeaderboardFilter = Le
     qs = Submission.objects.filter(benchmark_id=benchmark.pk, status=SubmissionStatus.ACCEPTED)
     if filters.org:
         qs = qs.filter(organization__slug=filters.org)
-    for i, (key, value) in enumerate(filters.config):
-        alias = f"_config_{i}"
-        qs = qs.alias(**{alias: KeyTransform(key, "config")}).filter(**{alias: value})
+    for key, value in filters.config:
+        qs = qs.filter(json_value_in("config", [key], [value]))
     return qs.order_by(*LEADERBOARD_ORDER)
 
 

@@ -69,7 +69,7 @@ from apps.runs.query.parse import (
     parse_filter,
 )
 
-__all__ = ["filter_runs", "order_runs"]
+__all__ = ["filter_runs", "json_value_in", "order_runs"]
 
 # --- Compiling to Q --------------------------------------------------------------
 
@@ -219,6 +219,14 @@ def _json_not_in(field: Field, values: Sequence[Literal]) -> Q:
             for kind in kinds
         ]
     )
+
+
+def json_value_in(column: str, keys: Sequence[str], values: Sequence[Literal]) -> Q:
+    """Rows whose JSON `column` holds one of `values` under the object keys
+    `keys`, compared as the language's `=` compares (typed; a key that reads
+    as a number is still a key): for other models' JSON columns, such as a
+    benchmark entry's frozen config."""
+    return _json_in(Field(column, tuple(keys)), values)
 
 
 def filter_runs(qs: QuerySet[Run], text: str) -> QuerySet[Run]:
