@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from apps.core.access import Access
 from apps.core.apis import ScopedApi
 from apps.core.errors import BadInput, Conflict
+from apps.core.params import body_object
 from apps.core.slugs import slug_check
 from apps.orgs import selectors, services
 from apps.orgs.models import Membership, Organization, Role
@@ -80,8 +81,10 @@ class ApiKeyListApi(APIView):
         user = request.user if request.user.is_authenticated else _basic_auth_user(request)
         if user is None:
             raise NotAuthenticated("Send an API key, or a username and password with HTTP Basic.")
-        name = request.data.get("name", "") if isinstance(request.data, dict) else ""
-        key, full = services.api_key_create(user=user, name=str(name))
+        name = body_object(request).get("name", "")
+        if not isinstance(name, str):
+            raise BadInput("Must be a string.", "name")
+        key, full = services.api_key_create(user=user, name=name)
         return Response({"id": key.pk, "name": key.name, "prefix": key.prefix, "key": full}, status=201)
 
     def perform_authentication(self, request: Request) -> None:
@@ -113,7 +116,7 @@ class OrgListApi(APIView):
 
     def post(self, request: Request) -> Response:
         user = _require_user(request)
-        data = request.data if isinstance(request.data, dict) else {}
+        data = body_object(request)
         slug = slug_check(data.get("slug"))
         try:
             org = services.org_create(slug=slug, name=str(data.get("name") or slug), owner=user)
@@ -153,7 +156,7 @@ class MemberListApi(OrgScopedApi):
 
     def post(self, request: Request, org: str) -> Response:
         organization = self.org
-        data = request.data if isinstance(request.data, dict) else {}
+        data = body_object(request)
         user = get_user_model().objects.filter(username=data.get("username")).first()
         if user is None:
             raise BadInput("No such user.", "username")
@@ -177,7 +180,7 @@ class MemberDetailApi(OrgScopedApi):
 
     def patch(self, request: Request, org: str, username: str) -> Response:
         organization, m = self._membership(request, org, username)
-        role = _role((request.data or {}).get("role"))
+        role = _role(body_object(request).get("role"))
         try:
             m = services.membership_set(org=organization, user=m.user, role=role)
         except services.LastAdmin as e:

@@ -266,3 +266,21 @@ def test_a_stream_offset_out_of_range_is_a_400(world: World, field: str, value: 
     response = world.member.client().post(f"{RUN}/streams/history", body, format="json")
     assert response.status_code == 400 and response.json()["field"] == field
     assert HistoryChunk.objects.count() == 0
+
+
+@pytest.mark.parametrize("body", [b"[1]", b"5", b'"x"', b"null"])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("PUT", "/api/v1/projects/acme/secret/table/view"),
+        ("POST", "/api/v1/projects/acme/secret/table/bulk"),
+        ("PUT", "/api/v1/projects/acme/secret/workspace"),
+        ("PATCH", RUN),
+        ("POST", f"{RUN}/finish"),
+        ("POST", "/api/v1/projects/acme/secret/reports"),
+    ],
+)
+def test_a_body_that_is_not_an_object_is_a_400(world: World, method: str, path: str, body: bytes) -> None:
+    response = send_raw(world.member.client(), method, path, body)
+    assert response.status_code == 400
+    assert response.json() == {"error": "The body must be a JSON object."}
