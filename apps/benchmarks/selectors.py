@@ -17,15 +17,16 @@ from apps.benchmarks.models import (
     BenchmarkInvite,
     BenchmarkVisibility,
     Submission,
+    SubmissionSeries,
     SubmissionStatus,
 )
 from apps.core.access import User
 from apps.core.errors import BadInput
 from apps.core.rendering import unstorable_text_check
 from apps.orgs.models import Membership, Organization
-from apps.runs.models import HistorySeries, Run, Stream
+from apps.runs.history import SeriesSummary
 from apps.runs.query import json_value_in
-from apps.runs.selectors import TIME_KEY, SampledSeries, history_sampled
+from apps.runs.selectors import SampledSeries
 
 MAX_PAGE = 500
 LEADERBOARD_ORDER = ("rank_key", "submitted_at", "id")
@@ -196,18 +197,14 @@ def submission_list(*, benchmark: Benchmark, org_ids: list[int] | None, status: 
     return qs.defer("summary").order_by("-created_at", "-id")
 
 
-def submission_metric_keys(*, submission: Submission) -> list[str]:
-    """The run's numeric history keys: the charts the entry shares (never media, text or system)."""
-    rows = HistorySeries.objects.filter(run_id=submission.run_id, stream=Stream.HISTORY).exclude(summary=b"")
-    return list(rows.exclude(key=TIME_KEY).order_by("key").values_list("key", flat=True))
-
-
 def submission_history(*, submission: Submission, keys: list[str] | None, samples: int) -> dict[str, SampledSeries]:
-    """The shared charts, up to the step the run had reached when submitted."""
-    shared = submission_metric_keys(submission=submission)
-    wanted = shared if keys is None else [k for k in keys if k in set(shared)]
-    if not wanted:
-        return {}
-    return history_sampled(
-        run=Run(pk=submission.run_id), stream=Stream.HISTORY, keys=wanted, samples=samples, max_step=submission.last_step
-    )
+    """The shared charts: the run's numeric history keys as they were when it
+    was submitted (copied then, see SubmissionSeries), never what it logged after."""
+    rows = SubmissionSeries.objects.filter(submission=submission)
+    if keys is not None:
+        rows = rows.filter(key__in=keys)
+    out: dict[str, SampledSeries] = {}
+    for key, count, blob in rows.order_by("key").values_list("key", "count", "summary"):
+        s = SeriesSummary.from_bytes(bytes(blob)).sample(samples)
+        out[key] = SampledSeries(count, s.sampled, s.steps, s.values, s.min, s.max)
+    return out
