@@ -175,18 +175,17 @@ def _freeze(submission: Submission, run: Run) -> None:
     submission.last_step = run.last_step
     submission.submitted_at = timezone.now()
     submission.status = SubmissionStatus.SCORING
+    submission.series_frozen = True  # the charts' copies: _series_copy, once saved
 
 
 def _series_copy(submission: Submission) -> None:
     """Copy the charts the entry shares, up to the submitted step (see SubmissionSeries)."""
-    if submission.last_step is not None:
-        series = history_summaries_at(run=Run(pk=submission.run_id), max_step=submission.last_step)
-        SubmissionSeries.objects.bulk_create(
-            SubmissionSeries(submission=submission, key=k, count=count, summary=blob)
-            for k, (count, blob) in series.items()
-        )
-    submission.series_frozen = True
-    Submission.objects.filter(pk=submission.pk).update(series_frozen=True)
+    if submission.last_step is None:
+        return  # the run had logged no history
+    series = history_summaries_at(run=Run(pk=submission.run_id), max_step=submission.last_step)
+    SubmissionSeries.objects.bulk_create(
+        SubmissionSeries(submission=submission, key=k, count=count, summary=blob) for k, (count, blob) in series.items()
+    )
 
 
 def submission_series_freeze(*, submission: Submission) -> None:
@@ -198,6 +197,7 @@ def submission_series_freeze(*, submission: Submission) -> None:
         locked = Submission.objects.select_for_update().get(pk=submission.pk)
         if not locked.series_frozen:
             _series_copy(locked)
+            Submission.objects.filter(pk=locked.pk).update(series_frozen=True)
     submission.series_frozen = True
 
 
