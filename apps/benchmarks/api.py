@@ -349,6 +349,7 @@ class SubmissionHistoryApi(BenchmarkScopedApi):
     )
     def get(self, request: Request, owner: str, slug: str, submission_id: int) -> Response:
         s = self.get_submission(submission_id)
+        services.submission_series_freeze(submission=s)  # an entry frozen before the copies existed
         series = selectors.submission_history(
             submission=s,
             keys=keys_param(request),

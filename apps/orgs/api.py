@@ -128,8 +128,10 @@ class ApiKeyListApi(APIView):
         if user is None:
             raise NotAuthenticated("Sign in, or send a username and password with HTTP Basic.")
         request.user = user  # signed in by password now: a compressed body may be read
-        name = request.data.get("name", "") if isinstance(request.data, dict) else ""
-        key, full = services.api_key_create(user=user, name=str(name))
+        name = body_object(request).get("name", "")
+        if not isinstance(name, str):
+            raise BadInput("Must be a string.", "name")
+        key, full = services.api_key_create(user=user, name=name)
         return Response({"id": key.pk, "name": key.name, "prefix": key.prefix, "key": full}, status=201)
 
     def perform_authentication(self, request: Request) -> None:
@@ -175,7 +177,7 @@ class OrgListApi(APIView):
     )
     def post(self, request: Request) -> Response:
         user = _require_user(request)
-        data = request.data if isinstance(request.data, dict) else {}
+        data = body_object(request)
         slug = slug_check(data.get("slug"))
         try:
             org = services.org_create(slug=slug, name=str(data.get("name") or slug), owner=user)

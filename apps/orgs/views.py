@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from apps.core.access import Access
+from apps.core.rendering import unstorable_text_find
 from apps.orgs import selectors, services
 from apps.orgs.models import Organization, Role
 from apps.orgs.permissions import page_org
@@ -112,13 +113,26 @@ def invitations(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def keys(request: HttpRequest) -> HttpResponse:
     user = request.user
+    error = ""
     if request.method == "POST":
         if request.POST.get("action") == "revoke":
-            services.api_key_revoke(user=user, key_id=int(request.POST.get("key_id", "0") or 0))  # type: ignore[arg-type]
+            key_id = request.POST.get("key_id", "")
+            # A form field is text: only a key's own id (digits, within a database integer) names one.
+            if not (key_id.isascii() and key_id.isdigit() and len(key_id) <= 18):
+                error = "No such key."
+            else:
+                services.api_key_revoke(user=user, key_id=int(key_id))  # type: ignore[arg-type]
         else:
-            _, key = services.api_key_create(user=user, name=request.POST.get("name", ""))  # type: ignore[arg-type]
-            # Shown on the next page only: a reload neither repeats the POST nor shows it again.
-            request.session["new_api_key"] = key
-        return redirect("keys")
+            name = request.POST.get("name", "")
+            found = unstorable_text_find(name)
+            if found is not None:
+                error = found[1]
+            else:
+                _, key = services.api_key_create(user=user, name=name)  # type: ignore[arg-type]
+                # Shown on the next page only: a reload neither repeats the POST nor shows it again.
+                request.session["new_api_key"] = key
+        if not error:
+            return redirect("keys")
     new_key = request.session.pop("new_api_key", "")
-    return render(request, "orgs/keys.html", {"keys": selectors.api_key_list(user=user), "new_key": new_key})  # type: ignore[arg-type]
+    context = {"keys": selectors.api_key_list(user=user), "new_key": new_key, "error": error}  # type: ignore[arg-type]
+    return render(request, "orgs/keys.html", context, status=400 if error else 200)

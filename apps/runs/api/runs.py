@@ -7,6 +7,7 @@ from typing import IO, Any, cast
 from django.core.files.storage import default_storage
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponseRedirect, StreamingHttpResponse
+from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.request import Request
@@ -314,7 +315,8 @@ class HistoryExportApi(ProjectScopedApi):
         body = selectors.history_export(run=run, stream=stream, keys=keys_param(request), fmt=fmt)
         content_type = "text/csv" if fmt == "csv" else "application/x-ndjson"
         response = StreamingHttpResponse(body, content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{run.run_id}-{stream.label}.{fmt}"'
+        # Quoted and encoded by Django: an old run id may hold a newline, a header may not.
+        response["Content-Disposition"] = content_disposition_header(True, f"{run.run_id}-{stream.label}.{fmt}") or ""
         return response
 
 
@@ -358,7 +360,7 @@ class FileDetailApi(ProjectScopedApi):
         if url.startswith("http"):  # object storage: a signed, expiring URL
             return HttpResponseRedirect(url)
         response = FileResponse(default_storage.open(rf.storage_name, "rb"), content_type=rf.content_type)
-        response["Content-Disposition"] = f'attachment; filename="{rf.path.rsplit("/", 1)[-1]}"'
+        response["Content-Disposition"] = content_disposition_header(True, rf.path.rsplit("/", 1)[-1]) or ""
         response["X-Content-Type-Options"] = "nosniff"
         # Uploads are the users' bytes (HTML panels, SVG posing as an image):
         # opened directly, they run nothing and reach nothing.

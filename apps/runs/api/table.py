@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from apps.core.access import Access
 from apps.core.errors import BadInput
-from apps.core.params import int_param
+from apps.core.params import body_object, int_param
 from apps.core.schema import text_query
 from apps.runs import table
 from apps.runs.api import ProjectScopedApi
@@ -98,7 +98,7 @@ class TableViewApi(ProjectScopedApi):
         parameters=PROJECT_PATH, request=TableViewSerializer, responses=TableViewSerializer,
     )
     def put(self, request: Request, org: str, project: str) -> Response:
-        columns = table.view_save(project=self.project, user=request.user, data=request.data)
+        columns = table.view_save(project=self.project, user=request.user, data=body_object(request))
         return Response({"columns": [c.id for c in columns]})
 
 
@@ -152,4 +152,4 @@ class TableBulkApi(ProjectScopedApi):
         parameters=PROJECT_PATH, request=TableBulkSerializer, responses=TableBulkDoneSerializer,
     )
     def post(self, request: Request, org: str, project: str) -> Response:
-        return Response(table.runs_bulk(project=self.project, data=request.data))
+        return Response(table.runs_bulk(project=self.project, data=body_object(request)))

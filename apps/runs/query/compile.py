@@ -70,7 +70,7 @@ from apps.runs.query.parse import (
     parse_filter,
 )
 
-__all__ = ["filter_runs", "order_runs"]
+__all__ = ["filter_runs", "json_value_in", "order_runs"]
 
 # --- Compiling to Q --------------------------------------------------------------
 
@@ -251,6 +251,14 @@ def _regexes_check(node: Node, using: str) -> None:
         except DataError as e:
             reason = str(e).splitlines()[0].removeprefix("invalid regular expression: ")
             raise FilterError(f"invalid regular expression ({reason})", comparison.position) from None
+
+
+def json_value_in(column: str, keys: Sequence[str], values: Sequence[Literal]) -> Q:
+    """Rows whose JSON `column` holds one of `values` under the object keys
+    `keys`, compared as the language's `=` compares (typed; a key that reads
+    as a number is still a key): for other models' JSON columns, such as a
+    benchmark entry's frozen config."""
+    return _json_in(Field(column, tuple(keys)), values)
 
 
 def filter_runs(qs: QuerySet[Run], text: str) -> QuerySet[Run]:
