@@ -257,7 +257,7 @@ def mlflow(sz: dict[str, int], tries: int) -> dict[str, Any]:
                     try:
                         page.add_init_script(MLFLOW_PROBE)
                         page.goto(url, wait_until="commit", timeout=TIMEOUT_MS)
-                        page.wait_for_function("'thumbs' in window.__at", timeout=TIMEOUT_MS)
+                        page.wait_for_function("() => 'thumbs' in window.__at", timeout=TIMEOUT_MS)
                         runs.append(dict(page.evaluate("window.__at")))
                     finally:
                         page.close()
@@ -324,7 +324,7 @@ def aim(sz: dict[str, int], tries: int) -> dict[str, Any]:
                     try:
                         page.add_init_script(AIM_PROBE)
                         page.goto(url, wait_until="commit", timeout=TIMEOUT_MS)
-                        page.wait_for_function("'hist' in window.__at", timeout=60_000)
+                        page.wait_for_function("() => 'hist' in window.__at", timeout=60_000)
                         runs.append(dict(page.evaluate("window.__at")))
                     finally:
                         page.close()
