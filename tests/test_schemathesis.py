@@ -60,28 +60,6 @@ GRAMMAR_OPERATIONS = {
 # from routing). (operation id, check) -> the finding. Only that check is off,
 # only for that operation; empty this list as those items land.
 KNOWN_FINDINGS: dict[tuple[str, str], str] = {
-    # Item 4: the server accepts what the schema refuses (and PostgreSQL then 500s on the long strings).
-    ("api_key_create", "negative_data_rejection"): "a name over 100 characters is stored (a DataError on PostgreSQL)",
-    ("org_create", "negative_data_rejection"): "a name over 200 characters is stored (a DataError on PostgreSQL)",
-    ("run_finish", "negative_data_rejection"): "exit_code outside 32 bits is stored (a DataError on PostgreSQL)",
-    ("benchmark_create", "negative_data_rejection"): 'a secondary metric\'s "name" of {} is taken as missing',
-    ("table_bulk", "negative_data_rejection"): "a body without action or runs is accepted",
-    ("console_read", "negative_data_rejection"): "repeated ?offset= is read as its last value",
-    ("console_read", "status_code_conformance"): "repeated ?offset= is read as its last value",
-    ("report_block_append", "negative_data_rejection"): 'a block id of "" is taken as missing (one is made)',
-    ("run_upsert", "negative_data_rejection"): '"resume": {} (any falsy value) is taken as allow',
-    ("table_rows", "negative_data_rejection"): "with ids=, limit and order are not checked (limit=-126375337 is 200)",
-    ("report_version_get", "negative_data_rejection"): "GET versions/11 is accepted; the reproduction does not show the violating part: to look into",
-    # Item 4: body types. {"block": {"id": [null, null], "type": "panel", ...}} -> 500
-    # (apps/reports/services.report_block_append: `block["id"] in ids`, TypeError: unhashable type: 'list').
-    ("report_block_append", "not_a_server_error"): "a block id that is not a string is a 500",
-    ("report_block_append", "status_code_conformance"): "a block id that is not a string is a 500",
-    # Item 8: URLs that do not match a route answer Django's HTML 404 (media/-1/html, export.xyz, versions/abc).
-    ("media_html", "content_type_conformance"): "an id the route refuses (-1) is an HTML 404",
-    ("media_thumbnail", "content_type_conformance"): "an id the route refuses (-1) is an HTML 404",
-    ("report_export", "content_type_conformance"): "a format the route refuses is an HTML 404",
-    ("report_media", "content_type_conformance"): "a `what` the route refuses is an HTML 404",
-    ("report_version_get", "content_type_conformance"): "a number the route refuses is an HTML 404",
 }
 # How the test pins destructive operations to their own things, not findings:
 # the key revoked is a throwaway one, so a new key is not the one revoked.
