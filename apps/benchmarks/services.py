@@ -66,7 +66,8 @@ def _secondary_check(value: Any) -> list[dict[str, str]]:
         if not isinstance(item, dict):
             raise BadInput('Each is a summary key or {"name", "key"}.', field)
         key = _key_check(item.get("key"), f"{field}.key")
-        out.append({"name": text_check(item.get("name") or key, f"{field}.name", 200), "key": key})
+        name = item.get("name", key)
+        out.append({"name": text_check(name, f"{field}.name", 200) or key, "key": key})
     return out
 
 

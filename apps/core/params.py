@@ -19,6 +19,8 @@ _INTEGER = re.compile(r"-?[0-9]{1,19}")
 
 def int_param(request: Request, name: str, default: int | None, lo: int = 0, hi: int = MAX_INT) -> int | None:
     """`?name=`: an integer in [lo, hi], the default when absent, else a 400 naming it."""
+    if len(request.query_params.getlist(name)) > 1:
+        raise BadInput("Give it once.", name)
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return default

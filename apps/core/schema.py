@@ -126,6 +126,9 @@ def enum_query(name: str, values: Sequence[str], description: str = "", *, defau
     return OpenApiParameter(name, schema, description=description)
 
 
+NO_NUL = "^[^\\u0000]*$"
+
+
 def text_query(
     name: str, description: str = "", *, required: bool = False, max_length: int | None = None,
     pattern: str | None = None,
@@ -135,8 +138,8 @@ def text_query(
         schema["minLength"] = 1
     if max_length is not None:
         schema["maxLength"] = max_length
-    if pattern is not None:
-        schema["pattern"] = pattern
+    # No NUL: no database can look one up, so every parameter refuses it (apps/core/params.py).
+    schema["pattern"] = pattern if pattern is not None else NO_NUL
     return OpenApiParameter(name, schema, description=description, required=required)
 
 

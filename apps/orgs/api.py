@@ -20,6 +20,7 @@ from apps.core.errors import BadInput, Conflict
 from apps.core.params import body_object
 from apps.core.schema import errors
 from apps.core.slugs import slug_check
+from apps.core.validation import text_check
 from apps.orgs import selectors, services
 from apps.orgs.lockout import sign_in_succeeded
 from apps.orgs.models import ApiKey, Invitation, Membership, Organization, Role
@@ -129,8 +130,7 @@ class ApiKeyListApi(APIView):
             raise NotAuthenticated("Sign in, or send a username and password with HTTP Basic.")
         request.user = user  # signed in by password now: a compressed body may be read
         name = body_object(request).get("name", "")
-        if not isinstance(name, str):
-            raise BadInput("Must be a string.", "name")
+        name = text_check(name, "name", 100)
         key, full = services.api_key_create(user=user, name=name)
         return Response({"id": key.pk, "name": key.name, "prefix": key.prefix, "key": full}, status=201)
 
@@ -180,7 +180,7 @@ class OrgListApi(APIView):
         data = body_object(request)
         slug = slug_check(data.get("slug"))
         try:
-            org = services.org_create(slug=slug, name=str(data.get("name") or slug), owner=user)
+            org = services.org_create(slug=slug, name=text_check(data.get("name", ""), "name", 200) or slug, owner=user)
         except services.ReservedSlug as e:
             raise BadInput(str(e), "slug") from None
         except IntegrityError:
@@ -283,7 +283,7 @@ class MemberDetailApi(OrgScopedApi):
     @extend_schema(
         operation_id="member_remove", summary="Remove a member, or leave",
         description="Admins remove anyone; any member may remove themselves (leave). 403 for the last admin.",
-        parameters=[ORG_PATH], responses={204: None},
+        parameters=[ORG_PATH], responses={204: None, **errors(403)},
     )
     def delete(self, request: Request, org: str, username: str) -> Response:
         if username != request.user.get_username():

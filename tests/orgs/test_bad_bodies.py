@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from rest_framework.test import APIClient
 
 from apps.orgs.models import ApiKey, Membership, Organization, Role
 from tests.factories import World
@@ -18,6 +19,13 @@ NOT_OBJECTS = [b"[1]", b"5", b'"member"', b"null", b"true"]
 
 def send(client: Any, method: str, path: str, body: bytes) -> Any:
     return client.generic(method, path, body, content_type="application/json")
+
+
+def signed_in(user: Any) -> APIClient:
+    """A session: keys are made with a password or a session, never with a key."""
+    client = APIClient()
+    client.force_login(user)
+    return client
 
 
 @pytest.mark.parametrize("body", NOT_OBJECTS)
@@ -32,14 +40,15 @@ def test_a_member_change_whose_body_is_not_an_object_is_a_400(world: World, body
 @pytest.mark.parametrize("path", ["/api/v1/orgs", "/api/v1/orgs/acme/members", "/api/v1/keys"])
 def test_other_account_bodies_that_are_not_objects_are_400s(world: World, path: str, body: bytes) -> None:
     keys, orgs = ApiKey.objects.count(), Organization.objects.count()
-    response = send(world.owner.client(), "POST", path, body)
+    client = signed_in(world.owner.user) if path == "/api/v1/keys" else world.owner.client()
+    response = send(client, "POST", path, body)
     assert response.status_code == 400
     assert response.json() == {"error": "The body must be a JSON object."}
     assert (ApiKey.objects.count(), Organization.objects.count()) == (keys, orgs)
 
 
 def test_a_key_name_that_is_not_text_is_a_400(world: World) -> None:
-    response = world.member.client().post("/api/v1/keys", {"name": {"a": 1}}, format="json")
+    response = signed_in(world.member.user).post("/api/v1/keys", {"name": {"a": 1}}, format="json")
     assert response.status_code == 400 and response.json()["field"] == "name"
 
 

@@ -190,7 +190,7 @@ class RunDetailApi(ProjectScopedApi):
             run_id=run_id_check(run_id),
             user=request.user if request.user.is_authenticated else None,
             data=data,
-            resume=str(data.get("resume") or "allow"),
+            resume=data["resume"] if data.get("resume") is not None else "allow",
         )
         return Response(run_payload(result.run, request), status=201 if result.created else 200)
 
@@ -233,8 +233,10 @@ class RunFinishApi(ProjectScopedApi):
     def post(self, request: Request, org: str, project: str, run_id: str) -> Response:
         data = body_object(request)
         exit_code = data.get("exit_code", 0)
-        if exit_code is not None and (not isinstance(exit_code, int) or isinstance(exit_code, bool)):
-            raise BadInput("Must be an integer.", "exit_code")
+        if exit_code is not None and (
+            not isinstance(exit_code, int) or isinstance(exit_code, bool) or not -(2**31) <= exit_code < 2**31
+        ):
+            raise BadInput("Must be an integer of 32 bits.", "exit_code")
         state = data.get("state")
         if state is not None and not isinstance(state, str):
             raise BadInput("Must be a string.", "state")

@@ -54,6 +54,8 @@ class TableRowsApi(ProjectScopedApi):
     )
     def get(self, request: Request, org: str, project: str) -> Response:
         columns = _columns(request, self)
+        limit = int_param(request, "limit", table.PAGE_SIZE, 1, 1000) or table.PAGE_SIZE
+        offset = int_param(request, "offset", 0) or 0
         ids = request.query_params.get("ids")
         if ids is not None:
             run_ids = [i for i in ids.split(",") if i]
@@ -66,8 +68,8 @@ class TableRowsApi(ProjectScopedApi):
             filter_text=request.query_params.get("filter", ""),
             order_text=request.query_params.get("order", ""),
             columns=columns,
-            limit=int_param(request, "limit", table.PAGE_SIZE, 1, 1000) or table.PAGE_SIZE,
-            offset=int_param(request, "offset", 0) or 0,
+            limit=limit,
+            offset=offset,
         )
         return Response(page)
 

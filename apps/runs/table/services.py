@@ -48,7 +48,7 @@ def runs_bulk(*, project: Project, data: Any) -> dict[str, int]:
     ids = data.get("runs")
     if action not in ("tag", "untag", "delete"):
         raise BadInput("Use tag, untag or delete.", "action")
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) or not ids:
+    if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids) or not ids:
         raise BadInput("Must be a non-empty list of run ids.", "runs")
     if len(ids) > MAX_BULK:
         raise BadInput(f"At most {MAX_BULK} runs at once.", "runs")
