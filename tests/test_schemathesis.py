@@ -60,6 +60,12 @@ GRAMMAR_OPERATIONS = {
 # from routing). (operation id, check) -> the finding. Only that check is off,
 # only for that operation; empty this list as those items land.
 KNOWN_FINDINGS: dict[tuple[str, str], str] = {
+    # The reproduction shows a valid request (an existing version of a public report, read with a
+    # member's key) and answers 200 as it should; what schemathesis changed is not in it. To look into.
+    ("report_version_get", "negative_data_rejection"): "GET versions/<n> of a public report: the violating part is unknown",
+    # The reproduction's only hidden field is metric_key (schemathesis masks it as a secret); the
+    # benchmark is made in an organisation the fuzzing made. To look into.
+    ("benchmark_create", "negative_data_rejection"): "a create accepted whose violating field is masked",
 }
 # How the test pins destructive operations to their own things, not findings:
 # the key revoked is a throwaway one, so a new key is not the one revoked.

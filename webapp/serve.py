@@ -74,7 +74,9 @@ def main(argv: Optional[list[str]] = None) -> int:
             [python, "-m", "gunicorn", "webapp.wsgi:application",
              "--bind", f"{args.host}:{args.port}", "--workers", str(args.web_workers),
              "--worker-class", "gthread", "--threads", "8", "--timeout", "120",
-             "--graceful-timeout", "5", "--log-level", "warning"],
+             "--graceful-timeout", "5", "--log-level", "warning",
+             # gunicorn's most: long filters and run id lists fit in a URL.
+             "--limit-request-line", "8190"],
             cwd=ROOT,
             env=env,
         )

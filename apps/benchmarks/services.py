@@ -87,7 +87,7 @@ def _apply(benchmark: Benchmark, data: dict[str, Any]) -> None:
     if "metric_key" in data:
         benchmark.metric_key = _key_check(data["metric_key"], "metric_key")
     if "metric_name" in data:
-        benchmark.metric_name = text_check(data["metric_name"] or "", "metric_name", 200)
+        benchmark.metric_name = text_check(data["metric_name"], "metric_name", 200)
     if "direction" in data:
         if data["direction"] not in Direction.values:
             raise BadInput("Use higher or lower.", "direction")

@@ -39,8 +39,10 @@ ERROR_DESCRIPTIONS = {
     409: "Conflicts with what is stored.",
     413: "The body (after decompression) is over the limit.",
     415: "The body is not JSON (`Content-Type: application/json`).",
-    503: "The server cannot do this now.",
+    503: "The server cannot do this now; for a read, its query ran past the time limit (`CAIRN_QUERY_TIMEOUT`).",
 }
+# Answered by gunicorn before Cairn sees the request, as plain text.
+URI_TOO_LONG = "The URL is longer than the server takes (gunicorn's request-line limit: 8 KiB as Cairn runs it)."
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -91,6 +93,8 @@ class CairnAutoSchema(AutoSchema):
             need = self.view.needs.get(self.method, self.view.unlisted_needs)
             if need not in _READ_NEEDS:
                 codes.add(403)
+        if self.method in ("GET", "HEAD"):
+            codes.add(503)  # any read's queries are held to the time limit
         return codes
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
@@ -100,6 +104,8 @@ class CairnAutoSchema(AutoSchema):
                 responses[str(code)] = self._get_response_for_code(
                     error(code), str(code), ["application/json"], direction
                 )
+        if any(p.get("in") == "query" for p in self._get_parameters()) and "414" not in responses:
+            responses["414"] = {"description": URI_TOO_LONG}
         return responses
 
 
