@@ -80,7 +80,9 @@ class SecondaryMetricsField(serializers.ListField):
 
 
 def _url() -> serializers.RegexField:
-    return serializers.RegexField(r"^(\s*|\s*https?://.*)$", required=False, max_length=500, help_text="An http(s) URL.")
+    return serializers.RegexField(
+        r"^(\s*|\s*https?://.*)$", required=False, allow_blank=True, max_length=500, help_text="An http(s) URL, or empty."
+    )
 
 
 class BenchmarkFieldsSerializer(serializers.Serializer):
