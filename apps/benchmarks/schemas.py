@@ -23,7 +23,7 @@ EXPORT_FORMAT = OpenApiParameter(
 )
 ORG_FILTER = OpenApiParameter("org", {"type": "string"}, description="Only this organisation's entries.")
 CONFIG_FILTER = OpenApiParameter(
-    "config", {"type": "array", "items": {"type": "string", "pattern": "^[^=\\u0000]+=[^\\u0000]*$"}}, style="form", explode=True,
+    "config", {"type": "array", "items": {"type": "string", "pattern": "^\\s*[^=\\s\\u0000][^=\\u0000]*=[^\\u0000]*$"}}, style="form", explode=True,
     description="`key=value` on a top-level config key (the value read as JSON when it parses); repeat for several.",
 )
 _NONBLANK = r"\S"

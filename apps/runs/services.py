@@ -44,6 +44,7 @@ _TEXT_FIELDS = {"name": 200, "notes": 100_000, "group": 128, "job_type": 64}
 
 def project_create(*, org: Organization, slug: str, name: str = "", visibility: str = Visibility.PRIVATE) -> Project:
     slug = slug_check(slug)
+    name = text_check(name, "name", 200)
     if visibility not in Visibility.values:
         raise BadInput("Use private or public.", "visibility")
     try:
