@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import re
 
 from ._errors import ApiError, AuthError, NotFound, ServerError
 
@@ -38,12 +39,29 @@ def session(api_key: Optional[str]) -> requests.Session:
     return s
 
 
-def json_body(data: Any, compress: bool = True) -> dict[str, Any]:
-    """Keyword arguments for ``requests`` sending ``data`` as (gzipped) JSON.
+# Text the server refuses, since no database can store it: a lone surrogate
+# (text decoded with "surrogateescape" holds them, e.g. a file name that is not
+# UTF-8) and NUL. Sent as U+FFFD instead, so a run's config or a console line
+# with one is kept, not refused.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NUL_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
 
-    Python's ``json`` writes NaN and Infinity as bare tokens, as the protocol wants.
-    """
-    raw = data if isinstance(data, bytes) else json.dumps(data, separators=(",", ":")).encode()
+
+def json_bytes(data: Any, default: Any = None) -> bytes:
+    """``data`` as UTF-8 JSON, NaN and Infinity as bare tokens (as the protocol
+    wants); a lone surrogate or a NUL in any text becomes U+FFFD."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=default)
+    if "\\u0000" in text:
+        text = _NUL_ESCAPE.sub("\\1\ufffd", text)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text).encode()
+
+
+def json_body(data: Any, compress: bool = True) -> dict[str, Any]:
+    """Keyword arguments for ``requests`` sending ``data`` as (gzipped) JSON."""
+    raw = data if isinstance(data, bytes) else json_bytes(data)
     headers = {"Content-Type": "application/json"}
     if compress and len(raw) > 1024:
         raw = gzip.compress(raw, compresslevel=1)

@@ -61,12 +61,12 @@ def encode(stream: str, bodies: list[bytes]) -> bytes:
     """The ``records`` array of an append request, as JSON bytes."""
     records = [_to_json(stream, marshal.loads(b)) for b in bodies]
     try:
-        return json.dumps(records, separators=(",", ":")).encode()
+        return _http.json_bytes(records)
     except (TypeError, ValueError):
         for record in records:
             if isinstance(record.get("data"), dict):
                 record["data"] = _clean(record["data"])
-        return json.dumps(records, separators=(",", ":"), default=str).encode()
+        return _http.json_bytes(records, default=str)
 
 
 class _Pending:
@@ -358,7 +358,7 @@ class Uploader:
                     record["data"] = {}
                 if "line" in record:
                     record["line"] = ""
-            pending.records = json.dumps(records, separators=(",", ":")).encode()
+            pending.records = _http.json_bytes(records)
             return True
         raise exc
 

@@ -96,7 +96,7 @@ WATCH_STEP = """
 # The canvas drawing alone, on a random 1,000 × 64 matrix: median of 20 draws.
 DRAW_ONLY = """
 async ([steps, bins]) => {
-  const {drawHeatmap} = await import("/static/cairn/media.js");
+  const {drawHeatmap} = await import("/static/cairn/media_histogram.js");
   const data = {steps: [], edges: [], counts: [], max: 0};
   for (let b = 0; b <= bins; b++) data.edges.push(-4 + 8 * b / bins);
   for (let s = 0; s < steps; s++) {
@@ -257,7 +257,7 @@ def mlflow(sz: dict[str, int], tries: int) -> dict[str, Any]:
                     try:
                         page.add_init_script(MLFLOW_PROBE)
                         page.goto(url, wait_until="commit", timeout=TIMEOUT_MS)
-                        page.wait_for_function("'thumbs' in window.__at", timeout=TIMEOUT_MS)
+                        page.wait_for_function("() => 'thumbs' in window.__at", timeout=TIMEOUT_MS)
                         runs.append(dict(page.evaluate("window.__at")))
                     finally:
                         page.close()
@@ -324,7 +324,7 @@ def aim(sz: dict[str, int], tries: int) -> dict[str, Any]:
                     try:
                         page.add_init_script(AIM_PROBE)
                         page.goto(url, wait_until="commit", timeout=TIMEOUT_MS)
-                        page.wait_for_function("'hist' in window.__at", timeout=60_000)
+                        page.wait_for_function("() => 'hist' in window.__at", timeout=60_000)
                         runs.append(dict(page.evaluate("window.__at")))
                     finally:
                         page.close()

@@ -120,6 +120,13 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
 
+    def manage(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """`python manage.py ARGS` on this server's database and settings."""
+        return subprocess.run(
+            [server_python(), str(ROOT / "manage.py"), *args],
+            cwd=str(ROOT), env=self.env, capture_output=True, text=True, check=check,
+        )
+
     def log_tail(self, n: int = 60) -> str:
         try:
             return "\n".join((self.data_dir / "server.log").read_text(errors="replace").splitlines()[-n:])

@@ -55,3 +55,8 @@ def envfloat(name: str, default: float) -> float:
         return float(raw)
     except ValueError as e:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a number") from e
+
+
+def envlist(name: str, default: str) -> list[str]:
+    """A comma-separated list; blanks between commas are dropped."""
+    return [item.strip() for item in envstr(name, default).split(",") if item.strip()]

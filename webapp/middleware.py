@@ -1,63 +1,47 @@
-"""Accept gzip-compressed request bodies, refusing ones that inflate too far."""
+"""Gzip request bodies made lazy, and `Server-Timing` on every response."""
 
 from __future__ import annotations
 
-import tempfile
 import time
-import zlib
-from typing import Callable
+from typing import Any, Callable
 
 from django.conf import settings
-from django.core.handlers.wsgi import LimitedStream
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 
-READ_SIZE = 1 << 16
+from apps.core.errors import error_response, is_api_request
+from apps.core.inflate import InflatingStream, anonymous_refused
+
+# Routes whose body is a file's bytes (CAIRN_MAX_FILE_SIZE), not JSON.
+FILE_UPLOAD_ROUTES = frozenset({"file-detail"})
+# Django parses these itself (request.POST), before any view checks access.
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/")
 
 
 class GzipRequestMiddleware:
+    """`Content-Encoding: gzip` bodies on the API, inflated only as the view
+    reads them (apps/core/inflate.py): a request refused for its URL, its
+    caller or its access never costs a byte of inflation. Pages take no
+    compressed bodies (browsers send none)."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.META.get("HTTP_CONTENT_ENCODING", "").strip().lower() == "gzip":
-            error = self._inflate(request)
-            if error is not None:
-                return error
         return self.get_response(request)
 
-    def _inflate(self, request: HttpRequest) -> HttpResponse | None:
-        is_file = "/files/" in request.path
+    def process_view(self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any) -> HttpResponse | None:
+        if request.META.get("HTTP_CONTENT_ENCODING", "").strip().lower() != "gzip":
+            return None
+        message = "Content-Encoding gzip is accepted on API bodies of JSON or file bytes only."
+        if not is_api_request(request):
+            return HttpResponse(message, status=415, content_type="text/plain")
+        if (request.content_type or "").startswith(FORM_TYPES):
+            return error_response(message, 415)
+        match = request.resolver_match
+        is_file = match is not None and match.url_name in FILE_UPLOAD_ROUTES
         limit = settings.CAIRN_MAX_FILE_SIZE if is_file else settings.CAIRN_MAX_BODY_SIZE
-        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-        # Spooled: small bodies stay in memory, large ones go to disk.
-        out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-        size = 0
-        try:
-            while True:
-                block = request.read(READ_SIZE)
-                if not block:
-                    break
-                data = inflater.decompress(block, READ_SIZE)
-                while True:
-                    size += len(data)
-                    if size > limit:
-                        return JsonResponse(
-                            {"error": f"Decompressed body is over the limit of {limit} bytes."}, status=413
-                        )
-                    out.write(data)
-                    if not inflater.unconsumed_tail:
-                        break
-                    data = inflater.decompress(inflater.unconsumed_tail, READ_SIZE)
-            out.write(inflater.flush())
-        except zlib.error as e:
-            return JsonResponse({"error": f"Body is not valid gzip: {e}"}, status=400)
-        if not inflater.eof:
-            return JsonResponse({"error": "Body is not valid gzip: truncated stream."}, status=400)
-        size = out.tell()
-        out.seek(0)
-        request._stream = LimitedStream(out, size)  # type: ignore[arg-type,assignment]
-        request._read_started = False  # type: ignore[attr-defined]
-        request.META["CONTENT_LENGTH"] = str(size)
+        inflating = InflatingStream(request._stream, limit=limit, before_first_read=anonymous_refused(request))
+        request._stream = inflating  # type: ignore[assignment]
         del request.META["HTTP_CONTENT_ENCODING"]
         return None
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("settings/keys/", org_views.keys, name="keys"),
+    path("settings/invitations/", org_views.invitations, name="invitations"),
     path("<str:org>/", run_views.org_home, name="org-home"),
     path("<str:org>/-/members/", org_views.org_settings, name="org-settings"),
     path("<str:org>/<str:project>/", run_views.project_page, name="project"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -37,6 +38,20 @@ def _healthy(url: str) -> bool:
         return False
 
 
+_WILDCARD = ("", "0.0.0.0", "::", "[::]")
+
+
+def allowed_hosts(host: str) -> str:
+    """The names `make run` answers to: the one it serves on (every name of
+    this machine for a wildcard address) and the loopback names."""
+    names = ["localhost", "127.0.0.1", "[::1]"]
+    if host in _WILDCARD:
+        names += [socket.gethostname(), socket.getfqdn()]
+    else:
+        names.append(f"[{host}]" if ":" in host and not host.startswith("[") else host)
+    return ",".join(dict.fromkeys(n for n in names if n))
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -46,7 +61,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = ap.parse_args(argv)
 
     python, data_dir = sys.executable, _data_dir()
-    prepared = subprocess.run([python, str(ROOT / "manage.py"), "cairn_prepare"], cwd=ROOT)
+    # The settings answer only to loopback names by default; here we know the
+    # host served on. Production's gunicorn names its hosts itself.
+    env = {**os.environ}
+    env.setdefault("CAIRN_ALLOWED_HOSTS", allowed_hosts(args.host))
+    prepared = subprocess.run([python, str(ROOT / "manage.py"), "cairn_prepare"], cwd=ROOT, env=env)
     if prepared.returncode != 0:
         return prepared.returncode
 
@@ -55,8 +74,11 @@ def main(argv: Optional[list[str]] = None) -> int:
             [python, "-m", "gunicorn", "webapp.wsgi:application",
              "--bind", f"{args.host}:{args.port}", "--workers", str(args.web_workers),
              "--worker-class", "gthread", "--threads", "8", "--timeout", "120",
-             "--graceful-timeout", "5", "--log-level", "warning"],
+             "--graceful-timeout", "5", "--log-level", "warning",
+             # gunicorn's most: long filters and run id lists fit in a URL.
+             "--limit-request-line", "8190"],
             cwd=ROOT,
+            env=env,
         )
     ]
     if not args.no_worker:
@@ -65,7 +87,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                 [python, "-m", "celery", "--quiet", "-A", "webapp", "worker", "--pool", "solo",
                  "--queues", QUEUES, "--loglevel", "WARNING"],
                 cwd=ROOT,
-                env={**os.environ, "CAIRN_EMBEDDED_SCHEDULE": "true"},
+                env={**env, "CAIRN_EMBEDDED_SCHEDULE": "true"},
             )
         )
 
@@ -83,7 +105,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
 
-    url = f"http://{args.host}:{args.port}"
+    # A wildcard address is reached on the loopback (a name it answers to).
+    url = f"http://{'127.0.0.1' if args.host in _WILDCARD else args.host}:{args.port}"
     deadline = time.monotonic() + 60
     while not _healthy(f"{url}/api/v1/health"):
         if time.monotonic() > deadline or any(c.poll() is not None for c in children):

@@ -7,13 +7,15 @@ CELERY_BROKER_URL (Redis) and CAIRN_STORAGE=s3.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from webapp.env import envbool, envfloat, envint, envstr
+from webapp.env import envbool, envfloat, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(envstr("CAIRN_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -27,12 +29,27 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "insecure-debug-only-key"
 
-ALLOWED_HOSTS = [h.strip() for h in envstr("CAIRN_ALLOWED_HOSTS", "*").split(",") if h.strip()]
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in envstr("CAIRN_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
-]
 # The URL users reach the server at; used in links the API returns.
 PUBLIC_URL = envstr("CAIRN_PUBLIC_URL", "").rstrip("/")
+# Only the names the server is reached by: a forged Host header would
+# otherwise be written into the links and `next` redirects it builds.
+# `make run` sets CAIRN_ALLOWED_HOSTS to the host it serves on.
+_LOCAL_HOSTS = "localhost,127.0.0.1,[::1]"
+ALLOWED_HOSTS = envlist("CAIRN_ALLOWED_HOSTS", _LOCAL_HOSTS)
+if PUBLIC_URL:
+    ALLOWED_HOSTS.append(urlsplit(PUBLIC_URL).hostname or "localhost")
+CSRF_TRUSTED_ORIGINS = envlist("CAIRN_CSRF_TRUSTED_ORIGINS", "")
+
+# --- HTTPS (behind a proxy that terminates TLS) ---------------------------
+# CAIRN_HTTPS=true: cookies only over TLS, HSTS, and the proxy's
+# X-Forwarded-Proto believed. Only behind a proxy that sets that header
+# (and drops one sent by a client).
+HTTPS = envbool("CAIRN_HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_HSTS_SECONDS = envint("CAIRN_HSTS_SECONDS", 31_536_000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("CAIRN_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = False
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -44,6 +61,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
+    "axes",
     "apps.core",
     "apps.orgs",
     "apps.runs",
@@ -55,6 +74,8 @@ MIDDLEWARE = [
     "webapp.middleware.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything that queries: every statement of a read request is held to the limit.
+    "apps.core.db.QueryTimeLimitMiddleware",
     "webapp.middleware.GzipRequestMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -62,8 +83,35 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "apps.core.pages.SignInMiddleware",
+    # Last: turns a sign-in refused for too many failures into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy on every response that has none of its own (an HTML
+# media item brings its sandboxing one). The web app's scripts are modules
+# served from here, with no inline script or handler: an injected <script> or
+# onload= does not run. Inline styles stay allowed: Plotly and KaTeX write
+# them, and a style cannot run code.
+_SELF = "'self'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_SELF],
+        "script-src": [_SELF],
+        "style-src": [_SELF, "'unsafe-inline'"],
+        "img-src": [_SELF, "data:", "blob:"],
+        "media-src": [_SELF, "blob:"],
+        "font-src": [_SELF, "data:"],
+        "connect-src": [_SELF],
+        "frame-src": [_SELF],
+        "worker-src": [_SELF, "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": [_SELF],
+        "form-action": [_SELF],
+        "frame-ancestors": [_SELF],
+    },
+}
 
 ROOT_URLCONF = "webapp.urls"
 WSGI_APPLICATION = "webapp.wsgi.application"
@@ -96,14 +144,47 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+# Seconds any one statement of a read request (GET, HEAD) may run before the
+# database stops it and the request answers 503; 0: no limit. Never applied
+# to Celery workers, migrations or shells (apps/core/db.py).
+CAIRN_QUERY_TIMEOUT = envfloat("CAIRN_QUERY_TIMEOUT", 5.0)
+if not 0 <= CAIRN_QUERY_TIMEOUT < 1e6:
+    raise ImproperlyConfigured(f"CAIRN_QUERY_TIMEOUT={CAIRN_QUERY_TIMEOUT}: use seconds, 0 for no limit")
 _db["TEST"] = {"NAME": envstr("CAIRN_TEST_DATABASE_NAME") or None}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": envint("CAIRN_PASSWORD_MIN_LENGTH", 8)},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out sign-in before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in throttling (django-axes) on the sign-in page, the admin and HTTP
+# Basic: failures are counted in the database, so every web process sees them.
+# A username is locked for the address that failed, not everywhere: a stranger
+# cannot lock a user out of their own sign-in.
+AXES_FAILURE_LIMIT = envint("CAIRN_LOGIN_FAILURE_LIMIT", 5)
+if AXES_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured("CAIRN_LOGIN_FAILURE_LIMIT must be at least 1")
+AXES_COOLOFF_TIME = timedelta(seconds=envint("CAIRN_LOGIN_LOCKOUT_SECONDS", 900))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "apps.orgs.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "apps.orgs.lockout.client_ip"
+AXES_VERBOSE = False
+# Reverse proxies in front of the web processes, each appending to
+# X-Forwarded-For; 0 trusts no such header and uses the connection's address.
+CAIRN_PROXY_COUNT = envint("CAIRN_PROXY_COUNT", 0)
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 
@@ -176,7 +257,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["apps.core.rendering.CairnJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["apps.core.rendering.CairnJSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.core.schema.CairnAutoSchema",
     "EXCEPTION_HANDLER": "apps.core.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # `format` is ours (export as csv or jsonl), not DRF's renderer switch.
@@ -184,8 +265,32 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cairn API",
-    "DESCRIPTION": "Ingest and read API of the Cairn experiment tracker. See docs/protocol.md.",
+    "DESCRIPTION": (
+        "Ingest and read API of the Cairn experiment tracker; docs/protocol.md tells the rest.\n\n"
+        "Authenticate with `Authorization: Bearer <api key>`; without one, a caller reads public "
+        "projects only. Every error is JSON, `{\"error\": ..., \"field\": ...}` (the `Error` "
+        "schema). Non-finite numbers travel as the bare tokens `NaN`, `Infinity`, `-Infinity`."
+    ),
     "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Separate request and response components: a generated client's models
+    # then say what it sends and what it gets.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # One name per set of choices (fields of the same name hold different sets).
+    "ENUM_NAME_OVERRIDES": {
+        "RunStateEnum": "apps.runs.models.RunState",
+        "RunEndStateEnum": ["finished", "failed", "crashed"],
+        "ProjectVisibilityEnum": "apps.runs.models.Visibility",
+        "ReportVisibilityEnum": "apps.reports.models.ReportVisibility",
+        "PublishVisibilityEnum": ["org", "public"],
+        "BenchmarkVisibilityEnum": "apps.benchmarks.models.BenchmarkVisibility",
+        "SubmissionStatusEnum": "apps.benchmarks.models.SubmissionStatus",
+        "MediaStatusEnum": "apps.runs.models.MediaStatus",
+        "RoleEnum": "apps.orgs.models.Role",
+    },
+    "APPEND_COMPONENTS": {"securitySchemes": {"basicAuth": {
+        "type": "http", "scheme": "basic", "description": "Only to create an API key (POST /api/v1/keys).",
+    }}},
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

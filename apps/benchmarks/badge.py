@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from xml.sax.saxutils import escape
+
+from apps.core.markup import markup_escape
 
 # Verdana 11px, roughly: enough to size the two boxes without a font.
 _CHAR_WIDTH = 6.5
@@ -28,7 +29,8 @@ def badge_svg(*, label: str, value: str) -> str:
     lw, vw = _width(label), _width(value)
     total = lw + vw
     lx, vx = lw / 2, lw + vw / 2
-    label_x, value_x = escape(label), escape(value)
+    # Both go into an attribute (aria-label) as well as between tags.
+    label_x, value_x = markup_escape(label), markup_escape(value)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="20" role="img" '
         f'aria-label="{label_x}: {value_x}">'

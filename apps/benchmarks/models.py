@@ -130,6 +130,9 @@ class Submission(models.Model):
     code = models.JSONField(default=dict, blank=True)  # {"commit", "dirty"}
     run_state = models.CharField(max_length=16, blank=True)
     last_step = models.BigIntegerField(null=True, blank=True)  # charts stop here
+    # The charts' series are copied (SubmissionSeries) when the entry is frozen;
+    # entries frozen before that existed get theirs at their first read.
+    series_frozen = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # When the copy was taken: ties on the score go to the earlier one.
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -156,3 +159,22 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.benchmark}#{self.pk} ({self.status})"
+
+
+class SubmissionSeries(models.Model):
+    """One numeric history key of a submitted run as it was when submitted, up
+    to `Submission.last_step`: what the shared view charts, whatever the run
+    logs after (see runs.selectors.history_summaries_at)."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="series")
+    key = models.CharField(max_length=256)
+    count = models.BigIntegerField()
+    summary = models.BinaryField()  # a runs.history.SeriesSummary
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "key"], name="submission_series_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id}:{self.key}"

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Window
-from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import RowNumber
 from django.http import Http404
 
@@ -18,13 +17,16 @@ from apps.benchmarks.models import (
     BenchmarkInvite,
     BenchmarkVisibility,
     Submission,
+    SubmissionSeries,
     SubmissionStatus,
 )
 from apps.core.access import User
 from apps.core.errors import BadInput
+from apps.core.rendering import unstorable_text_check
 from apps.orgs.models import Membership, Organization
-from apps.runs.models import HistorySeries, Run, Stream
-from apps.runs.selectors import TIME_KEY, SampledSeries, history_sampled
+from apps.runs.history import SeriesSummary
+from apps.runs.query import json_value_in
+from apps.runs.selectors import SampledSeries
 
 MAX_PAGE = 500
 LEADERBOARD_ORDER = ("rank_key", "submitted_at", "id")
@@ -53,8 +55,9 @@ class LeaderboardFilter:
 
 
 def leaderboard_filter_parse(*, org: str | None, config: list[str]) -> LeaderboardFilter:
+    unstorable_text_check({"org": org or "", "config": config})
     pairs = []
-    for raw in config:
+    for i, raw in enumerate(config):
         key, sep, text = raw.partition("=")
         key = key.strip()
         if not sep or not key:
@@ -65,6 +68,7 @@ def leaderboard_filter_parse(*, org: str | None, config: list[str]) -> Leaderboa
             value = text
         if isinstance(value, (dict, list)):
             value = text
+        unstorable_text_check(value, f"config[{i}]")  # "\ud800" in quotes is JSON for a lone surrogate
         pairs.append((key, value))
     return LeaderboardFilter(org=(org or "").strip().lower(), config=tuple(pairs))
 
@@ -74,9 +78,8 @@ def leaderboard_entries(*, benchmark: Benchmark, filters: LeaderboardFilter = Le
     qs = Submission.objects.filter(benchmark_id=benchmark.pk, status=SubmissionStatus.ACCEPTED)
     if filters.org:
         qs = qs.filter(organization__slug=filters.org)
-    for i, (key, value) in enumerate(filters.config):
-        alias = f"_config_{i}"
-        qs = qs.alias(**{alias: KeyTransform(key, "config")}).filter(**{alias: value})
+    for key, value in filters.config:
+        qs = qs.filter(json_value_in("config", [key], [value]))
     return qs.order_by(*LEADERBOARD_ORDER)
 
 
@@ -194,18 +197,14 @@ def submission_list(*, benchmark: Benchmark, org_ids: list[int] | None, status: 
     return qs.defer("summary").order_by("-created_at", "-id")
 
 
-def submission_metric_keys(*, submission: Submission) -> list[str]:
-    """The run's numeric history keys: the charts the entry shares (never media, text or system)."""
-    rows = HistorySeries.objects.filter(run_id=submission.run_id, stream=Stream.HISTORY).exclude(summary=b"")
-    return list(rows.exclude(key=TIME_KEY).order_by("key").values_list("key", flat=True))
-
-
 def submission_history(*, submission: Submission, keys: list[str] | None, samples: int) -> dict[str, SampledSeries]:
-    """The shared charts, up to the step the run had reached when submitted."""
-    shared = submission_metric_keys(submission=submission)
-    wanted = shared if keys is None else [k for k in keys if k in set(shared)]
-    if not wanted:
-        return {}
-    return history_sampled(
-        run=Run(pk=submission.run_id), stream=Stream.HISTORY, keys=wanted, samples=samples, max_step=submission.last_step
-    )
+    """The shared charts: the run's numeric history keys as they were when it
+    was submitted (copied then, see SubmissionSeries), never what it logged after."""
+    rows = SubmissionSeries.objects.filter(submission=submission)
+    if keys is not None:
+        rows = rows.filter(key__in=keys)
+    out: dict[str, SampledSeries] = {}
+    for key, count, blob in rows.order_by("key").values_list("key", "count", "summary"):
+        s = SeriesSummary.from_bytes(bytes(blob)).sample(samples)
+        out[key] = SampledSeries(count, s.sampled, s.steps, s.values, s.min, s.max)
+    return out

@@ -18,6 +18,7 @@ from apps.benchmarks.models import (
     BenchmarkVisibility,
     Direction,
     Submission,
+    SubmissionSeries,
     SubmissionStatus,
 )
 from apps.benchmarks.permissions import benchmark_resolve, org_may_submit
@@ -28,6 +29,7 @@ from apps.core.tasks import enqueue_on_commit
 from apps.core.validation import text_check
 from apps.orgs.models import Organization
 from apps.runs.models import Run, RunState
+from apps.runs.selectors import history_summaries_at
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +66,8 @@ def _secondary_check(value: Any) -> list[dict[str, str]]:
         if not isinstance(item, dict):
             raise BadInput('Each is a summary key or {"name", "key"}.', field)
         key = _key_check(item.get("key"), f"{field}.key")
-        out.append({"name": text_check(item.get("name") or key, f"{field}.name", 200), "key": key})
+        name = item.get("name", key)
+        out.append({"name": text_check(name, f"{field}.name", 200) or key, "key": key})
     return out
 
 
@@ -84,7 +87,7 @@ def _apply(benchmark: Benchmark, data: dict[str, Any]) -> None:
     if "metric_key" in data:
         benchmark.metric_key = _key_check(data["metric_key"], "metric_key")
     if "metric_name" in data:
-        benchmark.metric_name = text_check(data["metric_name"] or "", "metric_name", 200)
+        benchmark.metric_name = text_check(data["metric_name"], "metric_name", 200)
     if "direction" in data:
         if data["direction"] not in Direction.values:
             raise BadInput("Use higher or lower.", "direction")
@@ -173,6 +176,30 @@ def _freeze(submission: Submission, run: Run) -> None:
     submission.last_step = run.last_step
     submission.submitted_at = timezone.now()
     submission.status = SubmissionStatus.SCORING
+    submission.series_frozen = True  # the charts' copies: _series_copy, once saved
+
+
+def _series_copy(submission: Submission) -> None:
+    """Copy the charts the entry shares, up to the submitted step (see SubmissionSeries)."""
+    if submission.last_step is None:
+        return  # the run had logged no history
+    series = history_summaries_at(run=Run(pk=submission.run_id), max_step=submission.last_step)
+    SubmissionSeries.objects.bulk_create(
+        SubmissionSeries(submission=submission, key=k, count=count, summary=blob) for k, (count, blob) in series.items()
+    )
+
+
+def submission_series_freeze(*, submission: Submission) -> None:
+    """An entry frozen before its charts were copied gets them now, once: the run's
+    history up to the step it was submitted at."""
+    if submission.series_frozen or submission.submitted_at is None:
+        return
+    with transaction.atomic():
+        locked = Submission.objects.select_for_update().get(pk=submission.pk)
+        if not locked.series_frozen:
+            _series_copy(locked)
+            Submission.objects.filter(pk=locked.pk).update(series_frozen=True)
+    submission.series_frozen = True
 
 
 def _queue_scoring(submission_id: int) -> None:
@@ -208,6 +235,7 @@ def submission_create(*, benchmark: Benchmark, run: Run, user: Any, name: str = 
                 submission.save()
         except IntegrityError:
             raise Conflict("This run is already submitted to this benchmark.") from None
+        _series_copy(submission)
         _queue_scoring(submission.pk)
     return submission
 
@@ -257,10 +285,12 @@ def submissions_run_finished(*, run_pk: int) -> int:
         )
         if not waiting:
             return 0
-        run = Run.objects.get(pk=run_pk)
+        # Locked as an append locks it: the copy and the step it stops at agree.
+        run = Run.objects.select_for_update().get(pk=run_pk)
         for submission in waiting:
             _freeze(submission, run)
             submission.save()
+            _series_copy(submission)
             _queue_scoring(submission.pk)
     return len(waiting)
 

@@ -17,6 +17,7 @@ from apps.core.access import Access
 from apps.core.errors import BadInput
 from apps.core.markdown import markdown_render
 from apps.core.pages import page_resolve
+from apps.core.params import MAX_INT
 from apps.core.rendering import nonfinite_as_strings
 from apps.orgs.models import Membership
 
@@ -70,12 +71,16 @@ def _own_entries(request: HttpRequest, benchmark: Benchmark, access: Access) -> 
     return mine, pending
 
 
+def _page_no(raw: str | None) -> int:
+    """`?page=`: 1 unless it is a page number whose rows' offset a database can hold."""
+    if not raw or not raw.isascii() or not raw.isdigit() or len(raw) > 19:
+        return 1
+    return min(max(1, int(raw)), MAX_INT // PAGE_SIZE)
+
+
 def leaderboard_page(request: HttpRequest, owner: str, slug: str) -> HttpResponse:
     benchmark, access = _resolve(request, owner, slug)
-    try:
-        page_no = max(1, int(request.GET.get("page") or 1))
-    except ValueError:
-        page_no = 1
+    page_no = _page_no(request.GET.get("page"))
     error = ""
     try:
         filters = selectors.leaderboard_filter_parse(org=request.GET.get("org"), config=request.GET.getlist("config"))

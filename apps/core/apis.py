@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from apps.core.access import Access
+from apps.core.params import request_text_check
 
 READS: Mapping[str, Any] = {"GET": Access.READ, "HEAD": Access.READ, "OPTIONS": Access.READ}
 
@@ -26,7 +27,10 @@ class ScopedApi(APIView):
     unlisted_needs: ClassVar[Any] = Access.WRITE
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        request_text_check(request, kwargs)
         super().initial(request, *args, **kwargs)
+        if not hasattr(self, (request.method or "").lower()):
+            return  # no handler: dispatch answers 405, whoever asks
         self.resolve_scope(request, self.needs.get(request.method or "GET", self.unlisted_needs), **kwargs)
 
     def resolve_scope(self, request: Request, need: Any, **kwargs: Any) -> None:

@@ -4,9 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404
+from django.conf import settings
+from django.db import OperationalError
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+
+# Every answer under this prefix is JSON, whoever produced it: a view, the
+# URL resolver, a middleware, or Django's last-resort handlers.
+API_PREFIX = "/api/v1/"
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def error_response(message: str, status: int, *, field: str | None = None) -> JsonResponse:
+    """The API's error shape outside DRF views (middleware, Django's handlers)."""
+    body: dict[str, Any] = {"error": message}
+    if field:
+        body["field"] = field
+    return JsonResponse(body, status=status)
 
 
 class BadInput(exceptions.APIException):
@@ -32,6 +50,30 @@ class Conflict(exceptions.APIException):
         self.extra = extra
 
 
+# PostgreSQL's query_canceled (statement_timeout); SQLite's answer to a progress
+# handler that asked to stop (apps.core.db).
+_PG_QUERY_CANCELED = "57014"
+_SQLITE_INTERRUPT = "SQLITE_INTERRUPT"
+
+
+def is_query_timeout(exc: BaseException) -> bool:
+    """Whether the database stopped a statement for running past CAIRN_QUERY_TIMEOUT."""
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    return (
+        getattr(cause, "sqlstate", None) == _PG_QUERY_CANCELED
+        or getattr(cause, "sqlite_errorname", None) == _SQLITE_INTERRUPT
+    )
+
+
+def query_timeout_message() -> str:
+    return (
+        f"The query took longer than the time limit of {settings.CAIRN_QUERY_TIMEOUT:g} s "
+        "and was stopped; narrow the filter, or try again later."
+    )
+
+
 def _first_message(detail: Any, path: str = "") -> tuple[str, str]:
     """The first message of a DRF validation error and the field it belongs to."""
     if isinstance(detail, dict):
@@ -50,7 +92,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return Response({"error": "Not found."}, status=404)
     # Imported here: rest_framework.views reads the renderer setting, whose
     # module imports this one.
-    from rest_framework.views import exception_handler
+    from rest_framework.views import exception_handler, set_rollback
+
+    if is_query_timeout(exc):  # any other database error stays a 500
+        set_rollback()
+        return Response({"error": query_timeout_message()}, status=503)
 
     response = exception_handler(exc, context)
     if response is None:

@@ -10,8 +10,10 @@ from typing import Any, Callable, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from rest_framework import exceptions as drf
+
+from apps.core.rendering import unstorable_text_find
 
 T = TypeVar("T")
 
@@ -22,6 +24,8 @@ class SignInRequired(Exception):
 
 def page_resolve(resolve: Callable[..., T], /, **kwargs: Any) -> T:
     """Call an API-shaped resolver (`project_resolve`, ...) for a page."""
+    if any(isinstance(v, str) and unstorable_text_find(v) for v in kwargs.values()):
+        raise Http404  # a NUL names nothing, and PostgreSQL refuses to look one up
     try:
         return resolve(**kwargs)
     except drf.NotAuthenticated:

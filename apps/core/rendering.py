@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import math
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any
@@ -32,14 +33,89 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+# Text that cannot be stored: a lone UTF-16 surrogate is no character (it has
+# no UTF-8 form, so every later read of it would fail), and PostgreSQL holds
+# no NUL in text or jsonb. Both arrive only as \\u escapes: raw surrogate
+# bytes are not UTF-8 and a raw NUL is not JSON.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# A \\u escape of a surrogate (an odd run of backslashes before the u), and
+# the low half that may follow a high one to make a valid pair.
+_SURROGATE_ESCAPE = re.compile(
+    rb"(?<!\\)(?:\\\\)*\\u([dD][89a-fA-F][0-9a-fA-F]{2})(\\u[dD][c-fC-F][0-9a-fA-F]{2})?"
+)
+
+
+def _lone_surrogate_escaped(raw: bytes) -> bool:
+    for m in _SURROGATE_ESCAPE.finditer(raw):
+        if not (m.group(1)[1:2] in b"89abAB" and m.group(2)):
+            return True
+    return False
+
+
+def _shown(text: str) -> str:
+    return _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def unstorable_text_find(value: Any, field: str = "") -> tuple[str, str] | None:
+    """The first string or key holding a NUL or a lone surrogate: (its field, the problem)."""
+    stack: list[tuple[str, Any]] = [(field, value)]
+    while stack:
+        path, v = stack.pop()
+        if isinstance(v, str):
+            bad = _UNSTORABLE.search(v)
+            if bad:
+                return path, _problem(bad.group())
+        elif isinstance(v, dict):
+            items = []
+            for k, item in v.items():
+                sub = f"{path}.{_shown(k)}" if path else _shown(k)
+                bad = _UNSTORABLE.search(k)
+                if bad:
+                    return sub, _problem(bad.group())
+                items.append((sub, item))
+            stack.extend(reversed(items))
+        elif isinstance(v, list):
+            stack.extend((f"{path}[{i}]", item) for i, item in reversed(list(enumerate(v))))
+    return None
+
+
+def _problem(char: str) -> str:
+    if char == "\x00":
+        return "Text may not contain NUL (\\u0000)."
+    return f"A lone UTF-16 surrogate (\\u{ord(char):04x}) is not a character: send text as valid Unicode."
+
+
+def unstorable_text_check(value: Any, field: str = "") -> None:
+    """A 400 naming the first string or key no database can store."""
+    found = unstorable_text_find(value, field)
+    if found is not None:
+        raise BadInput(found[1], found[0] or None)
+
+
 def json_loads(raw: bytes) -> Any:
+    """JSON from a request body, strictly: UTF-8, and no text that cannot be
+    stored (see _UNSTORABLE), refused with a 400 before anything is stored."""
     try:
         with gc_paused():
-            return orjson.loads(raw)
+            value = orjson.loads(raw)
+        suspect = b"\\u0000" in raw  # orjson refuses lone surrogates itself
     except orjson.JSONDecodeError:
-        pass  # orjson refuses NaN/Infinity tokens; the stdlib reads them.
+        # orjson refuses NaN/Infinity tokens (and integers past 64 bits); the stdlib reads them.
+        value = _stdlib_loads(raw)
+        suspect = b"\\u0000" in raw or _lone_surrogate_escaped(raw)
+    if suspect:
+        unstorable_text_check(value)
+    return value
+
+
+def _stdlib_loads(raw: bytes) -> Any:
     try:
-        return json.loads(raw)
+        # Decoded here, strictly: json.loads would read bytes with "surrogatepass".
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise BadInput(f"Malformed JSON: not UTF-8 (byte {e.start}).") from None
+    try:
+        return json.loads(text)
     except (ValueError, RecursionError) as e:
         raise BadInput(f"Malformed JSON: {e}") from e
 

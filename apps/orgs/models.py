@@ -47,6 +47,28 @@ class Membership(models.Model):
         return f"{self.user} in {self.organization} as {self.role}"
 
 
+class Invitation(models.Model):
+    """An admin's offer of membership; the invitee becomes a member only by
+    accepting it. Kept by the username as the admin typed it, whether or not
+    such a user exists, so that inviting tells nothing about who has an account."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    username = models.CharField(max_length=150)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "username"], name="one_invitation_per_username_and_org"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} to {self.organization} as {self.role}"
+
+
 class ApiKey(models.Model):
     """A personal API key. Only its SHA-256 is kept; the key is shown once."""
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db.models import QuerySet
 
-from apps.orgs.models import ApiKey, Membership, Organization, Role
+from apps.orgs.models import ApiKey, Invitation, Membership, Organization, Role
 
 
 def org_role(*, user: AbstractBaseUser | AnonymousUser, org: Organization) -> Role | None:
@@ -25,3 +25,40 @@ def user_default_org(*, user: User) -> Organization | None:
 
 def api_key_list(*, user: User) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(user_id=user.pk, revoked_at__isnull=True).order_by("-created_at")
+
+
+def member_list(*, org: Organization) -> QuerySet[Membership]:
+    return Membership.objects.filter(organization=org).select_related("user").order_by("user__username")
+
+
+def member_get(*, org: Organization, username: str) -> Membership | None:
+    return Membership.objects.filter(organization=org, user__username=username).select_related("user").first()
+
+
+def invitation_list_for_org(*, org: Organization) -> QuerySet[Invitation]:
+    return Invitation.objects.filter(organization=org).select_related("invited_by").order_by("username")
+
+
+def invitation_list_for_user(*, user: User) -> QuerySet[Invitation]:
+    """The invitations waiting for the user's answer."""
+    return (
+        Invitation.objects.filter(username=user.get_username())
+        .select_related("organization", "invited_by")
+        .order_by("-created_at")
+    )
+
+
+# An id past a 64-bit key names nothing (and would overflow the database's integer).
+_MAX_ID = 2**63 - 1
+
+
+def invitation_get_for_user(*, user: User, invitation_id: int) -> Invitation | None:
+    if not 0 < invitation_id <= _MAX_ID:
+        return None
+    return invitation_list_for_user(user=user).filter(pk=invitation_id).first()
+
+
+def invitation_get_for_org(*, org: Organization, invitation_id: int) -> Invitation | None:
+    if not 0 < invitation_id <= _MAX_ID:
+        return None
+    return Invitation.objects.filter(organization=org, pk=invitation_id).first()

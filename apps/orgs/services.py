@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from apps.orgs.keys import key_generate
-from apps.orgs.models import ApiKey, Membership, Organization, Role
+from apps.orgs.models import ApiKey, Invitation, Membership, Organization, Role
 
 
 def api_key_create(*, user: User, name: str = "") -> tuple[ApiKey, str]:
@@ -71,5 +74,71 @@ def membership_remove(*, org: Organization, user: User) -> None:
     Membership.objects.filter(organization=org, user=user).delete()
 
 
-def user_create(*, username: str, password: str | None = None, email: str = "") -> User:
-    return get_user_model().objects.create_user(username=username, password=password, email=email)
+# Pending invitations an organisation may hold at once.
+MAX_PENDING_INVITATIONS = 500
+
+
+class AlreadyMember(Exception):
+    pass
+
+
+class BadUsername(ValueError):
+    pass
+
+
+class TooManyInvitations(Exception):
+    pass
+
+
+@transaction.atomic
+def invitation_create(*, org: Organization, username: str, role: Role, invited_by: User) -> Invitation:
+    """Invite `username` (inviting again changes the role). Whether such a
+    user exists changes nothing here: the answer must not tell."""
+    if not username or len(username) > 150:
+        raise BadUsername("A username is 1 to 150 characters.")
+    try:
+        UnicodeUsernameValidator()(username)
+    except ValidationError:
+        raise BadUsername("A username holds letters, digits and @ . + - _ only.") from None
+    if Membership.objects.filter(organization=org, user__username=username).exists():
+        raise AlreadyMember(f"{username} is already a member; change their role instead.")
+    pending = Invitation.objects.select_for_update().filter(organization=org)
+    if not pending.filter(username=username).exists() and pending.count() >= MAX_PENDING_INVITATIONS:
+        raise TooManyInvitations(f"{org.slug} has {MAX_PENDING_INVITATIONS} pending invitations; cancel some first.")
+    invitation, _ = Invitation.objects.update_or_create(
+        organization=org, username=username, defaults={"role": role, "invited_by": invited_by}
+    )
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    """The invitee (`invitation.username`) joins; already a member, they keep their role."""
+    if invitation.username != user.get_username():
+        raise ValueError("an invitation is accepted by its invitee only")
+    membership, _ = Membership.objects.get_or_create(
+        organization=invitation.organization, user=user, defaults={"role": invitation.role}
+    )
+    invitation.delete()
+    return membership
+
+
+def invitation_delete(*, invitation: Invitation) -> None:
+    """Declined by the invitee, or cancelled by an admin."""
+    invitation.delete()
+
+
+def user_create(*, username: str, password: str, email: str = "") -> User:
+    """A new user; a password Django's validators refuse (too short, too common,
+    like the username) raises ValidationError and creates nothing."""
+    user = get_user_model()(username=username, email=email)
+    validate_password(password, user=user)
+    user.set_password(password)
+    user.save()
+    return user
+
+
+def user_password_set(*, user: User, password: str) -> None:
+    validate_password(password, user=user)
+    user.set_password(password)
+    user.save(update_fields=["password"])

@@ -12,25 +12,59 @@ from typing import Any
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.apis import ScopedApi
 from apps.core.params import body_object
+from apps.core.schema import error
 from apps.reports import export, media, selectors, services
 from apps.reports.models import Report
 from apps.reports.permissions import ReportAccess, report_resolve
+from apps.reports.schemas import (
+    BLOCK,
+    BLOCKS_QUERY,
+    DRAFT,
+    EXPORT_FORMAT,
+    KEY,
+    MEDIA_ID,
+    NUMBER,
+    PANEL_DATA,
+    WHAT,
+    BlockAppendSerializer,
+    CommentCreateSerializer,
+    CommentListSerializer,
+    CommentSerializer,
+    PanelsDataSerializer,
+    PublishSerializer,
+    ReportCreateSerializer,
+    ReportListSerializer,
+    ReportSerializer,
+    ReportUpdateSerializer,
+    VersionContentSerializer,
+    VersionListSerializer,
+)
 from apps.runs.api import ProjectScopedApi
-
-DRAFT_PARAM = OpenApiParameter("draft", bool, description="1: the draft instead of the published version (editors)")
+from apps.runs.schemas import PROJECT_PATH, REDIRECT
 
 
 class ReportListApi(ProjectScopedApi):
+    @extend_schema(
+        operation_id="report_list", summary="Reports of a project",
+        description="The published reports the caller may read and the caller's own drafts, newest change first.",
+        parameters=PROJECT_PATH, responses=ReportListSerializer,
+    )
     def get(self, request: Request, org: str, project: str) -> Response:
         reports = selectors.report_list(project=self.project, user=request.user)
         return Response({"results": [selectors.report_summary(r) for r in reports]})
 
+    @extend_schema(
+        operation_id="report_create", summary="Create a report",
+        description="Members and admins; a draft only its author sees until published.",
+        parameters=PROJECT_PATH, request=ReportCreateSerializer, responses={201: ReportSerializer},
+    )
     def post(self, request: Request, org: str, project: str) -> Response:
         report = services.report_create(project=self.project, author=request.user, data=body_object(request))  # type: ignore[arg-type]
         report = Report.objects.select_related("project__organization", "author", "published").get(pk=report.pk)
@@ -65,21 +99,38 @@ class ReportScopedApi(ScopedApi):
 
 
 class ReportDetailApi(ReportScopedApi):
+    @extend_schema(
+        operation_id="report_get", summary="A report",
+        description="The published version for readers; editors also get the draft.",
+        parameters=[KEY], responses=ReportSerializer,
+    )
     def get(self, request: Request, key: str) -> Response:
         return Response(selectors.report_detail(report=self.report, access=self.report_access))
 
+    @extend_schema(
+        operation_id="report_update", summary="Autosave a report's draft, or change its settings",
+        description="Editors. A panel still being set up is kept with an `error` and shows nothing until complete.",
+        parameters=[KEY], request=ReportUpdateSerializer, responses=ReportSerializer,
+    )
     def patch(self, request: Request, key: str) -> Response:
         report = services.report_update(report=self.report, user=request.user, data=body_object(request))  # type: ignore[arg-type]
         return Response(selectors.report_detail(report=report, access=self.report_access))
 
+    @extend_schema(
+        operation_id="report_delete", summary="Delete a report", description="Editors.",
+        parameters=[KEY], responses={204: None},
+    )
     def delete(self, request: Request, key: str) -> Response:
         services.report_delete(report=self.report)
         return Response(status=204)
 
 
 class ReportBlocksApi(ReportScopedApi):
-    """POST {"block": {...}}: one block appended to the draft (editors)."""
-
+    @extend_schema(
+        operation_id="report_block_append", summary="Append a block to a report's draft",
+        description="Editors; what the workspace's *Add to report* uses. Answers the report.",
+        parameters=[KEY], request=BlockAppendSerializer, responses={201: ReportSerializer},
+    )
     def post(self, request: Request, key: str) -> Response:
         report = services.report_block_append(report=self.report, user=request.user, block=body_object(request).get("block"))  # type: ignore[arg-type]
         report, access = report_resolve(user=request.user, key=report.key)
@@ -87,6 +138,12 @@ class ReportBlocksApi(ReportScopedApi):
 
 
 class ReportPublishApi(ReportScopedApi):
+    @extend_schema(
+        operation_id="report_publish", summary="Publish a report's draft",
+        description="Editors. A new version from the draft, checked strictly (an incomplete panel is a 400 naming "
+        "it). Frozen: every panel's data is computed now and readers get exactly those numbers.",
+        parameters=[KEY], request=PublishSerializer, responses={201: ReportSerializer},
+    )
     def post(self, request: Request, key: str) -> Response:
         data = body_object(request)
         services.report_publish(
@@ -105,7 +162,9 @@ def _json_bytes(body: bytes) -> HttpResponse:
 
 class ReportDataApi(ReportScopedApi):
     @extend_schema(
-        parameters=[DRAFT_PARAM, OpenApiParameter("blocks", str, description="Comma-separated block ids; default all")]
+        operation_id="report_data", summary="A report's panels' data",
+        description="What each panel shows, and only that, for the published version (or the draft, editors).",
+        parameters=[KEY, DRAFT, BLOCKS_QUERY], responses=PanelsDataSerializer,
     )
     def get(self, request: Request, key: str) -> HttpResponse:
         raw = request.query_params.get("blocks")
@@ -115,7 +174,11 @@ class ReportDataApi(ReportScopedApi):
 
 
 class ReportPanelDataApi(ReportScopedApi):
-    @extend_schema(parameters=[DRAFT_PARAM])
+    @extend_schema(
+        operation_id="report_panel_data", summary="One panel's data",
+        description="As in the report's panels' data; 404 when the version has no such panel.",
+        parameters=[KEY, BLOCK, DRAFT], responses=OpenApiResponse(PANEL_DATA),
+    )
     def get(self, request: Request, key: str, block: str) -> HttpResponse:
         parts = selectors.panels_data(report=self.report, draft=self.wants_draft(request), block_ids=[block])
         if block not in parts:
@@ -137,7 +200,13 @@ class ReportMediaApi(ReportScopedApi):
     """A media panel's thumbnail or file: only an item the panel shows (its key, its run set's
     runs; a frozen version's stored items), never reached through the project's endpoints."""
 
-    @extend_schema(parameters=[DRAFT_PARAM])
+    @extend_schema(
+        operation_id="report_media", summary="A media panel's thumbnail or file",
+        description="Only an item the panel shows (its key, a run of its run set; a frozen version's stored "
+        "items); on object storage a 302 to a signed URL.",
+        parameters=[KEY, BLOCK, MEDIA_ID, WHAT, DRAFT],
+        responses={(200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, "The bytes."), 302: REDIRECT},
+    )
     def get(self, request: Request, key: str, block: str, media_id: str, what: str) -> HttpResponseBase:
         blocks, version = selectors.reader_blocks(report=self.report, draft=self.wants_draft(request))
         panel = next((b["panel"] for b in blocks if b["type"] == "panel" and b["id"] == block and "error" not in b), None)
@@ -159,6 +228,10 @@ class ReportMediaApi(ReportScopedApi):
 class ReportVersionListApi(ReportScopedApi):
     needs = {"GET": "member"}
 
+    @extend_schema(
+        operation_id="report_version_list", summary="A report's published versions",
+        description="Members of the organisation; newest first.", parameters=[KEY], responses=VersionListSerializer,
+    )
     def get(self, request: Request, key: str) -> Response:
         return Response({"results": selectors.version_list(report=self.report)})
 
@@ -166,6 +239,10 @@ class ReportVersionListApi(ReportScopedApi):
 class ReportVersionApi(ReportScopedApi):
     needs = {"GET": "member"}
 
+    @extend_schema(
+        operation_id="report_version_get", summary="One published version of a report",
+        description="Members of the organisation.", parameters=[KEY, NUMBER], responses=VersionContentSerializer,
+    )
     def get(self, request: Request, key: str, number: int) -> Response:
         version = self.report.versions.select_related("published_by").filter(number=number).first()
         if version is None:
@@ -176,16 +253,36 @@ class ReportVersionApi(ReportScopedApi):
 class ReportCommentsApi(ReportScopedApi):
     needs = {"GET": "member", "POST": "member"}
 
+    @extend_schema(
+        operation_id="report_comment_list", summary="A report's comments",
+        description="Members of the organisation (viewers too); oldest first.", parameters=[KEY],
+        responses=CommentListSerializer,
+    )
     def get(self, request: Request, key: str) -> Response:
         return Response({"results": selectors.comment_list(report=self.report)})
 
+    @extend_schema(
+        operation_id="report_comment_create", summary="Comment on a report",
+        description="Members of the organisation (viewers too).", parameters=[KEY],
+        request=CommentCreateSerializer, responses={201: CommentSerializer},
+    )
     def post(self, request: Request, key: str) -> Response:
         comment = services.comment_create(report=self.report, author=request.user, body=body_object(request).get("body"))  # type: ignore[arg-type]
         return Response(selectors.comment_payload(comment), status=201)
 
 
 class ReportExportApi(ReportScopedApi):
-    @extend_schema(parameters=[DRAFT_PARAM])
+    @extend_schema(
+        operation_id="report_export", summary="A report as one HTML file or a PDF",
+        description="Self-contained HTML (inline CSS, charts as SVG, no script, nothing to fetch), or a PDF made "
+        "from it; 503 when the server lacks WeasyPrint's system libraries.",
+        parameters=[KEY, EXPORT_FORMAT, DRAFT],
+        responses={
+            (200, "text/html"): OpenApiResponse(OpenApiTypes.STR, "html"),
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, "pdf"),
+            503: error(503, "PDF export needs WeasyPrint's system libraries (pango) on the server."),
+        },
+    )
     def get(self, request: Request, key: str, fmt: str) -> HttpResponse:
         html = export.report_html(report=self.report, draft=self.wants_draft(request))
         name = f"report-{self.report.key}"

@@ -86,6 +86,8 @@ def report_block_append(*, report: Report, user: User, block: Any) -> Report:
     report = Report.objects.select_for_update().get(pk=report.pk)
     if not isinstance(block, dict):
         raise BadInput("Must be an object.", "block")
+    if "id" in block and (not isinstance(block["id"], str) or not block["id"]):
+        raise BadInput("Must be a non-empty string, or left out for one to be made.", "block.id")
     ids = {b["id"] for b in report.blocks}
     block = {**block, "id": block.get("id") or next(f"w{i}" for i in range(len(ids) + 1) if f"w{i}" not in ids)}
     if block["id"] in ids:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from html import escape
 from typing import Any
+
+from apps.core.markup import markup_escape
 
 PALETTE = ["#3559e0", "#e8590c", "#2b8a3e", "#c2255c", "#7048e8", "#0c8599", "#d9480f", "#5c940d",
            "#a61e4d", "#1864ab", "#f08c00", "#087f5b", "#862e9c", "#364fc7", "#e67700", "#2f9e44",
@@ -24,7 +25,7 @@ def color(i: int) -> str:
 
 
 def _esc(text: Any) -> str:
-    return escape(str(text), quote=True)
+    return markup_escape(text)
 
 
 def _num(v: Any) -> float | None:

@@ -55,6 +55,8 @@ def run_page(runs: QuerySet[Run], *, offset: int, limit: int) -> tuple[list[Run]
 def run_get(*, project: Project, run_id: str) -> Run:
     from django.http import Http404
 
+    if "\x00" in run_id:  # names no run, and PostgreSQL refuses to look one up
+        raise Http404
     run = Run.objects.select_related("user", "project__organization").filter(project=project, run_id=run_id).first()
     if run is None:
         raise Http404
@@ -186,6 +188,29 @@ def history_sampled(
             else:
                 out[key] = _even_pick(steps, values, samples)
                 out[key].count = counts[key]
+    return dict(sorted(out.items()))
+
+
+def history_summaries_at(*, run: Run, max_step: int) -> dict[str, tuple[int, bytes]]:
+    """Each numeric history key as it stood at `max_step`: its count and
+    SeriesSummary bytes, for a copy that must not change (a benchmark entry's
+    charts). A key logged past the step is rebuilt from the chunks up to it; a
+    key first logged past it is left out."""
+    rows = HistorySeries.objects.filter(run=run, stream=Stream.HISTORY).exclude(summary=b"").exclude(key=TIME_KEY)
+    out: dict[str, tuple[int, bytes]] = {}
+    past: list[str] = []
+    for key, count, blob in rows.values_list("key", "count", "summary"):
+        summary = SeriesSummary.from_bytes(bytes(blob))
+        if summary.max_step is not None and summary.max_step <= max_step:
+            out[key] = (count, bytes(blob))
+        elif summary.min_step is not None and summary.min_step <= max_step:
+            past.append(key)
+    raw = _raw_columns(run, Stream.HISTORY, past, None, max_step) if past else {}
+    for key, (steps, values, numeric) in raw.items():
+        if numeric and len(steps):
+            rebuilt = SeriesSummary()
+            rebuilt.update(steps, values)
+            out[key] = (len(steps), rebuilt.to_bytes())
     return dict(sorted(out.items()))
 
 

@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.errors import BadInput, Conflict, TooLarge
@@ -43,6 +44,7 @@ _TEXT_FIELDS = {"name": 200, "notes": 100_000, "group": 128, "job_type": 64}
 
 def project_create(*, org: Organization, slug: str, name: str = "", visibility: str = Visibility.PRIVATE) -> Project:
     slug = slug_check(slug)
+    name = text_check(name, "name", 200)
     if visibility not in Visibility.values:
         raise BadInput("Use private or public.", "visibility")
     try:
@@ -366,6 +368,7 @@ def file_store(*, run: Run, path: str, body: IO[bytes], declared_sha256: str, de
     declared = declared_sha256.strip().lower()
     if len(declared) != 64 or any(c not in "0123456789abcdef" for c in declared):
         raise BadInput("X-Cairn-Sha256 must be the hex SHA-256 of the content.", "X-Cairn-Sha256")
+    _file_folder_clash_check(run, path)
     existing = RunFile.objects.filter(run=run, path=path).first()
     digest = hashlib.sha256()
     size = 0
@@ -389,7 +392,12 @@ def file_store(*, run: Run, path: str, body: IO[bytes], declared_sha256: str, de
         if default_storage.exists(name):
             default_storage.delete(name)
         tmp.seek(0)
-        stored_name = default_storage.save(name, File(tmp))
+        try:
+            stored_name = default_storage.save(name, File(tmp))
+        except (NotADirectoryError, IsADirectoryError, FileExistsError):
+            # An upload of the clashing name raced this one past the check above.
+            _file_folder_clash_check(run, path)
+            raise Conflict(f"{path!r} clashes with a file or folder being uploaded to this run.", field="path") from None
     content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
     with transaction.atomic():
         if is_media:  # serialised with history appends: see apps/runs/media.py
@@ -402,6 +410,23 @@ def file_store(*, run: Run, path: str, body: IO[bytes], declared_sha256: str, de
         if is_media:
             media.media_file_stored(run=run, rf=rf)
     return rf
+
+
+def _file_folder_clash_check(run: Run, path: str) -> None:
+    """A 409 when `path` would be a file inside a file (`conf`, then `conf/x`)
+    or a file where a folder is (`dir/x`, then `dir`): storage keeps files in
+    folders, and a name cannot be both."""
+    parts = path.split("/")
+    folders = ["/".join(parts[:i]) for i in range(1, len(parts))]
+    inside = path + "/"
+    # startswith is a LIKE (case-blind on SQLite): the exact test is below.
+    for other in RunFile.objects.filter(Q(path__in=folders) | Q(path__startswith=inside), run=run).values_list(
+        "path", flat=True
+    )[:100]:
+        if other in folders:
+            raise Conflict(f"{other!r} is a file of this run, so {path!r} cannot be a file inside it.", field="path")
+        if other.startswith(inside):
+            raise Conflict(f"{path!r} is a folder of this run (it holds {other!r}), so it cannot be a file.", field="path")
 
 
 def _too_large(run: Run, path: str, message: str) -> TooLarge:

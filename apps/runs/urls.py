@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from apps.core.health import HealthApi
 from apps.runs.api import charts, media, runs, table
@@ -13,12 +13,22 @@ urlpatterns = [
     path(_run, runs.RunDetailApi.as_view(), name="run-detail"),
     path(f"{_run}/heartbeat", runs.RunHeartbeatApi.as_view(), name="run-heartbeat"),
     path(f"{_run}/finish", runs.RunFinishApi.as_view(), name="run-finish"),
+    # Each stream its own operation in the schema (its records differ); any other name is a 400.
+    path(f"{_run}/streams/history", runs.HistoryAppendApi.as_view(), {"stream": "history"}, name="history-append"),
+    path(f"{_run}/streams/system", runs.SystemAppendApi.as_view(), {"stream": "system"}, name="system-append"),
+    path(f"{_run}/streams/console", runs.ConsoleAppendApi.as_view(), {"stream": "console"}, name="console-append"),
     path(f"{_run}/streams/<str:stream>", runs.StreamAppendApi.as_view(), name="stream-append"),
     path(f"{_run}/history", runs.HistorySampledApi.as_view(), name="history-sampled"),
     path(f"{_run}/history/export", runs.HistoryExportApi.as_view(), name="history-export"),
     path(f"{_run}/console", runs.ConsoleApi.as_view(), name="console"),
     path(f"{_run}/files/", runs.FileListApi.as_view(), name="file-list"),
-    path(f"{_run}/files/<path:path>", runs.FileDetailApi.as_view(), name="file-detail"),
+    # Any characters, newlines too, so that file_path_check answers a bad
+    # path with its 400 (`<path:>` stops at a newline: an HTML 404).
+    re_path(
+        r"^projects/(?P<org>[^/]+)/(?P<project>[^/]+)/runs/(?P<run_id>[^/]+)/files/(?P<path>[\s\S]+)\Z",
+        runs.FileDetailApi.as_view(),
+        name="file-detail",
+    ),
 ]
 
 # Charts: the project workspace and the run page (apps/runs/charts.py).

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import OperationalError, transaction
 from django.db.models import Count, Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from apps.core.access import Access
-from apps.core.errors import BadInput, Conflict
+from apps.core.errors import BadInput, Conflict, is_query_timeout, query_timeout_message
 from apps.core.rendering import nonfinite_as_strings
 from apps.orgs.permissions import page_org
 from apps.runs import compare, selectors, services, table
@@ -77,12 +78,24 @@ def _table_initial(request: HttpRequest, project: Project) -> dict[str, Any]:
     """The runs table's first page, in the HTML: the table shows without a round trip."""
     filter_text, order_text = request.GET.get("filter", ""), request.GET.get("order", "")
     columns = table.view_get(project=project)
+    # A savepoint inside a transaction (tests), nothing in autocommit: on
+    # PostgreSQL a stopped statement would spoil the rest of the transaction.
+    savepoint = transaction.savepoint()
     try:
         page = table.table_page(project=project, filter_text=filter_text, order_text=order_text, columns=columns)
         error = None
-    except BadInput as e:
+    except (BadInput, OperationalError) as e:
+        if isinstance(e, OperationalError) and not is_query_timeout(e):
+            raise
+        if savepoint:
+            transaction.savepoint_rollback(savepoint)
+        # The unfiltered table, with what was wrong with the filter.
         page = table.table_page(project=project, filter_text="", order_text="", columns=columns)
-        error = {"error": str(e.detail), "field": e.field}
+        error = (
+            {"error": str(e.detail), "field": e.field}
+            if isinstance(e, BadInput)
+            else {"error": query_timeout_message(), "field": "filter"}
+        )
     data = {"filter": filter_text, "order": order_text, "page": page, "error": error,
             "layout": [c.id for c in columns]}
     return dict(nonfinite_as_strings(data))

@@ -228,3 +228,27 @@ def test_resume_continues_the_history(cairn_server: Any, tmp_path: Path) -> None
     run = _api(cairn_server).run(f"{cairn_server.org}/e2e/resume-1")
     steps = [r["step"] for r in run.scan_history()]
     assert steps == list(range(200)) and run.last_step == 199
+
+
+def test_text_the_server_cannot_store_arrives_as_replacement_characters(cairn_server: Any, tmp_path: Path) -> None:
+    # A file name that is not UTF-8, decoded with surrogateescape as os.listdir does,
+    # and a NUL: the server refuses both (400), so the agent sends U+FFFD instead.
+    run_script(
+        r"""
+        import agent
+        name = b"data-\xff.bin".decode("utf-8", "surrogateescape")
+        with agent.init(project="e2e", id="unstorable-1", config={"file": name}) as run:
+            agent.log({"loss": 0.5, "note": "a\x00b"})
+            print("nul\x00here")
+            run.summary["file"] = name
+        """,
+        tmp_path,
+        env=_env(cairn_server),
+    )
+    run = _api(cairn_server).run(f"{cairn_server.org}/e2e/unstorable-1")
+    assert run.state == "finished"
+    assert run.config == {"file": "data-\ufffd.bin"}
+    assert run.summary["file"] == "data-\ufffd.bin"
+    assert [row["note"] for row in run.scan_history()] == ["a\ufffdb"]
+    lines = [line["line"] for line in run.console()]
+    assert "nul\ufffdhere" in lines

@@ -132,3 +132,20 @@ def test_a_block_is_appended_to_the_draft_by_editors_only() -> None:
     bad = {**block, "panel": {**block["panel"], "x": "wall"}}
     assert w.owner.client().post(f"/api/v1/reports/{key}/blocks", {"block": bad}, format="json").status_code == 400
     assert w.outsider.client().post(f"/api/v1/reports/{key}/blocks", {"block": block}, format="json").status_code == 404
+
+
+@pytest.mark.parametrize(("text", "word"), [(b'"\\ud800"', "surrogate"), (b'"a\\u0000"', "NUL")])
+def test_text_no_database_can_store_is_refused_in_reports_and_comments(world: World, text: bytes, word: str) -> None:
+    report = report_make(world, publish="org")
+    key = report["id"]
+    for method, path, body, field in [
+        ("POST", f"/api/v1/reports/{key}/comments", b'{"body": %s}' % text, "body"),
+        ("PATCH", f"/api/v1/reports/{key}", b'{"title": %s}' % text, "title"),
+        ("POST", "/api/v1/projects/acme/secret/reports", b'{"title": "ok", "description": %s}' % text, "description"),
+    ]:
+        r = world.owner.client().generic(method, path, body, content_type="application/json")
+        assert r.status_code == 400, (path, r.content)
+        assert r.json()["field"] == field and word in r.json()["error"]
+    assert world.member.client().get(f"/api/v1/reports/{key}/comments").json()["results"] == []
+    assert world.member.client().get(f"/api/v1/reports/{key}").json()["title"] == "Findings"
+    assert world.member.client().get("/api/v1/projects/acme/secret/reports").status_code == 200

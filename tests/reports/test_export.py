@@ -90,3 +90,28 @@ def test_the_pdf_never_makes_the_server_fetch_a_url() -> None:
         assert hits == []
     finally:
         httpd.shutdown()
+
+
+HOSTILE_NAME = 'q" onload="alert(1)\' x=\'<script>alert(2)</script>&\x01'
+
+
+def test_every_svg_holds_hostile_names_as_text() -> None:
+    import xml.etree.ElementTree as ET
+
+    from tests.factories import run_create
+
+    w = world_create()
+    runs_seed(w.private)
+    run_create(w.private, "evil", name=HOSTILE_NAME, config={"lr": HOSTILE_NAME, "opt": HOSTILE_NAME},
+               summary={"best_acc": 0.3}, state="finished")
+    blocks = [dict(b, panel=dict(b["panel"], runset={"runs": ["run0", "evil"]})) if b["type"] == "panel" else b for b in BLOCKS]
+    key = report_make(w, publish="public", blocks=blocks)["id"]
+    html = w.anonymous.client().get(f"/api/v1/reports/{key}/export.html").content.decode()
+    svgs = re.findall(r"<svg\b.*?</svg>", html, re.S)
+    assert len(svgs) == 4
+    for svg in svgs:
+        root = ET.fromstring(svg)  # well-formed: every name escaped, control characters dropped
+        for element in root.iter():
+            assert not [a for a in element.attrib if a.lower().startswith("on")], svg
+            assert not element.tag.endswith("script"), svg
+    assert "<script>alert(2)" not in html and 'onload="alert(1)' not in html

@@ -71,7 +71,8 @@ def test_it_keeps_what_reports_need() -> None:
     ))
     assert "<h1>Title</h1>" in html and "<em>em</em>" in html and "<strong>strong</strong>" in html
     assert '<a href="https://cairn.example/x" rel="noopener noreferrer nofollow ugc">link</a>' in html
-    assert '<img src="https://cairn.example/a.png" alt="img">' in html
+    # An image from elsewhere is a link to it (see test_images_show_only_from_this_server...).
+    assert '<a href="https://cairn.example/a.png" title="an image from elsewhere, not shown" rel="noopener noreferrer nofollow ugc">img</a>' in html
     assert '<th style="text-align:center">x</th>' in html
     assert '<span class="k">def</span>' in html  # highlighted by pygments
     assert '<span class="math inline">e^{i\\pi}+1=0</span>' in html
@@ -100,3 +101,63 @@ def test_hostile_markdown_is_safe_on_the_page_in_exports_and_comments() -> None:
     detail = w.anonymous.client().get(f"/api/v1/reports/{report['id']}").json()
     assert unsafe(detail["published"]["blocks"][0]["html"]) == []
     assert unsafe(detail["published"]["description_html"]) == []
+
+
+REMOTE = "http://tracker.example/pixel.png?reader=1"
+DATA_PNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+RUN_FILE = "/api/v1/projects/acme/secret/runs/run0/files/plots/loss.png"
+IMAGES = (
+    f"![tracker]({REMOTE})\n\n![proto](//tracker.example/p.gif)\n\n[![linked]({REMOTE})](https://example.org/)\n\n"
+    f"![inline]({DATA_PNG})\n\n![ours]({RUN_FILE})\n\n![escape](/api/v1/projects/acme/secret/runs/run0/files/../../../../x)"
+)
+
+
+def image_sources(html: str) -> list[str]:
+    return re.findall(r"<img\b[^>]*\bsrc=\"([^\"]*)\"", html)
+
+
+@pytest.mark.parametrize("text", [IMAGES])
+def test_images_show_only_from_this_servers_run_files_or_data(text: str) -> None:
+    html = markdown_render(text=text)
+    assert image_sources(html) == [DATA_PNG, RUN_FILE]
+    assert f'<a href="{REMOTE}" title="an image from elsewhere, not shown"' in html
+    assert '<a href="//tracker.example/p.gif"' in html
+    assert '<a href="https://example.org/" rel="noopener noreferrer nofollow ugc">linked</a>' in html  # no link in a link
+
+
+@pytest.mark.django_db
+def test_no_reader_and_no_export_loads_an_image_from_elsewhere() -> None:
+    w: World = world_create()
+    report = report_make(w, publish="public", blocks=[{"id": "t1", "type": "text", "text": IMAGES}])
+    w.owner.client().patch(f"/api/v1/reports/{report['id']}", {"description": f"![d]({REMOTE})"}, format="json")
+    w.owner.client().post(f"/api/v1/reports/{report['id']}/publish", {"visibility": "public"}, format="json")
+    comment = w.viewer.client().post(f"/api/v1/reports/{report['id']}/comments", {"body": f"![c]({REMOTE})"}, format="json")
+    assert image_sources(comment.json()["html"]) == []
+    page = browser(w.anonymous).get(f"/r/{report['id']}/").content.decode()
+    body = page.split('<article class="report"', 1)[1].split("</article>", 1)[0]
+    assert image_sources(body) == [DATA_PNG, RUN_FILE]
+    assert REMOTE in body  # as a link
+    exported = w.anonymous.client().get(f"/api/v1/reports/{report['id']}/export.html").content.decode()
+    assert image_sources(exported) == [DATA_PNG, RUN_FILE]
+    assert "tracker.example" not in "".join(image_sources(exported))
+    detail = w.anonymous.client().get(f"/api/v1/reports/{report['id']}").json()
+    assert image_sources(detail["published"]["description_html"]) == []
+
+
+@pytest.mark.django_db
+def test_a_version_published_before_the_rule_is_rendered_again_by_its_migration() -> None:
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    from apps.reports.models import ReportVersion
+
+    w: World = world_create()
+    report = report_make(w, publish="public", blocks=[{"id": "t1", "type": "text", "text": IMAGES}])
+    version = ReportVersion.objects.get(report__key=report["id"])
+    old_html = f'<p><img src="{REMOTE}" alt="tracker"></p>'  # as older versions stored it
+    ReportVersion.objects.filter(pk=version.pk).update(html={"t1": old_html})
+    migration = importlib.import_module("apps.reports.migrations.0003_rerender_remote_images")
+    migration.rerender(django_apps, None)
+    html = w.anonymous.client().get(f"/api/v1/reports/{report['id']}").json()["published"]["blocks"][0]["html"]
+    assert image_sources(html) == [DATA_PNG, RUN_FILE]

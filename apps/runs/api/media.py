@@ -16,16 +16,35 @@ import orjson
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.errors import BadInput
 from apps.core.params import int_param
+from apps.core.schema import int_query
 from apps.runs import media as run_media
 from apps.runs import selectors
 from apps.runs.api import ProjectScopedApi
 from apps.runs.models import Media, MediaKind, MediaStatus, Run
+from apps.runs.schemas import (
+    MAX_STEP,
+    MEDIA_ID,
+    MEDIA_KEY,
+    MIN_STEP,
+    OFFSET,
+    PROJECT_PATH,
+    REDIRECT,
+    RUN_PATH,
+    RUNS,
+    HistogramsSerializer,
+    MediaKeyListSerializer,
+    MediaPageSerializer,
+    MediaStepsSerializer,
+    ProjectMediaSerializer,
+    limit,
+)
 from apps.runs.serializers import _iso
 from apps.runs.workspace import MAX_RUNS
 
@@ -105,7 +124,12 @@ def _page(run: Run, items: Any, offset: int, limit: int) -> dict[str, Any]:
 
 
 class RunMediaKeysApi(ProjectScopedApi):
-    @extend_schema(parameters=[OpenApiParameter("first", int, description="Also each key's newest step: this many items (≤ 50)")])
+    @extend_schema(
+        operation_id="run_media_keys", summary="A run's media keys",
+        description="Its media keys (one kind each), then its histogram keys (`kind: histogram`, step fields null).",
+        parameters=[*RUN_PATH, int_query("first", "Also each media key's newest step: this many items.", default=0, maximum=50)],
+        responses=MediaKeyListSerializer,
+    )
     def get(self, request: Request, org: str, project: str, run_id: str) -> Response:
         run = self.get_run(run_id)
         first = int_param(request, "first", 0, 0, 50) or 0
@@ -120,7 +144,11 @@ class RunMediaKeysApi(ProjectScopedApi):
 
 
 class RunMediaStepsApi(ProjectScopedApi):
-    @extend_schema(parameters=[OpenApiParameter("key", str, required=True)])
+    @extend_schema(
+        operation_id="run_media_steps", summary="The steps holding a media key",
+        description="Distinct steps, ascending; at most 10,000, evenly picked (`sampled`).",
+        parameters=[*RUN_PATH, MEDIA_KEY], responses=MediaStepsSerializer,
+    )
     def get(self, request: Request, org: str, project: str, run_id: str) -> Response:
         run = self.get_run(run_id)
         steps, count = run_media.media_steps(runs=[run], key=_key_param(request))
@@ -129,14 +157,13 @@ class RunMediaStepsApi(ProjectScopedApi):
 
 class RunMediaListApi(ProjectScopedApi):
     @extend_schema(
+        operation_id="run_media_list", summary="A page of a run's media items",
+        description="Ordered by step, then gallery position. Without `step` or a range: the newest step holding the key.",
         parameters=[
-            OpenApiParameter("key", str, required=True),
-            OpenApiParameter("step", int, description="One step; default the newest step holding the key"),
-            OpenApiParameter("min_step", int),
-            OpenApiParameter("max_step", int),
-            OpenApiParameter("limit", int, description=f"Default 50, at most {run_media.MAX_PAGE}"),
-            OpenApiParameter("offset", int),
-        ]
+            *RUN_PATH, MEDIA_KEY, int_query("step", "One step."), MIN_STEP, MAX_STEP,
+            limit(50, run_media.MAX_PAGE), OFFSET,
+        ],
+        responses=MediaPageSerializer,
     )
     def get(self, request: Request, org: str, project: str, run_id: str) -> Response:
         run = self.get_run(run_id)
@@ -157,6 +184,12 @@ def _media_get(run: Run, media_id: int) -> Media:
 
 
 class MediaThumbnailApi(ProjectScopedApi):
+    @extend_schema(
+        operation_id="media_thumbnail", summary="A media item's thumbnail",
+        description="The thumbnail (images) or poster frame (videos), `nosniff`; on object storage a 302 to a signed URL. 404 when there is none.",
+        parameters=[*RUN_PATH, MEDIA_ID],
+        responses={(200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY, "The image."), 302: REDIRECT},
+    )
     def get(self, request: Request, org: str, project: str, run_id: str, media_id: int) -> Any:
         # One query for the run and the item: a page asks for dozens of these at once.
         m = Media.objects.filter(run__project=self.project, run__run_id=run_id, pk=media_id).only("thumbnail").first()
@@ -177,6 +210,13 @@ class MediaThumbnailApi(ProjectScopedApi):
 class MediaHtmlApi(ProjectScopedApi):
     """An HTML panel's document, for a sandboxed iframe only (see HTML_CSP)."""
 
+    @extend_schema(
+        operation_id="media_html", summary="An HTML media item's document",
+        description="Always streamed with a sandboxing Content-Security-Policy: show it only in "
+        "`<iframe sandbox=\"allow-scripts\">`.",
+        parameters=[*RUN_PATH, MEDIA_ID],
+        responses={(200, "text/html"): OpenApiResponse(OpenApiTypes.STR, "The document.")},
+    )
     def get(self, request: Request, org: str, project: str, run_id: str, media_id: int) -> Any:
         run = self.get_run(run_id)
         m = _media_get(run, media_id)
@@ -196,11 +236,15 @@ class MediaHtmlApi(ProjectScopedApi):
 
 class RunHistogramsApi(ProjectScopedApi):
     @extend_schema(
+        operation_id="run_histograms", summary="A key's histograms over time",
+        description="At most `steps` evenly spaced, each rebinned onto common edges spanning all of them (totals "
+        "kept). Malformed histograms are counted in `skipped`.",
         parameters=[
-            OpenApiParameter("key", str, required=True),
-            OpenApiParameter("steps", int, description=f"Histograms to sample, default 1000, at most {run_media.MAX_HIST_STEPS}"),
-            OpenApiParameter("bins", int, description=f"Common bins; default the most any histogram has, at most {run_media.MAX_BINS}"),
-        ]
+            *RUN_PATH, MEDIA_KEY,
+            int_query("steps", "Histograms to sample.", default=1000, minimum=1, maximum=run_media.MAX_HIST_STEPS),
+            int_query("bins", "Common bins; default the most any histogram has.", minimum=1, maximum=run_media.MAX_BINS),
+        ],
+        responses=HistogramsSerializer,
     )
     def get(self, request: Request, org: str, project: str, run_id: str) -> HttpResponse:
         run = self.get_run(run_id)
@@ -221,7 +265,11 @@ class RunHistogramsApi(ProjectScopedApi):
 
 
 class ProjectMediaKeysApi(ProjectScopedApi):
-    @extend_schema(parameters=[OpenApiParameter("runs", str, required=True, description="Comma-separated run ids")])
+    @extend_schema(
+        operation_id="project_media_keys", summary="Media keys of several runs",
+        description="As a run's media keys, over the runs named.", parameters=[*PROJECT_PATH, RUNS],
+        responses=MediaKeyListSerializer,
+    )
     def get(self, request: Request, org: str, project: str) -> Response:
         runs = _runs_param(request, self.project.runs)
         return Response({"keys": [k.as_dict() for k in run_media.media_keys(runs=runs)] if runs else []})
@@ -229,12 +277,14 @@ class ProjectMediaKeysApi(ProjectScopedApi):
 
 class ProjectMediaApi(ProjectScopedApi):
     @extend_schema(
+        operation_id="project_media", summary="Several runs' media items side by side",
+        description="For each run, its items at its newest step at or before `step`, so runs logging at different "
+        "steps line up. Runs that do not exist are left out.",
         parameters=[
-            OpenApiParameter("key", str, required=True),
-            OpenApiParameter("runs", str, required=True, description=f"Comma-separated run ids, at most {MAX_RUNS}"),
-            OpenApiParameter("step", int, description="Each run's newest step at or before this; default its newest"),
-            OpenApiParameter("limit", int, description="Items per run, default 8, at most 100"),
-        ]
+            *PROJECT_PATH, MEDIA_KEY, RUNS, int_query("step", "Each run's newest step at or before this; default its newest."),
+            int_query("limit", "Items per run.", default=8, minimum=1, maximum=100),
+        ],
+        responses=ProjectMediaSerializer,
     )
     def get(self, request: Request, org: str, project: str) -> Response:
         runs = _runs_param(request, self.project.runs)

@@ -5,35 +5,91 @@ from __future__ import annotations
 from typing import IO, Any, cast
 
 from django.core.files.storage import default_storage
-from django.db import DataError
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponseRedirect, StreamingHttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils.http import content_disposition_header
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.access import Access
 from apps.core.errors import BadInput
+from apps.core.inflate import body_inflated
 from apps.core.params import body_object, int_param, keys_param
 from apps.core.rendering import gc_paused
+from apps.core.schema import StreamGapSerializer, error, errors
 from apps.core.validation import file_path_check
 from apps.orgs.api import OrgScopedApi
+from apps.orgs.schemas import ORG_PATH
 from apps.runs import selectors, services
 from apps.runs.api.base import ProjectScopedApi, run_id_check, stream_param
 from apps.runs.query import FilterError
+from apps.runs.schemas import (
+    BINARY,
+    EXPORT_FORMAT,
+    FILE_PATH,
+    FILTER,
+    KEYS,
+    MAX_STEP,
+    MIN_STEP,
+    NUMERIC_STREAM,
+    OFFSET,
+    ORDER,
+    PROJECT_PATH,
+    REDIRECT,
+    RUN_PATH,
+    SAMPLES,
+    SHA256_HEADER,
+    TEXT,
+    AppendedSerializer,
+    ConsoleBatchSerializer,
+    ConsoleSerializer,
+    EmptySerializer,
+    HistoryBatchSerializer,
+    HistorySerializer,
+    ProjectCreateSerializer,
+    ProjectListSerializer,
+    ProjectSerializer,
+    ProjectUpdateSerializer,
+    RunDetailSerializer,
+    RunFileListSerializer,
+    RunFileSerializer,
+    RunFinishSerializer,
+    RunPageSerializer,
+    RunSerializer,
+    RunStateSerializer,
+    RunUpdateSerializer,
+    RunUpsertSerializer,
+    SystemBatchSerializer,
+    limit,
+)
 from apps.runs.serializers import file_payload, project_payload, run_payload
 
 
 class ProjectDetailApi(ProjectScopedApi):
     needs = {**ProjectScopedApi.needs, "PATCH": Access.ADMIN, "DELETE": Access.ADMIN}
 
+    @extend_schema(
+        operation_id="project_get", summary="A project", description="Its settings and how many runs it has.",
+        parameters=PROJECT_PATH, responses=ProjectSerializer,
+    )
     def get(self, request: Request, org: str, project: str) -> Response:
         return Response(project_payload(self.project, self.project.runs.count()))
 
+    @extend_schema(
+        operation_id="project_update", summary="Change a project's settings", description="Admins only.",
+        parameters=PROJECT_PATH, request=ProjectUpdateSerializer, responses=ProjectSerializer,
+    )
     def patch(self, request: Request, org: str, project: str) -> Response:
         updated = services.project_update(project=self.project, data=body_object(request))
         return Response(project_payload(updated))
 
+    @extend_schema(
+        operation_id="project_delete", summary="Delete a project",
+        description="With all its runs, their streams and (through a background task) their files. Admins only.",
+        parameters=PROJECT_PATH, responses={204: None},
+    )
     def delete(self, request: Request, org: str, project: str) -> Response:
         for run in self.project.runs.all():
             services.run_delete(run=run)
@@ -45,6 +101,11 @@ class ProjectListApi(OrgScopedApi):
     # Anyone may ask: an outsider sees the public projects, or 404 when there are none.
     needs = {**OrgScopedApi.needs, "GET": Access.NONE}
 
+    @extend_schema(
+        operation_id="project_list", summary="Projects of an organisation",
+        description="Members see every project; anyone else the public ones (404 when there are none).",
+        parameters=[ORG_PATH], responses=ProjectListSerializer,
+    )
     def get(self, request: Request, org: str) -> Response:
         access = self.org_access
         projects = selectors.project_list(org_id=self.org.pk, user=request.user, is_member=access >= Access.READ)
@@ -53,6 +114,11 @@ class ProjectListApi(OrgScopedApi):
         counted = projects.annotate(run_count=Count("runs"))
         return Response({"results": [project_payload(p, p.run_count) for p in counted]})
 
+    @extend_schema(
+        operation_id="project_create", summary="Create a project",
+        description="Members and admins. 409 when the slug is taken. (Logging a run's first `PUT` also creates its project.)",
+        parameters=[ORG_PATH], request=ProjectCreateSerializer, responses={201: ProjectSerializer, **errors(409)},
+    )
     def post(self, request: Request, org: str) -> Response:
         organization = self.org
         data = body_object(request)
@@ -68,12 +134,9 @@ class ProjectListApi(OrgScopedApi):
 
 class RunListApi(ProjectScopedApi):
     @extend_schema(
-        parameters=[
-            OpenApiParameter("filter", str, description="Filter language, see docs/protocol.md"),
-            OpenApiParameter("order", str, description="e.g. -summary.acc,created_at"),
-            OpenApiParameter("limit", int),
-            OpenApiParameter("offset", int),
-        ]
+        operation_id="run_list", summary="Runs of a project",
+        description="A page of the runs `filter` selects, in `order` (default newest first).",
+        parameters=[*PROJECT_PATH, FILTER, ORDER, limit(50, selectors.MAX_PAGE), OFFSET], responses=RunPageSerializer,
     )
     def get(self, request: Request, org: str, project: str) -> Response:
         limit = int_param(request, "limit", 50, 1, selectors.MAX_PAGE) or 50
@@ -86,10 +149,7 @@ class RunListApi(ProjectScopedApi):
             runs = selectors.run_order(runs, request.query_params.get("order", ""))
         except FilterError as e:
             raise BadInput(str(e), "order") from None
-        try:
-            page, count = selectors.run_page(runs, offset=offset, limit=limit)
-        except DataError as e:  # a regex PostgreSQL rejects though Python accepted it
-            raise BadInput(str(e).splitlines()[0], "filter") from None
+        page, count = selectors.run_page(runs, offset=offset, limit=limit)
         for run in page:
             run.project = self.project
         next_url = None
@@ -107,10 +167,22 @@ class RunDetailApi(ProjectScopedApi):
     def creates_project(self, request: Request) -> bool:
         return request.method == "PUT"
 
+    @extend_schema(
+        operation_id="run_get", summary="A run", description="The run object, and what its streams take in the database.",
+        parameters=RUN_PATH, responses=RunDetailSerializer,
+    )
     def get(self, request: Request, org: str, project: str, run_id: str) -> Response:
         run = self.get_run(run_id)
         return Response({**run_payload(run, request), "storage": selectors.run_storage(run=run)})
 
+    @extend_schema(
+        operation_id="run_upsert", summary="Create or resume a run",
+        description="Idempotent by the run id the client chose. Creating answers 201, resuming 200 (the run is "
+        "`running` again; fields given replace the stored ones). The project is created when it does not exist. "
+        "409 with `resume: never` on an existing run; 404 with `resume: must` on a missing one.",
+        parameters=RUN_PATH, request=RunUpsertSerializer,
+        responses={200: OpenApiResponse(RunSerializer, "Resumed."), 201: OpenApiResponse(RunSerializer, "Created."), **errors(409)},
+    )
     def put(self, request: Request, org: str, project: str, run_id: str) -> Response:
         data = body_object(request)
         result = services.run_upsert(
@@ -118,32 +190,53 @@ class RunDetailApi(ProjectScopedApi):
             run_id=run_id_check(run_id),
             user=request.user if request.user.is_authenticated else None,
             data=data,
-            resume=str(data.get("resume") or "allow"),
+            resume=data["resume"] if data.get("resume") is not None else "allow",
         )
         return Response(run_payload(result.run, request), status=201 if result.created else 200)
 
+    @extend_schema(
+        operation_id="run_update", summary="Change a run",
+        description="Text fields and `tags` replace; `config`, `summary` and `system` are merged (a key set to null is removed).",
+        parameters=RUN_PATH, request=RunUpdateSerializer, responses=RunSerializer,
+    )
     def patch(self, request: Request, org: str, project: str, run_id: str) -> Response:
         run = services.run_update(run=self.get_run(run_id), data=body_object(request))
         run.project = self.project
         return Response(run_payload(run, request))
 
+    @extend_schema(
+        operation_id="run_delete", summary="Delete a run",
+        description="With its streams and (through a background task) its files.",
+        parameters=RUN_PATH, responses={204: None},
+    )
     def delete(self, request: Request, org: str, project: str, run_id: str) -> Response:
         services.run_delete(run=self.get_run(run_id))
         return Response(status=204)
 
 
 class RunHeartbeatApi(ProjectScopedApi):
+    @extend_schema(
+        operation_id="run_heartbeat", summary="Say a run is alive",
+        description="A running run silent for CAIRN_HEARTBEAT_TIMEOUT seconds is marked crashed; a heartbeat sets a crashed run running again.",
+        parameters=RUN_PATH, request=EmptySerializer, responses=RunStateSerializer,
+    )
     def post(self, request: Request, org: str, project: str, run_id: str) -> Response:
         run = services.run_heartbeat(run=self.get_run(run_id))
         return Response({"state": run.state})
 
 
 class RunFinishApi(ProjectScopedApi):
+    @extend_schema(
+        operation_id="run_finish", summary="Finish a run", description="Idempotent. Queues the compaction of its history.",
+        parameters=RUN_PATH, request=RunFinishSerializer, responses=RunSerializer,
+    )
     def post(self, request: Request, org: str, project: str, run_id: str) -> Response:
         data = body_object(request)
         exit_code = data.get("exit_code", 0)
-        if exit_code is not None and (not isinstance(exit_code, int) or isinstance(exit_code, bool)):
-            raise BadInput("Must be an integer.", "exit_code")
+        if exit_code is not None and (
+            not isinstance(exit_code, int) or isinstance(exit_code, bool) or not -(2**31) <= exit_code < 2**31
+        ):
+            raise BadInput("Must be an integer of 32 bits.", "exit_code")
         state = data.get("state")
         if state is not None and not isinstance(state, str):
             raise BadInput("Must be a string.", "state")
@@ -153,6 +246,9 @@ class RunFinishApi(ProjectScopedApi):
 
 
 class StreamAppendApi(ProjectScopedApi):
+    """A stream by its name in the URL; each stream has its own operation in the schema (below)."""
+
+    @extend_schema(exclude=True)
     def post(self, request: Request, org: str, project: str, run_id: str, stream: str) -> Response:
         # A batch is ~100,000 small objects and no cycles: see gc_paused.
         with gc_paused():
@@ -163,15 +259,33 @@ class StreamAppendApi(ProjectScopedApi):
         return Response({"next_offset": result.next_offset, "stored": result.stored})
 
 
+def _append_api(stream: str, batch: type, what: str) -> type[StreamAppendApi]:
+    @extend_schema_view(post=extend_schema(
+        exclude=False, operation_id=f"{stream}_append", summary=f"Append to a run's {stream} stream",
+        description=f"{what} Stored exactly once: a batch wholly before the expected offset is answered with "
+        "`stored: 0`, an overlap stores only the new tail, and a gap is 409 with `expected_offset`. Appending "
+        "also counts as a heartbeat.",
+        parameters=RUN_PATH, request=batch,
+        responses={200: AppendedSerializer, 409: error(409, "A gap: resend from `expected_offset`.", StreamGapSerializer)},
+    ))
+    class Api(StreamAppendApi):
+        pass
+
+    Api.__name__ = Api.__qualname__ = f"{stream.capitalize()}AppendApi"
+    return Api
+
+
+HistoryAppendApi = _append_api("history", HistoryBatchSerializer, "Logged metrics and media references, by step.")
+SystemAppendApi = _append_api("system", SystemBatchSerializer, "System metrics (CPU, GPU, memory), by time.")
+ConsoleAppendApi = _append_api("console", ConsoleBatchSerializer, "Lines of the run's stdout and stderr.")
+
+
 class HistorySampledApi(ProjectScopedApi):
     @extend_schema(
-        parameters=[
-            OpenApiParameter("keys", str, description="Comma-separated keys; default all"),
-            OpenApiParameter("stream", str, description="history (default) or system"),
-            OpenApiParameter("samples", int),
-            OpenApiParameter("min_step", int),
-            OpenApiParameter("max_step", int),
-        ]
+        operation_id="history_sampled", summary="A run's history, sampled for charts",
+        description="Each point of a numeric series stands for a bucket of steps: `values` the mean of its finite "
+        "values, `min`/`max` the extremes. Keys holding other values give up to `samples` of their rows.",
+        parameters=[*RUN_PATH, KEYS, NUMERIC_STREAM, SAMPLES, MIN_STEP, MAX_STEP], responses=HistorySerializer,
     )
     def get(self, request: Request, org: str, project: str, run_id: str) -> Response:
         run = self.get_run(run_id)
@@ -188,11 +302,11 @@ class HistorySampledApi(ProjectScopedApi):
 
 class HistoryExportApi(ProjectScopedApi):
     @extend_schema(
-        parameters=[
-            OpenApiParameter("keys", str),
-            OpenApiParameter("stream", str),
-            OpenApiParameter("format", str, description="jsonl (default) or csv"),
-        ]
+        operation_id="history_export", summary="A run's whole history, for export",
+        description="Every row in logged order, streamed: JSON lines `{\"step\", \"time\", <key>: value}`, or CSV "
+        "with the header `step,time,<keys>`. Rows holding none of the keys are left out.",
+        parameters=[*RUN_PATH, KEYS, NUMERIC_STREAM, EXPORT_FORMAT],
+        responses={(200, "application/x-ndjson"): TEXT, (200, "text/csv"): TEXT},
     )
     def get(self, request: Request, org: str, project: str, run_id: str) -> StreamingHttpResponse:
         run = self.get_run(run_id)
@@ -203,11 +317,17 @@ class HistoryExportApi(ProjectScopedApi):
         body = selectors.history_export(run=run, stream=stream, keys=keys_param(request), fmt=fmt)
         content_type = "text/csv" if fmt == "csv" else "application/x-ndjson"
         response = StreamingHttpResponse(body, content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{run.run_id}-{stream.label}.{fmt}"'
+        # Quoted and encoded by Django: an old run id may hold a newline, a header may not.
+        response["Content-Disposition"] = content_disposition_header(True, f"{run.run_id}-{stream.label}.{fmt}") or ""
         return response
 
 
 class ConsoleApi(ProjectScopedApi):
+    @extend_schema(
+        operation_id="console_read", summary="A run's console lines",
+        description="From `offset` on; `next_offset` is where the next read starts.",
+        parameters=[*RUN_PATH, OFFSET, limit(1000, 10_000)], responses=ConsoleSerializer,
+    )
     def get(self, request: Request, org: str, project: str, run_id: str) -> Response:
         run = self.get_run(run_id)
         lines, next_offset = selectors.console_lines(
@@ -219,28 +339,47 @@ class ConsoleApi(ProjectScopedApi):
 
 
 class FileListApi(ProjectScopedApi):
+    @extend_schema(
+        operation_id="file_list", summary="A run's files", description="By path.",
+        parameters=RUN_PATH, responses=RunFileListSerializer,
+    )
     def get(self, request: Request, org: str, project: str, run_id: str) -> Response:
         run = self.get_run(run_id)
         return Response({"results": [file_payload(f) for f in selectors.file_list(run=run)]})
 
 
 class FileDetailApi(ProjectScopedApi):
+    @extend_schema(
+        operation_id="file_download", summary="Download a run's file",
+        description="The bytes as an attachment, sandboxed (`Content-Security-Policy: sandbox`); on object storage a "
+        "302 to a signed URL that expires.",
+        parameters=[*RUN_PATH, FILE_PATH],
+        responses={(200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, "The file."), 302: REDIRECT},
+    )
     def get(self, request: Request, org: str, project: str, run_id: str, path: str) -> Any:
         rf = selectors.file_get(run=self.get_run(run_id), path=file_path_check(path))
         url = default_storage.url(rf.storage_name)
         if url.startswith("http"):  # object storage: a signed, expiring URL
             return HttpResponseRedirect(url)
         response = FileResponse(default_storage.open(rf.storage_name, "rb"), content_type=rf.content_type)
-        response["Content-Disposition"] = f'attachment; filename="{rf.path.rsplit("/", 1)[-1]}"'
+        response["Content-Disposition"] = content_disposition_header(True, rf.path.rsplit("/", 1)[-1]) or ""
         response["X-Content-Type-Options"] = "nosniff"
         # Uploads are the users' bytes (HTML panels, SVG posing as an image):
         # opened directly, they run nothing and reach nothing.
         response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'"
         return response
 
+    @extend_schema(
+        operation_id="file_upload", summary="Upload a run's file",
+        description="The raw bytes are the body. Streamed to storage and checked against `X-Cairn-Sha256` and "
+        "`Content-Length` (a mismatch is 400, nothing kept); over CAIRN_MAX_FILE_SIZE is 413. The same path again "
+        "replaces the file.",
+        parameters=[*RUN_PATH, FILE_PATH, SHA256_HEADER], request=BINARY, responses={201: RunFileSerializer},
+    )
     def put(self, request: Request, org: str, project: str, run_id: str, path: str) -> Response:
         run = self.get_run(run_id)
-        length = request.META.get("CONTENT_LENGTH")
+        # A gzip body's Content-Length counts compressed bytes, not the file's.
+        length = None if body_inflated(request._request) else request.META.get("CONTENT_LENGTH")
         rf = services.file_store(
             run=run,
             path=file_path_check(path),

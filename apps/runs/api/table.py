@@ -7,15 +7,29 @@ reads need read access, anything else write access (members and admins).
 from __future__ import annotations
 
 from django.http import StreamingHttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.access import Access
 from apps.core.errors import BadInput
-from apps.core.params import int_param
+from apps.core.params import body_object, int_param
+from apps.core.schema import text_query
 from apps.runs import table
 from apps.runs.api import ProjectScopedApi
+from apps.runs.schemas import (
+    COLUMNS,
+    FILTER,
+    OFFSET,
+    PROJECT_PATH,
+    TableBulkDoneSerializer,
+    TableBulkSerializer,
+    TableGroupsSerializer,
+    TableKeysSerializer,
+    TablePageSerializer,
+    TableViewSerializer,
+    limit,
+)
 from apps.runs.table import Column
 
 
@@ -28,17 +42,20 @@ def _columns(request: Request, api: ProjectScopedApi) -> list[Column]:
 
 class TableRowsApi(ProjectScopedApi):
     @extend_schema(
+        operation_id="table_rows", summary="A page of the runs table",
+        description="Lean rows: each run's values for the columns, in the run list's filter and order. With `ids`, "
+        "just those runs in no order (what the live table polls).",
         parameters=[
-            OpenApiParameter("filter", str, description="Filter language, see docs/protocol.md"),
-            OpenApiParameter("order", str, description="One field, '-' for descending; also `host`"),
-            OpenApiParameter("columns", str, description="Comma-separated column ids; default: the saved layout"),
-            OpenApiParameter("ids", str, description="Comma-separated run ids: just these runs (live updates)"),
-            OpenApiParameter("limit", int),
-            OpenApiParameter("offset", int),
-        ]
+            *PROJECT_PATH, FILTER, text_query("order", "One field, `-` for descending; also `host`."), COLUMNS,
+            text_query("ids", f"Comma-separated run ids (at most {table.MAX_BULK}): just these runs."),
+            limit(table.PAGE_SIZE, 1000), OFFSET,
+        ],
+        responses=TablePageSerializer,
     )
     def get(self, request: Request, org: str, project: str) -> Response:
         columns = _columns(request, self)
+        limit = int_param(request, "limit", table.PAGE_SIZE, 1, 1000) or table.PAGE_SIZE
+        offset = int_param(request, "offset", 0) or 0
         ids = request.query_params.get("ids")
         if ids is not None:
             run_ids = [i for i in ids.split(",") if i]
@@ -51,13 +68,18 @@ class TableRowsApi(ProjectScopedApi):
             filter_text=request.query_params.get("filter", ""),
             order_text=request.query_params.get("order", ""),
             columns=columns,
-            limit=int_param(request, "limit", table.PAGE_SIZE, 1, 1000) or table.PAGE_SIZE,
-            offset=int_param(request, "offset", 0) or 0,
+            limit=limit,
+            offset=offset,
         )
         return Response(page)
 
 
 class TableKeysApi(ProjectScopedApi):
+    @extend_schema(
+        operation_id="table_keys", summary="The columns there are to pick",
+        description="Run fields, and the config and summary keys found in the newest 1,000 runs.",
+        parameters=PROJECT_PATH, responses=TableKeysSerializer,
+    )
     def get(self, request: Request, org: str, project: str) -> Response:
         return Response(table.table_keys(project=self.project))
 
@@ -65,21 +87,33 @@ class TableKeysApi(ProjectScopedApi):
 class TableViewApi(ProjectScopedApi):
     needs = {**ProjectScopedApi.needs, "PUT": Access.WRITE}
 
+    @extend_schema(
+        operation_id="table_view_get", summary="The runs table's column layout",
+        description="Shared by the project's members.", parameters=PROJECT_PATH, responses=TableViewSerializer,
+    )
     def get(self, request: Request, org: str, project: str) -> Response:
         return Response({"columns": [c.id for c in table.view_get(project=self.project)]})
 
+    @extend_schema(
+        operation_id="table_view_save", summary="Save the runs table's column layout",
+        description="Members and admins; the columns every reader of the project sees.",
+        parameters=PROJECT_PATH, request=TableViewSerializer, responses=TableViewSerializer,
+    )
     def put(self, request: Request, org: str, project: str) -> Response:
-        columns = table.view_save(project=self.project, user=request.user, data=request.data)
+        columns = table.view_save(project=self.project, user=request.user, data=body_object(request))
         return Response({"columns": [c.id for c in columns]})
 
 
 class TableGroupsApi(ProjectScopedApi):
     @extend_schema(
+        operation_id="table_groups", summary="Runs grouped, with metric statistics",
+        description="By `group` or a config key, largest groups first; each metric's count, mean, min and max over "
+        "its finite values.",
         parameters=[
-            OpenApiParameter("by", str, description="`group` or a config key, e.g. config.optimizer"),
-            OpenApiParameter("filter", str),
-            OpenApiParameter("metrics", str, description="Comma-separated summary column ids"),
-        ]
+            *PROJECT_PATH, text_query("by", "`group` or a config key, e.g. `config.optimizer`.", required=True), FILTER,
+            text_query("metrics", "Comma-separated summary column ids."),
+        ],
+        responses=TableGroupsSerializer,
     )
     def get(self, request: Request, org: str, project: str) -> Response:
         by = request.query_params.get("by", "")
@@ -95,11 +129,11 @@ class TableGroupsApi(ProjectScopedApi):
 
 class TableExportApi(ProjectScopedApi):
     @extend_schema(
-        parameters=[
-            OpenApiParameter("filter", str),
-            OpenApiParameter("order", str),
-            OpenApiParameter("columns", str, description="Comma-separated column ids; default: the saved layout"),
-        ]
+        operation_id="table_export", summary="The runs table as CSV",
+        description="Filtered and ordered as the table, streamed: header `id,name,<column ids>`; text that would "
+        "start a spreadsheet formula gets a leading `'`.",
+        parameters=[*PROJECT_PATH, FILTER, text_query("order", "As for the table's rows."), COLUMNS],
+        responses={(200, "text/csv"): OpenApiResponse(str, "Streamed.")},
     )
     def get(self, request: Request, org: str, project: str) -> StreamingHttpResponse:
         body = table.table_csv(
@@ -114,5 +148,10 @@ class TableExportApi(ProjectScopedApi):
 
 
 class TableBulkApi(ProjectScopedApi):
+    @extend_schema(
+        operation_id="table_bulk", summary="Tag, untag or delete many runs",
+        description="Members and admins. Unknown ids are skipped.",
+        parameters=PROJECT_PATH, request=TableBulkSerializer, responses=TableBulkDoneSerializer,
+    )
     def post(self, request: Request, org: str, project: str) -> Response:
-        return Response(table.runs_bulk(project=self.project, data=request.data))
+        return Response(table.runs_bulk(project=self.project, data=body_object(request)))

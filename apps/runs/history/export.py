@@ -127,7 +127,8 @@ def export_csv(chunks: Iterable[bytes], keys: Sequence[str]) -> Iterator[bytes]:
     Numbers as in JSON (NaN, Infinity, -Infinity included), strings as they are
     (quoted when needed), null as an empty cell, other values as JSON text.
     """
-    yield (",".join(["step", "time", *map(_csv_quote, keys)]) + "\n").encode("utf-8")
+    header = ["step", "time", *(_csv_quote(formula_safe(k)) for k in keys)]  # keys are the user's text too
+    yield (",".join(header) + "\n").encode("utf-8")
     for payload in chunks:
         text = _rows_text(decode_chunk(payload, keys), keys, csv=True)
         if text:

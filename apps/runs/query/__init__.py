@@ -2,7 +2,7 @@
 tree (`parse`), then compiled to a Django query (`compile`, from the SQL
 expressions in `expressions`). Callers import from here."""
 
-from .compile import filter_runs, order_runs
+from .compile import filter_runs, json_value_in, order_runs
 from .parse import (
     MAX_LENGTH,
     And,
@@ -29,6 +29,7 @@ __all__ = [
     "Or",
     "field_parse",
     "filter_runs",
+    "json_value_in",
     "order_runs",
     "parse_filter",
 ]

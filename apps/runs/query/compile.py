@@ -23,9 +23,10 @@ from __future__ import annotations
 import functools
 import math
 import operator
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+from django.db import DataError, connections, transaction
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy
 from django.db.models.lookups import (
@@ -69,7 +70,7 @@ from apps.runs.query.parse import (
     parse_filter,
 )
 
-__all__ = ["filter_runs", "order_runs"]
+__all__ = ["filter_runs", "json_value_in", "order_runs"]
 
 # --- Compiling to Q --------------------------------------------------------------
 
@@ -221,11 +222,52 @@ def _json_not_in(field: Field, values: Sequence[Literal]) -> Q:
     )
 
 
+def _comparisons(node: Node) -> Iterator[Comparison]:
+    if isinstance(node, (And, Or)):
+        for child in node.children:
+            yield from _comparisons(child)
+    elif isinstance(node, Not):
+        yield from _comparisons(node.child)
+    else:
+        yield node
+
+
+def _regexes_check(node: Node, using: str) -> None:
+    r"""On PostgreSQL, which matches with its own engine: refuse what that engine cannot read.
+
+    The parser checked each pattern with RE2; PostgreSQL refuses some RE2
+    accepts (`(?P<name>...)`, `\pL`). Asked here, once per pattern, so that
+    every reader of a filter answers 400 rather than failing as it reads.
+    """
+    db = connections[using]
+    if db.vendor != "postgresql":
+        return
+    for comparison in _comparisons(node):
+        if comparison.op not in ("~", "!~"):
+            continue
+        try:
+            with transaction.atomic(using=using), db.cursor() as cursor:
+                cursor.execute("SELECT '' ~ %s", [comparison.values[0]])
+        except DataError as e:
+            reason = str(e).splitlines()[0].removeprefix("invalid regular expression: ")
+            raise FilterError(f"invalid regular expression ({reason})", comparison.position) from None
+
+
+def json_value_in(column: str, keys: Sequence[str], values: Sequence[Literal]) -> Q:
+    """Rows whose JSON `column` holds one of `values` under the object keys
+    `keys`, compared as the language's `=` compares (typed; a key that reads
+    as a number is still a key): for other models' JSON columns, such as a
+    benchmark entry's frozen config."""
+    return _json_in(Field(column, tuple(keys)), values)
+
+
 def filter_runs(qs: QuerySet[Run], text: str) -> QuerySet[Run]:
     """Narrow `qs` to the runs the filter matches; a blank filter keeps them all."""
     if not text.strip():
         return qs
-    return qs.filter(_compile(parse_filter(text)))
+    tree = parse_filter(text)
+    _regexes_check(tree, qs.db)
+    return qs.filter(_compile(tree))
 
 
 # --- Ordering -----------------------------------------------------------------------

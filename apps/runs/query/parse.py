@@ -15,6 +15,8 @@ from typing import Any, Union
 
 from django.utils.dateparse import parse_date, parse_datetime
 
+from apps.core.regex import RegexError, regex_check
+
 __all__ = [
     "MAX_LENGTH",
     "And",
@@ -438,8 +440,8 @@ def _check(field: Field, op: str, op_pos: int, values: list[tuple[Literal, int]]
             )
         if op in ("~", "!~") and isinstance(value, str):
             try:
-                re.compile(value)
-            except re.error as e:
+                regex_check(value)  # RE2's syntax: what SQLite matches with (apps/core/db.py)
+            except RegexError as e:
                 raise FilterError(f"invalid regular expression ({e})", pos) from e
 
 

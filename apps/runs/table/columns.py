@@ -69,7 +69,7 @@ def field_expr(source: str, path: Iterable[str]) -> str:
     """`config.a.b`, quoting a segment with backticks where the language needs it."""
     parts = [source]
     for seg in path:
-        parts.append(seg if _PLAIN.match(seg) else "`" + seg.replace("`", "``") + "`")
+        parts.append(seg if _PLAIN.fullmatch(seg) else "`" + seg.replace("`", "``") + "`")
     return ".".join(parts)
 
 

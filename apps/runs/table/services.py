@@ -48,10 +48,12 @@ def runs_bulk(*, project: Project, data: Any) -> dict[str, int]:
     ids = data.get("runs")
     if action not in ("tag", "untag", "delete"):
         raise BadInput("Use tag, untag or delete.", "action")
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) or not ids:
+    if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids) or not ids:
         raise BadInput("Must be a non-empty list of run ids.", "runs")
     if len(ids) > MAX_BULK:
         raise BadInput(f"At most {MAX_BULK} runs at once.", "runs")
+    # Checked whatever the action: a malformed request is refused, not half-read.
+    tags = tags_check(data["tags"]) if "tags" in data else []
     runs = Run.objects.filter(project=project, run_id__in=ids)
     if action == "delete":
         n = 0
@@ -59,7 +61,6 @@ def runs_bulk(*, project: Project, data: Any) -> dict[str, int]:
             run_services.run_delete(run=run)
             n += 1
         return {"deleted": n}
-    tags = tags_check(data.get("tags"))
     if not tags:
         raise BadInput("Give at least one tag.", "tags")
     changed: list[Run] = []

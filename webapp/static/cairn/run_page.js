@@ -5,14 +5,15 @@
 import * as cairn from "./api.js";
 import { Chart, runPoints, timeMap } from "./charts.js";
 import { firstKeysRequest, mountRunMedia } from "./media.js";
-import { color, duration, fileUrl as runFileUrl, pageData, runUrl, when } from "./util.js";
+import { runConsole } from "./run_console.js";
+import { runFiles } from "./run_files.js";
+import { color, duration, pageData, runUrl, when } from "./util.js";
 
 function mountRunPage(root, page) {
   const API = page.api;
   const RUN = runUrl(API, page.run);
   const LIVE_MS = 3000;
   const SAMPLES = 600;
-  const PREVIEW_BYTES = 100 * 1024;
   const el = cairn.el;
 
   let run = null;
@@ -225,234 +226,12 @@ function mountRunPage(root, page) {
     if (pts) chart.setRuns([Object.assign({}, chart.full[0], pts)], { keepZoom: true });
   }
 
-  // --- Console ---------------------------------------------------------------
-
-  const CONSOLE_TAIL = 5000;
-  const consoleBox = el("pre", { class: "console", "data-testid": "console" });
-  const consoleFilter = el("input", { type: "search", placeholder: "Filter lines", "data-testid": "console-filter", "aria-label": "Filter console lines" });
-  const consoleNote = el("span", { class: "muted" });
-  const consoleEarlier = el("button", { type: "button", class: "link", hidden: "", "data-testid": "console-earlier",
-    text: `Show ${CONSOLE_TAIL} earlier lines`, onclick: () => loadEarlierConsole() });
-  let consoleFirst = 0;  // offset of the first line shown
-
-  async function loadEarlierConsole() {
-    consoleEarlier.disabled = true;
-    const from = Math.max(0, consoleFirst - CONSOLE_TAIL);
-    const nodes = [];
-    let offset = from;
-    while (offset < consoleFirst) {
-      const body = await cairn.get(`${RUN}/console?offset=${offset}&limit=${Math.min(5000, consoleFirst - offset)}`);
-      if (!body.lines.length) break;
-      for (const rec of body.lines) if (rec.offset < consoleFirst) nodes.push(consoleLine(rec));
-      offset = body.next_offset;
-    }
-    applyFilter(nodes);
-    const keep = consoleBox.scrollHeight - consoleBox.scrollTop;  // stay on the line being read
-    consoleBox.prepend(...nodes);
-    consoleBox.scrollTop = consoleBox.scrollHeight - keep;
-    consoleFirst = from;
-    consoleNote.textContent = from > 0 ? `Showing lines ${from + 1}–${consoleOffset} of ${consoleOffset}.` : "";
-    consoleEarlier.hidden = from === 0;
-    consoleEarlier.disabled = false;
-  }
-  let consoleOffset = null;
-
-  // ANSI SGR colour codes → [{text, cls, style}] segments; other escapes dropped.
-  const ANSI_COLORS = ["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"];
-  function ansiSegments(line) {
-    const out = [];
-    const sgr = { fg: null, bg: null, bold: false, dim: false, italic: false, underline: false };
-    const re = /\x1b\[([0-9;]*)([A-Za-z])/g;  // eslint-disable-line no-control-regex -- ESC starts each code
-    let at = 0, m;
-    const push = (text) => { if (text) out.push({ text, sgr: Object.assign({}, sgr) }); };
-    while ((m = re.exec(line))) {
-      push(line.slice(at, m.index));
-      at = re.lastIndex;
-      if (m[2] !== "m") continue;
-      const codes = m[1] === "" ? [0] : m[1].split(";").map((c) => parseInt(c || "0", 10));
-      for (let i = 0; i < codes.length; i++) {
-        const c = codes[i];
-        if (c === 0) Object.assign(sgr, { fg: null, bg: null, bold: false, dim: false, italic: false, underline: false });
-        else if (c === 1) sgr.bold = true;
-        else if (c === 2) sgr.dim = true;
-        else if (c === 3) sgr.italic = true;
-        else if (c === 4) sgr.underline = true;
-        else if (c === 22) { sgr.bold = false; sgr.dim = false; }
-        else if (c === 23) sgr.italic = false;
-        else if (c === 24) sgr.underline = false;
-        else if (c >= 30 && c <= 37) sgr.fg = `ansi-${ANSI_COLORS[c - 30]}`;
-        else if (c >= 90 && c <= 97) sgr.fg = `ansi-bright-${ANSI_COLORS[c - 90]}`;
-        else if (c === 39) sgr.fg = null;
-        else if (c >= 40 && c <= 47) sgr.bg = `ansi-bg-${ANSI_COLORS[c - 40]}`;
-        else if (c >= 100 && c <= 107) sgr.bg = `ansi-bg-${ANSI_COLORS[c - 100]}`;
-        else if (c === 49) sgr.bg = null;
-        else if ((c === 38 || c === 48) && codes[i + 1] === 5) {
-          const n = codes[i + 2];
-          if (n >= 0 && n < 16) (c === 38 ? (sgr.fg = `ansi-${n >= 8 ? "bright-" : ""}${ANSI_COLORS[n % 8]}`) : (sgr.bg = `ansi-bg-${ANSI_COLORS[n % 8]}`));
-          i += 2;
-        } else if ((c === 38 || c === 48) && codes[i + 1] === 2) {
-          const rgb = codes.slice(i + 2, i + 5).map((v) => Math.max(0, Math.min(255, v || 0)));
-          if (c === 38) sgr.fg = `rgb(${rgb.join(",")})`; else sgr.bg = `rgb(${rgb.join(",")})`;
-          i += 4;
-        }
-      }
-    }
-    push(line.slice(at));
-    return out;
-  }
-
-  function consoleLine(rec) {
-    const node = el("div", { class: rec.stream === "stderr" ? "line stderr" : "line" });
-    for (const seg of ansiSegments(rec.line)) {
-      const s = seg.sgr;
-      if (!s.fg && !s.bg && !s.bold && !s.dim && !s.italic && !s.underline) { node.append(document.createTextNode(seg.text)); continue; }
-      const span = document.createElement("span");
-      span.textContent = seg.text;
-      for (const [v, bg] of [[s.fg, false], [s.bg, true]]) {
-        if (!v) continue;
-        if (v.startsWith("rgb(")) span.style[bg ? "backgroundColor" : "color"] = v; else span.classList.add(v);
-      }
-      if (s.bold) span.classList.add("ansi-bold");
-      if (s.dim) span.classList.add("ansi-dim");
-      if (s.italic) span.classList.add("ansi-italic");
-      if (s.underline) span.classList.add("ansi-underline");
-      node.append(span);
-    }
-    node.dataset.search = rec.line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").toLowerCase();  // eslint-disable-line no-control-regex
-    return node;
-  }
-
-  function applyFilter(nodes) {
-    const q = consoleFilter.value.trim().toLowerCase();
-    for (const n of nodes) n.hidden = q !== "" && !n.dataset.search.includes(q);
-  }
-  consoleFilter.addEventListener("input", () => applyFilter(consoleBox.children));
-
-  async function loadConsole() {
-    if (consoleOffset === null) {
-      const total = (run && run.streams && run.streams.console) || 0;
-      consoleOffset = Math.max(0, total - CONSOLE_TAIL);
-      consoleFirst = consoleOffset;
-      if (consoleOffset > 0) consoleNote.textContent = `Showing the last ${CONSOLE_TAIL} lines of ${total}.`;
-      consoleEarlier.hidden = consoleOffset === 0;
-    }
-    for (let pages = 0; pages < 10; pages++) {
-      const body = await cairn.get(`${RUN}/console?offset=${consoleOffset}&limit=1000`);
-      if (!body.lines.length) break;
-      const atBottom = consoleBox.scrollHeight - consoleBox.scrollTop - consoleBox.clientHeight < 24;
-      const nodes = body.lines.map(consoleLine);
-      applyFilter(nodes);
-      consoleBox.append(...nodes);
-      consoleOffset = body.next_offset;
-      if (atBottom) consoleBox.scrollTop = consoleBox.scrollHeight;
-      if (body.lines.length < 1000) break;
-    }
-    if (!consoleBox.children.length) consoleNote.textContent = "No console output.";
-    else if (consoleNote.textContent === "No console output.") consoleNote.textContent = "";
-  }
-
-  // --- Files -----------------------------------------------------------------
-
-  const filesTable = el("table", { class: "grid", "data-testid": "files" });
-  const preview = el("div", { class: "preview", "data-testid": "file-preview" });
-  let filesSig = "";
-  const TEXT_EXT = /\.(txt|log|md|py|json|jsonl|ya?ml|toml|cfg|ini|csv|tsv|patch|diff|sh|js|ts|html|css|xml|rst)$/i;
-  const IMAGE_EXT = /\.(png|jpe?g|gif|webp|bmp|svg)$/i;
-
-  function fileUrl(path) { return runFileUrl(RUN, path); }
-  function size(n) {
-    if (n < 1024) return `${n} B`;
-    if (n < 1 << 20) return `${(n / 1024).toFixed(1)} KB`;
-    if (n < 1 << 30) return `${(n / (1 << 20)).toFixed(1)} MB`;
-    return `${(n / (1 << 30)).toFixed(2)} GB`;
-  }
-
-  async function textHead(path) {
-    const response = await fetch(fileUrl(path), { credentials: "same-origin" });
-    if (!response.ok) throw new Error(response.statusText);
-    const reader = response.body.getReader();
-    const parts = [];
-    let got = 0;
-    while (got < PREVIEW_BYTES) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      parts.push(value);
-      got += value.length;
-    }
-    reader.cancel().catch(() => {});
-    const bytes = new Uint8Array(Math.min(got, PREVIEW_BYTES));
-    let at = 0;
-    for (const p of parts) { const take = p.subarray(0, bytes.length - at); bytes.set(take, at); at += take.length; if (at >= bytes.length) break; }
-    return { text: new TextDecoder().decode(bytes), cut: got > PREVIEW_BYTES };
-  }
-
-  async function showPreview(f) {
-    const head = el("div", { class: "preview-head" }, el("strong", { text: f.path }), " ",
-      el("a", { href: fileUrl(f.path), download: "", text: "Download" }));
-    if (IMAGE_EXT.test(f.path) || (f.content_type || "").startsWith("image/")) {
-      preview.replaceChildren(head, el("img", { src: fileUrl(f.path), alt: f.path, class: "preview-img" }));
-      return;
-    }
-    if (TEXT_EXT.test(f.path) || (f.content_type || "").startsWith("text/") || f.size < 4096) {
-      preview.replaceChildren(head, el("p", { class: "muted", text: "Loading…" }));
-      try {
-        const { text, cut } = await textHead(f.path);
-        const body = f.path.endsWith(".patch") || f.path.endsWith(".diff") ? diffView(text) : el("pre", { class: "file-text", text });
-        preview.replaceChildren(head, body, cut ? el("p", { class: "muted", text: "Showing the first 100 KB." }) : "");
-      } catch (e) {
-        preview.replaceChildren(head, el("p", { class: "error", text: `Could not load: ${e.message}` }));
-      }
-      return;
-    }
-    preview.replaceChildren(head, el("p", { class: "muted", text: "No preview for this file type." }));
-  }
-
-  async function loadFiles() {
-    const body = await cairn.get(`${RUN}/files/`);
-    const sig = body.results.map((f) => f.path + f.sha256).join();
-    if (sig === filesSig) return body.results;
-    filesSig = sig;
-    if (!body.results.length) {
-      filesTable.replaceChildren(el("tr", {}, el("td", { class: "muted", text: "No files." })));
-      return body.results;
-    }
-    filesTable.replaceChildren(
-      el("tr", {}, el("th", { text: "Path" }), el("th", { text: "Size" }), el("th", { text: "Updated" }), el("th", { text: "" })),
-      ...body.results.map((f) => el("tr", {},
-        el("td", {}, el("button", { class: "link", text: f.path, onclick: () => showPreview(f) })),
-        el("td", { text: size(f.size) }),
-        el("td", { text: when(f.updated_at) }),
-        el("td", {}, el("a", { href: fileUrl(f.path), download: "", text: "Download" })))));
-    return body.results;
-  }
-
-  // --- Code diff -------------------------------------------------------------
-
-  const diffBox = el("div", { "data-testid": "diff" });
-  function diffView(text) {
-    const pre = el("pre", { class: "diff" });
-    for (const line of text.split("\n")) {
-      let cls = "";
-      if (line.startsWith("+++") || line.startsWith("---") || line.startsWith("diff ") || line.startsWith("index ")) cls = "d-file";
-      else if (line.startsWith("+")) cls = "d-add";
-      else if (line.startsWith("-")) cls = "d-del";
-      else if (line.startsWith("@@")) cls = "d-hunk";
-      pre.append(el("span", { class: `d-line ${cls}`, text: line + "\n" }));
-    }
-    return pre;
-  }
-  let diffShown = false;
-  async function loadDiff(files) {
-    if (diffShown) return;
-    const f = files.find((x) => x.path === "code/diff.patch");
-    if (!f) { diffBox.replaceChildren(el("p", { class: "muted", text: run && run.system && run.system.git && run.system.git.dirty === false ? "No uncommitted changes." : "No diff recorded." })); return; }
-    diffShown = true;
-    const { text, cut } = await textHead(f.path);
-    diffBox.replaceChildren(diffView(text), cut ? el("p", { class: "muted", text: "Showing the first 100 KB." }) : "");
-  }
-
   // --- Page ------------------------------------------------------------------
 
+  const consoleView = runConsole(RUN);
+  const filesView = runFiles(RUN);
+  // The diff is one of the files: it shows once the list has it.
+  const loadFiles = () => filesView.load().then((list) => filesView.loadDiff(list, run));
   const grid2 = el("div", { class: "two-col" },
     section("Config", "config-section", configTable),
     section("Summary", "summary-section", summaryTable));
@@ -464,17 +243,17 @@ function mountRunPage(root, page) {
     grid2,
     section("Charts", "charts-section", chartTools, metricsNote, metricsGrid),
     section("System", "system-section", systemNote, systemGrid),
-    section("Console", "console-section", el("div", { class: "row" }, consoleFilter, consoleNote, consoleEarlier), consoleBox),
-    section("Files", "files-section", filesTable, preview),
-    section("Code diff", "diff-section", diffBox),
+    section("Console", "console-section", consoleView.bar, consoleView.box),
+    section("Files", "files-section", filesView.table, filesView.preview),
+    section("Code diff", "diff-section", filesView.diffBox),
   );
 
   async function refresh() {
     const gen = notesGen;
     showRun(await cairn.get(RUN), gen);
-    await Promise.all([loadCharts("history"), loadCharts("system"), loadConsole()]);
+    await Promise.all([loadCharts("history"), loadCharts("system"), consoleView.load(run)]);
     if (run.state !== "running") return;
-    loadFiles().then(loadDiff).catch(() => {});
+    loadFiles().catch(() => {});
   }
 
   async function start() {
@@ -487,7 +266,7 @@ function mountRunPage(root, page) {
       root.replaceChildren(el("p", { class: "error", text: `Could not load the run: ${e.message}` }));
       return;
     }
-    const results = [...await Promise.allSettled([loadConsole(), loadFiles().then(loadDiff)]), ...await chartsLoaded];
+    const results = [...await Promise.allSettled([consoleView.load(run), loadFiles()]), ...await chartsLoaded];
     performance.mark("cairn:run-page-drawn");  // for benchmarks
     for (const r of results) if (r.status === "rejected") console.error(r.reason);
     let busy = false;

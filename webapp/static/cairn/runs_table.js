@@ -5,8 +5,9 @@
 // Every value from a run goes into the page with textContent (cairn.el's
 // `text`), never as HTML.
 import * as cairn from "./api.js";
+import { fillCell } from "./runs_table_cells.js";
+import { columnsPanel } from "./runs_table_columns.js";
 import { selection } from "./selection.js";
-import { ago, duration } from "./util.js";
 
 // initial: the first page of rows and the saved columns, in the HTML (runs-table-data).
 export function mountRunsTable(root, pageData, initial) {
@@ -34,37 +35,6 @@ export function mountRunsTable(root, pageData, initial) {
     seq: 0,
   };
 
-  // --- Formatting ---------------------------------------------------------------
-  function isNumber(v) { return typeof v === "number" || v === "NaN" || v === "Infinity" || v === "-Infinity"; }
-  function fillCell(td, col, v) {
-    td.replaceChildren();
-    td.className = "";
-    td.removeAttribute("title");
-    if (col.id === "state") {
-      td.append(el("span", { class: `state ${v}`, text: v || "" }));
-    } else if (col.id === "tags") {
-      for (const t of v || []) {
-        td.append(el("button", { class: "tag rt-tag", type: "button", text: t, title: `Filter by tag ${t}`,
-          onclick: (e) => { e.stopPropagation(); addFilter(`tags contains ${quote(t)}`); } }));
-      }
-    } else if (col.id === "created_at" || col.id === "finished_at") {
-      td.textContent = ago(v);
-      if (v) td.title = v;
-    } else if (col.id === "runtime") {
-      td.textContent = duration(cairn.num(v));
-      td.className = "num";
-    } else if (isNumber(v)) {
-      td.textContent = cairn.show(cairn.num(v) ?? v);
-      td.className = "num";
-    } else {
-      const text = cairn.show(v);
-      td.textContent = text;
-      if (text.length > 40) td.title = text;
-      if (v === null || v === undefined) td.className = "empty";
-    }
-  }
-  function quote(s) { return '"' + String(s).replace(/\\/g, "\\\\").replace(/"/g, '\\"') + '"'; }
-
   // --- The frame ----------------------------------------------------------------
   const filterInput = el("input", { type: "search", class: "rt-filter", name: "filter", spellcheck: "false",
     "aria-label": "Filter runs", "data-testid": "filter",
@@ -75,7 +45,7 @@ export function mountRunsTable(root, pageData, initial) {
     onchange: () => { state.groupBy = groupSelect.value; syncUrl(); reload(); } },
   el("option", { value: "", text: "No grouping" }), el("option", { value: "group", text: "Group by: group" }));
   const colsButton = el("button", { type: "button", "data-testid": "columns-button", text: "Columns",
-    onclick: () => toggleColumnsPanel() });
+    onclick: () => columns.toggle() });
   const exportLink = el("a", { class: "button", "data-testid": "export-csv", text: "Export CSV", download: "" });
   const countText = el("span", { class: "muted rt-count", "data-testid": "run-count" });
   const bar = el("form", { class: "rt-bar", onsubmit: (e) => { e.preventDefault(); applyFilter(); } },
@@ -108,8 +78,8 @@ export function mountRunsTable(root, pageData, initial) {
   const pagerText = el("span", { class: "muted", "data-testid": "page-text" });
   const pager = el("div", { class: "rt-pager" }, prevButton, pagerText, nextButton, el("span", { class: "spacer" }),
     chartsNote, followButton);
-  const panel = el("div", { class: "rt-cols", hidden: "", "data-testid": "columns-panel" });
-  root.append(bar, errorBox, panel, actions, scroller, pager);
+  const columns = columnsPanel({ state, tableApi, canWrite, loadKeys, reload, showError });
+  root.append(bar, errorBox, columns.el, actions, scroller, pager);
 
   // --- Rendering ----------------------------------------------------------------
   function headerRow(sortable) {
@@ -153,7 +123,7 @@ export function mountRunsTable(root, pageData, initial) {
     const cells = new Map();
     for (const col of cols) {
       const td = el("td");
-      fillCell(td, col, row.values[col.id]);
+      fillCell(td, col, row.values[col.id], addFilter);
       cells.set(col.id, td);
       tr.append(td);
     }
@@ -177,10 +147,9 @@ export function mountRunsTable(root, pageData, initial) {
     const thead = el("thead", {}, grouped ? groupHeader() : headerRow(true));
     // Fixed column widths: the browser lays 100 rows out without measuring
     // every cell, and columns do not jump when a sort brings other values.
-    const colgroup = el("colgroup", {}, el("col", { style: "width:30px" }), el("col", { style: "width:26px" }));
-    const widths = grouped ? [220, 90, ...state.groups.metrics.map(() => 200)]
-      : [220, ...state.columns.map((c) => WIDTHS[c.id] || 110)];
-    for (const w of widths) colgroup.append(el("col", { style: `width:${w}px` }));
+    const widths = [30, 26, ...(grouped ? [220, 90, ...state.groups.metrics.map(() => 200)]
+      : [220, ...state.columns.map((c) => WIDTHS[c.id] || 110)])];
+    const colgroup = el("colgroup", {}, ...widths.map(colOfWidth));
     const body = el("tbody");
     const frag = document.createDocumentFragment();
     if (grouped) {
@@ -204,6 +173,14 @@ export function mountRunsTable(root, pageData, initial) {
       columns: state.layout.join(",") });
     updateActions();
     updateChartsNote();
+  }
+
+  // Through the CSSOM, not a style attribute: a Content-Security-Policy
+  // without 'unsafe-inline' for styles blocks the attribute but allows this.
+  function colOfWidth(w) {
+    const col = el("col");
+    col.style.width = `${w}px`;
+    return col;
   }
 
   function emptyRow(text) {
@@ -411,7 +388,7 @@ export function mountRunsTable(root, pageData, initial) {
         const before = JSON.stringify(entry.row.values[col.id]);
         if (before === JSON.stringify(row.values[col.id])) continue;
         const td = entry.cells.get(col.id);
-        if (td) fillCell(td, col, row.values[col.id]);
+        if (td) fillCell(td, col, row.values[col.id], addFilter);
       }
       entry.row = row;
       entry.tr.dataset.state = row.state;
@@ -420,7 +397,7 @@ export function mountRunsTable(root, pageData, initial) {
   setInterval(poll, POLL_MS);
   document.addEventListener("visibilitychange", () => { if (!document.hidden) poll(); });
 
-  // --- Columns ------------------------------------------------------------------
+  // --- Keys: what the columns panel offers, and what to group by ------------------
   async function loadKeys() {
     if (state.keys) return state.keys;
     state.keys = await cairn.get(`${tableApi}/keys`);
@@ -430,75 +407,6 @@ export function mountRunsTable(root, pageData, initial) {
     }
     groupSelect.value = state.groupBy;
     return state.keys;
-  }
-
-  async function saveLayout(ids) {
-    state.layout = ids;
-    if (canWrite) {
-      try {
-        await cairn.put(`${tableApi}/view`, { columns: ids });
-      } catch (err) {
-        showError({ error: `Columns not saved: ${err.message}` });
-      }
-    }
-    await reload();
-    if (!panel.hidden) renderPanel();
-  }
-
-  function toggleColumnsPanel() {
-    panel.hidden = !panel.hidden;
-    if (!panel.hidden) loadKeys().then(renderPanel, (err) => showError({ error: err.message }));
-  }
-
-  let panelQuery = "";
-  function renderPanel() {
-    const keys = state.keys;
-    if (!keys) return;
-    const byId = new Map([...keys.run, ...keys.config, ...keys.summary, ...state.columns].map((c) => [c.id, c]));
-    const current = el("ol", { class: "rt-cols-current", "data-testid": "columns-current" });
-    state.layout.forEach((id, i) => {
-      const col = byId.get(id) || { id, label: id };
-      const move = (d) => { const ids = state.layout.slice(); ids.splice(i, 1); ids.splice(i + d, 0, id); saveLayout(ids); };
-      const up = el("button", { type: "button", class: "link", text: "↑", "aria-label": `Move ${col.label} left`, onclick: () => move(-1) });
-      const down = el("button", { type: "button", class: "link", text: "↓", "aria-label": `Move ${col.label} right`, onclick: () => move(1) });
-      up.disabled = i === 0;
-      down.disabled = i === state.layout.length - 1;
-      const src = col.source || "run";
-      current.append(el("li", { "data-col": id },
-        el("span", { class: `rt-src rt-src-${src}`, text: src[0].toUpperCase() }),
-        el("span", { class: "rt-cols-label", text: col.label }), up, down,
-        el("button", { type: "button", class: "link danger", text: "✕", "aria-label": `Remove ${col.label}`,
-          "data-testid": "remove-column", onclick: () => saveLayout(state.layout.filter((x) => x !== id)) })));
-    });
-    const search = el("input", { type: "search", placeholder: "Add a column: search config and summary keys", value: panelQuery,
-      "data-testid": "columns-search", "aria-label": "Search keys",
-      oninput: () => { panelQuery = search.value; fillAvail(); } });
-    const avail = el("ul", { class: "rt-cols-avail", "data-testid": "columns-available" });
-    const fillAvail = () => {
-      const q = panelQuery.trim().toLowerCase();
-      const taken = new Set(state.layout);
-      const frag = document.createDocumentFragment();
-      let n = 0;
-      for (const [source, list] of [["summary", keys.summary], ["config", keys.config], ["run", keys.run]]) {
-        for (const k of list) {
-          if (taken.has(k.id) || (q && !k.id.toLowerCase().includes(q) && !k.label.toLowerCase().includes(q))) continue;
-          if (++n > 200) break;
-          frag.append(el("li", {}, el("button", { type: "button", class: "link", "data-col": k.id, title: k.id,
-            onclick: () => saveLayout([...state.layout, k.id]) },
-          el("span", { class: `rt-src rt-src-${source}`, text: source[0].toUpperCase() }),
-          el("span", { text: " " + k.label }))));
-        }
-      }
-      if (!n) frag.append(el("li", { class: "muted", text: "No more keys." }));
-      avail.replaceChildren(frag);
-    };
-    fillAvail();
-    const note = canWrite ? el("p", { class: "muted", text: "Saved for everyone in the project." })
-      : el("p", { class: "muted", text: "Read-only: your changes last until you leave the page." });
-    panel.replaceChildren(
-      el("div", { class: "rt-cols-head" }, el("strong", { text: "Columns" }), note,
-        el("button", { type: "button", class: "link", text: "Close", onclick: () => { panel.hidden = true; } })),
-      el("div", { class: "rt-cols-body" }, current, el("div", {}, search, avail)));
   }
 
   // --- Start --------------------------------------------------------------------

@@ -5,11 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from apps.orgs.models import Organization, Role
-from apps.orgs.services import ReservedSlug, api_key_create, membership_set, org_create
+from apps.orgs.services import (
+    ReservedSlug,
+    api_key_create,
+    membership_set,
+    org_create,
+    user_create,
+    user_password_set,
+)
 
 
 class Command(BaseCommand):
@@ -32,11 +40,13 @@ class Command(BaseCommand):
         with transaction.atomic():
             user = User.objects.filter(username=username).first()
             created = user is None
-            if user is None:
-                user = User.objects.create_user(username=username, password=options["password"])
-            else:
-                user.set_password(options["password"])
-                user.save(update_fields=["password"])
+            try:
+                if user is None:
+                    user = user_create(username=username, password=options["password"])
+                else:
+                    user_password_set(user=user, password=options["password"])
+            except ValidationError as e:
+                raise CommandError(f"password refused: {' '.join(e.messages)}") from None
             slug = options["org"]
             if slug:
                 org = Organization.objects.filter(slug=slug.lower()).first()

@@ -1,0 +1,28 @@
+"""Lone UTF-16 surrogates, which older versions stored in SQLite's JSON columns
+and which broke every read of their row, replaced by U+FFFD (apps/core/repair.py)."""
+
+from typing import Any
+
+from django.db import migrations
+
+from apps.core.repair import lone_surrogates_repair
+
+JSON_FIELDS = {
+    "Run": ["tags", "config", "summary", "summary_pinned", "system"],
+    "Workspace": ["layout"],
+    "ProjectView": ["layout"],
+    "Media": ["meta"],
+}
+
+
+def repair(apps: Any, schema_editor: Any) -> None:
+    for model, fields in JSON_FIELDS.items():
+        lone_surrogates_repair(apps.get_model("runs", model), fields, vendor=schema_editor.connection.vendor)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("runs", "0008_media_table_cells"),
+    ]
+
+    operations = [migrations.RunPython(repair, migrations.RunPython.noop, elidable=True)]

@@ -1,0 +1,136 @@
+// The run page's console: the last CONSOLE_TAIL lines, earlier ones on request,
+// new ones as they arrive, and a filter over their text. ANSI colours become
+// classes (24-bit ones a CSSOM colour); every line is put on the page as text.
+import * as cairn from "./api.js";
+
+const el = cairn.el;
+const CONSOLE_TAIL = 5000;
+
+// ANSI SGR colour codes → [{text, cls, style}] segments; other escapes dropped.
+const ANSI_COLORS = ["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"];
+function ansiSegments(line) {
+  const out = [];
+  const sgr = { fg: null, bg: null, bold: false, dim: false, italic: false, underline: false };
+  const re = /\x1b\[([0-9;]*)([A-Za-z])/g;  // eslint-disable-line no-control-regex -- ESC starts each code
+  let at = 0, m;
+  const push = (text) => { if (text) out.push({ text, sgr: Object.assign({}, sgr) }); };
+  while ((m = re.exec(line))) {
+    push(line.slice(at, m.index));
+    at = re.lastIndex;
+    if (m[2] !== "m") continue;
+    const codes = m[1] === "" ? [0] : m[1].split(";").map((c) => parseInt(c || "0", 10));
+    for (let i = 0; i < codes.length; i++) {
+      const c = codes[i];
+      if (c === 0) Object.assign(sgr, { fg: null, bg: null, bold: false, dim: false, italic: false, underline: false });
+      else if (c === 1) sgr.bold = true;
+      else if (c === 2) sgr.dim = true;
+      else if (c === 3) sgr.italic = true;
+      else if (c === 4) sgr.underline = true;
+      else if (c === 22) { sgr.bold = false; sgr.dim = false; }
+      else if (c === 23) sgr.italic = false;
+      else if (c === 24) sgr.underline = false;
+      else if (c >= 30 && c <= 37) sgr.fg = `ansi-${ANSI_COLORS[c - 30]}`;
+      else if (c >= 90 && c <= 97) sgr.fg = `ansi-bright-${ANSI_COLORS[c - 90]}`;
+      else if (c === 39) sgr.fg = null;
+      else if (c >= 40 && c <= 47) sgr.bg = `ansi-bg-${ANSI_COLORS[c - 40]}`;
+      else if (c >= 100 && c <= 107) sgr.bg = `ansi-bg-${ANSI_COLORS[c - 100]}`;
+      else if (c === 49) sgr.bg = null;
+      else if ((c === 38 || c === 48) && codes[i + 1] === 5) {
+        const n = codes[i + 2];
+        if (n >= 0 && n < 16) (c === 38 ? (sgr.fg = `ansi-${n >= 8 ? "bright-" : ""}${ANSI_COLORS[n % 8]}`) : (sgr.bg = `ansi-bg-${ANSI_COLORS[n % 8]}`));
+        i += 2;
+      } else if ((c === 38 || c === 48) && codes[i + 1] === 2) {
+        const rgb = codes.slice(i + 2, i + 5).map((v) => Math.max(0, Math.min(255, v || 0)));
+        if (c === 38) sgr.fg = `rgb(${rgb.join(",")})`; else sgr.bg = `rgb(${rgb.join(",")})`;
+        i += 4;
+      }
+    }
+  }
+  push(line.slice(at));
+  return out;
+}
+
+function consoleLine(rec) {
+  const node = el("div", { class: rec.stream === "stderr" ? "line stderr" : "line" });
+  for (const seg of ansiSegments(rec.line)) {
+    const s = seg.sgr;
+    if (!s.fg && !s.bg && !s.bold && !s.dim && !s.italic && !s.underline) { node.append(document.createTextNode(seg.text)); continue; }
+    const span = document.createElement("span");
+    span.textContent = seg.text;
+    for (const [v, bg] of [[s.fg, false], [s.bg, true]]) {
+      if (!v) continue;
+      if (v.startsWith("rgb(")) span.style[bg ? "backgroundColor" : "color"] = v; else span.classList.add(v);
+    }
+    if (s.bold) span.classList.add("ansi-bold");
+    if (s.dim) span.classList.add("ansi-dim");
+    if (s.italic) span.classList.add("ansi-italic");
+    if (s.underline) span.classList.add("ansi-underline");
+    node.append(span);
+  }
+  node.dataset.search = rec.line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").toLowerCase();  // eslint-disable-line no-control-regex
+  return node;
+}
+
+// runApi: the run's API URL. load(run) asks for the lines since the last call
+// (the first call starts CONSOLE_TAIL lines before the end the run reports).
+export function runConsole(runApi) {
+  const consoleBox = el("pre", { class: "console", "data-testid": "console" });
+  const consoleFilter = el("input", { type: "search", placeholder: "Filter lines", "data-testid": "console-filter", "aria-label": "Filter console lines" });
+  const consoleNote = el("span", { class: "muted" });
+  const consoleEarlier = el("button", { type: "button", class: "link", hidden: "", "data-testid": "console-earlier",
+    text: `Show ${CONSOLE_TAIL} earlier lines`, onclick: () => loadEarlierConsole() });
+  let consoleFirst = 0;  // offset of the first line shown
+
+  async function loadEarlierConsole() {
+    consoleEarlier.disabled = true;
+    const from = Math.max(0, consoleFirst - CONSOLE_TAIL);
+    const nodes = [];
+    let offset = from;
+    while (offset < consoleFirst) {
+      const body = await cairn.get(`${runApi}/console?offset=${offset}&limit=${Math.min(5000, consoleFirst - offset)}`);
+      if (!body.lines.length) break;
+      for (const rec of body.lines) if (rec.offset < consoleFirst) nodes.push(consoleLine(rec));
+      offset = body.next_offset;
+    }
+    applyFilter(nodes);
+    const keep = consoleBox.scrollHeight - consoleBox.scrollTop;  // stay on the line being read
+    consoleBox.prepend(...nodes);
+    consoleBox.scrollTop = consoleBox.scrollHeight - keep;
+    consoleFirst = from;
+    consoleNote.textContent = from > 0 ? `Showing lines ${from + 1}–${consoleOffset} of ${consoleOffset}.` : "";
+    consoleEarlier.hidden = from === 0;
+    consoleEarlier.disabled = false;
+  }
+  let consoleOffset = null;
+
+  function applyFilter(nodes) {
+    const q = consoleFilter.value.trim().toLowerCase();
+    for (const n of nodes) n.hidden = q !== "" && !n.dataset.search.includes(q);
+  }
+  consoleFilter.addEventListener("input", () => applyFilter(consoleBox.children));
+
+  async function loadConsole(run) {
+    if (consoleOffset === null) {
+      const total = (run && run.streams && run.streams.console) || 0;
+      consoleOffset = Math.max(0, total - CONSOLE_TAIL);
+      consoleFirst = consoleOffset;
+      if (consoleOffset > 0) consoleNote.textContent = `Showing the last ${CONSOLE_TAIL} lines of ${total}.`;
+      consoleEarlier.hidden = consoleOffset === 0;
+    }
+    for (let pages = 0; pages < 10; pages++) {
+      const body = await cairn.get(`${runApi}/console?offset=${consoleOffset}&limit=1000`);
+      if (!body.lines.length) break;
+      const atBottom = consoleBox.scrollHeight - consoleBox.scrollTop - consoleBox.clientHeight < 24;
+      const nodes = body.lines.map(consoleLine);
+      applyFilter(nodes);
+      consoleBox.append(...nodes);
+      consoleOffset = body.next_offset;
+      if (atBottom) consoleBox.scrollTop = consoleBox.scrollHeight;
+      if (body.lines.length < 1000) break;
+    }
+    if (!consoleBox.children.length) consoleNote.textContent = "No console output.";
+    else if (consoleNote.textContent === "No console output.") consoleNote.textContent = "";
+  }
+
+  return { bar: el("div", { class: "row" }, consoleFilter, consoleNote, consoleEarlier), box: consoleBox, load: loadConsole };
+}
