@@ -337,10 +337,21 @@ class ApiRun(_Fields):
                 if line:
                     yield json.loads(line)
 
-    def console(self, offset: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
-        data = self._api._json(self.path + "/console", {"offset": offset, "limit": limit})
+    def console(
+        self, offset: int = 0, limit: int = 1000, writer: Optional[str] = None
+    ) -> list[dict[str, Any]]:
+        """Console lines; ``writer`` (a label such as ``rank-1``) reads one process's only."""
+        params: dict[str, Any] = {"offset": offset, "limit": limit}
+        if writer is not None:
+            params["writer"] = writer
+        data = self._api._json(self.path + "/console", params)
         lines: list[dict[str, Any]] = data.get("lines") or []
         return lines
+
+    def writers(self) -> list[dict[str, Any]]:
+        """The processes that wrote to the run: label, host, pid, primary, state, offsets."""
+        results: list[dict[str, Any]] = self._api._json(self.path + "/writers").get("results") or []
+        return results
 
     def files(self) -> list[File]:
         """The run's files."""

@@ -104,6 +104,9 @@ def init(
     resume: Optional[str] = None,
     settings: Union[Settings, dict[str, Any], None] = None,
     benchmark: Optional[str] = None,
+    shared: Optional[bool] = None,
+    label: Optional[str] = None,
+    primary: Optional[bool] = None,
 ) -> Run:
     """Start tracking a run and make it the current one.
 
@@ -116,6 +119,11 @@ def init(
     ``benchmark="owner/slug"`` enters the run in that benchmark when it
     finishes: the server scores it from the run's summary then.
 
+    ``shared=True`` (W&B: ``settings={"mode": "shared"}``): every process
+    of a distributed job logs to the run ``id``; ``label`` names this one
+    (default: ``rank-<RANK>`` from torchrun, SLURM or MPI) and ``primary``
+    says its finish finishes the run (default: rank 0). See docs/distributed.md.
+
     >>> import agent
     >>> with agent.init(project="demo", mode="disabled", config={"lr": 0.1}) as run:
     ...     agent.log({"loss": 0.5})
@@ -125,7 +133,18 @@ def init(
     global _current
     from ._launch import start_run
 
-    resolved = resolve({"project": project, "org": org, "mode": mode, "dir": dir}, settings)
+    resolved = resolve(
+        {
+            "project": project,
+            "org": org,
+            "mode": mode,
+            "dir": dir,
+            "shared": shared,
+            "label": label,
+            "primary": primary,
+        },
+        settings,
+    )
     with _lock:
         previous = _current
     if previous is not None:

@@ -17,6 +17,7 @@ from ._run import Run
 from ._settings import Settings
 from ._state import SPEC, STATUS, debug, read_json, write_json
 from ._values import as_mapping, jsonable
+from ._writer import shared_run_id, writer_identity
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -52,6 +53,24 @@ def _run_root(settings: Settings) -> str:
         return root
 
 
+def _warn_other_writers(run_id: str, others: Any) -> None:
+    """A run not shared that another live process writes to: say so, and how to share it."""
+    if not isinstance(others, list) or not others:
+        return
+    who = ", ".join(
+        f"pid {w.get('pid')} on {w.get('host') or '?'}" for w in others[:3] if isinstance(w, dict)
+    )
+    import warnings
+
+    warnings.warn(
+        f"cairn: run {run_id} is being written by another live process ({who}). Nothing either "
+        "process logs is lost, but their rows interleave in one run. To log from several processes "
+        "on purpose pass shared=True to agent.init in each (docs/distributed.md); otherwise give "
+        "this run another id.",
+        stacklevel=4,
+    )
+
+
 def _resume_remote(
     settings: Settings, project: str, run_id: str, resume: str, body: dict[str, Any]
 ) -> Optional[dict[str, Any]]:
@@ -70,6 +89,11 @@ def _resume_remote(
     )
     result = response.json()
     return result if isinstance(result, dict) else None
+
+
+def _declared(writer: dict[str, Any]) -> dict[str, Any]:
+    """The writer as the server is told of it."""
+    return {k: writer[k] for k in ("id", "label", "host", "pid", "primary", "shared")}
 
 
 def _local_last_step(root: str, run_id: str) -> Optional[int]:
@@ -139,6 +163,12 @@ def start_run(
         run.settings = settings
         return run
 
+    identity = writer_identity(shared=settings.shared, label=settings.label, primary=settings.primary)
+    if settings.shared and run_id is None:
+        # Every rank must name the same run: the launcher's job id is one they all see.
+        run_id = shared_run_id()
+        if run_id is None:
+            raise UsageError("shared=True needs the run's id: pass the same id= in every process")
     resuming = run_id is not None
     run_id = run_id or new_run_id()
     root = _run_root(settings)
@@ -165,11 +195,14 @@ def start_run(
                     project,
                     run_id,
                     resume or "allow",
-                    dict(meta, config=jsonable(config_dict)),
+                    dict(meta, config=jsonable(config_dict), writer=_declared(identity)),
                 )
                 if remote is not None:
-                    last_step = remote.get("last_step")
+                    # A shared run's ranks each count their own steps.
+                    last_step = None if settings.shared else remote.get("last_step")
                     url = remote.get("url") or url
+                    if not settings.shared:
+                        _warn_other_writers(run_id, remote.get("other_writers"))
             except NotFound:
                 raise UsageError(f"run {run_id} does not exist and resume='must'") from None
             except AgentError as exc:
@@ -177,7 +210,7 @@ def start_run(
                     raise UsageError(f"run {run_id} exists and resume='never'") from None
                 debug(run_dir, f"resume: cannot ask the server ({exc}); using the local spool")
                 last_step = _local_last_step(root, run_id)
-        else:
+        elif not settings.shared:
             last_step = _local_last_step(root, run_id)
         if isinstance(last_step, int):
             step = last_step + 1
@@ -199,13 +232,14 @@ def start_run(
         "pid": os.getpid(),
         "started_at": time.time(),
         "first_step": step,
+        "writer": _declared(identity),
     }
     write_json(os.path.join(run_dir, SPEC), spec)
     writer = _spool.MappedWriter(run_dir)
     service = Service(run_dir, settings)
     service.start()
     # The run starts capturing the console (settings.capture_console) itself.
-    return Run(
+    run = Run(
         settings=settings,
         run_id=run_id,
         project=project,
@@ -218,6 +252,13 @@ def start_run(
         process=service,
         on_finish=on_finish,
     )
+    if settings.shared and settings.rank_zero_only and identity["rank"] not in (0, None):
+        run.log = _log_nothing  # type: ignore[method-assign]
+    return run
+
+
+def _log_nothing(data: Any, step: Any = None, commit: Any = True) -> None:
+    """log() of a rank other than 0 with rank_zero_only: its system metrics and console still go."""
 
 
 class Service:

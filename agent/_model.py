@@ -165,12 +165,24 @@ class Model:
 
     # -- what the server is sent ---------------------------------------------------
 
+    def writer(self) -> Optional[dict[str, Any]]:
+        """This process as a writer of the run (docs/protocol.md, Writers); None from an older agent's spool."""
+        with self.lock:
+            writer = self.spec.get("writer")
+            if not isinstance(writer, dict):
+                return None
+            # Another id once the first was found taken (see Uploader._writer_taken).
+            return dict(writer, id=self.upload.get("writer_id") or writer.get("id"))
+
     def run_body(self) -> dict[str, Any]:
         with self.lock:
             body: dict[str, Any] = {k: v for k, v in self.meta.items() if v is not None}
             body["config"] = dict(self.config)
             body["system"] = dict(self.system_info or {})
             body["resume"] = self.spec.get("resume") or "allow"
+            writer = self.writer()
+            if writer is not None:
+                body["writer"] = writer
             return body
 
     def summary_body(self) -> dict[str, Any]:

@@ -14,6 +14,10 @@ if TYPE_CHECKING:
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 MODES = ("online", "offline", "disabled")
+# W&B's names for settings Cairn has under its own (W&B's shared mode).
+_ALIASES = {"x_label": "label", "x_primary": "primary"}
+# W&B settings that need nothing here: in Cairn the primary writer decides how a shared run ends.
+_IGNORED = {"x_update_finish_state"}
 
 
 _DEFAULTS: dict[str, Any] = {
@@ -40,6 +44,14 @@ _DEFAULTS: dict[str, Any] = {
     "capture_requirements": True,
     "capture_system_info": True,
     "capture_system_metrics": True,
+    # Several processes log to one run (docs/distributed.md); mode="shared" says the same.
+    "shared": False,
+    # This process among them: default, from the launcher's rank (rank-0, ...).
+    "label": None,
+    # Its finish finishes the shared run; default, rank 0.
+    "primary": None,
+    # In a shared run, only rank 0's log() is kept; every rank still sends system metrics and console.
+    "rank_zero_only": False,
 }
 
 
@@ -70,8 +82,13 @@ class Settings:
     capture_requirements: bool
     capture_system_info: bool
     capture_system_metrics: bool
+    shared: bool
+    label: Optional[str]
+    primary: Optional[bool]
+    rank_zero_only: bool
 
     def __init__(self, **values: Any) -> None:
+        values = _renamed(values)
         unknown = set(values) - set(_DEFAULTS)
         if unknown:
             raise UsageError(f"unknown setting {sorted(unknown)[0]!r}")
@@ -91,6 +108,19 @@ class Settings:
 
 _FIELDS = set(_DEFAULTS)
 
+
+def _renamed(values: Mapping[str, Any]) -> dict[str, Any]:
+    """W&B's setting names as Cairn's; ``mode="shared"`` as online and shared."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key in _IGNORED:
+            continue
+        out[_ALIASES.get(key, key)] = value
+    if isinstance(out.get("mode"), str) and out["mode"].lower() == "shared":
+        out["mode"] = None
+        out["shared"] = True
+    return out
+
 # Environment variables, read when init resolves the settings (never at import).
 _ENV = {
     "base_url": "CAIRN_BASE_URL",
@@ -109,6 +139,9 @@ _ENV = {
     "capture_requirements": "CAIRN_CAPTURE_REQUIREMENTS",
     "capture_system_info": "CAIRN_CAPTURE_SYSTEM_INFO",
     "capture_system_metrics": "CAIRN_CAPTURE_SYSTEM_METRICS",
+    "shared": "CAIRN_SHARED",
+    "label": "CAIRN_LABEL",
+    "rank_zero_only": "CAIRN_RANK_ZERO_ONLY",
 }
 
 
@@ -117,7 +150,7 @@ def _parse(name: str, value: Any, source: str) -> Any:
     default = _DEFAULTS[name]
     if value is None:
         return None
-    if isinstance(default, bool):
+    if isinstance(default, bool) or name == "primary":
         if isinstance(value, bool):
             return value
         text = str(value).strip().lower()
@@ -195,11 +228,13 @@ def resolve(
     if isinstance(settings, Settings):
         given.update({k: v for k, v in settings.to_dict().items() if v != _DEFAULTS[k]})
     elif settings is not None:
-        for key, value in settings.items():
+        for key, value in _renamed(settings).items():
+            if value is None:
+                continue
             if key not in _FIELDS:
                 raise UsageError(f"unknown setting {key!r}")
             given[key] = _parse(key, value, f"settings[{key!r}]")
-    for key, value in arguments.items():
+    for key, value in _renamed(arguments).items():
         if value is not None:
             given[key] = _parse(key, value, key)
 
@@ -218,7 +253,8 @@ def resolve(
     if result.base_url is None:
         result.base_url = DEFAULT_BASE_URL
     result.base_url = result.base_url.rstrip("/")
-    if result.mode is None:
+    if result.mode is None or result.mode.lower() == "shared":
+        result.shared = result.shared or result.mode is not None
         result.mode = "online" if result.api_key else "offline"
     result.mode = result.mode.lower()
     if result.mode not in MODES:

@@ -11,6 +11,7 @@ import json
 import marshal
 import os
 import re
+import secrets
 import threading
 import time
 import urllib.parse
@@ -123,6 +124,13 @@ class Uploader:
             model.spec.get("settings", {}).get("heartbeat_interval") or 15.0
         )
         self.file_failures: dict[str, int] = {}
+        writer = model.writer()
+        self.writer_id: Optional[str] = writer["id"] if writer else None
+        # In a shared run, files other than media of a writer that is not the
+        # primary go under its label: ranks saving "model.pt" keep one each.
+        self.file_prefix = (
+            f"{writer['label']}/" if writer and writer.get("shared") and not writer.get("primary") else ""
+        )
 
     # -- the loop ---------------------------------------------------------------
 
@@ -175,12 +183,15 @@ class Uploader:
             and not self.model.final
             and time.monotonic() - self.last_contact > self.heartbeat_interval
         ):
-            self._request("POST", "/heartbeat", **_http.json_body({}))
+            self._request("POST", "/heartbeat", **_http.json_body(self._writer_body()))
             worked = True
         if not worked and self.model.final and all(self.drained.values()) and not self.done:
             self.finish()
             worked = True
         return worked
+
+    def _writer_body(self) -> dict[str, Any]:
+        return {"writer": self.writer_id} if self.writer_id else {}
 
     # -- the run ------------------------------------------------------------------
 
@@ -218,7 +229,8 @@ class Uploader:
             raise
         run = response.json()
         with model.lock:
-            streams = run.get("streams") or {}
+            # Offsets are this writer's own; a server that keeps no writers gives the run's.
+            streams = (run.get("writer") or {}).get("streams") or run.get("streams") or {}
             for stream in STREAMS:
                 model.upload["base"].setdefault(stream, int(streams.get(stream) or 0))
             model.upload["org"] = self.org
@@ -262,7 +274,11 @@ class Uploader:
             "POST",
             "/finish",
             **_http.json_body(
-                {"exit_code": ended.get("exit_code"), "state": ended.get("state") or "finished"}
+                {
+                    "exit_code": ended.get("exit_code"),
+                    "state": ended.get("state") or "finished",
+                    **self._writer_body(),
+                }
             ),
         )
         with model.lock:
@@ -302,7 +318,8 @@ class Uploader:
             base = int(model.upload["base"].get(stream, 0))
             acked = int(model.upload["acked"].get(stream, 0))
         offset = base + acked
-        body = b'{"offset":%d,"records":%s}' % (offset, pending.records)
+        writer = b',"writer":"%s"' % self.writer_id.encode() if self.writer_id else b""
+        body = b'{"offset":%d%s,"records":%s}' % (offset, writer, pending.records)
         try:
             response = self._request("POST", f"/streams/{stream}", **_http.json_body(body))
         except NotFound:
@@ -325,6 +342,9 @@ class Uploader:
 
     def _append_failed(self, stream: str, exc: ApiError, offset: int, base: int) -> bool:
         model = self.model
+        if exc.status == 409 and exc.body.get("conflict") == "content" and self.writer_id:
+            self._writer_taken(stream, offset)
+            return True
         if exc.status == 409:
             expected = exc.body.get("expected_offset")
             if not isinstance(expected, int):
@@ -361,6 +381,26 @@ class Uploader:
             pending.records = _http.json_bytes(records)
             return True
         raise exc
+
+    def _writer_taken(self, stream: str, offset: int) -> None:
+        """Another process appends under our writer id (the same label twice): become a new
+        writer and send everything again under it, so neither process loses a row."""
+        model = self.model
+        old = self.writer_id
+        self.writer_id = f"{(old or 'w')[:50]}-{secrets.token_hex(4)}"
+        debug(
+            model.run_dir,
+            f"{stream}: offset {offset} of writer {old} holds another process's records; "
+            f"sending everything again as writer {self.writer_id}",
+        )
+        with model.lock:
+            model.upload["writer_id"] = self.writer_id
+            model.upload["base"] = {}
+            model.upload["created"] = False
+            model.dirty = True
+        for name in STREAMS:
+            self.seek(name, 0)
+        model.save()
 
     def seek(self, stream: str, index: int) -> None:
         """Point the stream's reader at its ``index``-th record (from this session's start)."""
@@ -406,7 +446,8 @@ class Uploader:
             def sent(n: int) -> None:
                 self.progress += 1 if n else 0
 
-            url_path = "/files/" + urllib.parse.quote(rel, safe="/")
+            remote = rel if rel.startswith("media/") else self.file_prefix + rel
+            url_path = "/files/" + urllib.parse.quote(remote, safe="/")
             try:
                 self._request(
                     "PUT",

@@ -83,6 +83,9 @@ class Run(models.Model):
     history_offset = models.BigIntegerField(default=0)
     system_offset = models.BigIntegerField(default=0)
     console_offset = models.BigIntegerField(default=0)
+    # Written by several processes on purpose (docs/distributed.md): their
+    # system metrics and console are kept apart, and the primary finishes it.
+    shared = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -100,6 +103,51 @@ class Run(models.Model):
         return int(getattr(self, f"{stream.label}_offset"))
 
 
+WRITER_ID_PATTERN = r"[A-Za-z0-9_.:@-]{1,64}"
+
+
+class RunWriter(models.Model):
+    """One process appending to a run (docs/protocol.md, Writers).
+
+    Offsets are kept per writer, so two processes logging to one run never
+    fill each other's offsets, and neither is ever taken for a retry of the
+    other. The run's own offsets (on `Run`) count the rows of all writers.
+    """
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="writers")
+    # Chosen by the agent, once per process (or from the user's label), and
+    # kept across retries and restarts of its background process.
+    writer_id = models.CharField(max_length=64)
+    label = models.CharField(max_length=64, blank=True)
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.BigIntegerField(null=True, blank=True)
+    primary = models.BooleanField(default=False)
+    shared = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    exit_code = models.IntegerField(null=True, blank=True)
+    state = models.CharField(max_length=16, choices=RunState.choices, default=RunState.RUNNING)
+    history_offset = models.BigIntegerField(default=0)
+    system_offset = models.BigIntegerField(default=0)
+    console_offset = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "writer_id"], name="writer_id_unique_in_run"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}:{self.label or self.writer_id}"
+
+    @property
+    def name(self) -> str:
+        return self.label or self.writer_id
+
+    def stream_offset(self, stream: Stream) -> int:
+        return int(getattr(self, f"{stream.label}_offset"))
+
+
 class HistoryChunk(models.Model):
     """One appended batch of a stream, stored columnar and compressed.
 
@@ -109,7 +157,12 @@ class HistoryChunk(models.Model):
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="chunks")
     stream = models.PositiveSmallIntegerField(choices=Stream.choices)
+    # Where the batch sits among the rows of every writer of the run...
     first_offset = models.BigIntegerField()
+    # ...and who wrote it, at which offset of its own (for a client that sends
+    # no writer, the run's offset): what a retry is checked against.
+    writer = models.ForeignKey(RunWriter, null=True, blank=True, on_delete=models.CASCADE, related_name="chunks")
+    writer_offset = models.BigIntegerField(default=0)
     row_count = models.IntegerField()
     step_min = models.BigIntegerField()
     step_max = models.BigIntegerField()
@@ -118,6 +171,11 @@ class HistoryChunk(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["run", "stream", "first_offset"], name="chunk_offset_unique"),
+            models.UniqueConstraint(
+                fields=["writer", "stream", "writer_offset"],
+                condition=models.Q(writer__isnull=False),
+                name="chunk_writer_offset_unique",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,6 +7,8 @@ constants the code enforces, so the schema cannot drift from them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
@@ -15,7 +17,14 @@ from apps.core.schema import enum_query, int_query, path_param, slug_path, text_
 from apps.core.validation import MAX_TAG_LENGTH, MAX_TAGS
 from apps.runs import media as run_media
 from apps.runs import selectors, table, workspace
-from apps.runs.models import RUN_ID_PATTERN, MediaKind, MediaStatus, RunState, Visibility
+from apps.runs.models import (
+    RUN_ID_PATTERN,
+    WRITER_ID_PATTERN,
+    MediaKind,
+    MediaStatus,
+    RunState,
+    Visibility,
+)
 
 # --- Parameters --------------------------------------------------------------
 
@@ -38,6 +47,9 @@ SAMPLES = int_query("samples", "Points per series.", default=1000, minimum=1, ma
 MIN_STEP = int_query("min_step", "Zoom: the first step, inclusive.")
 MAX_STEP = int_query("max_step", "Zoom: the last step, inclusive.")
 OFFSET = int_query("offset", "Items to skip.", default=0)
+WRITER = text_query(
+    "writer", "One writer's lines only: its id or label (see the run's writers).", max_length=64, pattern=f"^{WRITER_ID_PATTERN}$"
+)
 NUMERIC_STREAM = enum_query("stream", ("history", "system"), "The stream read.", default="history")
 RUNS = text_query("runs", f"Comma-separated run ids, at most {workspace.MAX_RUNS}.", required=True)
 COLUMNS = text_query("columns", "Comma-separated column ids (docs/protocol.md, the runs table); default the saved layout.")
@@ -107,7 +119,50 @@ class RunSerializer(serializers.Serializer):
     system = serializers.DictField(child=serializers.JSONField())
     streams = StreamOffsetsSerializer(help_text="Per stream, the offset the server expects next.")
     last_step = serializers.IntegerField(allow_null=True)
+    shared = serializers.BooleanField(help_text="Written by several processes on purpose (docs/distributed.md).")
     url = serializers.URLField(help_text="The run's page.")
+
+
+def _writer_id(**kwargs: Any) -> serializers.RegexField:
+    kwargs.setdefault("help_text", "The writer: one id per process appending to the run (docs/protocol.md, Writers).")
+    return serializers.RegexField(rf"^{WRITER_ID_PATTERN}$", max_length=64, **kwargs)
+
+
+class WriterSerializer(serializers.Serializer):
+    id = _writer_id()
+    label = serializers.CharField(allow_blank=True)  # type: ignore[assignment]  # a field named like Field.label
+    host = serializers.CharField(allow_blank=True)
+    pid = serializers.IntegerField(allow_null=True)
+    primary = serializers.BooleanField()
+    shared = serializers.BooleanField()
+    state = serializers.ChoiceField(choices=RunState.choices)
+    created_at = serializers.DateTimeField()
+    heartbeat_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    exit_code = serializers.IntegerField(allow_null=True)
+    streams = StreamOffsetsSerializer(help_text="Per stream, the offset the server expects next from this writer.")
+
+
+class WriterListSerializer(serializers.Serializer):
+    results = WriterSerializer(many=True)
+
+
+class RunUpsertedSerializer(RunSerializer):
+    writer = WriterSerializer(required=False, help_text="When the request named a writer: it, with its offsets.")
+    other_writers = WriterSerializer(
+        many=True, required=False, help_text="When the request named a writer: the run's other writers heard from in the last minute."
+    )
+
+
+class WriterDeclarationSerializer(serializers.Serializer):
+    id = _writer_id()
+    label = _writer_id(  # type: ignore[assignment]  # a field named like Field.label
+        required=False, allow_null=True, help_text="Shown for it: rank-0, gpu01... (the same characters as an id)."
+    )
+    host = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=255)
+    pid = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2**63 - 1)
+    primary = serializers.BooleanField(required=False, allow_null=True, help_text="Its finish finishes a shared run; its death crashes it.")
+    shared = serializers.BooleanField(required=False, allow_null=True, help_text="The run is written by several processes on purpose.")
 
 
 class RunStorageSerializer(serializers.Serializer):
@@ -155,6 +210,7 @@ class RunUpsertSerializer(RunFieldsSerializer):
         required=False, help_text="`owner/slug`: enter the run in that benchmark when it finishes. One the caller "
         "cannot see or enter (or not a string) is ignored, never failing the run.",
     )
+    writer = WriterDeclarationSerializer(required=False, help_text="The process asking (docs/protocol.md, Writers).")
 
 
 class RunUpdateSerializer(RunFieldsSerializer):
@@ -165,7 +221,15 @@ class RunStateSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=RunState.choices)
 
 
+class WriterOnlySerializer(serializers.Serializer):
+    writer = _writer_id(required=False, allow_null=True)
+
+
 class RunFinishSerializer(serializers.Serializer):
+    writer = _writer_id(
+        required=False, allow_null=True, help_text="The writer finishing. In a shared run, the run finishes with its "
+        "primary writer, or with the last one when none is primary.",
+    )
     exit_code = serializers.IntegerField(required=False, allow_null=True, min_value=-(2**31), max_value=2**31 - 1)
     state = serializers.ChoiceField(
         choices=["finished", "failed", "crashed"], required=False, allow_null=True,
@@ -207,7 +271,8 @@ class ConsoleRecordSerializer(serializers.Serializer):
 def _batch(name: str, record: type[serializers.Serializer]) -> type[serializers.Serializer]:
     return type(name, (serializers.Serializer,), {
         "__doc__": "Records from `offset` on; a batch is stored whole or not at all.",
-        "offset": serializers.IntegerField(min_value=0, help_text="The stream offset of the first record."),
+        "offset": serializers.IntegerField(min_value=0, help_text="The stream offset of the first record (the writer's own, when `writer` is given)."),
+        "writer": _writer_id(required=False, allow_null=True),
         "records": record(many=True),
     })
 
@@ -237,6 +302,7 @@ class HistorySerializer(serializers.Serializer):
 
 class ConsoleLineSerializer(serializers.Serializer):
     offset = serializers.IntegerField(min_value=0)
+    writer = serializers.CharField(allow_null=True, help_text="The label (or id) of the writer of the line; null when it sent none.")
     time = serializers.FloatField()
     stream = serializers.ChoiceField(choices=["stdout", "stderr"])
     line = serializers.CharField(allow_blank=True)

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Max, QuerySet, Sum, Window
+from django.db.models import Count, Max, Q, QuerySet, Sum, Window
 from django.db.models.functions import Length
+from django.utils import timezone
 
 from apps.runs.history import SeriesSummary, decode_chunk, downsample_raw, export_csv, export_jsonl
-from apps.runs.models import HistoryChunk, HistorySeries, Project, Run, RunFile, Stream
+from apps.runs.models import HistoryChunk, HistorySeries, Project, Run, RunFile, RunWriter, Stream
 from apps.runs.query import filter_runs, order_runs
 
 MAX_PAGE = 1000
 MAX_SAMPLES = 10_000
-# A hidden series per run and stream: record times by step (services._series_update).
+# A hidden series per run and stream: record times by step (ingest._series_update).
 # Left out when a caller asks for every key; asked for by name.
 TIME_KEY = "_time"
+# A writer heard from this recently is taken to be a live process.
+WRITER_LIVE_WINDOW = timedelta(seconds=60)
 
 
 def project_list(*, org_id: int, user: AbstractBaseUser | AnonymousUser, is_member: bool) -> QuerySet[Project]:
@@ -229,24 +233,54 @@ def history_export(*, run: Run, stream: Stream, keys: list[str] | None, fmt: str
     return export_jsonl(payloads, keys)
 
 
-def console_lines(*, run: Run, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+def writers_of(*, run: Run) -> QuerySet[RunWriter]:
+    return RunWriter.objects.filter(run=run).order_by("label", "created_at")
+
+
+def writers_live(*, run: Run, exclude: RunWriter | None = None) -> list[RunWriter]:
+    """Writers of the run that are running and were heard from lately."""
+    qs = RunWriter.objects.filter(
+        run=run, finished_at__isnull=True, heartbeat_at__gte=timezone.now() - WRITER_LIVE_WINDOW
+    ).order_by("created_at")
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    return list(qs)
+
+
+def writer_get(*, run: Run, name: str) -> RunWriter:
+    from django.http import Http404
+
+    writer = RunWriter.objects.filter(run=run).filter(Q(writer_id=name) | Q(label=name)).order_by("-created_at").first()
+    if writer is None:
+        raise Http404
+    return writer
+
+
+def console_lines(
+    *, run: Run, offset: int, limit: int, writer: RunWriter | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """Lines from `offset` on (the run's offsets, across writers), of one writer or all."""
     console = HistoryChunk.objects.filter(run=run, stream=Stream.CONSOLE)
+    if writer is not None:
+        console = console.filter(writer=writer)
     # The chunk holding `offset` starts at or before it.
     start = console.filter(first_offset__lte=offset).aggregate(m=Max("first_offset"))["m"] or 0
     chunks = (
         console.filter(first_offset__gte=start)
         .order_by("first_offset")
-        .values_list("first_offset", "row_count", "payload")
+        .values_list("first_offset", "row_count", "payload", "writer__label", "writer__writer_id")
     )
     lines: list[dict[str, Any]] = []
-    for first, count, payload in chunks.iterator(chunk_size=10):
+    for first, count, payload, label, writer_id in chunks.iterator(chunk_size=10):
         if first + count <= offset:
             continue
         decoded = decode_chunk(bytes(payload))
         for i, (t, stream_name, line) in enumerate(decoded.lines):
             if first + i < offset:
                 continue
-            lines.append({"offset": first + i, "time": t, "stream": stream_name, "line": line})
+            lines.append(
+                {"offset": first + i, "time": t, "stream": stream_name, "line": line, "writer": label or writer_id}
+            )
             if len(lines) >= limit:
                 return lines, first + i + 1
     return lines, run.console_offset if not lines else lines[-1]["offset"] + 1

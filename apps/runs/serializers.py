@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from rest_framework.request import Request
 
-from apps.runs.models import Project, Run, RunFile
+from apps.runs.models import Project, Run, RunFile, RunWriter
 
 
 def _iso(dt: Any) -> str | None:
@@ -62,7 +62,29 @@ def run_payload(run: Run, request: Request | None = None) -> dict[str, Any]:
             "console": run.console_offset,
         },
         "last_step": run.last_step,
+        "shared": run.shared,
         "url": absolute_url(request, f"/{org}/{project.slug}/runs/{run.run_id}"),
+    }
+
+
+def writer_payload(writer: RunWriter) -> dict[str, Any]:
+    return {
+        "id": writer.writer_id,
+        "label": writer.label,
+        "host": writer.host,
+        "pid": writer.pid,
+        "primary": writer.primary,
+        "shared": writer.shared,
+        "state": writer.state,
+        "created_at": _iso(writer.created_at),
+        "heartbeat_at": _iso(writer.heartbeat_at),
+        "finished_at": _iso(writer.finished_at),
+        "exit_code": writer.exit_code,
+        "streams": {
+            "history": writer.history_offset,
+            "system": writer.system_offset,
+            "console": writer.console_offset,
+        },
     }
 
 

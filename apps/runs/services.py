@@ -23,19 +23,18 @@ from apps.core.tasks import enqueue_on_commit
 from apps.core.validation import json_object_check, tags_check, text_check
 from apps.orgs.models import Organization
 from apps.runs import media
-from apps.runs.history import EncodedChunk, RecordError, SeriesSummary, decode_chunk, encode_chunk
+from apps.runs.ingest import Appended as Appended
+from apps.runs.ingest import run_alive, writer_id_check, writer_register
+from apps.runs.ingest import stream_append as stream_append
 from apps.runs.models import (
-    HistoryChunk,
-    HistorySeries,
     Media,
     Project,
     Run,
     RunFile,
     RunState,
-    Stream,
+    RunWriter,
     Visibility,
 )
-from apps.runs.selectors import TIME_KEY
 from apps.runs.signals import run_finished, run_upserted
 
 # Fields a client may set on create, resume and update, with their limits.
@@ -105,6 +104,8 @@ def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
 class Upserted:
     run: Run
     created: bool
+    # The process that asked, when it said which it is (docs/protocol.md, Writers).
+    writer: RunWriter | None = None
 
 
 def run_upsert(
@@ -124,6 +125,7 @@ def _run_upsert(
         raise BadInput("Use allow, must or never.", "resume")
     fields = _run_fields(data)
     summary = fields.pop("summary", None)
+    writer_data = data.get("writer")
     now = timezone.now()
     with transaction.atomic():
         run = Run.objects.select_for_update().filter(project=project, run_id=run_id).first()
@@ -145,10 +147,15 @@ def _run_upsert(
                     run.summary = summary
                     run.summary_pinned = sorted(summary)
                     run.save(update_fields=["summary", "summary_pinned"])
+                writer = writer_register(run=run, data=writer_data) if writer_data is not None else None
                 Project.objects.filter(pk=project.pk).update(last_activity_at=now)
-                return Upserted(run, True)
+                return Upserted(run, True, writer)
         if resume == "never":
             raise Conflict(f"Run {run_id} exists and resume is 'never'.", run_id=run_id)
+        writer = writer_register(run=run, data=writer_data) if writer_data is not None else None
+        if writer is not None and writer.shared and "config" in fields:
+            # Every process of a shared run sends its config: they add up.
+            fields["config"] = {**run.config, **fields["config"]}
         for k, v in fields.items():
             setattr(run, k, v)
         if summary:
@@ -160,7 +167,7 @@ def _run_upsert(
         run.heartbeat_at = now
         run.save()
     Project.objects.filter(pk=project.pk).update(last_activity_at=now)
-    return Upserted(run, False)
+    return Upserted(run, False, writer)
 
 
 def run_update(*, run: Run, data: dict[str, Any]) -> Run:
@@ -181,31 +188,61 @@ def run_update(*, run: Run, data: dict[str, Any]) -> Run:
     return run
 
 
-def _alive(run: Run, now: Any) -> None:
-    run.heartbeat_at = now
-    run.runtime = max(run.runtime, (now - run.created_at).total_seconds())
-    if run.state == RunState.CRASHED:
-        # Declared dead too early (a long network outage): it is back.
-        run.state = RunState.RUNNING
-
-
-def run_heartbeat(*, run: Run) -> Run:
+def run_heartbeat(*, run: Run, writer_id: Any = None) -> Run:
     with transaction.atomic():
         run = Run.objects.select_for_update().get(pk=run.pk)
+        now = timezone.now()
+        if writer_id is not None:
+            RunWriter.objects.filter(run=run, writer_id=writer_id_check(writer_id), finished_at__isnull=True).update(
+                heartbeat_at=now, state=RunState.RUNNING
+            )
         if run.state in (RunState.RUNNING, RunState.CRASHED):
-            _alive(run, timezone.now())
+            run_alive(run, now)
             run.save(update_fields=["heartbeat_at", "runtime", "state"])
     return run
 
 
-def run_finish(*, run: Run, exit_code: int | None, state: str | None = None) -> Run:
+def _shared_run_end(run: Run, writer: RunWriter) -> tuple[str, int | None] | None:
+    """How a shared run ends as one of its writers finishes, or None while it goes on.
+
+    The primary writer decides; with none, the run ends when the last writer
+    still alive finishes, failed if any writer failed.
+    """
+    if writer.primary:
+        return writer.state, writer.exit_code
+    writers = list(RunWriter.objects.filter(run=run))
+    if any(w.primary for w in writers):
+        return None
+    silent_since = timezone.now() - timedelta(seconds=settings.CAIRN_HEARTBEAT_TIMEOUT)
+    if any(w.finished_at is None and w.heartbeat_at and w.heartbeat_at >= silent_since for w in writers):
+        return None
+    ended = [w for w in writers if w.finished_at is not None]
+    for state in (RunState.CRASHED, RunState.FAILED):
+        worst = [w for w in ended if w.state == state]
+        if worst:
+            return state, worst[0].exit_code
+    return RunState.FINISHED, 0
+
+
+def run_finish(*, run: Run, exit_code: int | None, state: str | None = None, writer_id: Any = None) -> Run:
     if state is None:
         state = RunState.FINISHED if not exit_code else RunState.FAILED
     if state not in (RunState.FINISHED, RunState.FAILED, RunState.CRASHED):
         raise BadInput("Use finished, failed or crashed.", "state")
+    writer_id = writer_id_check(writer_id) if writer_id is not None else None
     with transaction.atomic():
         run = Run.objects.select_for_update().get(pk=run.pk)
         now = timezone.now()
+        writer = RunWriter.objects.filter(run=run, writer_id=writer_id).first() if writer_id else None
+        if writer is not None:
+            writer.state, writer.exit_code = state, exit_code
+            writer.finished_at = writer.finished_at or now
+            writer.save(update_fields=["state", "exit_code", "finished_at"])
+            if run.shared:
+                end = _shared_run_end(run, writer)
+                if end is None:
+                    return run
+                state, exit_code = end
         if run.finished_at is None or run.state != state:
             run.runtime = max(run.runtime, (now - run.created_at).total_seconds())
             run.finished_at = now
@@ -232,10 +269,16 @@ def runs_mark_crashed(*, older_than_seconds: float) -> int:
     """Running runs silent for too long: their process died without saying."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     with transaction.atomic():
+        RunWriter.objects.filter(state=RunState.RUNNING, finished_at__isnull=True, heartbeat_at__lt=cutoff).update(
+            state=RunState.CRASHED
+        )
+        # A shared run dies with its primary writer, whoever else still writes.
+        primary_dead = Q(shared=True, writers__primary=True, writers__state=RunState.CRASHED)
         silent = list(
             Run.objects.select_for_update(skip_locked=True)
-            .filter(state=RunState.RUNNING, heartbeat_at__lt=cutoff)
+            .filter(Q(heartbeat_at__lt=cutoff) | primary_dead, state=RunState.RUNNING)
             .values_list("pk", flat=True)
+            .distinct()
         )
         marked = Run.objects.filter(pk__in=silent, state=RunState.RUNNING).update(state=RunState.CRASHED)
     # A benchmark entry waiting for one of them is refused now, with the reason,
@@ -243,109 +286,6 @@ def runs_mark_crashed(*, older_than_seconds: float) -> int:
     for pk in silent:
         run_finished.send(sender=Run, run_pk=pk)
     return marked
-
-
-# --- Streams --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Appended:
-    next_offset: int
-    stored: int
-
-
-def _encode(records: list[Any], stream: Stream, first_offset: int, index_base: int) -> EncodedChunk:
-    try:
-        return encode_chunk(records, stream=stream.label, first_offset=first_offset)
-    except RecordError as e:
-        field = e.field
-        if index_base and field.startswith("records["):
-            index, _, rest = field[len("records[") :].partition("]")
-            field = f"records[{int(index) + index_base}]{rest}"
-        raise BadInput(e.message, field) from None
-
-
-def stream_append(*, run: Run, stream: Stream, offset: Any, records: Any) -> Appended:
-    """Store a batch exactly once, whatever retries and races (docs/protocol.md)."""
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        raise BadInput("Must be an integer >= 0.", "offset")
-    if not isinstance(records, list):
-        raise BadInput("Must be a list of records.", "records")
-    if not records:
-        return Appended(run.stream_offset(stream), 0)
-    # Validate and encode before taking the lock: it is the slow part.
-    chunk = _encode(records, stream, offset, 0)
-    with transaction.atomic():
-        locked = Run.objects.select_for_update().get(pk=run.pk)
-        expected = locked.stream_offset(stream)
-        if offset > expected:
-            raise Conflict(
-                f"Gap in the {stream.label} stream: expected offset {expected}, got {offset}.",
-                expected_offset=expected,
-            )
-        end = offset + len(records)
-        if end <= expected:
-            return Appended(expected, 0)
-        if offset < expected:  # partial overlap: keep only the new tail
-            records = records[expected - offset :]
-            chunk = _encode(records, stream, expected, expected - offset)
-        HistoryChunk.objects.create(
-            run=locked,
-            stream=stream,
-            first_offset=expected,
-            row_count=chunk.row_count,
-            step_min=chunk.step_min,
-            step_max=chunk.step_max,
-            payload=chunk.payload,
-        )
-        update_fields = [f"{stream.label}_offset", "heartbeat_at", "runtime", "state"]
-        if stream != Stream.CONSOLE:
-            _series_update(locked, stream, chunk)
-        if stream == Stream.HISTORY:
-            media.media_from_history(run=locked, records=records, keys=media.media_keys_of(chunk))
-            pinned = set(locked.summary_pinned)
-            changes = {k: v for k, v in chunk.last_values.items() if k not in pinned}
-            if changes:
-                locked.summary = {**locked.summary, **changes}
-                update_fields.append("summary")
-            if locked.last_step is None or chunk.step_max > locked.last_step:
-                locked.last_step = chunk.step_max
-                update_fields.append("last_step")
-        setattr(locked, f"{stream.label}_offset", end)
-        _alive(locked, timezone.now())
-        locked.save(update_fields=update_fields)
-        stored = end - expected
-    return Appended(end, stored)
-
-
-def _series_update(run: Run, stream: Stream, chunk: EncodedChunk) -> None:
-    # A hidden numeric series of record times (values) by step, so charts can
-    # put wall time or relative time on the x-axis: the summaries keep no times.
-    decoded = decode_chunk(chunk.payload, ())
-    chunk.numeric[TIME_KEY] = (decoded.steps, decoded.times)
-    chunk.key_counts[TIME_KEY] = chunk.row_count
-    keys = [k for k in chunk.keys if k != TIME_KEY] + [TIME_KEY]
-    existing = {s.key: s for s in HistorySeries.objects.filter(run=run, stream=stream, key__in=keys)}
-    created: list[HistorySeries] = []
-    changed: list[HistorySeries] = []
-    for key in keys:
-        series = existing.get(key)
-        if series is None:
-            series = HistorySeries(run=run, stream=stream, key=key, count=0, summary=b"")
-            created.append(series)
-        else:
-            changed.append(series)
-        series.count += chunk.key_counts[key]
-        numeric = chunk.numeric.get(key)
-        if numeric is not None:
-            steps, values = numeric
-            summary = SeriesSummary.from_bytes(bytes(series.summary)) if series.summary else SeriesSummary()
-            summary.update(steps, values)
-            series.summary = summary.to_bytes()
-    if created:
-        HistorySeries.objects.bulk_create(created)
-    if changed:
-        HistorySeries.objects.bulk_update(changed, ["count", "summary"])
 
 
 # --- Files ----------------------------------------------------------------

@@ -12,6 +12,7 @@ urlpatterns = [
     path("projects/<str:org>/<str:project>/runs/", runs.RunListApi.as_view(), name="run-list"),
     path(_run, runs.RunDetailApi.as_view(), name="run-detail"),
     path(f"{_run}/heartbeat", runs.RunHeartbeatApi.as_view(), name="run-heartbeat"),
+    path(f"{_run}/writers", runs.RunWritersApi.as_view(), name="run-writers"),
     path(f"{_run}/finish", runs.RunFinishApi.as_view(), name="run-finish"),
     # Each stream its own operation in the schema (its records differ); any other name is a 400.
     path(f"{_run}/streams/history", runs.HistoryAppendApi.as_view(), {"stream": "history"}, name="history-append"),

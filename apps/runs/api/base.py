@@ -12,10 +12,19 @@ from apps.core.apis import ScopedApi
 from apps.core.errors import BadInput
 from apps.orgs.permissions import org_resolve
 from apps.runs import selectors, services
-from apps.runs.models import RUN_ID_PATTERN, STREAM_BY_NAME, Project, Run, Stream
+from apps.runs.models import (
+    RUN_ID_PATTERN,
+    STREAM_BY_NAME,
+    WRITER_ID_PATTERN,
+    Project,
+    Run,
+    RunWriter,
+    Stream,
+)
 from apps.runs.permissions import project_resolve
 
 _RUN_ID = re.compile(RUN_ID_PATTERN)
+_WRITER = re.compile(WRITER_ID_PATTERN)
 
 
 def run_id_check(value: str) -> str:
@@ -53,3 +62,13 @@ def stream_param(name: str, allow_console: bool = True) -> Stream:
     if stream is None or (stream == Stream.CONSOLE and not allow_console):
         raise BadInput("Unknown stream: use history, system" + (" or console." if allow_console else "."), "stream")
     return stream
+
+
+def writer_param(request: Request, run: Run) -> RunWriter | None:
+    """`?writer=`: one writer of the run by id or label; absent, None (every writer)."""
+    raw = request.query_params.get("writer")
+    if raw is None:
+        return None
+    if len(request.query_params.getlist("writer")) > 1 or not _WRITER.fullmatch(raw):
+        raise BadInput(f"Must match {WRITER_ID_PATTERN}, once.", "writer")
+    return selectors.writer_get(run=run, name=raw)

@@ -23,7 +23,7 @@ from apps.core.validation import file_path_check
 from apps.orgs.api import OrgScopedApi
 from apps.orgs.schemas import ORG_PATH
 from apps.runs import selectors, services
-from apps.runs.api.base import ProjectScopedApi, run_id_check, stream_param
+from apps.runs.api.base import ProjectScopedApi, run_id_check, stream_param, writer_param
 from apps.runs.query import FilterError
 from apps.runs.schemas import (
     BINARY,
@@ -42,10 +42,10 @@ from apps.runs.schemas import (
     SAMPLES,
     SHA256_HEADER,
     TEXT,
+    WRITER,
     AppendedSerializer,
     ConsoleBatchSerializer,
     ConsoleSerializer,
-    EmptySerializer,
     HistoryBatchSerializer,
     HistorySerializer,
     ProjectCreateSerializer,
@@ -60,11 +60,14 @@ from apps.runs.schemas import (
     RunSerializer,
     RunStateSerializer,
     RunUpdateSerializer,
+    RunUpsertedSerializer,
     RunUpsertSerializer,
     SystemBatchSerializer,
+    WriterListSerializer,
+    WriterOnlySerializer,
     limit,
 )
-from apps.runs.serializers import file_payload, project_payload, run_payload
+from apps.runs.serializers import file_payload, project_payload, run_payload, writer_payload
 
 
 class ProjectDetailApi(ProjectScopedApi):
@@ -181,7 +184,11 @@ class RunDetailApi(ProjectScopedApi):
         "`running` again; fields given replace the stored ones). The project is created when it does not exist. "
         "409 with `resume: never` on an existing run; 404 with `resume: must` on a missing one.",
         parameters=RUN_PATH, request=RunUpsertSerializer,
-        responses={200: OpenApiResponse(RunSerializer, "Resumed."), 201: OpenApiResponse(RunSerializer, "Created."), **errors(409)},
+        responses={
+            200: OpenApiResponse(RunUpsertedSerializer, "Resumed."),
+            201: OpenApiResponse(RunUpsertedSerializer, "Created."),
+            **errors(409),
+        },
     )
     def put(self, request: Request, org: str, project: str, run_id: str) -> Response:
         data = body_object(request)
@@ -192,7 +199,11 @@ class RunDetailApi(ProjectScopedApi):
             data=data,
             resume=data["resume"] if data.get("resume") is not None else "allow",
         )
-        return Response(run_payload(result.run, request), status=201 if result.created else 200)
+        body = run_payload(result.run, request)
+        if result.writer is not None:
+            body["writer"] = writer_payload(result.writer)
+            body["other_writers"] = [writer_payload(w) for w in selectors.writers_live(run=result.run, exclude=result.writer)]
+        return Response(body, status=201 if result.created else 200)
 
     @extend_schema(
         operation_id="run_update", summary="Change a run",
@@ -218,11 +229,23 @@ class RunHeartbeatApi(ProjectScopedApi):
     @extend_schema(
         operation_id="run_heartbeat", summary="Say a run is alive",
         description="A running run silent for CAIRN_HEARTBEAT_TIMEOUT seconds is marked crashed; a heartbeat sets a crashed run running again.",
-        parameters=RUN_PATH, request=EmptySerializer, responses=RunStateSerializer,
+        parameters=RUN_PATH, request=WriterOnlySerializer, responses=RunStateSerializer,
     )
     def post(self, request: Request, org: str, project: str, run_id: str) -> Response:
-        run = services.run_heartbeat(run=self.get_run(run_id))
+        run = services.run_heartbeat(run=self.get_run(run_id), writer_id=body_object(request).get("writer"))
         return Response({"state": run.state})
+
+
+class RunWritersApi(ProjectScopedApi):
+    @extend_schema(
+        operation_id="run_writers", summary="The processes that wrote to a run",
+        description="Each writer with its label, host, state and offsets (docs/protocol.md, Writers); a run logged by a "
+        "client that sends no writer has none.",
+        parameters=RUN_PATH, responses=WriterListSerializer,
+    )
+    def get(self, request: Request, org: str, project: str, run_id: str) -> Response:
+        writers = selectors.writers_of(run=self.get_run(run_id))
+        return Response({"results": [writer_payload(w) for w in writers]})
 
 
 class RunFinishApi(ProjectScopedApi):
@@ -240,7 +263,7 @@ class RunFinishApi(ProjectScopedApi):
         state = data.get("state")
         if state is not None and not isinstance(state, str):
             raise BadInput("Must be a string.", "state")
-        run = services.run_finish(run=self.get_run(run_id), exit_code=exit_code, state=state)
+        run = services.run_finish(run=self.get_run(run_id), exit_code=exit_code, state=state, writer_id=data.get("writer"))
         run.project = self.project
         return Response(run_payload(run, request))
 
@@ -254,7 +277,11 @@ class StreamAppendApi(ProjectScopedApi):
         with gc_paused():
             data = body_object(request)
             result = services.stream_append(
-                run=self.get_run(run_id), stream=stream_param(stream), offset=data.get("offset"), records=data.get("records")
+                run=self.get_run(run_id),
+                stream=stream_param(stream),
+                offset=data.get("offset"),
+                records=data.get("records"),
+                writer_id=data.get("writer"),
             )
         return Response({"next_offset": result.next_offset, "stored": result.stored})
 
@@ -325,13 +352,15 @@ class HistoryExportApi(ProjectScopedApi):
 class ConsoleApi(ProjectScopedApi):
     @extend_schema(
         operation_id="console_read", summary="A run's console lines",
-        description="From `offset` on; `next_offset` is where the next read starts.",
-        parameters=[*RUN_PATH, OFFSET, limit(1000, 10_000)], responses=ConsoleSerializer,
+        description="From `offset` on; `next_offset` is where the next read starts. Offsets count the lines of every "
+        "writer of the run; `writer` reads one writer's lines (404 when the run has no such writer).",
+        parameters=[*RUN_PATH, OFFSET, limit(1000, 10_000), WRITER], responses=ConsoleSerializer,
     )
     def get(self, request: Request, org: str, project: str, run_id: str) -> Response:
         run = self.get_run(run_id)
         lines, next_offset = selectors.console_lines(
             run=run,
+            writer=writer_param(request, run),
             offset=int_param(request, "offset", 0) or 0,
             limit=int_param(request, "limit", 1000, 1, 10_000) or 1000,
         )

@@ -37,13 +37,26 @@ def chunk_records(decoded: DecodedChunk, stream: Stream) -> list[dict[str, Any]]
     return records
 
 
-def _groups(chunks: list[tuple[int, int, int]]) -> list[list[tuple[int, int, int]]]:
-    """Runs of consecutive chunks (pk, first_offset, rows) worth merging."""
-    groups: list[list[tuple[int, int, int]]] = []
-    current: list[tuple[int, int, int]] = []
+# (pk, first_offset, rows, writer pk, writer_offset)
+Chunk = tuple[int, int, int, Any, int]
+
+
+def _follows(chunk: Chunk, previous: Chunk) -> bool:
+    """Whether two chunks can become one: the same writer, back to back for it and for the run."""
+    return (
+        chunk[3] == previous[3]
+        and chunk[1] == previous[1] + previous[2]
+        and chunk[4] == previous[4] + previous[2]
+    )
+
+
+def _groups(chunks: list[Chunk]) -> list[list[Chunk]]:
+    """Runs of consecutive chunks worth merging."""
+    groups: list[list[Chunk]] = []
+    current: list[Chunk] = []
     rows = 0
     for chunk in chunks:
-        if current and rows + chunk[2] > TARGET_ROWS:
+        if current and (rows + chunk[2] > TARGET_ROWS or not _follows(chunk, current[-1])):
             groups.append(current)
             current, rows = [], 0
         current.append(chunk)
@@ -65,14 +78,14 @@ def run_history_compact(*, run_pk: int) -> int:
             chunks = list(
                 HistoryChunk.objects.filter(run=run, stream=stream)
                 .order_by("first_offset")
-                .values_list("pk", "first_offset", "row_count")
+                .values_list("pk", "first_offset", "row_count", "writer_id", "writer_offset")
             )
             for group in _groups(chunks):
                 records: list[dict[str, Any]] = []
                 payloads = dict(
                     HistoryChunk.objects.filter(pk__in=[c[0] for c in group]).values_list("pk", "payload")
                 )
-                for pk, _, _ in group:
+                for pk, *_ in group:
                     records.extend(chunk_records(decode_chunk(bytes(payloads[pk])), stream))
                 encoded = encode_chunk(records, stream=stream.label, first_offset=group[0][1])
                 HistoryChunk.objects.filter(pk__in=[c[0] for c in group]).delete()
@@ -80,6 +93,8 @@ def run_history_compact(*, run_pk: int) -> int:
                     run=run,
                     stream=stream,
                     first_offset=group[0][1],
+                    writer_id=group[0][3],
+                    writer_offset=group[0][4],
                     row_count=encoded.row_count,
                     step_min=encoded.step_min,
                     step_max=encoded.step_max,
