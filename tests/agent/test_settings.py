@@ -61,3 +61,23 @@ def test_importing_agent_starts_nothing_and_reads_nothing(tmp_path: Path) -> Non
     env = dict(os.environ, PYTHONPATH=str(ROOT), XDG_CONFIG_HOME=str(tmp_path / "nowhere"))
     subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=str(tmp_path))
     assert not (tmp_path / "cairn").exists()
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"mode": "shared", "x_label": "rank-2", "x_primary": True, "x_update_finish_state": False},
+        Settings(mode="shared", x_label="rank-2", x_primary=True),
+        {"shared": True, "label": "rank-2", "primary": True},
+    ],
+)
+def test_wandbs_shared_mode_is_a_shared_online_run(given: object) -> None:
+    s = resolve({}, given, {"CAIRN_API_KEY": "k"}, {})  # type: ignore[arg-type]
+    assert (s.mode, s.shared, s.label, s.primary) == ("online", True, "rank-2", True)
+    assert resolve({}, given, {}, {}).mode == "offline"  # type: ignore[arg-type]
+
+
+def test_shared_comes_from_the_environment_too() -> None:
+    s = resolve({}, None, {"CAIRN_SHARED": "1", "CAIRN_LABEL": "gpu01", "CAIRN_API_KEY": "k"}, {})
+    assert (s.shared, s.label, s.primary) == (True, "gpu01", None)
+    assert resolve({"mode": "shared"}, None, {"CAIRN_API_KEY": "k"}, {}).shared is True

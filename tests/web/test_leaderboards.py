@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import requests
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.serverproc import ServerProcess
 
@@ -96,7 +97,10 @@ def test_a_member_submits_from_the_page_and_an_owner_admin_hides_the_entry(web_s
     deadline = time.monotonic() + 30
     while page.locator("[data-testid=entry]").count() < 4 and time.monotonic() < deadline:
         time.sleep(0.2)
-        page.reload()
+        try:
+            page.reload()
+        except PlaywrightError:  # a navigation of the page's own cut the reload short: try again
+            page.wait_for_load_state()
     first = page.locator("[data-testid=entry]").first
     assert first.locator("[data-testid=entry-link]").text_content() == "the best"
 

@@ -166,7 +166,7 @@ def test_players_tables_plotly_and_sandboxed_html(web_server: ServerProcess, new
     # Players load their files.
     for kind in ("video", "audio"):
         page.wait_for_function(f"() => {{ const m = document.querySelector('[data-testid=media-{kind}]'); return m && m.readyState >= 1 && m.duration > 0; }}")
-    assert page.locator("[data-testid=media-video]").get_attribute("src", timeout=1000).endswith("/files/media/clip.webm")
+    assert page.locator("[data-testid=media-video]").get_attribute("src").endswith("/files/media/clip.webm")
 
     # The table sorts, filters, shows image cells and shows HTML as text.
     table = page.locator("[data-testid=media-panel][data-key=preds]")
