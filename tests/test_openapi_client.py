@@ -58,14 +58,17 @@ def test_a_generated_client_creates_a_run_appends_history_and_reads_it_back(
     client = generated.AuthenticatedClient(base_url=cairn_server.url, token=cairn_server.api_key)
     where = {"org": cairn_server.org, "project": "generated-client", "run_id": "gen-1", "client": client}
 
+    writer = models.WriterDeclarationRequest(id="gen-writer", label="gen", shared=False)
     created = _module(f"{projects}.run_upsert").sync_detailed(
-        **where, body=models.RunUpsertRequest(name="from a generated client", tags=["generated"]),
+        **where, body=models.RunUpsertRequest(name="from a generated client", tags=["generated"], writer=writer),
     )
     assert created.status_code == 201
     run = created.parsed
-    assert isinstance(run, models.Run)
+    assert isinstance(run, models.RunUpserted)
     assert (run.id, run.name, run.state) == ("gen-1", "from a generated client", models.RunStateEnum.RUNNING)
     assert run.streams.history == 0
+    assert (run.writer.id, run.writer.label, run.writer.streams.history) == ("gen-writer", "gen", 0)
+    assert run.other_writers == []
 
     records = [
         models.HistoryRecordRequest(

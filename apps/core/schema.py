@@ -58,9 +58,17 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class StreamGapSerializer(ErrorSerializer):
-    """A stream append past the offset the server expects: resend from `expected_offset`."""
+    """A stream append the server cannot take as it is (docs/protocol.md, Streams).
 
-    expected_offset = serializers.IntegerField(min_value=0)
+    A gap (`expected_offset`: resend from there), or, with `conflict: content`,
+    offsets of the writer that hold other records (another process appends as
+    the same writer; nothing was stored).
+    """
+
+    expected_offset = serializers.IntegerField(min_value=0, required=False, help_text="A gap: resend from here.")
+    conflict = serializers.ChoiceField(
+        choices=["content"], required=False, help_text="content: the offsets hold other records."
+    )
 
     class Meta:
         ref_name = "StreamGap"
@@ -117,9 +125,8 @@ def int_query(
     maximum: int | None = None, required: bool = False,
 ) -> OpenApiParameter:
     """An integer query parameter with the bounds `core.params.int_param` enforces."""
-    schema: dict[str, Any] = {"type": "integer", "minimum": minimum}
-    if maximum is not None:
-        schema["maximum"] = maximum
+    # int_param's own ceiling when the endpoint sets none: what a database column holds.
+    schema: dict[str, Any] = {"type": "integer", "minimum": minimum, "maximum": 2**63 - 1 if maximum is None else maximum}
     if default is not None:
         schema["default"] = default
     return OpenApiParameter(name, schema, description=description, required=required)

@@ -210,7 +210,9 @@ class RunUpsertSerializer(RunFieldsSerializer):
         required=False, help_text="`owner/slug`: enter the run in that benchmark when it finishes. One the caller "
         "cannot see or enter (or not a string) is ignored, never failing the run.",
     )
-    writer = WriterDeclarationSerializer(required=False, help_text="The process asking (docs/protocol.md, Writers).")
+    writer = WriterDeclarationSerializer(
+        required=False, allow_null=True, help_text="The process asking (docs/protocol.md, Writers)."
+    )
 
 
 class RunUpdateSerializer(RunFieldsSerializer):

@@ -293,7 +293,10 @@ def _append_api(stream: str, batch: type, what: str) -> type[StreamAppendApi]:
         "`stored: 0`, an overlap stores only the new tail, and a gap is 409 with `expected_offset`. Appending "
         "also counts as a heartbeat.",
         parameters=RUN_PATH, request=batch,
-        responses={200: AppendedSerializer, 409: error(409, "A gap: resend from `expected_offset`.", StreamGapSerializer)},
+        responses={200: AppendedSerializer, 409: error(
+            409, "A gap (resend from `expected_offset`), or `conflict: content`: the writer's offsets hold other records.",
+            StreamGapSerializer,
+        )},
     ))
     class Api(StreamAppendApi):
         pass
