@@ -26,6 +26,7 @@ from rest_framework import serializers
 
 from apps.core.access import Access
 from apps.core.apis import ScopedApi
+from apps.core.params import MAX_INT
 
 # A need of a scope's read level: what anyone who sees the thing may do.
 _READ_NEEDS = (Access.NONE, Access.READ, "read")
@@ -116,10 +117,8 @@ def int_query(
     name: str, description: str = "", *, default: int | None = None, minimum: int = 0,
     maximum: int | None = None, required: bool = False,
 ) -> OpenApiParameter:
-    """An integer query parameter with the bounds `core.params.int_param` enforces."""
-    schema: dict[str, Any] = {"type": "integer", "minimum": minimum}
-    if maximum is not None:
-        schema["maximum"] = maximum
+    """An integer query parameter with the bounds `core.params.int_param` enforces (at most MAX_INT unless less)."""
+    schema: dict[str, Any] = {"type": "integer", "minimum": minimum, "maximum": MAX_INT if maximum is None else maximum}
     if default is not None:
         schema["default"] = default
     return OpenApiParameter(name, schema, description=description, required=required)
