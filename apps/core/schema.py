@@ -153,10 +153,14 @@ def flag_query(name: str, description: str) -> OpenApiParameter:
     return OpenApiParameter(name, {"type": "string"}, description=f"{description} (`1` or `true`; anything else is off)")
 
 
-def path_param(name: str, description: str, pattern: str | None = None, *, integer: bool = False) -> OpenApiParameter:
+def path_param(
+    name: str, description: str, pattern: str | None = None, *, integer: bool = False, max_length: int | None = None,
+) -> OpenApiParameter:
     schema: dict[str, Any] = {"type": "integer", "minimum": 0} if integer else {"type": "string", "minLength": 1}
     if pattern is not None:
         schema["pattern"] = pattern
+    if max_length is not None:
+        schema["maxLength"] = max_length
     return OpenApiParameter(name, schema, location=OpenApiParameter.PATH, required=True, description=description)
 
 
