@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.test import Client
 from rest_framework.test import APIClient
 
 from apps.orgs.models import Organization, Role
@@ -23,6 +24,13 @@ class Person:
         c = APIClient()
         if self.key:
             c.credentials(HTTP_AUTHORIZATION=f"Bearer {self.key}")
+        return c
+
+    def browser(self) -> Client:
+        """A client with the person's session, as pages see them (pages ignore API keys)."""
+        c = Client()
+        if self.user is not None:
+            c.force_login(self.user)
         return c
 
 

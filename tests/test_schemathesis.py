@@ -68,6 +68,8 @@ PINNED = {
     # Schemathesis makes a `key` outside the pattern, then the pinned real key replaces it: the
     # request it sends is valid, and answered 200.
     ("report_version_get", "negative_data_rejection"): "the report key is pinned to the seeded report",
+    # The same for a group: one that exists, so that requests reach the aggregation.
+    ("group_history", "negative_data_rejection"): "the group is pinned to the seeded group",
 }
 
 
@@ -94,7 +96,8 @@ class Seeded:
         for slug in ("fuzz", "fuzz-settings", "fuzz-doomed"):
             self._ok(self.admin.post(f"{api}/orgs/{org}/projects", json={"slug": slug, "visibility": "public"}))
         for run_id in ("r1", "doomed"):
-            self._ok(self.admin.put(f"{api}/projects/{org}/fuzz/runs/{run_id}", json={"config": {"lr": 0.1}, "tags": ["a"]}))
+            self._ok(self.admin.put(f"{api}/projects/{org}/fuzz/runs/{run_id}", json={"config": {"lr": 0.1}, "tags": ["a"],
+                                                                                     "group": "g1"}))
         run = f"{api}/projects/{org}/fuzz/runs/r1"
         self._ok(self.admin.post(f"{run}/streams/history", json={"offset": 0, "records": [
             {"step": i, "time": 1.0 + i, "data": {"loss": 1.0 / (i + 1), "h": {"_type": "histogram", "edges": [0, 1, 2], "counts": [1, 2]}}}
@@ -141,6 +144,7 @@ def _config(seeded: Seeded, headers: dict[str, str]) -> SchemathesisConfig:
     # Destructive operations act on things of their own.
     operations += [
         {"include-operation-id": "run_delete", "parameters": {"run_id": "doomed"}},
+        {"include-operation-id": "group_history", "parameters": {"group": "g1"}},
         {"include-operation-id": "project_delete", "parameters": {"project": "fuzz-doomed"}},
         {"include-operation-id": "project_update", "parameters": {"project": "fuzz-settings"}},
         {"include-operation-id": "report_delete", "parameters": {"key": seeded.doomed_report}},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from apps.orgs import views as org_views
 from apps.runs import views as run_views
@@ -22,4 +22,6 @@ urlpatterns = [
     path("<str:org>/<str:project>/", run_views.project_page, name="project"),
     path("<str:org>/<str:project>/compare/", run_views.compare_page, name="compare"),
     path("<str:org>/<str:project>/runs/<str:run_id>", run_views.run_page, name="run"),
+    # A group is any text a run stored: slashes and newlines too (decoded from %2F, %0A).
+    re_path(r"^(?P<org>[^/]+)/(?P<project>[^/]+)/groups/(?P<group>[\s\S]+)/\Z", run_views.group_page, name="group"),
 ]

@@ -26,6 +26,7 @@ from rest_framework import serializers
 
 from apps.core.access import Access
 from apps.core.apis import ScopedApi
+from apps.core.params import MAX_INT
 
 # A need of a scope's read level: what anyone who sees the thing may do.
 _READ_NEEDS = (Access.NONE, Access.READ, "read")
@@ -124,9 +125,8 @@ def int_query(
     name: str, description: str = "", *, default: int | None = None, minimum: int = 0,
     maximum: int | None = None, required: bool = False,
 ) -> OpenApiParameter:
-    """An integer query parameter with the bounds `core.params.int_param` enforces."""
-    # int_param's own ceiling when the endpoint sets none: what a database column holds.
-    schema: dict[str, Any] = {"type": "integer", "minimum": minimum, "maximum": 2**63 - 1 if maximum is None else maximum}
+    """An integer query parameter with the bounds `core.params.int_param` enforces (at most MAX_INT unless less)."""
+    schema: dict[str, Any] = {"type": "integer", "minimum": minimum, "maximum": MAX_INT if maximum is None else maximum}
     if default is not None:
         schema["default"] = default
     return OpenApiParameter(name, schema, description=description, required=required)
@@ -161,10 +161,14 @@ def flag_query(name: str, description: str) -> OpenApiParameter:
     return OpenApiParameter(name, {"type": "string"}, description=f"{description} (`1` or `true`; anything else is off)")
 
 
-def path_param(name: str, description: str, pattern: str | None = None, *, integer: bool = False) -> OpenApiParameter:
+def path_param(
+    name: str, description: str, pattern: str | None = None, *, integer: bool = False, max_length: int | None = None,
+) -> OpenApiParameter:
     schema: dict[str, Any] = {"type": "integer", "minimum": 0} if integer else {"type": "string", "minLength": 1}
     if pattern is not None:
         schema["pattern"] = pattern
+    if max_length is not None:
+        schema["maxLength"] = max_length
     return OpenApiParameter(name, schema, location=OpenApiParameter.PATH, required=True, description=description)
 
 

@@ -13,10 +13,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
-from apps.core.schema import enum_query, int_query, path_param, slug_path, text_query
+from apps.core.schema import NO_NUL, enum_query, int_query, path_param, slug_path, text_query
 from apps.core.validation import MAX_TAG_LENGTH, MAX_TAGS
+from apps.runs import groups, selectors, table, workspace
 from apps.runs import media as run_media
-from apps.runs import selectors, table, workspace
 from apps.runs.models import (
     RUN_ID_PATTERN,
     WRITER_ID_PATTERN,
@@ -37,6 +37,10 @@ FILE_PATH = path_param(
     "path", "The file's path in the run, with '/' separators: no '..', '.', empty segments, "
     "backslashes, control characters or leading '/'; at most 1024 characters.",
     r"^(?![A-Za-z]:)(?!.*(^|/)\.{1,2}(/|$))[^/\\\x00-\x1f\x7f](?:[^\\\x00-\x1f\x7f]{0,1022}[^/\\\x00-\x1f\x7f])?$",
+)
+GROUP = path_param(
+    "group", f"The group's name as its runs logged it (`init(group=...)`), URL-encoded: 1-{groups.MAX_LENGTH} characters.",
+    NO_NUL, max_length=groups.MAX_LENGTH,
 )
 MEDIA_ID = path_param("media_id", "The media item's id (`id` in a media read).", integer=True)
 
@@ -357,6 +361,22 @@ class RunSeriesSerializer(serializers.Serializer):
 
 class ProjectHistorySerializer(serializers.Serializer):
     runs = serializers.DictField(child=RunSeriesSerializer(), help_text="By run id; runs that do not exist are left out.")
+
+
+class AggregateSerializer(serializers.Serializer):
+    steps = serializers.ListField(child=serializers.IntegerField(), help_text="Each point's first step on the common grid.")
+    mean = serializers.ListField(child=serializers.FloatField())
+    min = serializers.ListField(child=serializers.FloatField())
+    max = serializers.ListField(child=serializers.FloatField())
+    runs = serializers.ListField(child=serializers.IntegerField(min_value=1), help_text="Runs with a value at the point.")
+
+
+class GroupHistorySerializer(serializers.Serializer):
+    group = serializers.CharField()
+    run_count = serializers.IntegerField(min_value=1, help_text="The group's runs.")
+    aggregated = serializers.IntegerField(min_value=1, help_text=f"The first runs created, at most {groups.MAX_RUNS}.")
+    max_runs = serializers.IntegerField(min_value=1)
+    series = serializers.DictField(child=AggregateSerializer(), help_text="By key.")
 
 
 class WorkspacePanelSerializer(serializers.Serializer):

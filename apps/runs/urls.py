@@ -32,12 +32,18 @@ urlpatterns = [
     ),
 ]
 
-# Charts: the project workspace and the run page (apps/runs/charts.py).
+# Charts: the project workspace, the run page and the group page (apps/runs/api/charts.py).
 _project = "projects/<str:org>/<str:project>"
 urlpatterns += [
     path(f"{_project}/keys", charts.ProjectKeysApi.as_view(), name="project-keys"),
     path(f"{_project}/history", charts.ProjectHistoryApi.as_view(), name="project-history"),
     path(f"{_project}/workspace", charts.WorkspaceApi.as_view(), name="project-workspace"),
+    # A group is any text a run stored: slashes and newlines too (decoded from %2F, %0A).
+    re_path(
+        r"^projects/(?P<org>[^/]+)/(?P<project>[^/]+)/groups/(?P<group>[\s\S]+)/history\Z",
+        charts.GroupHistoryApi.as_view(),
+        name="group-history",
+    ),
 ]
 
 # The web app's runs table (apps/runs/api/table.py).

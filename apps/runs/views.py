@@ -1,8 +1,9 @@
-"""Pages of projects: an organisation's projects, the runs table and workspace, a run, a comparison."""
+"""Pages of projects: an organisation's projects, the runs table and workspace, a run, a group, a comparison."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db import OperationalError, transaction
 from django.db.models import Count, Max
@@ -12,10 +13,10 @@ from django.views.decorators.http import require_http_methods
 
 from apps.core.access import Access
 from apps.core.errors import BadInput, Conflict, is_query_timeout, query_timeout_message
-from apps.core.rendering import nonfinite_as_strings
+from apps.core.rendering import nonfinite_as_strings, unstorable_text_find
 from apps.orgs.permissions import page_org
-from apps.runs import compare, selectors, services, table
-from apps.runs.models import Project, Visibility
+from apps.runs import compare, groups, selectors, services, table
+from apps.runs.models import Project, RunState, Visibility
 from apps.runs.permissions import page_project
 
 MAX_COMPARE = 20
@@ -108,6 +109,26 @@ def run_page(request: HttpRequest, org: str, project: str, run_id: str) -> HttpR
     context["run"] = run
     context["page_data"]["run"] = run.run_id  # type: ignore[index]
     return render(request, "runs/run.html", context)
+
+
+def group_page(request: HttpRequest, org: str, project: str, group: str) -> HttpResponse:
+    p, access = page_project(request, org, project)
+    if unstorable_text_find(group) or len(group) > groups.MAX_LENGTH:
+        raise Http404  # names no group
+    runs, total = groups.group_runs(project=p, group=group)
+    context = _page_context(p, access)
+    context.update(
+        group=group, runs=runs, run_count=total,
+        table_query=urlencode({"filter": f"group = {table.filter_literal(group)}"}),
+    )
+    context["page_data"].update(  # type: ignore[attr-defined]
+        group=group,
+        runCount=total,
+        # Each run's own line: the first ones, as many as one multi-run history read takes.
+        runs=[{"id": r.run_id, "name": r.name} for r in runs[: groups.MAX_RUN_LINES]],
+        live=any(r.state == RunState.RUNNING for r in runs),
+    )
+    return render(request, "runs/group.html", context)
 
 
 def compare_page(request: HttpRequest, org: str, project: str) -> HttpResponse:

@@ -23,7 +23,7 @@ def entered(lab: Lab) -> tuple[Lab, int]:
     base = "/api/v1/projects/acme/secret/runs"
     for run_id in ("r1", "r2"):
         assert c.put(f"{base}/{run_id}", {
-            "name": f"resnet {run_id}", "config": {"lr": 0.1},
+            "name": f"resnet {run_id}", "config": {"lr": 0.1}, "group": "ddp-secret",
             "notes": "internal notes", "tags": ["internal-tag"],
             "system": {"host": "gpu-secret-01", "git": {"commit": "abc123", "dirty": True, "remote": SECRET_REMOTE}},
         }, format="json").status_code == 201
@@ -73,6 +73,7 @@ PROJECT_URLS = [
     "/acme/secret/runs/r1",
     "/acme/secret/runs/r2",
     "/acme/secret/compare/?runs=r1,r2",
+    "/acme/secret/groups/ddp-secret/",
     "/api/v1/projects/acme/secret",
     "/api/v1/projects/acme/secret/runs/",
     "/api/v1/projects/acme/secret/runs/r1",
@@ -85,6 +86,7 @@ PROJECT_URLS = [
     "/api/v1/projects/acme/secret/runs/r1/files/model.pt",
     "/api/v1/projects/acme/secret/keys",
     "/api/v1/projects/acme/secret/history?runs=r1,r2",
+    "/api/v1/projects/acme/secret/groups/ddp-secret/history",
     "/api/v1/projects/acme/secret/workspace",
     "/api/v1/projects/acme/secret/table/rows",
     "/api/v1/projects/acme/secret/table/export.csv",

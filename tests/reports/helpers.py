@@ -47,12 +47,7 @@ def report_make(world: World, *, by: Person | None = None, project: str = "secre
 
 def browser(person: Person) -> Any:
     """A client with the person's session, as pages see them (pages ignore API keys)."""
-    from django.test import Client
-
-    c = Client()
-    if person.user is not None:
-        c.force_login(person.user)
-    return c
+    return person.browser()
 
 
 def no_weasyprint() -> NoReturn:

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 def world() -> World:
     w = world_create()
     runs_seed(w.private)
+    w.owner.client().patch("/api/v1/projects/acme/secret/runs/run0", {"group": "ddp-1"}, format="json")
     body = b"weights"
     w.owner.client().put("/api/v1/projects/acme/secret/runs/run0/files/model.pt", data=body,
                          content_type="application/octet-stream", HTTP_X_CAIRN_SHA256=hashlib.sha256(body).hexdigest())
@@ -67,11 +68,12 @@ GUESSES = [
     "/api/v1/projects/acme/secret/workspace",
     "/api/v1/projects/acme/secret/table/rows",
     "/api/v1/projects/acme/secret/table/export.csv",
+    "/api/v1/projects/acme/secret/groups/ddp-1/history",
     "/api/v1/projects/acme/secret/reports",
     "/api/v1/projects/ACME/Secret/runs/run0",
 ]
 PAGES = ["/acme/secret/", "/acme/secret/runs/run0", "/acme/secret/runs/run2", "/acme/secret/compare/?runs=run0,run1",
-         "/acme/secret/reports/", "/acme/-/members/"]
+         "/acme/secret/groups/ddp-1/", "/acme/secret/reports/", "/acme/-/members/"]
 
 
 def test_nothing_else_of_the_private_project_is_reachable(world: World) -> None:

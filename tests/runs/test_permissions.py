@@ -24,6 +24,7 @@ ENDPOINTS: list[tuple[str, str, str, Any, str, int]] = [
     ("export", "get", "/runs/r1/history/export", None, READ, 200),
     ("console", "get", "/runs/r1/console", None, READ, 200),
     ("files", "get", "/runs/r1/files/", None, READ, 200),
+    ("group history", "get", "/groups/g1/history", None, READ, 200),
     ("file download", "get", "/runs/r1/files/a.txt", None, READ, 200),
     ("run create", "put", "/runs/new-run", {"name": "x"}, WRITE, 201),
     ("run update", "patch", "/runs/r1", {"notes": "n"}, WRITE, 200),
@@ -54,7 +55,7 @@ def expected(person: str, public: bool, level: str, allowed: int) -> int:
 def world() -> World:
     w = world_create()
     for project in (w.private, w.public):
-        run_create(project, "r1", user=w.owner.user)
+        run_create(project, "r1", user=w.owner.user, group="g1")
         # A file to download.
         w.owner.client().put(
             f"/api/v1/projects/acme/{project.slug}/runs/r1/files/a.txt",
@@ -74,7 +75,7 @@ def test_it_enforces_the_matrix(world: World, endpoint: tuple[str, str, str, Any
     for person in world.everyone():
         # Each request starts from the same state: a run r1 with a file, and no run new-run.
         if not Run.objects.filter(project=project, run_id="r1").exists():
-            run_create(project, "r1", user=world.owner.user)
+            run_create(project, "r1", user=world.owner.user, group="g1")
         Run.objects.filter(project=project, run_id="new-run").delete()
         client = person.client()
         kwargs: dict[str, Any] = {}

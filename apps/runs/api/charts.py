@@ -1,4 +1,5 @@
-"""The charts API: metric keys of a project, several runs' history at once, saved panels."""
+"""The charts API: metric keys of a project, several runs' history at once, a
+group's history aggregated, saved panels."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from apps.core.errors import BadInput
 from apps.core.params import body_object, int_param, keys_param
 from apps.core.rendering import nonfinite_as_strings
 from apps.core.schema import flag_query, text_query
-from apps.runs import selectors, workspace
+from apps.runs import groups, selectors, workspace
 from apps.runs.api import ProjectScopedApi, stream_param
 from apps.runs.models import Stream
 from apps.runs.schemas import (
+    GROUP,
     KEYS,
     MAX_STEP,
     MIN_STEP,
@@ -27,6 +29,7 @@ from apps.runs.schemas import (
     PROJECT_PATH,
     RUNS,
     SAMPLES,
+    GroupHistorySerializer,
     KeyListSerializer,
     ProjectHistorySerializer,
     WorkspaceSaveSerializer,
@@ -113,6 +116,26 @@ class ProjectHistoryApi(ProjectScopedApi):
             numeric_only=request.query_params.get("numeric") in ("1", "true"),
         )
         return _fast_json(request, {"runs": {run_id: h.as_dict() for run_id, h in runs.items()}})
+
+
+class GroupHistoryApi(ProjectScopedApi):
+    @extend_schema(
+        operation_id="group_history", summary="A group's history, aggregated across its runs",
+        description="For each numeric history key of the runs sharing the `group` (or each of `keys`): the steps "
+        "of every run bucketed onto one grid of at most `samples` points, each point the `mean`, `min` and `max` "
+        "over the runs with a finite value there (`runs` of them). Each run's series is its sampled history. "
+        f"Only the first {groups.MAX_RUNS} runs created count (`aggregated` of `run_count`). 404 when no run is in "
+        "the group.",
+        parameters=[*PROJECT_PATH, GROUP, KEYS, SAMPLES], responses=GroupHistorySerializer,
+    )
+    def get(self, request: Request, org: str, project: str, group: str) -> Response:
+        history = groups.group_history(
+            project=self.project,
+            group=groups.group_check(group),
+            keys=keys_param(request),
+            samples=int_param(request, "samples", 1000, 1, selectors.MAX_SAMPLES) or 1000,
+        )
+        return _fast_json(request, history.as_dict())
 
 
 class WorkspaceApi(ProjectScopedApi):

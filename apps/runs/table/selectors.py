@@ -30,6 +30,7 @@ __all__ = [
     "MAX_KEY_DEPTH",
     "PAGE_SIZE",
     "cell",
+    "filter_literal",
     "row",
     "runs_filtered",
     "table_csv",
@@ -189,7 +190,7 @@ def table_keys(*, project: Project) -> dict[str, list[dict[str, Any]]]:
 # --- Groups -----------------------------------------------------------------------
 
 
-def _literal(value: Any) -> str | None:
+def filter_literal(value: Any) -> str | None:
     """`value` in the filter language, or None when it cannot be written."""
     if value is None:
         return "null"
@@ -251,9 +252,9 @@ def table_groups(
                 g["acc"][m.id].append(x)
     out = []
     for g in groups.values():
-        lit = _literal(g["value"])
+        lit = filter_literal(g["value"])
         if by_col.source == "run":
-            group_filter: str | None = f'group = {_literal(g["value"] or "")}'
+            group_filter: str | None = f'group = {filter_literal(g["value"] or "")}'
         else:
             group_filter = f"{by_col.id} = {lit}" if lit is not None else None
         stats = {}

@@ -1,7 +1,8 @@
 // Line charts over uPlot for sampled history: several runs overlaid, each drawn
 // as its mean line over a light min-max band (so a one-step spike stays
-// visible), with smoothing, log scale, drag zoom, shift-drag pan, double-click
-// reset and a hover legend. Text from users only ever goes into textContent.
+// visible) or as a faint line, with smoothing, log scale, drag zoom, shift-drag
+// pan, double-click reset and a hover legend. Text from users only ever goes
+// into textContent.
 //
 // uPlot is a classic script (globalThis.uPlot) that pages with charts load
 // before their modules (templates/includes/charts_head.html): its only ES
@@ -112,7 +113,7 @@ export class Chart {
     this.resizer.observe(el);
   }
 
-  // runs: [{id, name, color, xs, ys, mins, maxs}], each sorted by x.
+  // runs: [{id, name, color, xs, ys, mins, maxs, faint}], each sorted by x.
   setRuns(runs, { keepZoom = false } = {}) {
     this.runs = runs.filter((r) => r.xs.length);
     if (!keepZoom) this.zoom = null;
@@ -141,7 +142,7 @@ export class Chart {
   }
 
   signature() {
-    return [this.opts.x, this.opts.log, ...this.runs.map((r) => r.id + r.color)].join("|");
+    return [this.opts.x, this.opts.log, ...this.runs.map((r) => r.id + r.color + !!r.faint)].join("|");
   }
 
   render() {
@@ -169,10 +170,12 @@ export class Chart {
     const bands = [];
     this.runs.forEach((r, i) => {
       const c = r.color || color(i);
-      series.push({ label: r.name || r.id, stroke: c, width: 1.5, spanGaps: true, points: { show: false } });
+      // A faint run is a thin, pale line without a band: context behind the runs that matter.
+      series.push({ label: r.name || r.id, stroke: r.faint ? alpha(c, 0.3) : c, width: r.faint ? 1 : 1.5, spanGaps: true,
+        points: { show: false } });
       series.push({ stroke: "transparent", width: 0, spanGaps: true, points: { show: false } });
       series.push({ stroke: "transparent", width: 0, spanGaps: true, points: { show: false } });
-      bands.push({ series: [3 * i + 3, 3 * i + 2], fill: alpha(c, 0.14) });
+      if (!r.faint) bands.push({ series: [3 * i + 3, 3 * i + 2], fill: alpha(c, 0.14) });
     });
     const mode = xMode(this.opts.x);
     const fmt = xFormat(mode);
@@ -262,7 +265,9 @@ export class Chart {
     const fmt = xFormat(xMode(this.opts.x));
     const rows = [cairn.el("div", { class: "chart-tip-x", text: xLabel(this.opts.x) + " " + fmt(x) })];
     let shown = 0;
-    this.runs.forEach((r, i) => {
+    // Faint runs last: the runs drawn boldly are the ones the tip must name.
+    const order = this.runs.map((r, i) => [r, i]).sort((a, b) => !!a[0].faint - !!b[0].faint);
+    order.forEach(([r, i]) => {
       const j = nearest(r.xs, x);
       if (j < 0 || shown >= 20) return;
       shown++;

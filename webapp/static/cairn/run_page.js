@@ -7,7 +7,7 @@ import { Chart, runPoints, timeMap } from "./charts.js";
 import { firstKeysRequest, mountRunMedia } from "./media.js";
 import { runConsole } from "./run_console.js";
 import { runFiles } from "./run_files.js";
-import { color, duration, pageData, runUrl, when } from "./util.js";
+import { color, duration, groupUrl, pageData, runUrl, when } from "./util.js";
 
 function mountRunPage(root, page) {
   const API = page.api;
@@ -46,7 +46,8 @@ function mountRunPage(root, page) {
       ["Git branch", git.branch || "—"],
       ["Git commit", git.commit ? git.commit + (git.dirty ? " (uncommitted changes)" : "") : "—"],
     ];
-    if (r.group) rows.push(["Group", r.group]);
+    const group = r.group && groupUrl(page.org, page.project, r.group);
+    if (r.group) rows.push(["Group", group ? el("a", { href: group, text: r.group, "data-testid": "run-group" }) : r.group]);
     if (r.job_type) rows.push(["Job type", r.job_type]);
     if (r.exit_code !== null && r.exit_code !== undefined) rows.push(["Exit code", String(r.exit_code)]);
     return rows;
@@ -59,7 +60,8 @@ function mountRunPage(root, page) {
     stateBadge.className = `state ${r.state}`;
     const kids = [];
     for (const [k, v] of overviewRows(r)) {
-      kids.push(el("dt", { text: k }), el("dd", { text: v, class: k === "Command" || k.startsWith("Git") ? "mono" : "" }));
+      const dd = el("dd", { class: k === "Command" || k.startsWith("Git") ? "mono" : "" }, v);  // text, or a link
+      kids.push(el("dt", { text: k }), dd);
     }
     overview.replaceChildren(...kids);
     fillTable(configTable, r.config);

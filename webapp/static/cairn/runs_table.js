@@ -1,12 +1,13 @@
 // The runs table of a project page: server-side filter, sort and paging, picked
-// columns saved per project, groups, bulk edits, live cells, CSV export, and the
-// selection of runs the charts show (selection.js).
+// columns saved per project, groups (runs_table_groups.js), bulk edits, live
+// cells, CSV export, and the selection of runs the charts show (selection.js).
 //
 // Every value from a run goes into the page with textContent (cairn.el's
 // `text`), never as HTML.
 import * as cairn from "./api.js";
 import { fillCell } from "./runs_table_cells.js";
 import { columnsPanel } from "./runs_table_columns.js";
+import { groupedView } from "./runs_table_groups.js";
 import { selection } from "./selection.js";
 
 // initial: the first page of rows and the saved columns, in the HTML (runs-table-data).
@@ -143,17 +144,17 @@ export function mountRunsTable(root, pageData, initial) {
 
   function render() {
     state.rowsById.clear();
-    const grouped = !!state.groupBy && state.groups;
-    const thead = el("thead", {}, grouped ? groupHeader() : headerRow(true));
+    const isGrouped = !!state.groupBy && state.groups;
+    const thead = el("thead", {}, isGrouped ? grouped.header() : headerRow(true));
     // Fixed column widths: the browser lays 100 rows out without measuring
     // every cell, and columns do not jump when a sort brings other values.
-    const widths = [30, 26, ...(grouped ? [220, 90, ...state.groups.metrics.map(() => 200)]
+    const widths = [30, 26, ...(isGrouped ? [220, 90, ...state.groups.metrics.map(() => 200)]
       : [220, ...state.columns.map((c) => WIDTHS[c.id] || 110)])];
     const colgroup = el("colgroup", {}, ...widths.map(colOfWidth));
     const body = el("tbody");
     const frag = document.createDocumentFragment();
-    if (grouped) {
-      for (const g of state.groups.groups) frag.append(groupRow(g));
+    if (isGrouped) {
+      frag.append(...grouped.rows());
       if (!state.groups.groups.length) frag.append(emptyRow("No runs match."));
     } else {
       for (const r of state.page.results) frag.append(runRow(r));
@@ -161,12 +162,12 @@ export function mountRunsTable(root, pageData, initial) {
     }
     body.append(frag);
     table.replaceChildren(colgroup, thead, body);
-    const count = grouped ? state.groups.groups.reduce((n, g) => n + g.count, 0) : state.page.count;
+    const count = isGrouped ? state.groups.groups.reduce((n, g) => n + g.count, 0) : state.page.count;
     countText.textContent = `${count.toLocaleString()} run${count === 1 ? "" : "s"}`;
     const from = state.page.count ? state.offset + 1 : 0;
     const to = Math.min(state.offset + LIMIT, state.page.count);
-    pagerText.textContent = grouped ? `${state.groups.groups.length} groups` : `${from}–${to} of ${state.page.count.toLocaleString()}`;
-    prevButton.hidden = nextButton.hidden = !!grouped;
+    pagerText.textContent = isGrouped ? `${state.groups.groups.length} groups` : `${from}–${to} of ${state.page.count.toLocaleString()}`;
+    prevButton.hidden = nextButton.hidden = !!isGrouped;
     prevButton.disabled = state.offset === 0;
     nextButton.disabled = state.offset + LIMIT >= state.page.count;
     exportLink.href = `${tableApi}/export.csv?` + new URLSearchParams({ filter: state.filter, order: state.order,
@@ -209,52 +210,9 @@ export function mountRunsTable(root, pageData, initial) {
 
   // --- Groups -------------------------------------------------------------------
   function summaryColumns() { return state.columns.filter((c) => c.source === "summary"); }
-
-  function groupHeader() {
-    const tr = el("tr", {}, el("th", { class: "rt-check" }), el("th", { class: "rt-eye" }),
-      el("th", { text: groupSelect.selectedOptions[0] ? groupSelect.selectedOptions[0].textContent.replace(/^Group by: /, "") : state.groupBy }),
-      el("th", { text: "Runs" }));
-    for (const m of state.groups.metrics) tr.append(el("th", { class: "num", text: m.label, title: "mean (min – max)" }));
-    return tr;
-  }
-
-  function groupRow(g) {
-    const label = g.value === null ? "(none)" : cairn.show(g.value);
-    const toggle = el("button", { type: "button", class: "link rt-expand", text: "▸", "aria-label": "Expand group" });
-    const tr = el("tr", { class: "rt-group", "data-group": label }, el("td", { class: "rt-check" }, toggle), el("td"),
-      el("td", { class: "rt-group-name", text: label }), el("td", { class: "num", text: String(g.count), "data-testid": "group-count" }));
-    for (const m of state.groups.metrics) {
-      const s = g.metrics[m.id];
-      const td = el("td", { class: "num rt-stat", "data-metric": m.id });
-      if (s && s.n) {
-        td.append(el("span", { class: "rt-mean", text: cairn.show(cairn.num(s.mean)) }),
-          el("span", { class: "muted rt-range", text: ` (${cairn.show(cairn.num(s.min))} – ${cairn.show(cairn.num(s.max))})` }));
-        td.dataset.mean = String(s.mean);
-        td.dataset.min = String(s.min);
-        td.dataset.max = String(s.max);
-      }
-      tr.append(td);
-    }
-    let expanded = [];
-    const open = async () => {
-      if (expanded.length) {
-        for (const r of expanded) r.remove();
-        expanded = [];
-        toggle.textContent = "▸";
-        return;
-      }
-      if (!g.filter) return;
-      const filter = state.filter.trim() ? `(${state.filter}) and ${g.filter}` : g.filter;
-      const data = await cairn.get(`${tableApi}/rows?` + new URLSearchParams({ filter, order: state.order, limit: "100",
-        columns: state.layout.join(",") }));
-      // Group rows span only the metric columns; the runs inside use the full row shape.
-      expanded = data.results.map((r) => runRow(r, "rt-inner", [{ id: "state" }, ...state.groups.metrics]));
-      tr.after(...expanded);
-      toggle.textContent = "▾";
-    };
-    tr.addEventListener("click", (e) => { if (!(e.target instanceof HTMLAnchorElement)) open(); });
-    return tr;
-  }
+  const grouped = groupedView({ state, tableApi, pageData, runRow, redraw: () => render(), showError,
+    byLabel: () => (groupSelect.selectedOptions[0] ? groupSelect.selectedOptions[0].textContent.replace(/^Group by: /, "")
+      : state.groupBy) });
 
   // --- Loading ------------------------------------------------------------------
   function showError(err) {
@@ -270,13 +228,12 @@ export function mountRunsTable(root, pageData, initial) {
     root.classList.add("loading");
     try {
       if (state.groupBy) {
-        const metrics = summaryColumns().map((c) => c.id).join(",");
-        const [groups, page] = await Promise.all([
-          cairn.get(`${tableApi}/groups?` + new URLSearchParams({ by: state.groupBy, filter: state.filter, metrics })),
+        const [loaded, page] = await Promise.all([
+          grouped.load(summaryColumns().map((c) => c.id).join(",")),
           cairn.get(`${tableApi}/rows?` + new URLSearchParams(params)),
         ]);
         if (seq !== state.seq) return;
-        state.groups = groups;
+        grouped.apply(loaded);
         state.page = page;
       } else {
         const page = await cairn.get(`${tableApi}/rows?` + new URLSearchParams(params));
@@ -356,8 +313,12 @@ export function mountRunsTable(root, pageData, initial) {
 
   // --- Live cells ---------------------------------------------------------------
   const LIVE = new Set(["state", "runtime", "finished_at"]);
+  let groupTicks = 0;
   async function poll() {
-    if (document.hidden || state.groupBy || !state.rowsById.size) return;
+    if (document.hidden) return;
+    // Grouped, every other tick: the groups' statistics read every run the filter selects.
+    if (state.groupBy) { if (++groupTicks % 2 === 0) pollGroups(); return; }
+    if (!state.rowsById.size) return;
     const ids = [...state.rowsById.keys()];
     const seq = state.seq;
     // On the first page, runs started since (or newly matching the filter)
@@ -393,6 +354,24 @@ export function mountRunsTable(root, pageData, initial) {
       entry.row = row;
       entry.tr.dataset.state = row.state;
     }
+  }
+  // Grouped: the groups' counts and statistics, and the open groups' runs, redrawn when they change.
+  let groupsPolling = false;  // one at a time: a slow read is not overtaken by the next
+  async function pollGroups() {
+    if (!state.groups || groupsPolling) return;
+    const seq = state.seq;
+    let loaded;
+    groupsPolling = true;
+    try {
+      loaded = await grouped.load(summaryColumns().map((c) => c.id).join(","));
+    } catch {
+      return; // the next poll tries again
+    } finally {
+      groupsPolling = false;
+    }
+    if (seq !== state.seq || !state.groupBy || grouped.same(loaded)) return;
+    grouped.apply(loaded);
+    render();
   }
   setInterval(poll, POLL_MS);
   document.addEventListener("visibilitychange", () => { if (!document.hidden) poll(); });

@@ -1,6 +1,6 @@
 // What the pages share besides the API: the data the server put in the page,
-// the URLs of a run and its files, the colours of runs, the x-axis of a line
-// chart, and how durations and dates read.
+// the URLs of a run, its files and its group, the colours of runs, the x-axis
+// of a line chart, and how durations and dates read.
 
 const parsed = new Map();
 
@@ -21,6 +21,13 @@ export function pageData() {
 // A run's API root, under a project's API root.
 export function runUrl(api, runId) {
   return `${api}/runs/${encodeURIComponent(runId)}`;
+}
+
+// A group's page (apps/runs/views.group_page), or null for "." and "..": a
+// browser drops those from a path, however encoded.
+export function groupUrl(org, project, group) {
+  if (group === "." || group === "..") return null;
+  return `/${org}/${project}/groups/${encodeURIComponent(group)}/`;
 }
 
 // A run file's URL: each path segment encoded, the slashes kept.
