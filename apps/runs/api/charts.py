@@ -29,6 +29,8 @@ from apps.runs.schemas import (
     PROJECT_PATH,
     RUNS,
     SAMPLES,
+)
+from apps.runs.schemas.reads import (
     GroupHistorySerializer,
     KeyListSerializer,
     ProjectHistorySerializer,

@@ -38,12 +38,14 @@ from apps.runs.schemas import (
     REDIRECT,
     RUN_PATH,
     RUNS,
+    limit,
+)
+from apps.runs.schemas.reads import (
     HistogramsSerializer,
     MediaKeyListSerializer,
     MediaPageSerializer,
     MediaStepsSerializer,
     ProjectMediaSerializer,
-    limit,
 )
 from apps.runs.serializers import _iso
 from apps.runs.workspace import MAX_RUNS

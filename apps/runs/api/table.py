@@ -22,13 +22,15 @@ from apps.runs.schemas import (
     FILTER,
     OFFSET,
     PROJECT_PATH,
+    limit,
+)
+from apps.runs.schemas.reads import (
     TableBulkDoneSerializer,
     TableBulkSerializer,
     TableGroupsSerializer,
     TableKeysSerializer,
     TablePageSerializer,
     TableViewSerializer,
-    limit,
 )
 from apps.runs.table import Column
 
