@@ -20,8 +20,14 @@ from django.utils import timezone
 from apps.core.errors import BadInput, Conflict
 from apps.core.validation import text_check
 from apps.runs import media
-from apps.runs.history import EncodedChunk, RecordError, SeriesSummary, decode_chunk, encode_chunk
-from apps.runs.history.compaction import chunk_records
+from apps.runs.history import (
+    EncodedChunk,
+    RecordError,
+    SeriesSummary,
+    chunk_records,
+    decode_chunk,
+    encode_chunk,
+)
 from apps.runs.models import (
     WRITER_ID_PATTERN,
     HistoryChunk,

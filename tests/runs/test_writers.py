@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from apps.runs.history.compaction import run_history_compact
+from apps.runs.history import run_history_compact
 from apps.runs.models import HistoryChunk, Run, RunWriter
 from apps.runs.services import runs_mark_crashed
 from tests.factories import World, world_create

@@ -12,7 +12,7 @@ from .sampling import CAPACITY, Sampled, SeriesSummary, downsample_raw
 
 # isort: split
 # Last: compaction reads the database through modules that import the names above.
-from .compaction import run_history_compact  # noqa: E402
+from .compaction import chunk_records, run_history_compact  # noqa: E402
 
 __all__ = [
     "CAPACITY",
@@ -23,6 +23,7 @@ __all__ = [
     "Sampled",
     "SeriesSummary",
     "chunk_keys",
+    "chunk_records",
     "decode_chunk",
     "downsample_raw",
     "encode_chunk",
