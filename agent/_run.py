@@ -80,6 +80,8 @@ class Run:
         self._metrics = MetricDefs()
         self._track = False  # some metric is summarised by min/max/mean: log() updates it
         self._warned: set[tuple[str, str]] = set()
+        self._pid = os.getpid()  # the process that records; a forked child does not
+        self._in_fork = False
         self._writer: Optional[_spool.MappedWriter] = None
         self._append = _noop
         # True while log() must do nothing: disabled, finished, or a forked child.
@@ -151,6 +153,8 @@ class Run:
         0
         """
         if self._off:
+            if self._in_fork:
+                self._warn_forked()
             return
         try:
             if (
@@ -310,13 +314,26 @@ class Run:
         self._off = True
         self._finished = True
         self._capture = None
+        self._in_fork = True
+
+    def _warn_forked(self) -> None:
+        """Say, once per process, that a forked child's logs are not recorded."""
+        pid = os.getpid()
+        self._warn(
+            "fork",
+            f"this is a forked process (pid {pid}) of the process that started run {self.id}"
+            f" (pid {self._pid}); its logs are not recorded. To log from several processes,"
+            f' call agent.init(id="{self.id}", shared=True) in each (see docs/distributed.md)',
+            marker=("fork", str(pid)),
+        )
 
     # -- failures ------------------------------------------------------------
 
-    def _warn(self, key: str, message: str) -> None:
+    def _warn(self, key: str, message: str, marker: Optional[tuple[str, str]] = None) -> None:
+        """Warn once per ``marker`` (the key and the message, unless given)."""
         if self.settings.strict:
             raise UsageError(message)
-        marker = (key, message)
+        marker = marker or (key, message)
         if marker in self._warned:
             return
         self._warned.add(marker)
