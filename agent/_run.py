@@ -21,7 +21,7 @@ from ._errors import AgentWarning, UsageError
 from ._metrics import SUMMARIES, MetricDefs
 from ._settings import Settings
 from ._state import debug
-from ._values import SCALARS, flatten
+from ._values import MAX_STEP, SCALARS, flatten
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -190,8 +190,23 @@ class Run:
                 self._warn("step", f"step must be an integer, not {type(step).__name__}; ignored")
             elif int(step) < 0:
                 self._warn("step", f"step must be >= 0, not {step}; ignored")
+            elif int(step) > MAX_STEP:
+                self._warn("step", f"step must be at most 2**63 - 1, not {step}; ignored")
             else:
                 step = int(step)
+                # W&B's rule: steps never go back. The step of the last row
+                # (or of the row pending) may be logged again: W&B adds to
+                # that row, the server keeps the later value of a key.
+                floor = self._step if self._pending else self._step - 1
+                if step < floor:
+                    self._warn(
+                        "step",
+                        f"step {step} is below step {floor}, the last one logged; steps must"
+                        " increase, so this row was not logged (said once: later rows like it"
+                        " are not logged either)",
+                        marker=("step", "below"),
+                    )
+                    return
                 if step != self._step:
                     if self._pending:
                         self._commit()

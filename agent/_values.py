@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 # Types a history value may have as is (bool is an int subclass but checked by type()).
 SCALARS = frozenset((float, int, bool, str, type(None)))
+MAX_STEP = 2**63 - 1  # the server's (a signed 64-bit integer)
 
 
 def _describe(value: Any) -> str:
