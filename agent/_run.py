@@ -21,7 +21,7 @@ from ._errors import AgentWarning, UsageError
 from ._metrics import SUMMARIES, MetricDefs
 from ._settings import Settings
 from ._state import debug
-from ._values import MAX_STEP, SCALARS, flatten
+from ._values import MAX_STEP, SCALARS, UNLIMITED, flatten, over_limits, shown_key
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 _dumps = marshal.dumps
 _time = time.time
 _issuperset = SCALARS.issuperset
+_unlimited = UNLIMITED.issuperset
 _H = _spool.HISTORY
 POLICIES = ("live", "end", "now")
 
@@ -163,9 +164,10 @@ class Run:
                 and not self._pending
                 and not self._track
                 and type(data) is dict
-                and _issuperset(map(type, data.values()))
+                and _unlimited(map(type, data.values()))
             ):
-                # The hot path: plain scalars, one row per call.
+                # The hot path: numbers, one row per call. No server limit applies
+                # to them; their keys are checked in the background (_uploader.Screen).
                 current = self._step
                 self._append(_H, _dumps((current, _time(), data)))
                 self._last.update(data)
@@ -218,6 +220,7 @@ class Run:
             self._warn(key, f"not logged: key {key!r}: {why}")
         if not _issuperset(map(type, row.values())):
             self._write_media(row)
+        self._check_limits(row)
         self._pending.update(row)
         if commit:
             self._commit()
@@ -236,6 +239,12 @@ class Run:
             except Exception as exc:
                 del row[key]
                 self._warn(key, f"not logged: key {key!r}: {exc}")
+
+    def _check_limits(self, row: dict[str, Any]) -> None:
+        """Leave out of ``row`` what the server would refuse (its limits), and say so."""
+        for key, why in over_limits(row):
+            del row[key]
+            self._warn(key, f"not logged: key {shown_key(key)}: {why}")
 
     def _commit(self) -> None:
         row, self._pending = self._pending, {}
