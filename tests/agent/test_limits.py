@@ -12,6 +12,7 @@ import agent
 from agent import _spool
 from agent._values import MAX_KEY_LENGTH, MAX_VALUE_BYTES, key_problem, value_problem
 from tests.agent.conftest import run_dirs, run_script, spool_records
+from tests.serverproc import ServerProcess
 
 
 def _env(server: Any) -> dict[str, str]:
@@ -127,3 +128,39 @@ def test_what_the_server_refuses_anyway_is_counted_and_finish_says_so(
     )
     assert [r["loss"] for r in run.scan_history()] == [0.5, 0.25, 0.125]
     assert run.state == "finished"
+
+
+@pytest.mark.server
+def test_a_row_too_large_for_the_server_even_alone_is_sent_empty_and_counted(
+    tmp_path: Path,
+) -> None:
+    # The server's body limit lowered below one row: 413 halves the batch down
+    # to that row alone, which would then block the stream for good.
+    server = ServerProcess(tmp_path / "server", extra_env={"CAIRN_MAX_BODY_SIZE": "200000"})
+    try:
+        server.start()
+        result = run_script(
+            """
+            import agent
+            with agent.init(project="limits", id="too-large-1", settings={"quiet": True}):
+                agent.log({"loss": 0.5})
+                agent.log({f"text{i}": str(i) * 60_000 for i in range(4)})
+                agent.log({"loss": 0.25})
+            """,
+            tmp_path,
+            env=_env(server),
+        )
+        run_dir = run_dirs(tmp_path)[0]
+        assert (
+            "cairn: 1 record of this run was not stored: the server refuses it"
+            f" (details in {run_dir / 'debug.log'})"
+        ) in result.stderr
+        assert "history: the server refused record 1" in (run_dir / "debug.log").read_text()
+        run = agent.Api(base_url=server.url, api_key=server.api_key).run(
+            f"{server.org}/limits/too-large-1"
+        )
+        assert [(r["step"], r["loss"]) for r in run.scan_history()] == [(0, 0.5), (2, 0.25)]
+        # The empty row holds its place: offsets stay contiguous.
+        assert run.streams["history"] == 3 and run.state == "finished"
+    finally:
+        server.cleanup()
