@@ -23,6 +23,7 @@ _hooks_installed = False
 _failed = False
 _exit_code: Optional[int] = None  # what the main thread passed to sys.exit()
 _warned_no_run = False
+_forked_from: Optional[Run] = None  # in a forked child: the parent's run, switched off
 
 
 def current() -> Optional[Run]:
@@ -67,12 +68,15 @@ def _at_exit() -> None:
 
 def _in_child() -> None:
     # A forked child (a DataLoader worker) must neither write into its
-    # parent's spool nor finish its run at exit.
-    global _current
+    # parent's spool nor finish its run at exit. Its log() calls say why they
+    # are not recorded, once per process.
+    global _current, _forked_from, _warned_no_run
     run = _current
     if run is not None:
         run._forked()
+        _forked_from = run
     _current = None
+    _warned_no_run = False
 
 
 def _install_hooks() -> None:
@@ -130,7 +134,7 @@ def init(
     ...     run.config.lr
     0.1
     """
-    global _current
+    global _current, _forked_from
     from ._launch import start_run
 
     resolved = resolve(
@@ -165,6 +169,7 @@ def init(
     )
     with _lock:
         _current = run
+        _forked_from = None  # a forked child with a run of its own logs to it
     if resolved.mode != "disabled":
         _install_hooks()
         if not resolved.quiet:
@@ -187,7 +192,9 @@ def _print_stderr(message: str) -> None:
 
 def _no_run(what: str) -> None:
     global _warned_no_run
-    if not _warned_no_run:
+    if _forked_from is not None:
+        _forked_from._warn_forked()
+    elif not _warned_no_run:
         _warned_no_run = True
         warnings.warn(
             f"cairn: {what}() called before agent.init(); ignored", AgentWarning, stacklevel=3

@@ -15,7 +15,7 @@ from . import _spool
 from ._errors import AgentError, NotFound, UsageError
 from ._run import Run
 from ._settings import Settings
-from ._state import SPEC, STATUS, debug, read_json, write_json
+from ._state import SPEC, STATUS, debug, read_json, refusals_note, write_json
 from ._values import as_mapping, jsonable
 from ._writer import shared_run_id, writer_identity
 
@@ -371,12 +371,19 @@ class Service:
         """Wait for the upload of the finished ``run``, say where it is, and return its URL.
 
         The URL is the server's once it answered, else the one ``run`` had.
+        What the server refused is said even when ``quiet``: never silently.
         """
         self.stop_watching()
         status = self.wait(run.settings.finish_timeout, progress=not quiet)
         url: Optional[str] = status.get("url") or run.url
-        if quiet:
-            return url
+        if not quiet:
+            self._say_where(run, status, url)
+        note = refusals_note(status.get("refused"), self.run_dir)
+        if note:
+            print(note, file=sys.stderr)
+        return url
+
+    def _say_where(self, run: Run, status: dict[str, Any], url: Optional[str]) -> None:
         if status.get("phase") == "done":
             if run.mode == "online" and status.get("uploaded"):
                 print(f"cairn: run {run.id} synced: {url}", file=sys.stderr)
@@ -386,7 +393,7 @@ class Service:
                     f"cairn: upload it with `cairn sync {run.dir}`",
                     file=sys.stderr,
                 )
-            return url
+            return
         error = status.get("error") or "no progress"
         print(
             f"cairn: could not finish uploading run {run.id} ({error}).\n"
@@ -394,4 +401,3 @@ class Service:
             f"cairn: trying for {int(run.settings.linger_timeout)} s, or upload it with `cairn sync {run.dir}`",
             file=sys.stderr,
         )
-        return url

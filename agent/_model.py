@@ -54,6 +54,8 @@ class Model:
         self.upload.setdefault("cursors", {})
         self.upload.setdefault("sent", {})
         self.upload.setdefault("finished", False)
+        # What the server refused and the uploader left out (see debug.log).
+        self.upload.setdefault("refused", {"records": 0, "values": 0})
         self.final: bool = bool(state.get("final"))
         self.dirty = False
 

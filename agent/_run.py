@@ -21,7 +21,7 @@ from ._errors import AgentWarning, UsageError
 from ._metrics import SUMMARIES, MetricDefs
 from ._settings import Settings
 from ._state import debug
-from ._values import SCALARS, flatten
+from ._values import MAX_STEP, SCALARS, UNLIMITED, flatten, over_limits, shown_key
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 _dumps = marshal.dumps
 _time = time.time
 _issuperset = SCALARS.issuperset
+_unlimited = UNLIMITED.issuperset
 _H = _spool.HISTORY
 POLICIES = ("live", "end", "now")
 
@@ -80,6 +81,8 @@ class Run:
         self._metrics = MetricDefs()
         self._track = False  # some metric is summarised by min/max/mean: log() updates it
         self._warned: set[tuple[str, str]] = set()
+        self._pid = os.getpid()  # the process that records; a forked child does not
+        self._in_fork = False
         self._writer: Optional[_spool.MappedWriter] = None
         self._append = _noop
         # True while log() must do nothing: disabled, finished, or a forked child.
@@ -151,6 +154,8 @@ class Run:
         0
         """
         if self._off:
+            if self._in_fork:
+                self._warn_forked()
             return
         try:
             if (
@@ -159,9 +164,10 @@ class Run:
                 and not self._pending
                 and not self._track
                 and type(data) is dict
-                and _issuperset(map(type, data.values()))
+                and _unlimited(map(type, data.values()))
             ):
-                # The hot path: plain scalars, one row per call.
+                # The hot path: numbers, one row per call. No server limit applies
+                # to them; their keys are checked in the background (_uploader.Screen).
                 current = self._step
                 self._append(_H, _dumps((current, _time(), data)))
                 self._last.update(data)
@@ -186,8 +192,23 @@ class Run:
                 self._warn("step", f"step must be an integer, not {type(step).__name__}; ignored")
             elif int(step) < 0:
                 self._warn("step", f"step must be >= 0, not {step}; ignored")
+            elif int(step) > MAX_STEP:
+                self._warn("step", f"step must be at most 2**63 - 1, not {step}; ignored")
             else:
                 step = int(step)
+                # W&B's rule: steps never go back. The step of the last row
+                # (or of the row pending) may be logged again: W&B adds to
+                # that row, the server keeps the later value of a key.
+                floor = self._step if self._pending else self._step - 1
+                if step < floor:
+                    self._warn(
+                        "step",
+                        f"step {step} is below step {floor}, the last one logged; steps must"
+                        " increase, so this row was not logged (said once: later rows like it"
+                        " are not logged either)",
+                        marker=("step", "below"),
+                    )
+                    return
                 if step != self._step:
                     if self._pending:
                         self._commit()
@@ -199,6 +220,7 @@ class Run:
             self._warn(key, f"not logged: key {key!r}: {why}")
         if not _issuperset(map(type, row.values())):
             self._write_media(row)
+        self._check_limits(row)
         self._pending.update(row)
         if commit:
             self._commit()
@@ -217,6 +239,12 @@ class Run:
             except Exception as exc:
                 del row[key]
                 self._warn(key, f"not logged: key {key!r}: {exc}")
+
+    def _check_limits(self, row: dict[str, Any]) -> None:
+        """Leave out of ``row`` what the server would refuse (its limits), and say so."""
+        for key, why in over_limits(row):
+            del row[key]
+            self._warn(key, f"not logged: key {shown_key(key)}: {why}")
 
     def _commit(self) -> None:
         row, self._pending = self._pending, {}
@@ -310,13 +338,26 @@ class Run:
         self._off = True
         self._finished = True
         self._capture = None
+        self._in_fork = True
+
+    def _warn_forked(self) -> None:
+        """Say, once per process, that a forked child's logs are not recorded."""
+        pid = os.getpid()
+        self._warn(
+            "fork",
+            f"this is a forked process (pid {pid}) of the process that started run {self.id}"
+            f" (pid {self._pid}); its logs are not recorded. To log from several processes,"
+            f' call agent.init(id="{self.id}", shared=True) in each (see docs/distributed.md)',
+            marker=("fork", str(pid)),
+        )
 
     # -- failures ------------------------------------------------------------
 
-    def _warn(self, key: str, message: str) -> None:
+    def _warn(self, key: str, message: str, marker: Optional[tuple[str, str]] = None) -> None:
+        """Warn once per ``marker`` (the key and the message, unless given)."""
         if self.settings.strict:
             raise UsageError(message)
-        marker = (key, message)
+        marker = marker or (key, message)
         if marker in self._warned:
             return
         self._warned.add(marker)

@@ -18,7 +18,7 @@ import traceback
 
 from . import _spool
 from ._model import Model
-from ._state import STATUS, debug, write_json
+from ._state import STATUS, debug, refusals_note, write_json
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -148,6 +148,7 @@ class Service:
             "acked": sum(int(v) for v in self.model.upload["acked"].values()),
             "progress": up.progress if up is not None else 0,
             "error": (up.fatal or up.error) if up is not None else None,
+            "refused": dict(self.model.upload.get("refused") or {}),
         }
         if status != self.status or force:
             self.status = status
@@ -325,8 +326,10 @@ def sync_run(
             service.settings, linger_timeout=timeout, capture_system_metrics=False
         )
         code = service.run()
+        note = refusals_note(service.model.upload.get("refused"), run_dir)
         if code == 0:
-            return True, f"synced {service.model.upload.get('url') or ''}".strip()
+            synced = f"synced {service.model.upload.get('url') or ''}".strip()
+            return True, f"{synced}\n{note}" if note else synced
         error = (
             service.uploader.fatal or service.uploader.error if service.uploader else "not uploaded"
         )

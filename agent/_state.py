@@ -32,6 +32,27 @@ def read_json(path: str) -> Optional[dict[str, Any]]:
     return data if isinstance(data, dict) else None
 
 
+def refusals_note(refused: Optional[dict[str, Any]], run_dir: str) -> Optional[str]:
+    """What the server refused of a run (``upload.refused`` in the state), for the user; None if nothing.
+
+    >>> refusals_note({"records": 1, "values": 2}, "/r")
+    'cairn: 2 values and 1 record of this run were not stored: the server refuses them (details in /r/debug.log)'
+    """
+    counts = refused or {}
+    parts = []
+    for what in ("value", "record"):
+        n = int(counts.get(what + "s") or 0)
+        if n:
+            parts.append(f"{n} {what if n == 1 else what + 's'}")
+    if not parts:
+        return None
+    were = "was" if parts == ["1 value"] or parts == ["1 record"] else "were"
+    return (
+        f"cairn: {' and '.join(parts)} of this run {were} not stored: the server refuses"
+        f" {'it' if were == 'was' else 'them'} (details in {os.path.join(run_dir, DEBUG_LOG)})"
+    )
+
+
 def debug(run_dir: str, message: str) -> None:
     """Append one line to the run's debug.log; never raises."""
     try:

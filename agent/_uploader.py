@@ -20,9 +20,11 @@ from . import _http, _spool
 from ._errors import ApiError, AuthError, NotFound, ServerError
 from ._model import STREAMS, Model
 from ._state import debug
+from ._values import UNLIMITED, over_limits, shown_key
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any, Callable, Optional
 
 _SOURCES = {
@@ -33,6 +35,7 @@ _SOURCES = {
 _RECORD_INDEX = re.compile(r"^records\[(\d+)\]")
 MAX_RECORDS = 10000
 MAX_BYTES = 8 << 20
+_unlimited = UNLIMITED.issuperset
 
 
 def _to_json(stream: str, body: Any) -> dict[str, Any]:
@@ -44,6 +47,15 @@ def _to_json(stream: str, body: Any) -> dict[str, Any]:
         return {"time": when, "stream": name, "line": line}
     when, data = body
     return {"time": when, "data": data}
+
+
+def _named_key(data: dict[str, Any], named: str) -> Optional[str]:
+    """The key of ``data`` a refusal's field names (``.data.<key>`` and deeper), if any."""
+    if not named.startswith(".data."):
+        return None
+    path = named[len(".data.") :]
+    found = [k for k in data if path == k or path.startswith((k + ".", k + "["))]
+    return max(found, key=len) if found else None
 
 
 def _clean(value: Any) -> Any:
@@ -58,9 +70,48 @@ def _clean(value: Any) -> Any:
     return out
 
 
-def encode(stream: str, bodies: list[bytes]) -> bytes:
-    """The ``records`` array of an append request, as JSON bytes."""
+class Screen:
+    """Leaves out of history rows what the server's limits refuse, counting it.
+
+    ``log()`` checks rows on its slow path; a row of numbers takes its hot
+    path unchecked, and a key of it past the server's limits would make the
+    server refuse the whole row. Here, in the background, that key alone is
+    left out. Keys found within the limits are remembered, so a row of them
+    costs two C-level checks.
+    """
+
+    def __init__(self, run_dir: str) -> None:
+        self.run_dir = run_dir
+        self.known: set[Any] = set()
+        self._known_all = self.known.issuperset
+
+    def __call__(self, record: dict[str, Any], refused: dict[str, int]) -> None:
+        data = record["data"]
+        if self._known_all(data) and _unlimited(map(type, data.values())):
+            return
+        for key, why in over_limits(data, self.known):
+            del data[key]
+            refused["values"] = refused.get("values", 0) + 1
+            debug(
+                self.run_dir,
+                f"history: left out key {shown_key(str(key))} at step {record.get('step')}: {why}",
+            )
+
+
+def encode(
+    stream: str,
+    bodies: list[bytes],
+    screen: Optional[Screen] = None,
+    refused: Optional[dict[str, int]] = None,
+) -> bytes:
+    """The ``records`` array of an append request, as JSON bytes.
+
+    History rows go through ``screen``, which counts what it leaves out in ``refused``.
+    """
     records = [_to_json(stream, marshal.loads(b)) for b in bodies]
+    if screen is not None and stream == "history":
+        for record in records:
+            screen(record, refused if refused is not None else {})
     try:
         return _http.json_bytes(records)
     except (TypeError, ValueError):
@@ -71,10 +122,13 @@ def encode(stream: str, bodies: list[bytes]) -> bytes:
 
 
 class _Pending:
-    def __init__(self, count: int, cursor: tuple[int, int], records: bytes) -> None:
+    def __init__(self, count: int, cursor: tuple[int, int]) -> None:
         self.count = count
         self.cursor = cursor
-        self.records = records
+        self.records = b""
+        # What was left out of the batch: counted in the state once it is acknowledged,
+        # so a batch read again (a seek, a restart) is not counted twice.
+        self.refused: dict[str, int] = {"records": 0, "values": 0}
 
 
 class _FileBody:
@@ -131,6 +185,7 @@ class Uploader:
         self.file_prefix = (
             f"{writer['label']}/" if writer and writer.get("shared") and not writer.get("primary") else ""
         )
+        self.screen = Screen(model.run_dir)
 
     # -- the loop ---------------------------------------------------------------
 
@@ -312,7 +367,8 @@ class Uploader:
                     model.upload["cursors"][stream] = list(reader.cursor)
                 return False
             self.drained[stream] = False
-            pending = _Pending(len(records), reader.cursor, encode(stream, [r[1] for r in records]))
+            pending = _Pending(len(records), reader.cursor)
+            pending.records = encode(stream, [r[1] for r in records], self.screen, pending.refused)
             self.pending[stream] = pending
         with model.lock:
             base = int(model.upload["base"].get(stream, 0))
@@ -331,6 +387,10 @@ class Uploader:
         with model.lock:
             model.upload["acked"][stream] = acked + pending.count
             model.upload["cursors"][stream] = list(pending.cursor)
+            refused = model.upload["refused"]
+            for kind, n in pending.refused.items():
+                if n:
+                    refused[kind] = int(refused.get(kind, 0)) + n
             model.dirty = True
         self.pending[stream] = None
         if next_offset > offset + pending.count:
@@ -356,28 +416,23 @@ class Uploader:
             self.max_records = max(1, self.max_records // 2)
             self.seek(stream, int(model.upload["acked"].get(stream, 0)))
             return True
-        if exc.status == 400:
-            # One bad record would block the stream for good: replace it with
-            # an empty one (offsets must stay contiguous) and say so.
+        if exc.status in (400, 413):
+            # One bad record (or one record too large even alone) would block
+            # the stream for good: leave out the value the server names, or
+            # send the record empty (offsets must stay contiguous), and count
+            # it: finish() says how many, debug.log which and why.
             pending = self.pending[stream]
             assert pending is not None
             records = json.loads(pending.records)
             match = _RECORD_INDEX.match(exc.field or "")
-            indexes = (
-                [int(match.group(1))]
-                if match and int(match.group(1)) < len(records)
-                else range(len(records))
-            )
-            for i in indexes:
-                debug(
-                    model.run_dir,
-                    f"{stream}: server refused record {offset + i} ({exc}); sent empty",
-                )
-                record = records[i]
-                if "data" in record:
-                    record["data"] = {}
-                if "line" in record:
-                    record["line"] = ""
+            if match and int(match.group(1)) < len(records):
+                indexes: Iterable[int] = [int(match.group(1))]
+                named = (exc.field or "")[match.end() :]
+            else:
+                indexes, named = range(len(records)), ""
+            changed = [self._refuse(stream, records[i], offset + i, named, exc) for i in indexes]
+            if not any(changed):
+                raise exc  # nothing left to take out: retried with backoff, the error shown
             pending.records = _http.json_bytes(records)
             return True
         raise exc
@@ -401,6 +456,30 @@ class Uploader:
         for name in STREAMS:
             self.seek(name, 0)
         model.save()
+
+    def _refuse(
+        self, stream: str, record: dict[str, Any], n: int, named: str, exc: Exception
+    ) -> bool:
+        """Take out of ``record`` what the server refused; False if nothing was left to."""
+        model = self.model
+        data = record.get("data")
+        key = _named_key(data, named) if isinstance(data, dict) else None
+        if key is not None:
+            del data[key]  # type: ignore[union-attr]
+            what, kind = f"value {shown_key(key)} of record {n}", "values"
+        elif data or record.get("line"):
+            if "data" in record:
+                record["data"] = {}
+            if "line" in record:
+                record["line"] = ""
+            what, kind = f"record {n}", "records"
+        else:
+            return False
+        debug(model.run_dir, f"{stream}: the server refused {what} ({exc}); sent without it")
+        pending = self.pending[stream]
+        assert pending is not None
+        pending.refused[kind] += 1
+        return True
 
     def seek(self, stream: str, index: int) -> None:
         """Point the stream's reader at its ``index``-th record (from this session's start)."""

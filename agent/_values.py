@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 import sys
@@ -14,6 +15,19 @@ if TYPE_CHECKING:
 
 # Types a history value may have as is (bool is an int subclass but checked by type()).
 SCALARS = frozenset((float, int, bool, str, type(None)))
+# Those that no server limit applies to: a row of only these takes log()'s hot path.
+UNLIMITED = frozenset((float, int, bool, type(None)))
+
+# The server's limits on a history row (apps/runs/history/encode.py): a row
+# past one is refused whole, so log() leaves the value out and says so.
+# tests/historystore/test_agent_limits.py holds the two sides together.
+MAX_KEY_LENGTH = 256  # characters
+MAX_VALUE_BYTES = 64 * 1024  # a string's UTF-8, or the JSON of a media reference
+MAX_DEPTH = 16  # lists and objects inside a media reference
+MAX_STEP = 2**63 - 1  # steps are signed 64-bit integers
+# Keys found within the limits that the uploader remembers: enough for any
+# run's metrics, bounded for a run that makes up a key per step.
+KNOWN_KEYS = 10_000
 
 
 def _describe(value: Any) -> str:
@@ -87,6 +101,86 @@ def flatten(
                 out[name] = value  # written to the run folder by Run.log (agent/_media.py)
             else:
                 problems.append((name, result))
+
+
+def shown_key(key: str) -> str:
+    """A key for a message: a long one cut short.
+
+    >>> shown_key("k" * 300)
+    "'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk'… (300 characters)"
+    """
+    return repr(key) if len(key) <= 60 else f"{key[:40]!r}… ({len(key)} characters)"
+
+
+def key_problem(key: str) -> Optional[str]:
+    """Why the server would refuse a history key, or None."""
+    if not key:
+        return "keys must not be empty"
+    if len(key) > MAX_KEY_LENGTH:
+        return f"keys may be at most {MAX_KEY_LENGTH} characters long (the server's limit)"
+    return None
+
+
+def value_problem(value: Any) -> Optional[str]:
+    """Why the server would refuse a history value, or None.
+
+    Text it cannot store (NUL, a lone surrogate) is not a problem: the
+    uploader sends it as U+FFFD (``_http.json_bytes``).
+
+    >>> value_problem("x" * 70_000)
+    'strings may hold at most 65536 bytes of UTF-8 (the server's limit)'
+    """
+    kind = type(value)
+    if kind is str:
+        if _text_size(value) > MAX_VALUE_BYTES:
+            return f"strings may hold at most {MAX_VALUE_BYTES} bytes of UTF-8 (the server's limit)"
+        return None
+    if kind is dict or kind is list:
+        if _nesting(value) > MAX_DEPTH:
+            return f"lists and dicts may be nested at most {MAX_DEPTH} deep (the server's limit)"
+        text = json.dumps(value, ensure_ascii=False, allow_nan=True, separators=(",", ":"))
+        if _text_size(text) > MAX_VALUE_BYTES:
+            return f"a value may hold at most {MAX_VALUE_BYTES} bytes of JSON (the server's limit)"
+    return None
+
+
+def over_limits(row: dict[Any, Any], known: Optional[set[Any]] = None) -> list[tuple[Any, str]]:
+    """The keys of ``row`` the server would refuse, with why.
+
+    Keys found within the limits are added to ``known`` (up to ``KNOWN_KEYS``)
+    and not checked again.
+
+    >>> over_limits({"loss": 0.5, "": 1, "note": "x" * 70_000})[0]
+    ('', 'keys must not be empty')
+    """
+    problems = []
+    for key, value in row.items():
+        why = None
+        if known is None or key not in known:
+            why = key_problem(str(key))
+            if why is None and known is not None and len(known) < KNOWN_KEYS:
+                known.add(key)
+        if why is None and type(value) not in UNLIMITED:
+            why = value_problem(value)
+        if why is not None:
+            problems.append((key, why))
+    return problems
+
+
+def _text_size(text: str) -> int:
+    """The UTF-8 size of ``text`` as the uploader sends it (NUL and lone surrogates as U+FFFD)."""
+    # A lone surrogate takes 3 bytes with "surrogatepass", as U+FFFD does.
+    size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+    if "\x00" in text:
+        size += 2 * text.count("\x00")
+    return size
+
+
+def _nesting(value: Any) -> int:
+    """How deep lists and dicts nest in ``value``: 1 for a flat one."""
+    items = value.values() if type(value) is dict else value
+    inner = [_nesting(v) for v in items if type(v) is dict or type(v) is list]
+    return 1 + max(inner, default=0)
 
 
 def jsonable(value: Any, _depth: int = 0) -> Any:

@@ -111,7 +111,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from ._service import find_runs
-    from ._state import read_json
+    from ._state import read_json, refusals_note
 
     runs = find_runs(_root(args.dir))
     stored = load_stored()
@@ -146,6 +146,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(
             f"{spec.get('project')}/{spec.get('id')}  {spec.get('mode')}  {ended}  {where}  {run_dir}"
         )
+        note = refusals_note(upload.get("refused"), run_dir)
+        if note:
+            print(note)
     return 0
 
 

@@ -79,9 +79,35 @@ def test_a_rewritten_step_keeps_the_latest_value_as_last() -> None:
 
 def test_min_and_max_skip_nan_but_keep_infinities() -> None:
     s = SeriesSummary()
-    s.update([0, 0, 0, 0], [NAN, 2.0, -INF, 4.0])
-    out = s.sample()
-    assert out.min == [-INF] and out.max == [4.0] and out.values == [3.0]
+    s.update([0, 0, 1, 1], [NAN, 2.0, -INF, 4.0])
+    s.update([2], [1.0])
+    out = s.sample(1)
+    assert out.min == [-INF] and out.max == [4.0] and out.values == [7.0 / 3]
+
+
+def test_a_step_logged_twice_shows_the_last_value_logged_not_their_mean() -> None:
+    # An old agent, or a shared run, stores x = 5 and then x = 99 at step 40.
+    s = SeriesSummary()
+    s.update([0, 40, 90], [0.0, 5.0, 9.0])
+    s.update([40], [99.0])
+    out = SeriesSummary.from_bytes(s.to_bytes()).sample()
+    assert out.steps == [0, 40, 90] and out.values == [0.0, 99.0, 9.0]
+    assert (out.min[1], out.max[1]) == (5.0, 99.0)  # the envelope keeps both
+    assert out.sampled and out.count == 4
+    # Also in a bucket wider than one step, while it holds that one step.
+    s.update([5000], [1.0])
+    assert s.width == 8
+    assert s.sample().values == [0.0, 99.0, 9.0, 1.0]
+    # A point of several steps stays their mean.
+    assert s.sample(2).values == [pytest.approx((0 + 5 + 99) / 3), 5.0]
+
+
+def test_downsample_raw_shows_the_last_value_of_a_step_logged_twice() -> None:
+    steps = np.array([0, 1, 1, 2, 3])
+    values = np.array([0.0, 1.0, 7.0, 2.0, 3.0])
+    out = downsample_raw(steps, values, 4)  # one-step buckets: steps 1's two values share one
+    assert out.steps == [0, 1, 2, 3] and out.values == [0.0, 7.0, 2.0, 3.0]
+    assert (out.min[1], out.max[1]) == (1.0, 7.0)
 
 
 def test_it_widens_when_a_far_step_arrives() -> None:

@@ -146,3 +146,12 @@ def test_the_csv_export_neutralises_formulas_in_values_and_keys(world: World) ->
     assert cells["note"] == "'" + formula
     assert (cells["plus"], cells["at"], cells["minus"], cells["tab"]) == ("'+1+2", "'@SUM(A1)", "'-2+3", "'\t=1")
     assert cells["ok"] == "fine" and cells["loss"] == "-0.5"  # numbers stay numbers
+
+
+def test_a_step_stored_twice_reads_back_as_the_value_logged_last_not_a_mean(world: World) -> None:
+    # An old agent (or a shared run) logs x = 5 at step 5, then step 9, then x = 99 at step 5.
+    records = [{"step": s, "time": 1000.0 + i, "data": {"x": x}} for i, (s, x) in enumerate([(5, 5), (9, 9), (5, 99)])]
+    assert append(world, 0, records).status_code == 200
+    series = world.member.client().get(f"{RUN}/history", {"keys": "x"}).json()["series"]["x"]
+    assert series["steps"] == [5, 9] and series["values"] == [99, 9]
+    assert series["min"][0] == 5 and series["max"][0] == 99

@@ -37,7 +37,10 @@ Float64Array = npt.NDArray[np.float64]
 @dataclass
 class Sampled:
     steps: list[int]  # each point's first step
-    values: list[float]  # mean of its finite values; else its last value (nan, ±inf)
+    # A point of one step: the value logged last there (a step logged twice is
+    # not the mean of two values nobody logged together). A point of several
+    # steps: the mean of its finite values; else its last value (nan, ±inf).
+    values: list[float]
     min: list[float]
     max: list[float]
     sampled: bool  # False when every point is exactly one logged value
@@ -50,7 +53,8 @@ class SeriesSummary:
     Bucket i covers steps [i * width, (i + 1) * width). A step past the last bucket
     doubles the width (merging neighbour pairs) until it fits, so an update costs
     O(batch + CAPACITY) whatever the run's length. Steps may come in any order and
-    repeat (a resumed run logs some steps again): every value is accumulated.
+    repeat (a resumed run logs some steps again): every value is accumulated, and a
+    point of one step shows the value that arrived last there (see Sampled).
     """
 
     __slots__ = (
@@ -295,9 +299,10 @@ def _finish(g: _Groups, samples: int, *, exact: bool) -> Sampled:
         )
     with np.errstate(invalid="ignore", divide="ignore"):
         means = np.where(g.finite > 0, g.sums / np.maximum(g.finite, 1), g.last_values)
+    values = np.where(g.firsts == g.lasts, g.last_values, means)
     return Sampled(
         steps=g.firsts.tolist(),
-        values=means.tolist(),
+        values=values.tolist(),
         min=g.mins.tolist(),
         max=g.maxs.tolist(),
         sampled=not (exact and per <= 1 and bool((g.counts == 1).all())),
