@@ -206,6 +206,23 @@ def test_two_live_processes_with_one_label_lose_nothing(cairn_server: Any, tmp_p
     assert _steps(run, "y") == list(range(1000))
 
 
+def test_rank_zero_only_keeps_rank_zeros_metrics_and_every_ranks_console(cairn_server: Any, tmp_path: Path) -> None:
+    code = """
+        import os, agent
+        rank = int(os.environ["RANK"])
+        run = agent.init(project="dist", id="rank-zero-1", shared=True, settings={"rank_zero_only": True})
+        for step in range(100):
+            run.log({"loss": rank * 1000 + step}, step=step)
+        print(f"rank {rank} done")
+        run.finish()
+    """
+    procs = [_start(code, tmp_path / f"r{r}", _env(cairn_server, RANK=str(r))) for r in range(2)]
+    _finish_all(procs)
+    run = _run(cairn_server, "dist/rank-zero-1")
+    assert [r["loss"] for r in run.scan_history(keys=["loss"])] == list(range(100))
+    assert {line["line"] for line in run.console()} == {"rank 0 done", "rank 1 done"}
+
+
 @pytest.mark.parametrize(
     ("environ", "rank"),
     [
