@@ -14,8 +14,8 @@ import pytest
 from agent import _http, _values
 from apps.core.errors import BadInput
 from apps.core.rendering import json_loads
+from apps.runs import history as server
 from apps.runs.history import RecordError, encode_chunk
-from apps.runs.history import encode as server
 
 EDGE = server.MAX_VALUE_BYTES
 

@@ -6,7 +6,14 @@ pure (numpy only); `compaction` reads and writes the database.
 """
 
 from .codec import Column, DecodedChunk, chunk_keys, decode_chunk, merge_rows
-from .encode import EncodedChunk, RecordError, encode_chunk
+from .encode import (
+    MAX_DEPTH,
+    MAX_KEY_LENGTH,
+    MAX_VALUE_BYTES,
+    EncodedChunk,
+    RecordError,
+    encode_chunk,
+)
 from .export import export_csv, export_jsonl
 from .sampling import CAPACITY, Sampled, SeriesSummary, downsample_raw
 
@@ -16,6 +23,9 @@ from .compaction import chunk_records, run_history_compact  # noqa: E402
 
 __all__ = [
     "CAPACITY",
+    "MAX_DEPTH",
+    "MAX_KEY_LENGTH",
+    "MAX_VALUE_BYTES",
     "Column",
     "DecodedChunk",
     "EncodedChunk",
