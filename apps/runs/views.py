@@ -14,8 +14,8 @@ from apps.core.access import Access
 from apps.core.errors import BadInput, Conflict, is_query_timeout, query_timeout_message
 from apps.core.rendering import nonfinite_as_strings
 from apps.orgs.permissions import page_org
-from apps.runs import compare, selectors, services, table
-from apps.runs.models import Project, Visibility
+from apps.runs import compare, selectors, services, table, workspace
+from apps.runs.models import Project, Stream, Visibility
 from apps.runs.permissions import page_project
 
 MAX_COMPARE = 20
@@ -107,6 +107,13 @@ def run_page(request: HttpRequest, org: str, project: str, run_id: str) -> HttpR
     context = _page_context(p, access)
     context["run"] = run
     context["page_data"]["run"] = run.run_id  # type: ignore[index]
+    # A shared run's system metrics and console are drawn per writer. Its system
+    # keys come with the page, as the keys API gives them: the first writer's
+    # charts are asked for at once, not after a round trip for the keys.
+    context["page_data"]["shared"] = run.shared  # type: ignore[index]
+    if run.shared:
+        keys = workspace.project_keys(project=p, stream=Stream.SYSTEM, run_ids=[run.run_id])
+        context["page_data"]["systemKeys"] = [k.as_dict() for k in keys]  # type: ignore[index]
     return render(request, "runs/run.html", context)
 
 
