@@ -107,9 +107,11 @@ def run_page(request: HttpRequest, org: str, project: str, run_id: str) -> HttpR
     context = _page_context(p, access)
     context["run"] = run
     context["page_data"]["run"] = run.run_id  # type: ignore[index]
-    # A shared run's system metrics and console are drawn per writer. Its system
-    # keys come with the page, as the keys API gives them: the first writer's
-    # charts are asked for at once, not after a round trip for the keys.
+    # What the first reads need comes with the page, so that they are all sent
+    # at once: where the console's tail starts, and a shared run's system keys
+    # (as the keys API gives them), its system metrics and console being drawn
+    # per writer.
+    context["page_data"]["consoleLines"] = run.console_offset  # type: ignore[index]
     context["page_data"]["shared"] = run.shared  # type: ignore[index]
     if run.shared:
         keys = workspace.project_keys(project=p, stream=Stream.SYSTEM, run_ids=[run.run_id])

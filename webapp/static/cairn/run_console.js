@@ -56,7 +56,9 @@ function ansiSegments(line) {
 function consoleLine(rec, marked) {
   const node = el("div", { class: rec.stream === "stderr" ? "line stderr" : "line" });
   if (marked) node.append(el("span", { class: "console-writer", text: rec.writer || "" }));
-  for (const seg of ansiSegments(rec.line)) {
+  // Most lines have no escape codes: their text as it is, and nothing to parse.
+  const plain = !rec.line.includes("\x1b");
+  for (const seg of plain ? [{ text: rec.line, sgr: {} }] : ansiSegments(rec.line)) {
     const s = seg.sgr;
     if (!s.fg && !s.bg && !s.bold && !s.dim && !s.italic && !s.underline) { node.append(document.createTextNode(seg.text)); continue; }
     const span = document.createElement("span");
@@ -71,7 +73,7 @@ function consoleLine(rec, marked) {
     if (s.underline) span.classList.add("ansi-underline");
     node.append(span);
   }
-  const text = rec.line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");  // eslint-disable-line no-control-regex
+  const text = plain ? rec.line : rec.line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");  // eslint-disable-line no-control-regex
   node.dataset.search = (marked ? `${rec.writer || ""} ${text}` : text).toLowerCase();
   return node;
 }
@@ -139,12 +141,14 @@ export function runConsole(runApi, { writer = null, marked = false } = {}) {
       next = body.next_offset;
       q = `offset=${next}`;
       if (!body.lines.length) break;
-      const atBottom = consoleBox.scrollHeight - consoleBox.scrollTop - consoleBox.clientHeight < 24;
+      // Read before the lines go in (a layout, so not when the box is empty).
+      const atBottom = !consoleBox.firstChild || consoleBox.scrollHeight - consoleBox.scrollTop - consoleBox.clientHeight < 24;
       const nodes = body.lines.map((rec) => consoleLine(rec, marked));
       applyFilter(nodes);
       consoleBox.append(...nodes);
       seen += nodes.length;
-      if (atBottom) consoleBox.scrollTop = consoleBox.scrollHeight;
+      // At the next frame, when the page is laid out anyway: thousands of lines are not laid out twice.
+      if (atBottom) requestAnimationFrame(() => { consoleBox.scrollTop = consoleBox.scrollHeight; });
       if (body.lines.length < PAGE) break;
     }
     if (!consoleBox.children.length) consoleNote.textContent = "No console output.";

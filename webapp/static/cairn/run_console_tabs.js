@@ -10,24 +10,25 @@ import { naturalCompare, writerName } from "./util.js";
 
 const el = cairn.el;
 
-// runApi: the run's API URL; shared: whether the run is shared. load(run)
-// reads what is new in the view shown; showWriters(writers) makes the tabs of
-// a shared run's writers, and keeps their counts of lines.
+// runApi: the run's API URL; shared: whether the run is shared.
+// load(lines) reads what is new in the view shown (lines: how many the run
+// has, `streams.console`); showWriters(writers) makes the tabs of a shared
+// run's writers, and keeps their counts of lines.
 export function consoleSection(runApi, shared) {
   const all = runConsole(runApi, { marked: shared });
   const holder = el("div", { class: "console-view" }, all.bar, all.box);
-  if (!shared) return { nodes: [holder], load: (run) => all.load(run.streams.console), showWriters() {} };
+  if (!shared) return { nodes: [holder], load: (lines) => all.load(lines), showWriters() {} };
 
   const strip = el("div", { class: "console-tabs", role: "tablist", "data-testid": "console-tabs" });
   const views = new Map([["", all]]);  // writer's name → its view; "": every writer's lines
   const tabs = new Map();  // the same → its tab
   let active = "";
-  let run = null;
+  let runLines = 0;
   let writers = new Map();  // name → writer
 
   // The lines there are in a view, for where its first read starts.
   function total(name) {
-    if (name === "") return run ? run.streams.console : 0;
+    if (name === "") return runLines;
     const w = writers.get(name);
     return w && w.streams ? w.streams.console : 0;
   }
@@ -66,8 +67,8 @@ export function consoleSection(runApi, shared) {
   strip.append(tabs.get(""));
   return {
     nodes: [strip, holder],
-    load(r) {
-      run = r;
+    load(lines) {
+      runLines = lines;
       return views.get(active).load(total(active));
     },
     showWriters,

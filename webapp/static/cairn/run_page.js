@@ -226,15 +226,16 @@ function mountRunPage(root, page) {
     const writersRead = withWriters(readWriters());
     writersRead.catch(() => {});  // reported by the Promise.all below, unless the run's read fails first
     showRun(await cairn.get(RUN), gen);
-    await Promise.all([writersRead, loadMetrics(), loadSystem(writersRead), consoleView.load(run)]);
+    await Promise.all([writersRead, loadMetrics(), loadSystem(writersRead), consoleView.load(run.streams.console)]);
     if (run.state !== "running") return;
     loadFiles().catch(() => {});
   }
 
   async function start() {
-    // The charts need nothing from the run object: ask for everything at once.
+    // The charts and the console need nothing from the run object (the page
+    // says how many console lines it has): ask for everything at once.
     const writersRead = withWriters(readWriters());
-    const chartsLoaded = Promise.allSettled([loadMetrics(), loadSystem(writersRead, page.systemKeys)]);
+    const loaded = Promise.allSettled([loadMetrics(), loadSystem(writersRead, page.systemKeys), consoleView.load(page.consoleLines)]);
     try {
       const gen = notesGen;
       showRun(await cairn.get(RUN), gen);
@@ -242,7 +243,7 @@ function mountRunPage(root, page) {
       root.replaceChildren(el("p", { class: "error", text: `Could not load the run: ${e.message}` }));
       return;
     }
-    const results = [...await Promise.allSettled([consoleView.load(run), loadFiles(), writersRead]), ...await chartsLoaded];
+    const results = [...await Promise.allSettled([loadFiles(), writersRead]), ...await loaded];
     performance.mark("cairn:run-page-drawn");  // for benchmarks
     for (const r of results) if (r.status === "rejected") console.error(r.reason);
     let busy = false;
