@@ -27,29 +27,34 @@ def new_run(server: ServerProcess) -> tuple[str, str, requests.Session]:
     return project, f"{server.url}/api/v1/projects/local/{project}/runs/r1", s
 
 
-def shared_run(server: ServerProcess, writers: int) -> str:
-    """A run of `writers` ranks on hosts gpu00.., each with system metrics and console lines."""
+def rank_join(s: requests.Session, run: str, rank: int) -> None:
+    """Rank `rank` joins the shared run on host gpu<rank> and sends its system metrics and two console lines."""
+    label = f"rank-{rank}"
+    s.put(run, json={"name": "ddp", "writer": {
+        "id": label, "label": label, "host": f"gpu{rank:02d}", "pid": 100 + rank, "shared": True, "primary": rank == 0,
+    }}).raise_for_status()
+    s.post(f"{run}/streams/system", json={"offset": 0, "writer": label, "records": [
+        {"time": 1_700_000_000 + 10 * i, "data": {k: 10.0 * rank + i for k in SYSTEM_KEYS}} for i in range(10)
+    ]}).raise_for_status()
+    s.post(f"{run}/streams/console", json={"offset": 0, "writer": label, "records": [
+        {"time": 1_700_000_000 + i, "stream": "stdout", "line": f"hello {i} from {label}"} for i in range(2)
+    ]}).raise_for_status()
+
+
+def shared_run(server: ServerProcess, writers: int) -> tuple[str, str, requests.Session]:
+    """A run of `writers` ranks on hosts gpu00.., each with system metrics and console lines; rank-1 has finished."""
     project, run, s = new_run(server)
     for rank in range(writers):
-        label = f"rank-{rank}"
-        s.put(run, json={"name": "ddp", "writer": {
-            "id": label, "label": label, "host": f"gpu{rank:02d}", "pid": 100 + rank, "shared": True, "primary": rank == 0,
-        }}).raise_for_status()
-        s.post(f"{run}/streams/system", json={"offset": 0, "writer": label, "records": [
-            {"time": 1_700_000_000 + 10 * i, "data": {k: 10.0 * rank + i for k in SYSTEM_KEYS}} for i in range(10)
-        ]}).raise_for_status()
-        s.post(f"{run}/streams/console", json={"offset": 0, "writer": label, "records": [
-            {"time": 1_700_000_000 + i, "stream": "stdout", "line": f"hello {i} from {label}"} for i in range(2)
-        ]}).raise_for_status()
+        rank_join(s, run, rank)
     s.post(f"{run}/streams/history", json={"offset": 0, "writer": "rank-0", "records": [
         {"step": i, "time": 1_700_000_000 + i, "data": {"loss": 1 / (i + 1)}} for i in range(20)
     ]}).raise_for_status()
     s.post(f"{run}/finish", json={"exit_code": 0, "writer": "rank-1"}).raise_for_status()
-    return project
+    return project, run, s
 
 
 def test_a_shared_run_shows_each_writer_apart(web_server: ServerProcess, new_page: Any) -> None:
-    project = shared_run(web_server, 3)
+    project, run, s = shared_run(web_server, 3)
     page = new_page(web_server.url)
     sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
     page.goto(f"/local/{project}/runs/r1")
@@ -97,6 +102,16 @@ def test_a_shared_run_shows_each_writer_apart(web_server: ServerProcess, new_pag
     assert tabs.nth(2).get_attribute("aria-selected") == "true"
     tabs.nth(0).click()
     page.wait_for_function("() => document.querySelectorAll('[data-testid=console] .line').length === 6")
+
+    # The run is live: a rank that joins later gets its row, its group (closed) and its tab at the next refresh.
+    rank_join(s, run, 10)
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=console] .line').length === 8")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=system-group]').length === 4")
+    page.wait_for_selector("[data-testid=writers-count]:text-is('4 writers, 3 running')")
+    assert [g.get_attribute("data-writer") for g in groups.all()] == ["rank-0", "rank-1", "rank-2", "rank-10"]
+    assert groups.nth(3).evaluate("(d) => d.open") is False
+    assert tabs.all_text_contents() == ["All", "rank-0", "rank-1", "rank-2", "rank-10"]
+    assert page.evaluate(f"({DRAWN})('rank-10/')") == 0
 
 
 def test_a_run_that_is_not_shared_keeps_one_system_grid_and_one_console(web_server: ServerProcess, new_page: Any) -> None:
