@@ -257,12 +257,21 @@ def writer_get(*, run: Run, name: str) -> RunWriter:
 
 
 def console_lines(
-    *, run: Run, offset: int, limit: int, writer: RunWriter | None = None
+    *, run: Run, offset: int, limit: int, writer: RunWriter | None = None, writer_offset: int | None = None
 ) -> tuple[list[dict[str, Any]], int]:
-    """Lines from `offset` on (the run's offsets, across writers), of one writer or all."""
+    """Lines from `offset` on (the run's offsets, across writers), of one writer or all.
+
+    `writer_offset` starts instead at the writer's own line of that number (as
+    the writer counts its lines): where a page showing one writer's last lines
+    begins, which the run's offsets cannot say.
+    """
     console = HistoryChunk.objects.filter(run=run, stream=Stream.CONSOLE)
     if writer is not None:
         console = console.filter(writer=writer)
+        if writer_offset is not None:
+            offset = _run_offset_of(console, writer_offset, run.console_offset)
+    elif writer_offset is not None:
+        offset = writer_offset  # without a writer, the run is the writer
     # The chunk holding `offset` starts at or before it.
     start = console.filter(first_offset__lte=offset).aggregate(m=Max("first_offset"))["m"] or 0
     chunks = (
@@ -284,6 +293,17 @@ def console_lines(
             if len(lines) >= limit:
                 return lines, first + i + 1
     return lines, run.console_offset if not lines else lines[-1]["offset"] + 1
+
+
+def _run_offset_of(chunks: QuerySet[HistoryChunk], writer_offset: int, end: int) -> int:
+    """The run's offset of a writer's line; `end` past its last line. A chunk is one writer's batch:
+    its lines are consecutive for the writer and for the run alike."""
+    found = chunks.filter(writer_offset__lte=writer_offset).order_by("-writer_offset")
+    row = found.values_list("first_offset", "writer_offset", "row_count").first()
+    if row is None:
+        return end
+    first, at, count = row
+    return first + writer_offset - at if writer_offset < at + count else end
 
 
 def file_list(*, run: Run) -> QuerySet[RunFile]:

@@ -15,8 +15,8 @@ from apps.core.access import Access
 from apps.core.errors import BadInput, Conflict, is_query_timeout, query_timeout_message
 from apps.core.rendering import nonfinite_as_strings, unstorable_text_find
 from apps.orgs.permissions import page_org
-from apps.runs import compare, groups, selectors, services, table
-from apps.runs.models import Project, RunState, Visibility
+from apps.runs import compare, groups, selectors, services, table, workspace
+from apps.runs.models import Project, RunState, Stream, Visibility
 from apps.runs.permissions import page_project
 
 MAX_COMPARE = 20
@@ -108,6 +108,15 @@ def run_page(request: HttpRequest, org: str, project: str, run_id: str) -> HttpR
     context = _page_context(p, access)
     context["run"] = run
     context["page_data"]["run"] = run.run_id  # type: ignore[index]
+    # What the first reads need comes with the page, so that they are all sent
+    # at once: where the console's tail starts, and a shared run's system keys
+    # (as the keys API gives them), its system metrics and console being drawn
+    # per writer.
+    context["page_data"]["consoleLines"] = run.console_offset  # type: ignore[index]
+    context["page_data"]["shared"] = run.shared  # type: ignore[index]
+    if run.shared:
+        keys = workspace.project_keys(project=p, stream=Stream.SYSTEM, run_ids=[run.run_id])
+        context["page_data"]["systemKeys"] = [k.as_dict() for k in keys]  # type: ignore[index]
     return render(request, "runs/run.html", context)
 
 

@@ -139,6 +139,31 @@ def test_a_shared_writers_system_metrics_and_console_are_kept_apart(world: World
     assert c.get(f"{RUN}/console", {"writer": "a/b"}).status_code == 400
 
 
+def test_one_writers_lines_are_read_from_its_own_line_numbers(world: World) -> None:
+    for rank in (0, 1):
+        declare(world, f"rank-{rank}", label=f"rank-{rank}", shared=True)
+    # Interleaved batches of 3 lines: rank-1's lines are at the run's offsets 3-5 and 9-11.
+    for batch in range(2):
+        for rank in (0, 1):
+            lines = [{"time": 1000.0, "stream": "stdout", "line": f"{rank}:{3 * batch + i}"} for i in range(3)]
+            assert append(world, 3 * batch, lines, f"rank-{rank}", "console").json()["stored"] == 3
+    c = world.member.client()
+
+    def read(**params: Any) -> tuple[list[tuple[int, str]], int]:
+        body = c.get(f"{RUN}/console", params).json()
+        return [(line["offset"], line["line"]) for line in body["lines"]], body["next_offset"]
+
+    # Its last four lines: from its line 2, in the first batch, to the end.
+    assert read(writer="rank-1", writer_offset=2) == ([(5, "1:2"), (9, "1:3"), (10, "1:4"), (11, "1:5")], 12)
+    assert read(writer="rank-1", writer_offset=3, limit=1) == ([(9, "1:3")], 10)
+    # Past its last line: nothing, and the next read starts at the run's end.
+    assert read(writer="rank-1", writer_offset=6) == ([], 12)
+    assert read(writer="rank-0", writer_offset=0, limit=2) == ([(0, "0:0"), (1, "0:1")], 2)
+    # Without a writer, the run's own offsets.
+    assert read(writer_offset=10) == read(offset=10)
+    assert c.get(f"{RUN}/console", {"writer": "rank-1", "writer_offset": "-1"}).status_code == 400
+
+
 def test_a_shared_writers_config_adds_to_the_runs(world: World) -> None:
     c = world.member.client()
     c.put(RUN, {"config": {"lr": 0.1}, "writer": {"id": "rank-0", "shared": True, "primary": True}}, format="json")

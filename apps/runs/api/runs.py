@@ -43,6 +43,7 @@ from apps.runs.schemas import (
     SHA256_HEADER,
     TEXT,
     WRITER,
+    WRITER_OFFSET,
     AppendedSerializer,
     ConsoleBatchSerializer,
     ConsoleSerializer,
@@ -356,8 +357,9 @@ class ConsoleApi(ProjectScopedApi):
     @extend_schema(
         operation_id="console_read", summary="A run's console lines",
         description="From `offset` on; `next_offset` is where the next read starts. Offsets count the lines of every "
-        "writer of the run; `writer` reads one writer's lines (404 when the run has no such writer).",
-        parameters=[*RUN_PATH, OFFSET, limit(1000, 10_000), WRITER], responses=ConsoleSerializer,
+        "writer of the run; `writer` reads one writer's lines (404 when the run has no such writer), from "
+        "`writer_offset` (its own count of lines) instead of `offset` if given.",
+        parameters=[*RUN_PATH, OFFSET, limit(1000, 10_000), WRITER, WRITER_OFFSET], responses=ConsoleSerializer,
     )
     def get(self, request: Request, org: str, project: str, run_id: str) -> Response:
         run = self.get_run(run_id)
@@ -366,6 +368,7 @@ class ConsoleApi(ProjectScopedApi):
             writer=writer_param(request, run),
             offset=int_param(request, "offset", 0) or 0,
             limit=int_param(request, "limit", 1000, 1, 10_000) or 1000,
+            writer_offset=int_param(request, "writer_offset", None),
         )
         return Response({"lines": lines, "next_offset": next_offset})
 

@@ -51,6 +51,10 @@ OFFSET = int_query("offset", "Items to skip.", default=0)
 WRITER = text_query(
     "writer", "One writer's lines only: its id or label (see the run's writers).", max_length=64, pattern=f"^{WRITER_ID_PATTERN}$"
 )
+WRITER_OFFSET = int_query(
+    "writer_offset", "Start at the writer's line of this number, counting only its lines (its `streams.console` in the "
+    "writers list is how many it has), instead of at `offset`; without `writer`, the same as `offset`.",
+)
 NUMERIC_STREAM = enum_query("stream", ("history", "system"), "The stream read.", default="history")
 RUNS = text_query("runs", f"Comma-separated run ids, at most {workspace.MAX_RUNS}.", required=True)
 COLUMNS = text_query("columns", "Comma-separated column ids (docs/protocol.md, the runs table); default the saved layout.")

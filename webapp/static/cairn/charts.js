@@ -287,7 +287,8 @@ export class Chart {
   }
 
   resize() {
-    if (!this.u) return;
+    // Hidden (a closed group of the run page): keep the size it will be shown at again.
+    if (!this.u || !this.plot.clientWidth) return;
     const width = Math.max(200, this.plot.clientWidth);
     if (Math.abs(width - this.u.width) > 1) this.u.setSize({ width, height: this.opts.height });
   }

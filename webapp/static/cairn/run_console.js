@@ -5,6 +5,8 @@ import * as cairn from "./api.js";
 
 const el = cairn.el;
 const CONSOLE_TAIL = 5000;
+// Lines a read asks for: the whole tail in one round trip (the API allows 10,000).
+const PAGE = 5000;
 
 // ANSI SGR colour codes → [{text, cls, style}] segments; other escapes dropped.
 const ANSI_COLORS = ["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"];
@@ -50,9 +52,13 @@ function ansiSegments(line) {
   return out;
 }
 
-function consoleLine(rec) {
+// marked: the line starts with its writer's name (a shared run's merged view).
+function consoleLine(rec, marked) {
   const node = el("div", { class: rec.stream === "stderr" ? "line stderr" : "line" });
-  for (const seg of ansiSegments(rec.line)) {
+  if (marked) node.append(el("span", { class: "console-writer", text: rec.writer || "" }));
+  // Most lines have no escape codes: their text as it is, and nothing to parse.
+  const plain = !rec.line.includes("\x1b");
+  for (const seg of plain ? [{ text: rec.line, sgr: {} }] : ansiSegments(rec.line)) {
     const s = seg.sgr;
     if (!s.fg && !s.bg && !s.bold && !s.dim && !s.italic && !s.underline) { node.append(document.createTextNode(seg.text)); continue; }
     const span = document.createElement("span");
@@ -67,41 +73,52 @@ function consoleLine(rec) {
     if (s.underline) span.classList.add("ansi-underline");
     node.append(span);
   }
-  node.dataset.search = rec.line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").toLowerCase();  // eslint-disable-line no-control-regex
+  const text = plain ? rec.line : rec.line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");  // eslint-disable-line no-control-regex
+  node.dataset.search = (marked ? `${rec.writer || ""} ${text}` : text).toLowerCase();
   return node;
 }
 
-// runApi: the run's API URL. load(run) asks for the lines since the last call
-// (the first call starts CONSOLE_TAIL lines before the end the run reports).
-export function runConsole(runApi) {
+// runApi: the run's API URL. writer: one writer's label or id (its lines
+// only), or null (every writer's); marked: each line says its writer.
+// load(total) asks for the lines since the last call; the first call starts
+// CONSOLE_TAIL lines before `total`, the number of lines there are (the run's,
+// or the writer's own count of its lines). A writer's lines are numbered by
+// the writer (`writer_offset`) where a read starts from a line count, and by
+// the run's offsets (what each read answers with) where it follows on.
+export function runConsole(runApi, { writer = null, marked = false } = {}) {
+  const url = `${runApi}/console?${writer === null ? "" : `writer=${encodeURIComponent(writer)}&`}`;
+  const from = (n) => (writer === null ? `offset=${n}` : `writer_offset=${n}`);
   const consoleBox = el("pre", { class: "console", "data-testid": "console" });
   const consoleFilter = el("input", { type: "search", placeholder: "Filter lines", "data-testid": "console-filter", "aria-label": "Filter console lines" });
   const consoleNote = el("span", { class: "muted" });
   const consoleEarlier = el("button", { type: "button", class: "link", hidden: "", "data-testid": "console-earlier",
     text: `Show ${CONSOLE_TAIL} earlier lines`, onclick: () => loadEarlierConsole() });
-  let consoleFirst = 0;  // offset of the first line shown
+  let first = 0;  // the number of the first line shown (counting the view's lines: the run's, or the writer's)
+  let seen = 0;  // ... and of the line after the last one shown
+  let next = null;  // the run's offset where the next read starts; null before the first
+  let loading = null;
 
   async function loadEarlierConsole() {
     consoleEarlier.disabled = true;
-    const from = Math.max(0, consoleFirst - CONSOLE_TAIL);
+    const start = Math.max(0, first - CONSOLE_TAIL);
     const nodes = [];
-    let offset = from;
-    while (offset < consoleFirst) {
-      const body = await cairn.get(`${runApi}/console?offset=${offset}&limit=${Math.min(5000, consoleFirst - offset)}`);
+    let want = first - start, q = from(start);
+    while (want > 0) {
+      const body = await cairn.get(`${url}${q}&limit=${Math.min(5000, want)}`);
       if (!body.lines.length) break;
-      for (const rec of body.lines) if (rec.offset < consoleFirst) nodes.push(consoleLine(rec));
-      offset = body.next_offset;
+      for (const rec of body.lines.slice(0, want)) nodes.push(consoleLine(rec, marked));
+      want -= body.lines.length;
+      q = `offset=${body.next_offset}`;
     }
     applyFilter(nodes);
     const keep = consoleBox.scrollHeight - consoleBox.scrollTop;  // stay on the line being read
     consoleBox.prepend(...nodes);
     consoleBox.scrollTop = consoleBox.scrollHeight - keep;
-    consoleFirst = from;
-    consoleNote.textContent = from > 0 ? `Showing lines ${from + 1}–${consoleOffset} of ${consoleOffset}.` : "";
-    consoleEarlier.hidden = from === 0;
+    first = start;
+    consoleNote.textContent = start > 0 ? `Showing lines ${start + 1}–${seen} of ${seen}.` : "";
+    consoleEarlier.hidden = start === 0;
     consoleEarlier.disabled = false;
   }
-  let consoleOffset = null;
 
   function applyFilter(nodes) {
     const q = consoleFilter.value.trim().toLowerCase();
@@ -109,28 +126,40 @@ export function runConsole(runApi) {
   }
   consoleFilter.addEventListener("input", () => applyFilter(consoleBox.children));
 
-  async function loadConsole(run) {
-    if (consoleOffset === null) {
-      const total = (run && run.streams && run.streams.console) || 0;
-      consoleOffset = Math.max(0, total - CONSOLE_TAIL);
-      consoleFirst = consoleOffset;
-      if (consoleOffset > 0) consoleNote.textContent = `Showing the last ${CONSOLE_TAIL} lines of ${total}.`;
-      consoleEarlier.hidden = consoleOffset === 0;
+  async function loadConsole(total) {
+    let q;
+    if (next === null) {
+      first = seen = Math.max(0, (total || 0) - CONSOLE_TAIL);
+      if (first > 0) consoleNote.textContent = `Showing the last ${CONSOLE_TAIL} lines of ${total}.`;
+      consoleEarlier.hidden = first === 0;
+      q = from(first);
+    } else {
+      q = `offset=${next}`;
     }
-    for (let pages = 0; pages < 10; pages++) {
-      const body = await cairn.get(`${runApi}/console?offset=${consoleOffset}&limit=1000`);
+    for (let pages = 0; pages < 2; pages++) {  // at most 10,000 lines a call, as before
+      const body = await cairn.get(`${url}${q}&limit=${PAGE}`);
+      next = body.next_offset;
+      q = `offset=${next}`;
       if (!body.lines.length) break;
-      const atBottom = consoleBox.scrollHeight - consoleBox.scrollTop - consoleBox.clientHeight < 24;
-      const nodes = body.lines.map(consoleLine);
+      // Read before the lines go in (a layout, so not when the box is empty).
+      const atBottom = !consoleBox.firstChild || consoleBox.scrollHeight - consoleBox.scrollTop - consoleBox.clientHeight < 24;
+      const nodes = body.lines.map((rec) => consoleLine(rec, marked));
       applyFilter(nodes);
       consoleBox.append(...nodes);
-      consoleOffset = body.next_offset;
-      if (atBottom) consoleBox.scrollTop = consoleBox.scrollHeight;
-      if (body.lines.length < 1000) break;
+      seen += nodes.length;
+      // At the next frame, when the page is laid out anyway: thousands of lines are not laid out twice.
+      if (atBottom) requestAnimationFrame(() => { consoleBox.scrollTop = consoleBox.scrollHeight; });
+      if (body.lines.length < PAGE) break;
     }
     if (!consoleBox.children.length) consoleNote.textContent = "No console output.";
     else if (consoleNote.textContent === "No console output.") consoleNote.textContent = "";
   }
 
-  return { bar: el("div", { class: "row" }, consoleFilter, consoleNote, consoleEarlier), box: consoleBox, load: loadConsole };
+  // One read at a time: a live refresh and a click on the view's tab may ask together.
+  function load(total) {
+    if (!loading) loading = loadConsole(total).finally(() => { loading = null; });
+    return loading;
+  }
+
+  return { bar: el("div", { class: "row" }, consoleFilter, consoleNote, consoleEarlier), box: consoleBox, load };
 }

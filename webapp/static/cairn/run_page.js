@@ -3,21 +3,21 @@
 // wrote (names, notes, config, console lines, file names and contents) is put
 // on the page as text, never parsed as HTML.
 import * as cairn from "./api.js";
-import { Chart, runPoints, timeMap } from "./charts.js";
 import { firstKeysRequest, mountRunMedia } from "./media.js";
-import { runConsole } from "./run_console.js";
+import { runChartGrid } from "./run_charts.js";
+import { consoleSection } from "./run_console_tabs.js";
 import { runFiles } from "./run_files.js";
-import { color, duration, groupUrl, pageData, runUrl, when } from "./util.js";
+import { sharedSystem } from "./run_system.js";
+import { writersOverview } from "./run_writers.js";
+import { duration, groupUrl, pageData, runUrl, when } from "./util.js";
 
 function mountRunPage(root, page) {
   const API = page.api;
   const RUN = runUrl(API, page.run);
   const LIVE_MS = 3000;
-  const SAMPLES = 600;
   const el = cairn.el;
 
   let run = null;
-  const charts = new Map();  // "stream:key" → Chart
 
   function section(title, testid, ...children) {
     return el("section", { class: "card run-section", "data-testid": testid }, el("h2", { text: title }), ...children);
@@ -150,87 +150,51 @@ function mountRunPage(root, page) {
 
   // --- Charts ----------------------------------------------------------------
 
-  const metricsGrid = el("div", { class: "ws-grid", "data-testid": "run-charts" });
-  const systemGrid = el("div", { class: "ws-grid", "data-testid": "system-charts" });
-  const metricsNote = el("p", { class: "muted", text: "Loading…" });
   // One smoothing and log-scale setting for all of the run's metric charts.
   const chartOpts = { smoothing: 0, log: false };
+  const runName = () => (run ? run.name || run.id : page.run);
+  const metrics = runChartGrid({ api: API, runId: page.run, stream: "history", testid: "run-charts", chartOpts, name: runName });
+  const metricsNote = el("p", { class: "muted", text: "Loading…" });
   const smoothInput = el("input", { type: "range", min: "0", max: "0.99", step: "0.01", value: "0",
     class: "panel-smooth", "aria-label": "Smoothing", "data-testid": "run-smoothing", title: "Smoothing (EMA)" });
   const smoothValue = el("span", { class: "muted panel-smooth-val", text: "0.00" });
   const logInput = el("input", { type: "checkbox", "data-testid": "run-log" });
-  function metricCharts() { return [...charts.entries()].filter(([id]) => id.startsWith("history:")).map(([, c]) => c); }
   smoothInput.oninput = () => {
     chartOpts.smoothing = +smoothInput.value;
     smoothValue.textContent = chartOpts.smoothing.toFixed(2);
-    for (const c of metricCharts()) c.setOptions({ smoothing: chartOpts.smoothing });
+    for (const c of metrics.charts.values()) c.setOptions({ smoothing: chartOpts.smoothing });
   };
   logInput.onchange = () => {
     chartOpts.log = logInput.checked;
-    for (const c of metricCharts()) c.setOptions({ log: chartOpts.log });
+    for (const c of metrics.charts.values()) c.setOptions({ log: chartOpts.log });
   };
   const chartTools = el("div", { class: "run-chart-tools" },
     el("label", { class: "panel-opt" }, "smoothing ", smoothInput, smoothValue),
     el("label", { class: "panel-opt" }, logInput, " log scale"));
+
+  // System metrics: one grid, or in a shared run a group per writer.
   const systemNote = el("p", { class: "muted", text: "Loading…" });
+  const system = page.shared
+    ? sharedSystem({ api: API, runId: page.run, name: runName })
+    : runChartGrid({ api: API, runId: page.run, stream: "system", testid: "system-charts", name: runName });
 
-  const SYSTEM_ORDER = ["cpu", "proc", "memory", "gpu", "disk", "net"];
-  function systemRank(key) {
-    const i = SYSTEM_ORDER.indexOf(key.split(".")[0]);
-    return i < 0 ? SYSTEM_ORDER.length : i;
+  async function loadMetrics() {
+    const drawn = await metrics.load();
+    metricsNote.textContent = drawn.length ? "" : "No metrics logged.";
   }
 
-  async function loadCharts(stream) {
-    // numeric=1: media references and histograms are the media panels' business, and costly to read here.
-    const q = new URLSearchParams({ runs: page.run, samples: String(SAMPLES), times: "1", numeric: "1", stream });
-    const body = await cairn.get(`${API}/history?${q}`);
-    const h = body.runs[page.run];
-    if (!h) return;
-    const grid = stream === "system" ? systemGrid : metricsGrid;
-    const note = stream === "system" ? systemNote : metricsNote;
-    const times = timeMap(h.series._time);
-    let keys = Object.keys(h.series).filter((k) => k !== "_time" && h.series[k].min);
-    keys = stream === "system" ? keys.sort((a, b) => systemRank(a) - systemRank(b) || a.localeCompare(b)) : keys.sort();
-    note.textContent = keys.length ? "" : (stream === "system" ? "No system metrics." : "No metrics logged.");
-    const x = stream === "system" ? "time" : "step";
-    for (const key of keys) {
-      const id = `${stream}:${key}`;
-      let chart = charts.get(id);
-      if (!chart) {
-        const body = el("div", { class: "panel-body" });
-        grid.append(el("div", { class: "panel size-s", "data-testid": "panel", dataset: { key, stream } },
-          el("div", { class: "panel-head" }, el("span", { class: "panel-title", text: key, title: key })), body));
-        const opts = stream === "system" ? {} : { ...chartOpts };
-        chart = new Chart(body, { key, x, height: 180, ...opts, onZoom: (lo, hi) => zoom(chart, stream, key, lo, hi, times) });
-        chart.full = null;
-        chart.opts.onReset = () => chart.setRuns(chart.full || []);
-        charts.set(id, chart);
-      }
-      const pts = runPoints(h.series[key], { x, times });
-      chart.full = pts ? [Object.assign({ id: page.run, name: run ? run.name || run.id : page.run, color: color(0) }, pts)] : [];
-      if (!chart.zoom) chart.setRuns(chart.full);
-    }
-  }
-
-  async function zoom(chart, stream, key, lo, hi, times) {
-    let a = lo, b = hi;
-    if (stream === "system") {
-      if (!times) return;
-      a = times.stepAt(lo); b = times.stepAt(hi);
-    }
-    const seq = (chart.zoomSeq = (chart.zoomSeq || 0) + 1);
-    const q = new URLSearchParams({ runs: page.run, keys: key, stream, samples: String(SAMPLES),
-      min_step: String(Math.max(0, Math.floor(a))), max_step: String(Math.max(0, Math.ceil(b))) });
-    const body = await cairn.get(`${API}/history?${q}`);
-    const h = body.runs[page.run];
-    if (!h || seq !== chart.zoomSeq || !chart.zoom) return;
-    const pts = runPoints(h.series[key], { x: stream === "system" ? "time" : "step", times });
-    if (pts) chart.setRuns([Object.assign({}, chart.full[0], pts)], { keepZoom: true });
+  // keys: a shared run's system keys, if known (the page brings them at first).
+  async function loadSystem(writers, keys = null) {
+    const drawn = page.shared ? await system.load(writers, keys) : (await system.load()).length;
+    systemNote.textContent = drawn ? "" : "No system metrics.";
   }
 
   // --- Page ------------------------------------------------------------------
 
-  const consoleView = runConsole(RUN);
+  const consoleView = consoleSection(RUN, page.shared);
+  const writersView = writersOverview();
+  // A shared run's writers: in the overview, and the system groups' and console tabs' names.
+  const readWriters = () => (page.shared ? cairn.get(`${RUN}/writers`).then((b) => b.results) : Promise.resolve(null));
   const filesView = runFiles(RUN);
   // The diff is one of the files: it shows once the list has it.
   const loadFiles = () => filesView.load().then((list) => filesView.loadDiff(list, run));
@@ -240,27 +204,40 @@ function mountRunPage(root, page) {
   root.append(
     header,
     el("div", { class: "two-col" },
-      section("Overview", "overview-section", overview),
+      section("Overview", "overview-section", overview, writersView.box),
       section("Notes and tags", "notes-section", tagsBox, notesBox)),
     grid2,
-    section("Charts", "charts-section", chartTools, metricsNote, metricsGrid),
-    section("System", "system-section", systemNote, systemGrid),
-    section("Console", "console-section", consoleView.bar, consoleView.box),
+    section("Charts", "charts-section", chartTools, metricsNote, metrics.grid),
+    section("System", "system-section", systemNote, page.shared ? system.box : system.grid),
+    section("Console", "console-section", ...consoleView.nodes),
     section("Files", "files-section", filesView.table, filesView.preview),
     section("Code diff", "diff-section", filesView.diffBox),
   );
 
+  async function withWriters(read) {
+    const writers = await read;
+    if (writers) {
+      writersView.show(writers);
+      consoleView.showWriters(writers);
+    }
+    return writers;
+  }
+
   async function refresh() {
     const gen = notesGen;
+    const writersRead = withWriters(readWriters());
+    writersRead.catch(() => {});  // reported by the Promise.all below, unless the run's read fails first
     showRun(await cairn.get(RUN), gen);
-    await Promise.all([loadCharts("history"), loadCharts("system"), consoleView.load(run)]);
+    await Promise.all([writersRead, loadMetrics(), loadSystem(writersRead), consoleView.load(run.streams.console)]);
     if (run.state !== "running") return;
     loadFiles().catch(() => {});
   }
 
   async function start() {
-    // The charts need nothing from the run object: ask for everything at once.
-    const chartsLoaded = Promise.allSettled([loadCharts("history"), loadCharts("system")]);
+    // The charts and the console need nothing from the run object (the page
+    // says how many console lines it has): ask for everything at once.
+    const writersRead = withWriters(readWriters());
+    const loaded = Promise.allSettled([loadMetrics(), loadSystem(writersRead, page.systemKeys), consoleView.load(page.consoleLines)]);
     try {
       const gen = notesGen;
       showRun(await cairn.get(RUN), gen);
@@ -268,7 +245,7 @@ function mountRunPage(root, page) {
       root.replaceChildren(el("p", { class: "error", text: `Could not load the run: ${e.message}` }));
       return;
     }
-    const results = [...await Promise.allSettled([consoleView.load(run), loadFiles()]), ...await chartsLoaded];
+    const results = [...await Promise.allSettled([loadFiles(), writersRead]), ...await loaded];
     performance.mark("cairn:run-page-drawn");  // for benchmarks
     for (const r of results) if (r.status === "rejected") console.error(r.reason);
     let busy = false;

@@ -1,6 +1,6 @@
 // What the pages share besides the API: the data the server put in the page,
-// the URLs of a run, its files and its group, the colours of runs, the x-axis
-// of a line chart, and how durations and dates read.
+// the URLs of a run, its files and its group, the order of names, the colours
+// of runs, the x-axis of a line chart, and how durations and dates read.
 
 const parsed = new Map();
 
@@ -33,6 +33,17 @@ export function groupUrl(org, project, group) {
 // A run file's URL: each path segment encoded, the slashes kept.
 export function fileUrl(run, path) {
   return `${run}/files/${String(path).split("/").map(encodeURIComponent).join("/")}`;
+}
+
+// Names with numbers in their numeric order: rank-2 before rank-10.
+const natural = new Intl.Collator(undefined, { numeric: true });
+export function naturalCompare(a, b) {
+  return natural.compare(a, b);
+}
+
+// A writer's name (docs/protocol.md, Writers): its label, else its id.
+export function writerName(w) {
+  return w.label || w.id;
 }
 
 // --- Run colours ------------------------------------------------------------------
