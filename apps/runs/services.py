@@ -273,12 +273,15 @@ def runs_mark_crashed(*, older_than_seconds: float) -> int:
             state=RunState.CRASHED
         )
         # A shared run dies with its primary writer, whoever else still writes.
-        primary_dead = Q(shared=True, writers__primary=True, writers__state=RunState.CRASHED)
+        # (A subquery, not a join: PostgreSQL locks no row of a join's nullable side.)
+        primary_dead = Q(
+            shared=True,
+            pk__in=RunWriter.objects.filter(primary=True, state=RunState.CRASHED).values("run_id"),
+        )
         silent = list(
             Run.objects.select_for_update(skip_locked=True)
             .filter(Q(heartbeat_at__lt=cutoff) | primary_dead, state=RunState.RUNNING)
             .values_list("pk", flat=True)
-            .distinct()
         )
         marked = Run.objects.filter(pk__in=silent, state=RunState.RUNNING).update(state=RunState.CRASHED)
     # A benchmark entry waiting for one of them is refused now, with the reason,
