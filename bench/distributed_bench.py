@@ -63,8 +63,15 @@ def writer_process(url: str, key: str, rank: int | None, steps: int, barrier: An
     barrier.wait()
     server_ms = []
     for body in prepared:
-        r = s.post(f"{url}/streams/history", data=body,
-                   headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}, timeout=120)
+        for attempt in range(10):
+            # As the agent's uploader does: a dropped connection is retried, and
+            # the server stores a batch sent twice once.
+            try:
+                r = s.post(f"{url}/streams/history", data=body,
+                           headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}, timeout=120)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1 * (attempt + 1))
         r.raise_for_status()
         server_ms.append(float(r.headers["Server-Timing"].split("dur=")[1]))
     done.put((time.perf_counter(), server_ms))
