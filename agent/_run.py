@@ -167,7 +167,7 @@ class Run:
                 and _unlimited(map(type, data.values()))
             ):
                 # The hot path: numbers, one row per call. No server limit applies
-                # to them; their keys are checked in the background (_uploader.Screen).
+                # to them; their keys are checked in the background (_batch.Screen).
                 current = self._step
                 self._append(_H, _dumps((current, _time(), data)))
                 self._last.update(data)
