@@ -218,19 +218,27 @@ def history_summaries_at(*, run: Run, max_step: int) -> dict[str, tuple[int, byt
     return dict(sorted(out.items()))
 
 
-def history_export(*, run: Run, stream: Stream, keys: list[str] | None, fmt: str) -> Iterator[bytes]:
+def history_export(
+    *, run: Run, stream: Stream, keys: list[str] | None, fmt: str, min_step: int | None = None, max_step: int | None = None
+) -> Iterator[bytes]:
+    """Every row (of `keys`), in logged order; with `min_step`/`max_step`, those of that inclusive step range."""
     if keys is None:
         keys = series_keys(run=run, stream=stream)
+    chunks = HistoryChunk.objects.filter(run=run, stream=stream)
+    if min_step is not None:
+        chunks = chunks.filter(step_max__gte=min_step)
+    if max_step is not None:
+        chunks = chunks.filter(step_min__lte=max_step)
+    steps = (min_step, max_step)
     payloads = (
         bytes(p)
-        for p in HistoryChunk.objects.filter(run=run, stream=stream)
-        .order_by("first_offset")
+        for p in chunks.order_by("first_offset")
         .values_list("payload", flat=True)
         .iterator(chunk_size=20)
     )
     if fmt == "csv":
-        return export_csv(payloads, keys)
-    return export_jsonl(payloads, keys)
+        return export_csv(payloads, keys, steps)
+    return export_jsonl(payloads, keys, steps)
 
 
 def writers_of(*, run: Run) -> QuerySet[RunWriter]:

@@ -63,7 +63,7 @@ def _run(server: Any, path: str) -> Any:
 
 
 def _steps(run: Any, key: str) -> list[int]:
-    return [r["step"] for r in run.scan_history(keys=[key]) if key in r]
+    return [r["_step"] for r in run.scan_history(keys=[key]) if key in r]
 
 
 FOUR_RANKS = """
@@ -107,9 +107,7 @@ def test_a_shared_run_keeps_each_ranks_console_and_system_metrics(cairn_server: 
         assert _steps(run, f"rank{rank}/loss") == list(range(2000))
         lines = [line["line"] for line in run.console(writer=f"rank-{rank}")]
         assert lines == [f"hello from rank {rank}"]
-    system = agent.Api(base_url=cairn_server.url, api_key=cairn_server.api_key)._json(
-        run.path + "/history", {"stream": "system"}
-    )["series"]
+    system = {key for row in run.history(stream="system", pandas=False) for key in row}
     assert {k.split("/")[0] for k in system if "/" in k} == {"rank-0", "rank-1", "rank-2", "rank-3"}, (list(system), run.streams)
 
 

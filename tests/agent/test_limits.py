@@ -159,7 +159,7 @@ def test_a_row_too_large_for_the_server_even_alone_is_sent_empty_and_counted(
         run = agent.Api(base_url=server.url, api_key=server.api_key).run(
             f"{server.org}/limits/too-large-1"
         )
-        assert [(r["step"], r["loss"]) for r in run.scan_history()] == [(0, 0.5), (2, 0.25)]
+        assert [(r["_step"], r["loss"]) for r in run.scan_history()] == [(0, 0.5), (2, 0.25)]
         # The empty row holds its place: offsets stay contiguous.
         assert run.streams["history"] == 3 and run.state == "finished"
     finally:

@@ -69,10 +69,10 @@ def test_a_run_appears_with_everything_it_logged(cairn_server: Any, tmp_path: Pa
     rows = list(run.scan_history())
     assert len(rows) == 3000 and rows[5]["loss"] != rows[5]["loss"]  # NaN came back as NaN
     assert rows[10]["acc/train"] == pytest.approx(10 / 3000)
-    assert {"weights.bin", "requirements.txt"} <= {f.path for f in run.files()}
+    assert {"weights.bin", "requirements.txt"} <= {f.name for f in run.files()}
     assert any(line["line"] == "console line" for line in run.console())
     downloaded = run.file("weights.bin").download(root=str(tmp_path / "dl"))
-    assert Path(downloaded).read_bytes() == b"0" * 1000
+    assert Path(downloaded.name).read_bytes() == b"0" * 1000
 
 
 def test_an_offline_run_synced_twice_is_stored_once(cairn_server: Any, tmp_path: Path) -> None:
@@ -226,7 +226,7 @@ def test_resume_continues_the_history(cairn_server: Any, tmp_path: Path) -> None
     run_script(code, tmp_path, env=_env(cairn_server))
     run_script(code, tmp_path, env=_env(cairn_server))
     run = _api(cairn_server).run(f"{cairn_server.org}/e2e/resume-1")
-    steps = [r["step"] for r in run.scan_history()]
+    steps = [r["_step"] for r in run.scan_history()]
     assert steps == list(range(200)) and run.last_step == 199
 
 

@@ -105,5 +105,5 @@ def test_a_step_logged_again_below_reads_back_as_what_was_logged(
     assert "step 5 is below step 9, the last one logged" in result.stderr
     api = agent.Api(base_url=cairn_server.url, api_key=cairn_server.api_key)
     run = api.run(f"{cairn_server.org}/steps/steps-1")
-    assert [(r["step"], r["x"]) for r in run.history(keys=["x"])] == [(5, 5), (9, 9)]
-    assert [(r["step"], r["x"]) for r in run.scan_history(keys=["x"])] == [(5, 5), (9, 9)]
+    assert [(r["_step"], r["x"]) for r in run.history(keys=["x"])] == [(5, 5), (9, 9)]
+    assert [(r["_step"], r["x"]) for r in run.scan_history(keys=["x"])] == [(5, 5), (9, 9)]

@@ -28,6 +28,8 @@ from apps.runs.query import FilterError
 from apps.runs.schemas import (
     BINARY,
     EXPORT_FORMAT,
+    EXPORT_MAX_STEP,
+    EXPORT_MIN_STEP,
     FILE_PATH,
     FILTER,
     KEYS,
@@ -335,8 +337,9 @@ class HistoryExportApi(ProjectScopedApi):
     @extend_schema(
         operation_id="history_export", summary="A run's whole history, for export",
         description="Every row in logged order, streamed: JSON lines `{\"step\", \"time\", <key>: value}`, or CSV "
-        "with the header `step,time,<keys>`. Rows holding none of the keys are left out.",
-        parameters=[*RUN_PATH, KEYS, NUMERIC_STREAM, EXPORT_FORMAT],
+        "with the header `step,time,<keys>`. Rows holding none of the keys are left out; with `min_step`/`max_step`, "
+        "so are rows outside that step range.",
+        parameters=[*RUN_PATH, KEYS, NUMERIC_STREAM, EXPORT_FORMAT, EXPORT_MIN_STEP, EXPORT_MAX_STEP],
         responses={(200, "application/x-ndjson"): TEXT, (200, "text/csv"): TEXT},
     )
     def get(self, request: Request, org: str, project: str, run_id: str) -> StreamingHttpResponse:
@@ -345,7 +348,10 @@ class HistoryExportApi(ProjectScopedApi):
         if fmt not in ("jsonl", "csv"):
             raise BadInput("Use jsonl or csv.", "format")
         stream = stream_param(request.query_params.get("stream", "history"), allow_console=False)
-        body = selectors.history_export(run=run, stream=stream, keys=keys_param(request), fmt=fmt)
+        body = selectors.history_export(
+            run=run, stream=stream, keys=keys_param(request), fmt=fmt,
+            min_step=int_param(request, "min_step", None), max_step=int_param(request, "max_step", None),
+        )
         content_type = "text/csv" if fmt == "csv" else "application/x-ndjson"
         response = StreamingHttpResponse(body, content_type=content_type)
         # Quoted and encoded by Django: an old run id may hold a newline, a header may not.

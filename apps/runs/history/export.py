@@ -11,9 +11,12 @@ import numpy as np
 import orjson
 
 from apps.core.csv import formula_safe
-from apps.runs.history.codec import DecodedChunk, Float64Array, decode_chunk
+from apps.runs.history.codec import Column, DecodedChunk, Float64Array, decode_chunk
 
 __all__ = ["export_csv", "export_jsonl"]
+
+# Inclusive (first, last) steps of an export; None on either side: unbounded.
+StepRange = tuple[int | None, int | None]
 
 # -- export -----------------------------------------------------------------------
 
@@ -108,20 +111,44 @@ def _rows_text(chunk: DecodedChunk, keys: Sequence[str], *, csv: bool) -> bytes:
     return b"".join(flat)
 
 
-def export_jsonl(chunks: Iterable[bytes], keys: Sequence[str] | None = None) -> Iterator[bytes]:
-    """JSON lines, one per row holding any of `keys` (default: every key of its chunk).
+def _chunk_steps(chunk: DecodedChunk, steps: StepRange | None) -> DecodedChunk:
+    """The chunk's rows whose step lies in `steps`, renumbered (the chunk itself when all do)."""
+    if steps is None or steps == (None, None):
+        return chunk
+    first, last = steps
+    keep = np.ones(chunk.row_count, dtype=bool)
+    if first is not None:
+        keep &= chunk.steps >= first
+    if last is not None:
+        keep &= chunk.steps <= last
+    if keep.all():
+        return chunk
+    new_index = np.cumsum(keep) - 1  # a kept row's index among the kept rows
+    columns: dict[str, Column] = {}
+    for key, col in chunk.columns.items():
+        mask = keep[col.rows]
+        values = col.values[mask] if isinstance(col.values, np.ndarray) else [v for v, m in zip(col.values, mask) if m]
+        columns[key] = Column(new_index[col.rows[mask]], values, col.numeric, col.integer)
+    return DecodedChunk(chunk.kind, int(keep.sum()), chunk.steps[keep], chunk.times[keep], columns)
+
+
+def export_jsonl(
+    chunks: Iterable[bytes], keys: Sequence[str] | None = None, steps: StepRange | None = None
+) -> Iterator[bytes]:
+    """JSON lines, one per row holding any of `keys` (default: every key of its chunk)
+    and, with `steps`, whose step lies in that inclusive range.
 
     Rows come in chunk (offset) order. Non-finite numbers are written as the bare
     tokens NaN, Infinity and -Infinity, as Python's json module does.
     """
     for payload in chunks:
-        chunk = decode_chunk(payload, keys)
+        chunk = _chunk_steps(decode_chunk(payload, keys), steps)
         text = _rows_text(chunk, list(chunk.columns) if keys is None else keys, csv=False)
         if text:
             yield text
 
 
-def export_csv(chunks: Iterable[bytes], keys: Sequence[str]) -> Iterator[bytes]:
+def export_csv(chunks: Iterable[bytes], keys: Sequence[str], steps: StepRange | None = None) -> Iterator[bytes]:
     """CSV with a header `step,time,<keys>`; a missing value is an empty cell.
 
     Numbers as in JSON (NaN, Infinity, -Infinity included), strings as they are
@@ -130,6 +157,6 @@ def export_csv(chunks: Iterable[bytes], keys: Sequence[str]) -> Iterator[bytes]:
     header = ["step", "time", *(_csv_quote(formula_safe(k)) for k in keys)]  # keys are the user's text too
     yield (",".join(header) + "\n").encode("utf-8")
     for payload in chunks:
-        text = _rows_text(decode_chunk(payload, keys), keys, csv=True)
+        text = _rows_text(_chunk_steps(decode_chunk(payload, keys), steps), keys, csv=True)
         if text:
             yield text

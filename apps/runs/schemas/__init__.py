@@ -47,6 +47,8 @@ KEYS = text_query("keys", "Comma-separated keys; default every key.")
 SAMPLES = int_query("samples", "Points per series.", default=1000, minimum=1, maximum=selectors.MAX_SAMPLES)
 MIN_STEP = int_query("min_step", "Zoom: the first step, inclusive.")
 MAX_STEP = int_query("max_step", "Zoom: the last step, inclusive.")
+EXPORT_MIN_STEP = int_query("min_step", "Only rows from this step on, inclusive.")
+EXPORT_MAX_STEP = int_query("max_step", "Only rows up to this step, inclusive.")
 OFFSET = int_query("offset", "Items to skip.", default=0)
 WRITER = text_query(
     "writer", "One writer's lines only: its id or label (see the run's writers).", max_length=64, pattern=f"^{WRITER_ID_PATTERN}$"
