@@ -1,0 +1,97 @@
+"""``run.history()`` gives a pandas DataFrame when pandas is installed, as W&B's does.
+
+The agent's venvs have no pandas, so this runs a W&B user's script under the
+compat interpreter (``.venv-compat/bin/python``: pandas, numpy, torch...): it
+logs a run, reads it back with ``wandb.Api`` (``import agent as wandb``) and
+writes what it got; the test compares that with what was logged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.ci import unavailable
+from tests.serverproc import ROOT
+
+pytestmark = pytest.mark.server
+
+SCRIPT = """
+import json, sys
+import pandas as pd
+import agent as wandb
+
+run = wandb.init(project="api-pandas", id="frame-1", config={"lr": 0.1})
+for step in range(20):
+    row = {"loss": 1.0 / (step + 1), "epoch": step // 5}
+    if step % 4 == 0:
+        row["val/acc"] = step / 100
+    wandb.log(row)
+wandb.finish()
+
+api = wandb.Api()
+run = api.run("api-pandas/frame-1")
+df = run.history()
+some = run.history(keys=["loss", "val/acc"])
+rows = run.history(pandas=False)
+system = run.history(stream="system")
+scanned = pd.DataFrame(run.scan_history(keys=["loss"]))
+json.dump({
+    "dataframes": [isinstance(x, pd.DataFrame) for x in (df, some, system)],
+    "columns": sorted(df.columns),
+    "steps": df["_step"].tolist(),
+    "loss": df["loss"].tolist(),
+    "epoch": df["epoch"].tolist(),
+    "acc": df["val/acc"].dropna().tolist(),
+    "acc_steps": df.loc[df["val/acc"].notna(), "_step"].tolist(),
+    "some_steps": some["_step"].tolist(),
+    "some_columns": sorted(some.columns),
+    "rows_type": type(rows).__name__,
+    "scanned_loss": scanned["loss"].tolist(),
+    "scanned_columns": sorted(scanned.columns),
+}, open("out.json", "w"))
+"""
+
+
+@pytest.fixture(scope="module")
+def compat_python() -> str:
+    """The compat venv's interpreter (a failure under CI=true when it is missing, a skip elsewhere)."""
+    path = Path(os.environ.get("CAIRN_COMPAT_PYTHON") or ROOT / ".venv-compat" / "bin" / "python")
+    if not path.exists():
+        unavailable(f"{path} is missing: make .venv-compat/.ok")
+    return str(path)
+
+
+def test_history_is_a_dataframe_of_the_logged_values(compat_python: str, cairn_server: Any, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_", "CAIRN_")) and k != "DJANGO_SETTINGS_MODULE"}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        CAIRN_BASE_URL=cairn_server.url,
+        CAIRN_API_KEY=cairn_server.api_key,
+        CAIRN_ORG=cairn_server.org,
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+    )
+    (tmp_path / "train.py").write_text(textwrap.dedent(SCRIPT))
+    proc = subprocess.run(
+        [compat_python, "train.py"], cwd=tmp_path, env=env, text=True, capture_output=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    got = json.loads((tmp_path / "out.json").read_text())
+
+    assert got["dataframes"] == [True, True, True]
+    assert got["columns"] == ["_step", "epoch", "loss", "val/acc"]
+    assert got["steps"] == list(range(20))
+    assert got["loss"] == [1.0 / (s + 1) for s in range(20)]
+    assert got["epoch"] == [s // 5 for s in range(20)]
+    assert got["acc_steps"] == [0, 4, 8, 12, 16] and got["acc"] == [s / 100 for s in (0, 4, 8, 12, 16)]
+    # With keys, the rows holding all of them, as W&B.
+    assert got["some_steps"] == [0, 4, 8, 12, 16] and got["some_columns"] == ["_step", "loss", "val/acc"]
+    assert got["rows_type"] == "list"
+    assert got["scanned_loss"] == got["loss"]
+    assert got["scanned_columns"] == ["_runtime", "_step", "_timestamp", "loss"]
