@@ -41,10 +41,13 @@ class Api:
         *,
         base_url: Optional[str] = None,
     ) -> None:
-        if isinstance(overrides, str):  # Cairn's earlier Api(base_url, api_key, timeout)
+        if isinstance(overrides, str):  # Cairn's earlier positional Api(base_url, api_key, timeout)
             overrides, base_url = None, overrides
-            if isinstance(api_key, (int, float)) and not isinstance(timeout, (int, float)):
-                timeout, api_key = api_key, timeout
+            old_key: Any = timeout
+            old_timeout: Any = api_key
+            if isinstance(old_key, str) or isinstance(old_timeout, (int, float)):
+                api_key = old_key if isinstance(old_key, str) else None
+                timeout = old_timeout if isinstance(old_timeout, (int, float)) else None
         given = dict(overrides or {})
         unknown = set(given) - {"entity", "project", "base_url", "run"}
         if unknown:

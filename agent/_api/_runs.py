@@ -101,7 +101,7 @@ class Runs:
     def __getitem__(self, index: int) -> ApiRun:
         if index < 0:
             index += len(self)
-        results = self._page(index, limit=1).get("results") or [] if index >= 0 else []
+        results = (self._page(index, limit=1).get("results") or []) if index >= 0 else []
         if not results:
             raise IndexError(index)
         return ApiRun(self._api, self.entity, self.project, results[0])
@@ -125,6 +125,14 @@ class RunSummary:
 
     def __getitem__(self, key: str) -> Any:
         return self._json_dict[key]
+
+    def __getattr__(self, name: str) -> Any:  # run.summary.acc, as W&B
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._json_dict[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
     def __setitem__(self, key: str, value: Any) -> None:
         self._json_dict[key] = value

@@ -97,3 +97,4 @@ def test_it_writes_w_and_b_orders_in_the_language(order: str, text: str) -> None
 def test_an_order_of_an_unknown_field_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="unknown field 'colour'"):
         mongo_order("-colour")
+

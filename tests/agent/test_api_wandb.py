@@ -166,7 +166,7 @@ def test_a_run_has_w_and_b_attributes_and_writes_back(api: agent.Api, cairn_serv
     assert (run.id, run.name, run.display_name, run.entity, run.project) == ("edit-1", "before", "before", "local", PROJECT)
     assert run.path == ["local", PROJECT, "edit-1"] and run.url.endswith(f"/local/{PROJECT}/runs/edit-1")
     assert run.state == "running" and run.sweep is None and run.lastHistoryStep == -1 and run.created_at
-    assert run.summary["acc"] == 0.5 and run.summary.get("nope", 3) == 3 and run.summary._json_dict == {"acc": 0.5}
+    assert run.summary["acc"] == run.summary.acc == 0.5 and run.summary.get("nope", 3) == 3 and run.summary._json_dict == {"acc": 0.5}
 
     run.name = "after"
     run.tags.append("y")
