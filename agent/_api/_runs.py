@@ -106,6 +106,35 @@ class Runs:
             raise IndexError(index)
         return ApiRun(self._api, self.entity, self.project, results[0])
 
+    def histories(
+        self,
+        samples: int = 500,
+        keys: Optional[Sequence[str]] = None,
+        x_axis: str = "_step",
+        format: str = "default",
+        stream: str = "default",
+    ) -> Any:
+        """Every run's sampled history, each row with its ``run_id``: a list of dicts
+        (``format="default"``), a pandas or a polars DataFrame (``"pandas"``, ``"polars"``).
+
+        >>> Api().runs("local/mnist", {"state": "finished"}).histories(keys=["loss"], format="pandas")  # doctest: +SKIP
+        """
+        if format not in ("default", "pandas", "polars"):
+            raise UsageError(f'format is "default", "pandas" or "polars", got {format!r}')
+        rows = []
+        for run in self:
+            for row in run.history(samples=samples, keys=keys, x_axis=x_axis, pandas=False, stream=stream):
+                rows.append({"run_id": run.id, **row})
+        if format == "pandas":
+            import pandas as pd
+
+            return pd.DataFrame(rows)
+        if format == "polars":
+            import polars as pl
+
+            return pl.DataFrame(rows)
+        return rows
+
     def __repr__(self) -> str:
         return f"<Runs {self.entity}/{self.project}>"
 

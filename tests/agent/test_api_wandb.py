@@ -227,6 +227,8 @@ def test_history_files_and_scans_of_a_logged_run(api: agent.Api, cairn_server: A
     assert [r["_step"] for r in window] == [10, 11, 12, 13, 14] and set(window[0]) == {"_step", "_timestamp", "_runtime", "loss"}
     assert [r["_step"] for r in run.scan_history(keys=["val/acc"], min_step=15)] == [20, 30, 40]
     assert list(run.scan_history(min_step=60)) == [] and list(run.scan_history(max_step=0)) == []
+    histories = api.runs(PROJECT, filters={"name": "logged-1"}).histories(keys=["val/acc"])
+    assert [(r["run_id"], r["_step"]) for r in histories] == [("logged-1", s) for s in (0, 10, 20, 30, 40)]
 
     files = {f.name: f for f in run.files()}
     weights = files["weights.bin"]

@@ -42,8 +42,10 @@ some = run.history(keys=["loss", "val/acc"])
 rows = run.history(pandas=False)
 system = run.history(stream="system")
 scanned = pd.DataFrame(run.scan_history(keys=["loss"]))
+both = api.runs("api-pandas", filters={"name": "frame-1"}).histories(keys=["val/acc"], format="pandas")
 json.dump({
-    "dataframes": [isinstance(x, pd.DataFrame) for x in (df, some, system)],
+    "dataframes": [isinstance(x, pd.DataFrame) for x in (df, some, system, both)],
+    "histories": both[["run_id", "_step"]].values.tolist(),
     "columns": sorted(df.columns),
     "steps": df["_step"].tolist(),
     "loss": df["loss"].tolist(),
@@ -84,7 +86,8 @@ def test_history_is_a_dataframe_of_the_logged_values(compat_python: str, cairn_s
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     got = json.loads((tmp_path / "out.json").read_text())
 
-    assert got["dataframes"] == [True, True, True]
+    assert got["dataframes"] == [True, True, True, True]
+    assert got["histories"] == [["frame-1", s] for s in (0, 4, 8, 12, 16)]
     assert got["columns"] == ["_step", "epoch", "loss", "val/acc"]
     assert got["steps"] == list(range(20))
     assert got["loss"] == [1.0 / (s + 1) for s in range(20)]
