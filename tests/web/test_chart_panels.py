@@ -55,15 +55,24 @@ PLOT_DATA = """(key) => {
 }"""
 
 
+def run_script(server: ServerProcess, project: str, script: str, cwd: Path) -> None:
+    """A training script, run by the test's interpreter against the server; the real worker processes its media."""
+    env = {**os.environ, "CAIRN_BASE_URL": server.url, "CAIRN_API_KEY": server.api_key, "PYTHONPATH": str(ROOT)}
+    env.pop("CAIRN_TASKS_EAGER", None)
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], env=env,
+                          cwd=str(cwd), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def run_ids(server: ServerProcess, project: str) -> list[str]:
+    got = requests.get(f"{server.url}/api/v1/projects/local/{project}/runs/", headers={"Authorization": f"Bearer {server.api_key}"})
+    return [r["id"] for r in got.json()["results"]]
+
+
 def test_the_run_page_draws_each_kind_of_chart(web_server: ServerProcess, new_page: Any, tmp_path: Path) -> None:
     project = f"charts-{uuid.uuid4().hex[:6]}"
-    env = {**os.environ, "CAIRN_BASE_URL": web_server.url, "CAIRN_API_KEY": web_server.api_key, "PYTHONPATH": str(ROOT)}
-    env.pop("CAIRN_TASKS_EAGER", None)
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(SCRIPT.format(project=project))], env=env,
-                          cwd=str(tmp_path), capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-3000:]
-    run_id = requests.get(f"{web_server.url}/api/v1/projects/local/{project}/runs/",
-                          headers={"Authorization": f"Bearer {web_server.api_key}"}).json()["results"][0]["id"]
+    run_script(web_server, project, SCRIPT.format(project=project), tmp_path)
+    run_id = run_ids(web_server, project)[0]
     wait_processed(web_server, project, run_id, KEYS)
 
     page = new_page(web_server.url)
@@ -122,3 +131,27 @@ def test_the_run_page_draws_each_kind_of_chart(web_server: ServerProcess, new_pa
     custom = page.locator("[data-testid=media-panel][data-key=custom]")
     custom.locator("[data-testid=media-table] tbody tr >> nth=5").wait_for()
     assert custom.locator("[data-testid=media-table] th").all_text_contents() == ["step", "loss", "name"]
+
+
+CM_SCRIPT = """
+import agent
+run = agent.init(project={project!r}, org="local", id={run!r})
+agent.log({{"cm": agent.plot.confusion_matrix(y_true=[0, 1, 1], preds={preds!r}, class_names=["cat", "dog"])}})
+run.finish()
+"""
+
+
+def test_the_workspace_shows_a_chart_side_by_side_across_runs(web_server: ServerProcess, new_page: Any, tmp_path: Path) -> None:
+    project = f"charts-ws-{uuid.uuid4().hex[:6]}"
+    run_script(web_server, project, CM_SCRIPT.format(project=project, run="good", preds=[0, 1, 1]), tmp_path)
+    run_script(web_server, project, CM_SCRIPT.format(project=project, run="bad", preds=[1, 0, 1]), tmp_path)
+    for run_id in ("good", "bad"):
+        wait_processed(web_server, project, run_id, {"cm"})
+    page = new_page(web_server.url)
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    page.goto(f"/local/{project}/")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=ws-media-col] [data-testid=media-chart][data-drawn=\"1\"]').length === 2")
+    z = page.locator("[data-testid=ws-media-col]").evaluate_all(
+        "cols => Object.fromEntries(cols.map((c) => [c.dataset.run, c.querySelector('[data-testid=media-chart]').data[0].z]))"
+    )
+    assert z == {"good": [[1, 0], [0, 2]], "bad": [[0, 1], [1, 1]]}
