@@ -28,8 +28,10 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from typing import Any
 
+    from . import plot
     from ._api import Api
     from ._media import Audio, Histogram, Html, Image, Plotly, Table, Video
+    from .plot import plot_table
 
 __version__ = "0.1.0"
 
@@ -58,6 +60,8 @@ __all__ = [
     "finish",
     "init",
     "log",
+    "plot",
+    "plot_table",
     "run",
     "save",
     "summary",
@@ -79,6 +83,11 @@ def __getattr__(name: str) -> Any:
         from . import _media
 
         return getattr(_media, name)
+    if name in ("plot", "plot_table"):  # agent.plot.roc_curve(...): numpy only when a chart is made
+        import importlib  # not `from . import plot`: that asks this very function for `plot` again
+
+        plot = importlib.import_module(".plot", __name__)
+        return plot if name == "plot" else plot.plot_table
     if name == "config":
         return _fluent.config()
     if name == "summary":

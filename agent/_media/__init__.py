@@ -1,4 +1,4 @@
-"""Rich media: images, histograms, video, audio, tables, figures and HTML.
+"""Rich media: images, histograms, video, audio, tables, figures, HTML and charts (``agent.plot``).
 
 A media value is encoded when it is constructed (so a later change to the
 array is not what gets logged) and written to the run's folder when it is
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from ._av import Audio, Video
 from ._base import Media, _Writer
+from ._chart import Chart
 from ._data import Html, Plotly, Table
 from ._histogram import Histogram
 from ._image import Image, png_encode
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
     from .._run import Run
 
-__all__ = ["Audio", "Histogram", "Html", "Image", "Media", "Plotly", "Table", "Video", "png_encode", "reference"]
+__all__ = ["Audio", "Chart", "Histogram", "Html", "Image", "Media", "Plotly", "Table", "Video", "png_encode", "reference"]
 
 
 def reference(run: Run, key: str, step: int, value: Any) -> dict[str, Any]:

@@ -259,6 +259,7 @@ class MediaKind(models.TextChoices):
     TABLE = "table"
     PLOTLY = "plotly"
     HTML = "html"
+    CHART = "chart"  # agent.plot.*: a table file, drawn as the reference's `chart` says
 
 
 class MediaStatus(models.TextChoices):

@@ -58,8 +58,11 @@ HTML = b"<html><body><script>fetch('/api/v1/keys')</script></body></html>"
         ("audio", b"RIFF\x10\0\0\0WAVEjunkjunkjunk", "Not playable audio"),
         ("table", b'{"columns": ["a"], "data": [[1, 2]]}', "row 0"),
         ("plotly", b"<script>", "Not a JSON"),
+        ("chart", b"<script>", "Not a JSON"),
+        ("chart", b'{"columns": ["a"], "data": [[{"_type": "image", "path": "media/x.png"}]]}', "values only"),
     ],
-    ids=["corrupt-png", "bomb", "svg-script", "html-script", "png-as-video", "broken-mp4", "broken-wav", "bad-table", "bad-plotly"],
+    ids=["corrupt-png", "bomb", "svg-script", "html-script", "png-as-video", "broken-mp4", "broken-wav", "bad-table", "bad-plotly",
+         "bad-chart", "chart-with-image"],
 )
 def test_it_refuses_a_hostile_file_and_keeps_it(
     world: World, django_capture_on_commit_callbacks: Any, kind: str, body: bytes, reason: str

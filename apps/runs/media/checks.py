@@ -269,6 +269,14 @@ def _check_table(fh: IO[bytes], size: int) -> Facts:
     return Facts("application/json", cells=cells)
 
 
+def _check_chart(fh: IO[bytes], size: int) -> Facts:
+    # A chart's data is a table of values: an image cell there would be drawn as nothing.
+    facts = _check_table(fh, size)
+    if facts.cells:
+        raise Refused("A chart's table holds values only, not images.")
+    return facts
+
+
 def _check_plotly(fh: IO[bytes], size: int) -> Facts:
     figure = _json(fh, size, "Plotly figure")
     if not isinstance(figure, dict) or not isinstance(figure.get("data", []), list):
@@ -294,4 +302,5 @@ _CHECKS = {
     "table": _check_table,
     "plotly": _check_plotly,
     "html": _check_html,
+    "chart": _check_chart,
 }

@@ -1,6 +1,6 @@
 // Media panels: on the run page an image grid with a step slider (captions,
 // boxes and masks), histograms over time, video and audio players, sortable and
-// filterable tables, Plotly figures and sandboxed HTML; in the project
+// filterable tables, Plotly figures, charts (agent.plot) and sandboxed HTML; in the project
 // workspace one key side by side across the selected runs.
 //
 // Everything a run logged (keys, captions, table cells, errors) is put on the
@@ -10,6 +10,7 @@
 // Big runs stay fast: a panel asks for one step's page of items, and images
 // load lazily from their thumbnails.
 import * as cairn from "./api.js";
+import { chartItem } from "./media_chart.js";
 import { htmlItem, playerItem, plotlyItem } from "./media_embeds.js";
 import { histogramView } from "./media_histogram.js";
 import { imageItem } from "./media_image.js";
@@ -32,6 +33,7 @@ function itemView(m, base) {
     case "table": return tableItem(m, base);
     case "plotly": return plotlyItem(m);
     case "html": return htmlItem(m);
+    case "chart": return chartItem(m, base);
     default: return el("figure", { class: "media-item", text: `Unknown kind: ${m.kind}` });
   }
 }

@@ -32,7 +32,7 @@ export function playerItem(m, kind) {
 }
 
 let plotlyLoading = null;
-function plotly() {
+export function loadPlotly() {
   if (globalThis.Plotly) return Promise.resolve(globalThis.Plotly);
   if (!plotlyLoading) {
     plotlyLoading = new Promise((resolve, reject) => {
@@ -50,7 +50,7 @@ export function plotlyItem(m) {
   if (m.status === "failed") { fig.append(failedBox(m)); return fig; }
   const target = el("div", { class: "media-plotly", "data-testid": "media-plotly" }, el("p", { class: "muted", text: "Loading…" }));
   fig.append(target, captionOf(m) || "");
-  Promise.all([fetchJson(m.file_url), plotly()]).then(([figure, Plotly]) => {
+  Promise.all([fetchJson(m.file_url), loadPlotly()]).then(([figure, Plotly]) => {
     target.replaceChildren();
     const layout = Object.assign({ autosize: true, height: 340, margin: { l: 48, r: 16, t: 32, b: 40 } }, (figure && figure.layout) || {});
     return Plotly.newPlot(target, (figure && figure.data) || [], layout, { displaylogo: false, responsive: true });
