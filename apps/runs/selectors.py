@@ -14,7 +14,16 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 from apps.runs.history import SeriesSummary, decode_chunk, downsample_raw, export_csv, export_jsonl
-from apps.runs.models import HistoryChunk, HistorySeries, Project, Run, RunAlert, RunFile, RunWriter, Stream
+from apps.runs.models import (
+    HistoryChunk,
+    HistorySeries,
+    Project,
+    Run,
+    RunAlert,
+    RunFile,
+    RunWriter,
+    Stream,
+)
 from apps.runs.query import filter_runs, order_runs
 
 MAX_PAGE = 1000
