@@ -166,3 +166,41 @@ def test_restore_downloads_a_saved_file_of_another_run(cairn_server: Any, tmp_pa
     assert "MISSING None" in result.stdout and "ID 8 12" in result.stdout
     assert (out / "dl" / "model.txt").read_text() == "weights v1"
     assert json.loads(json.dumps(_run(cairn_server, "surface", "restore-dst").state)) == "finished"
+
+
+def test_login_stores_the_key_and_log_code_saves_the_sources(cairn_server: Any, tmp_path: Path) -> None:
+    (tmp_path / "helper.py").write_text("X = 1\n")
+    (tmp_path / ".venv" / "lib").mkdir(parents=True)
+    (tmp_path / ".venv" / "lib" / "site.py").write_text("# not the user's code\n")
+    (tmp_path / "notes.txt").write_text("not python\n")
+    result = run_script(
+        f"""
+        import agent as wandb
+        print("LOGIN", wandb.login(key="{cairn_server.api_key}", host="{cairn_server.url}", verify=True))
+        run = wandb.init(project="surface", id="login-1", entity="{cairn_server.org}")
+        print("MODE", run.mode)
+        run.log_code(".")
+        """,
+        tmp_path,
+        env={"XDG_CONFIG_HOME": str(tmp_path / "config")},  # no key in the environment
+    )
+    assert "LOGIN True" in result.stdout and "MODE online" in result.stdout
+    stored = json.loads((tmp_path / "config" / "cairn" / "settings.json").read_text())
+    assert stored["api_key"] == cairn_server.api_key and stored["base_url"] == cairn_server.url
+    files = {f.path for f in _run(cairn_server, "surface", "login-1").files()}
+    assert {"code/train.py", "code/helper.py"} <= files
+    assert not any(p.startswith("code/.venv") or p == "code/notes.txt" for p in files)
+    # A wrong key with verify=True is refused, and nothing is stored over the good one.
+    bad = run_script(
+        f"""
+        import agent as wandb
+        try:
+            wandb.login(key="wrong", host="{cairn_server.url}", verify=True)
+        except wandb.Error as exc:
+            print("REFUSED", type(exc).__name__)
+        """,
+        tmp_path,
+        env={"XDG_CONFIG_HOME": str(tmp_path / "config")},
+    )
+    assert "REFUSED AuthError" in bad.stdout
+    assert json.loads((tmp_path / "config" / "cairn" / "settings.json").read_text())["api_key"] == cairn_server.api_key

@@ -51,6 +51,8 @@ def test_the_same_id_again_raises_the_count_and_never_lowers_it(world: World) ->
         ({"id": "a", "title": ""}, "title"),
         ({"id": "a", "title": "t", "text": "é" * (32 * 1024 + 1)}, "text"),
         ({"id": "a", "title": "t", "level": "FATAL"}, "level"),
+        ({"id": "a", "title": "t", "level": {}}, "level"),
+        ({"id": "a", "title": "t", "level": None}, "level"),
         ({"id": "a", "title": "t", "count": 0}, "count"),
         ({"id": "a/b", "title": "t"}, "id"),
         ({"id": "a", "title": "nul\x00"}, "title"),

@@ -13,7 +13,6 @@ from rest_framework.response import Response
 
 from apps.core.errors import BadInput
 from apps.core.params import body_object
-from apps.core.rendering import unstorable_text_find
 from apps.core.validation import text_check
 from apps.runs import selectors, services
 from apps.runs.api.base import ProjectScopedApi
@@ -47,11 +46,8 @@ def _alert_input(data: dict[str, Any]) -> dict[str, Any]:
     text = text_check(data.get("text", ""), "text", ALERT_TEXT_MAX)
     if len(text.encode("utf-8", "surrogatepass")) > ALERT_TEXT_MAX:
         raise BadInput(f"At most {ALERT_TEXT_MAX} bytes.", "text")
-    for field, value in (("title", title), ("text", text)):
-        if unstorable_text_find(value) is not None:
-            raise BadInput("Holds a NUL or a lone surrogate.", field)
-    level = data.get("level") or AlertLevel.INFO
-    if level not in AlertLevel.values:
+    level = data.get("level", AlertLevel.INFO.value)
+    if not isinstance(level, str) or level not in AlertLevel.values:
         raise BadInput("Must be INFO, WARN or ERROR.", "level")
     count = data.get("count", 1)
     if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count < 2**31:
@@ -59,7 +55,7 @@ def _alert_input(data: dict[str, Any]) -> dict[str, Any]:
     created = data.get("created_at")
     if created is None:
         created_at = datetime.now(timezone.utc)
-    elif isinstance(created, (int, float)) and not isinstance(created, bool) and math.isfinite(created) and 0 <= created < 2**35:
+    elif isinstance(created, (int, float)) and not isinstance(created, bool) and math.isfinite(created) and 0 <= created <= 2**35:
         created_at = datetime.fromtimestamp(created, timezone.utc)
     else:
         raise BadInput("Must be a Unix time in seconds.", "created_at")

@@ -9,7 +9,8 @@ from apps.runs.models import ALERT_ID_PATTERN, ALERT_TEXT_MAX, ALERT_TITLE_MAX, 
 
 class AlertCreateSerializer(serializers.Serializer):
     id = serializers.RegexField(
-        ALERT_ID_PATTERN,
+        rf"^{ALERT_ID_PATTERN}$",
+        max_length=64,
         help_text="Chosen by the client, unique in the run: sending it again (a retry, or a higher `count`) "
         "updates the alert instead of adding one.",
     )
@@ -20,7 +21,10 @@ class AlertCreateSerializer(serializers.Serializer):
         min_value=1, max_value=2**31 - 1, required=False,
         help_text="How many times it was raised (repeats the client merged); the stored count never goes down.",
     )
-    created_at = serializers.FloatField(required=False, help_text="Unix time in seconds; default: now.")
+    created_at = serializers.FloatField(
+        required=False, allow_null=True, min_value=0, max_value=2**35,
+        help_text="Unix time in seconds; absent or null: now.",
+    )
 
 
 class AlertSerializer(serializers.Serializer):
