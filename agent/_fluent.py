@@ -78,6 +78,9 @@ def _in_child() -> None:
     if run is not None:
         run._forked()
         _forked_from = run
+    for other in _others:  # reinit="create_new" runs are the parent's too
+        other._forked()
+    _others.clear()
     _current = None
     _warned_no_run = False
 
