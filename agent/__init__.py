@@ -20,7 +20,22 @@ from ._errors import (
     ServerError,
     UsageError,
 )
-from ._fluent import define_metric, finish, init, log, save
+from ._extras import login, termerror, termlog, termwarn
+from ._fluent import (
+    alert,
+    define_metric,
+    finish,
+    init,
+    join,
+    log,
+    mark_preempting,
+    restore,
+    save,
+    setup,
+    teardown,
+    unwatch,
+    watch,
+)
 from ._run import Run
 from ._settings import Settings
 
@@ -28,21 +43,27 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from typing import Any
 
-    from . import plot
+    from . import plot, util
+    from ._alerts import AlertLevel
     from ._api import Api
     from ._media import Audio, Histogram, Html, Image, Plotly, Table, Video
     from .plot import plot_table
 
 __version__ = "0.1.0"
 
+# W&B's base exception: ``except wandb.Error`` catches what the agent raises on purpose.
+Error = AgentError
+
 __all__ = [
     "AgentError",
     "AgentWarning",
+    "AlertLevel",
     "Api",
     "ApiError",
     "Audio",
     "AuthError",
     "Config",
+    "Error",
     "Histogram",
     "Html",
     "Image",
@@ -55,16 +76,29 @@ __all__ = [
     "Table",
     "UsageError",
     "Video",
+    "alert",
     "config",
     "define_metric",
     "finish",
     "init",
+    "join",
     "log",
+    "login",
+    "mark_preempting",
     "plot",
     "plot_table",
+    "restore",
     "run",
     "save",
+    "setup",
     "summary",
+    "teardown",
+    "termerror",
+    "termlog",
+    "termwarn",
+    "unwatch",
+    "util",
+    "watch",
 ]
 
 
@@ -79,6 +113,14 @@ def __getattr__(name: str) -> Any:
         from ._api import Api
 
         return Api
+    if name == "AlertLevel":
+        from ._alerts import AlertLevel
+
+        return AlertLevel
+    if name == "util":
+        import importlib
+
+        return importlib.import_module(".util", __name__)
     if name in _MEDIA:  # imported on first use, like numpy and Pillow behind them
         from . import _media
 

@@ -64,8 +64,15 @@ class Config(MutableMapping[str, "Any"]):
         except KeyError:
             raise AttributeError(name) from None
 
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        """Merge a dict, an argparse namespace or a dataclass (and keywords) in, as one change."""
+    def update(self, *args: Any, allow_val_change: Optional[bool] = None, **kwargs: Any) -> None:
+        """Merge a dict, an argparse namespace or a dataclass (and keywords) in, as one change.
+
+        ``allow_val_change`` is W&B's keyword, accepted and never stored as a
+        key: Cairn lets a value change without it.
+
+        >>> c = Config({"lr": 0.1}); c.update({"lr": 0.2}, allow_val_change=True); dict(c)
+        {'lr': 0.2}
+        """
         changes: dict[str, Any] = {}
         for arg in args:
             changes.update(as_mapping(arg))
@@ -73,6 +80,20 @@ class Config(MutableMapping[str, "Any"]):
         if changes:
             self._data.update(changes)
             self._record(changes)
+
+    def setdefaults(self, d: Any) -> None:
+        """Set the keys of ``d`` that are not set yet (W&B's ``config.setdefaults``).
+
+        >>> c = Config({"lr": 0.1}); c.setdefaults({"lr": 1, "epochs": 3}); dict(c)
+        {'lr': 0.1, 'epochs': 3}
+        """
+        changes = {k: v for k, v in as_mapping(d).items() if k not in self._data}
+        if changes:
+            self._data.update(changes)
+            self._record(changes)
+
+    def persist(self) -> None:
+        """W&B's ``config.persist()``: every change is recorded already, so nothing to do."""
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self._data)

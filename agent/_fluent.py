@@ -9,13 +9,14 @@ import threading
 import warnings
 
 from ._config import Config, Summary
-from ._errors import AgentWarning
+from ._errors import AgentWarning, UsageError
 from ._run import Run, exit_status
 from ._settings import Settings, resolve
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Optional, Union
+    from collections.abc import Sequence
+    from typing import IO, Any, Optional, Union
 
 _lock = threading.RLock()
 _current: Optional[Run] = None
@@ -36,6 +37,8 @@ def forget(run: Run) -> None:
     with _lock:
         if _current is run:
             _current = None
+        if run in _others:
+            _others.remove(run)
 
 
 def _excepthook(kind: Any, value: Any, tb: Any) -> None:
@@ -61,9 +64,9 @@ _original_exit = sys.exit
 
 
 def _at_exit() -> None:
-    run = _current
-    if run is not None:
-        run.finish(exit_code=1 if _failed else (_exit_code or 0))
+    for run in [_current, *_others]:
+        if run is not None:
+            run.finish(exit_code=1 if _failed else (_exit_code or 0))
 
 
 def _in_child() -> None:
@@ -75,6 +78,9 @@ def _in_child() -> None:
     if run is not None:
         run._forked()
         _forked_from = run
+    for other in _others:  # reinit="create_new" runs are the parent's too
+        other._forked()
+    _others.clear()
     _current = None
     _warned_no_run = False
 
@@ -98,27 +104,44 @@ def init(
     org: Optional[str] = None,
     name: Optional[str] = None,
     config: Any = None,
-    tags: Optional[list[str]] = None,
+    tags: Optional[Sequence[str]] = None,
     notes: Optional[str] = None,
     group: Optional[str] = None,
     job_type: Optional[str] = None,
     mode: Optional[str] = None,
     dir: Optional[str] = None,
     id: Optional[str] = None,
-    resume: Optional[str] = None,
+    resume: Union[bool, str, None] = None,
     settings: Union[Settings, dict[str, Any], None] = None,
     benchmark: Optional[str] = None,
     shared: Optional[bool] = None,
     label: Optional[str] = None,
     primary: Optional[bool] = None,
+    *,
+    entity: Optional[str] = None,
+    config_exclude_keys: Optional[Sequence[str]] = None,
+    config_include_keys: Optional[Sequence[str]] = None,
+    allow_val_change: Optional[bool] = None,
+    reinit: Union[bool, str, None] = None,
+    save_code: Optional[bool] = None,
+    force: Optional[bool] = None,
+    anonymous: Optional[str] = None,
+    resume_from: Optional[str] = None,
+    fork_from: Optional[str] = None,
+    tensorboard: Optional[bool] = None,
+    sync_tensorboard: Optional[bool] = None,
+    monitor_gym: Optional[bool] = None,
+    magic: Any = None,
+    **unknown: Any,
 ) -> Run:
     """Start tracking a run and make it the current one.
 
-    ``mode`` is ``online`` (the default when an API key is known),
-    ``offline`` (spool only; upload later with ``cairn sync``) or
-    ``disabled`` (every call a no-op). A run already current is finished
-    first. Use it as a context manager to mark the run failed on an
-    exception.
+    Every argument of W&B's ``wandb.init`` is taken, with W&B's meaning
+    (``entity`` is Cairn's ``org``); pass them by keyword. ``mode`` is
+    ``online`` (the default when an API key is known), ``offline`` (spool
+    only; upload later with ``cairn sync``) or ``disabled`` (every call a
+    no-op). A run already current is finished first (``reinit``). Use it as
+    a context manager to mark the run failed on an exception.
 
     ``benchmark="owner/slug"`` enters the run in that benchmark when it
     finishes: the server scores it from the run's summary then.
@@ -135,47 +158,99 @@ def init(
     0.1
     """
     global _current, _forked_from
-    from ._launch import start_run
+    from . import _initargs
+    from ._launch import auto_resume_id, start_run
 
+    _initargs.warn_unsupported(
+        resume_from=resume_from,
+        fork_from=fork_from,
+        sync_tensorboard=sync_tensorboard,
+        tensorboard=tensorboard,
+        monitor_gym=monitor_gym,
+        magic=magic,
+        unknown=unknown,
+    )
+    if entity is not None and org is not None and entity.lower() != org.lower():
+        raise UsageError(f"entity={entity!r} and org={org!r} name different organisations")
+    how = _initargs.reinit_mode(reinit)
+    resume_how = _initargs.resume_mode(resume)
+    with _lock:
+        previous = _current
+    if previous is not None and how == "return_previous":
+        return previous
+    config_dict = _initargs.filter_config(
+        _initargs.load_config(config), config_exclude_keys, config_include_keys
+    )
     resolved = resolve(
         {
             "project": project,
-            "org": org,
+            "org": org if org is not None else entity,
             "mode": mode,
             "dir": dir,
             "shared": shared,
             "label": label,
             "primary": primary,
         },
-        settings,
+        _setup_settings if settings is None else settings,
     )
-    with _lock:
-        previous = _current
-    if previous is not None:
+    if force and resolved.mode == "online" and not resolved.api_key:
+        raise UsageError("force=True and no API key: run `cairn login` or set CAIRN_API_KEY")
+    if previous is not None and how == "finish_previous":
         previous.finish()
+    resume_file = None
+    if resume_how == "auto":
+        resume_how = "allow"
+        if id is None and resolved.mode != "disabled" and not resolved.shared:
+            id, resume_file = auto_resume_id(resolved)
     run = start_run(
         resolved,
         project=resolved.project,
         run_id=id,
         name=name,
-        config=config,
-        tags=tags,
+        config=config_dict,
+        tags=list(tags) if tags else None,
         notes=notes,
         group=group,
         job_type=job_type,
-        resume=resume,
+        resume=resume_how,
         benchmark=benchmark,
         on_finish=forget,
     )
+    run.__dict__["_resume_file"] = resume_file
     with _lock:
-        _current = run
+        if how != "create_new" or _current is None or _current._finished:
+            _current = run
+        else:
+            _others.append(run)  # W&B: a run of its own; agent.log still logs to the current one
         _forked_from = None  # a forked child with a run of its own logs to it
     if resolved.mode != "disabled":
         _install_hooks()
+        if save_code:
+            from ._code import save_main
+
+            save_main(run)
         if not resolved.quiet:
             where = run.url or run.dir
             _print_stderr(f"cairn: run {run.id} ({resolved.mode}) {where}")
     return run
+
+
+_others: list[Run] = []  # runs of reinit="create_new" that are not the current one
+_setup_settings: Union[Settings, dict[str, Any], None] = None
+
+
+def setup(settings: Union[Settings, dict[str, Any], None] = None) -> None:
+    """W&B's ``setup``: ``settings`` become the default of every later ``init`` in this process."""
+    global _setup_settings
+    _setup_settings = settings
+
+
+def teardown(exit_code: Optional[int] = None) -> None:
+    """W&B's ``teardown``: finish every run of this process."""
+    for run in [_current, *_others]:
+        if run is not None:
+            run.finish(exit_code=exit_code or 0)
+    _others.clear()
 
 
 def _print_stderr(message: str) -> None:
@@ -201,8 +276,12 @@ def _no_run(what: str) -> None:
         )
 
 
-def log(data: dict[str, Any], step: Optional[int] = None, commit: bool = True) -> None:
-    """Log a row of metrics to the current run (see ``Run.log``).
+def log(
+    data: Optional[dict[str, Any]] = None,
+    step: Optional[int] = None,
+    commit: Optional[bool] = True,
+) -> None:
+    """Log a row of metrics to the current run (see ``Run.log``); ``log()`` commits the open row.
 
     >>> import agent
     >>> run = agent.init(project="demo", mode="disabled")
@@ -216,31 +295,100 @@ def log(data: dict[str, Any], step: Optional[int] = None, commit: bool = True) -
     run.log(data, step=step, commit=commit)
 
 
-def save(path_or_glob: str, base_path: Optional[str] = None, policy: str = "live") -> list[str]:
+def save(
+    glob_str: Optional[str] = None, base_path: Optional[str] = None, policy: str = "live"
+) -> list[str]:
     """Upload files of the current run (see ``Run.save``)."""
     run = _current
     if run is None:
         _no_run("save")
         return []
-    return run.save(path_or_glob, base_path=base_path, policy=policy)
+    if glob_str is None:
+        raise UsageError("save() needs a path or a glob")
+    return run.save(glob_str, base_path=base_path, policy=policy)
 
 
 def define_metric(
-    name: str, summary: Optional[str] = None, step_metric: Optional[str] = None
+    name: str,
+    step_metric: Optional[str] = None,
+    step_sync: Optional[bool] = None,
+    hidden: Optional[bool] = None,
+    summary: Optional[str] = None,
+    goal: Optional[str] = None,
+    overwrite: Optional[bool] = None,
 ) -> None:
-    """Choose the summary of a metric of the current run (see ``Run.define_metric``)."""
+    """Choose the summary and x axis of a metric of the current run (see ``Run.define_metric``)."""
     run = _current
     if run is None:
         _no_run("define_metric")
         return
-    run.define_metric(name, summary=summary, step_metric=step_metric)
+    run.define_metric(
+        name,
+        step_metric=step_metric,
+        step_sync=step_sync,
+        hidden=hidden,
+        summary=summary,
+        goal=goal,
+        overwrite=overwrite,
+    )
 
 
-def finish(exit_code: int = 0, quiet: Optional[bool] = None) -> None:
+def finish(exit_code: Optional[int] = None, quiet: Optional[bool] = None) -> None:
     """Finish the current run (see ``Run.finish``); a no-op when there is none."""
     run = _current
     if run is not None:
-        run.finish(exit_code=exit_code, quiet=quiet)
+        run.finish(exit_code=exit_code or 0, quiet=quiet)
+
+
+def join(exit_code: Optional[int] = None, quiet: Optional[bool] = None) -> None:
+    """W&B's older name of ``finish``."""
+    finish(exit_code=exit_code, quiet=quiet)
+
+
+def alert(title: str, text: str, level: Any = None, wait_duration: Any = None) -> None:
+    """Send an alert from the current run (see ``Run.alert``)."""
+    run = _current
+    if run is None:
+        _no_run("alert")
+        return
+    run.alert(title, text, level=level, wait_duration=wait_duration)
+
+
+def watch(
+    models: Any,
+    criterion: Any = None,
+    log: Optional[str] = "gradients",
+    log_freq: int = 1000,
+    idx: Optional[int] = None,
+    log_graph: bool = False,
+) -> None:
+    """Log histograms of a PyTorch model's gradients/parameters (see ``Run.watch``)."""
+    run = _current
+    if run is None:
+        _no_run("watch")
+        return
+    run.watch(models, criterion=criterion, log=log, log_freq=log_freq, idx=idx, log_graph=log_graph)
+
+
+def unwatch(models: Any = None) -> None:
+    run = _current
+    if run is not None:
+        run.unwatch(models)
+
+
+def restore(
+    name: str, run_path: Optional[str] = None, replace: bool = False, root: Optional[str] = None
+) -> Optional[IO[str]]:
+    """Download a file of the current run (or of ``run_path``) and open it (see ``Run.restore``)."""
+    from ._extras import restore as _restore
+
+    return _restore(name, run_path=run_path, replace=replace, root=root, run=_current)
+
+
+def mark_preempting() -> None:
+    run = _current
+    if run is not None:
+        run.mark_preempting()
 
 
 _detached_config = Config()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import random
 import re
-import string
 import subprocess
 import sys
 import threading
@@ -18,6 +16,7 @@ from ._settings import Settings
 from ._state import SPEC, STATUS, debug, read_json, refusals_note, write_json
 from ._values import as_mapping, jsonable
 from ._writer import shared_run_id, writer_identity
+from .util import generate_id
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -30,8 +29,23 @@ RESUME = ("allow", "must", "never")
 
 
 def new_run_id() -> str:
-    alphabet = string.ascii_lowercase + string.digits
-    return "".join(random.choice(alphabet) for _ in range(8))
+    return generate_id(8)
+
+
+RESUME_FILE = "resume.json"
+
+
+def auto_resume_id(settings: Settings) -> tuple[str, str]:
+    """``resume="auto"`` (or True) without an id: the run an earlier session here left unfinished.
+
+    Like W&B's: the id is kept in ``<dir>/cairn/resume.json`` until the run
+    finishes without an error. Returns the id to use and the file's path.
+    """
+    path = os.path.join(_run_root(settings), RESUME_FILE)
+    found = (read_json(path) or {}).get("run_id")
+    run_id = found if isinstance(found, str) and RUN_ID.match(found) else new_run_id()
+    write_json(path, {"run_id": run_id})
+    return run_id, path
 
 
 def run_url(settings: Settings, project: str, run_id: str) -> Optional[str]:
@@ -88,7 +102,10 @@ def _resume_remote(
         s, "PUT", url, timeout=10.0, ok=(200, 201), **_http.json_body(dict(body, resume=resume))
     )
     result = response.json()
-    return result if isinstance(result, dict) else None
+    if not isinstance(result, dict):
+        return None
+    result["_resumed"] = response.status_code == 200  # 201: created now
+    return result
 
 
 def _declared(writer: dict[str, Any]) -> dict[str, Any]:
@@ -161,6 +178,8 @@ def start_run(
     if settings.mode == "disabled":
         run = Run.disabled(config_dict, on_finish=on_finish)
         run.settings = settings
+        run.org = settings.org
+        run._started(notes=notes, tags=tags, group=group, job_type=job_type)
         return run
 
     identity = writer_identity(shared=settings.shared, label=settings.label, primary=settings.primary)
@@ -185,6 +204,7 @@ def start_run(
     }
     meta = {k: v for k, v in meta.items() if v is not None}
     step = 0
+    resumed = False
     url = run_url(settings, project, run_id)
     if resuming:
         last_step: Optional[int] = None
@@ -201,6 +221,7 @@ def start_run(
                     # A shared run's ranks each count their own steps.
                     last_step = None if settings.shared else remote.get("last_step")
                     url = remote.get("url") or url
+                    resumed = bool(remote.get("_resumed"))
                     if not settings.shared:
                         _warn_other_writers(run_id, remote.get("other_writers"))
             except NotFound:
@@ -214,6 +235,7 @@ def start_run(
             last_step = _local_last_step(root, run_id)
         if isinstance(last_step, int):
             step = last_step + 1
+            resumed = True
 
     spec = {
         "version": 1,
@@ -252,8 +274,9 @@ def start_run(
         process=service,
         on_finish=on_finish,
     )
+    run._started(notes=notes, tags=tags, group=group, job_type=job_type, resumed=resumed)
     if settings.shared and settings.rank_zero_only and identity["rank"] not in (0, None):
-        run.log = _log_nothing  # type: ignore[method-assign]
+        run.log = _log_nothing  # type: ignore[method-assign,assignment]
     return run
 
 

@@ -42,6 +42,8 @@ class Model:
         self.metrics = MetricDefs()
         self.metrics.load(scan.get("metrics") or {})
         self.saves: list[list[str]] = list(scan.get("saves") or [])
+        # run.alert(): id -> {title, text, level, time, count, sent} (_alerts.py).
+        self.alerts: dict[str, dict[str, Any]] = dict(scan.get("alerts") or {})
         self.ended: Optional[dict[str, Any]] = scan.get("ended")
         self.versions: dict[str, int] = dict(scan.get("versions") or {})
         self.files: dict[str, dict[str, Any]] = dict(state.get("files") or {})
@@ -80,6 +82,7 @@ class Model:
                     "summary": self.summary_set,
                     "metrics": self.metrics.state(),
                     "saves": self.saves,
+                    "alerts": self.alerts,
                     "ended": self.ended,
                     "versions": self.versions,
                 },
@@ -121,6 +124,8 @@ class Model:
                         self._control(kind, loads(body))
                     except Exception as exc:
                         debug(self.run_dir, f"bad control record {kind}: {exc!r}")
+                    if kind == _spool.METRIC:  # rows after it in this batch are summarised too
+                        track = self.metrics.active
             if last_history is not None:
                 try:
                     self.last_step = int(loads(last_history)[0])
@@ -146,7 +151,7 @@ class Model:
             self.summary_set.update(body)
             self.bump("summary")
         elif kind == _spool.METRIC:
-            name, how, step_metric = body
+            name, how, step_metric = body[:3]
             self.metrics.define(name, how, step_metric)
             self.bump("system")
         elif kind == _spool.META:
@@ -160,6 +165,10 @@ class Model:
             rel, sha, size = body
             self.files[rel] = {"sha256": sha, "size": size, "src": None, "uploaded": None}
             self.bump("files")
+        elif kind == _spool.ALERT:
+            from ._alerts import replay
+
+            replay(self, body)
         elif kind == _spool.END:
             exit_code, state = body
             self.ended = {"exit_code": exit_code, "state": state}

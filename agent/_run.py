@@ -18,7 +18,9 @@ from collections.abc import Mapping
 from . import _spool
 from ._config import Config, Summary
 from ._errors import AgentWarning, UsageError
-from ._metrics import SUMMARIES, MetricDefs
+from ._errors import user_stacklevel as _user_stacklevel
+from ._metrics import MetricDefs, parse_summary
+from ._runextras import RunSurface
 from ._settings import Settings
 from ._state import debug
 from ._values import MAX_STEP, SCALARS, UNLIMITED, flatten, over_limits, shown_key
@@ -44,7 +46,20 @@ _H = _spool.HISTORY
 POLICIES = ("live", "end", "now")
 
 
-class Run:
+class _ClassOrInstance:
+    """``Run.disabled()`` makes a disabled run; ``run.disabled`` says whether one is (W&B's)."""
+
+    def __init__(self, make: Callable[..., Run]) -> None:
+        self._make = make
+        self.__doc__ = make.__doc__
+
+    def __get__(self, run: Optional[Run], cls: type[Run]) -> Any:
+        if run is None:
+            return self._make.__get__(cls, type(cls))
+        return run.mode == "disabled"
+
+
+class Run(RunSurface):
     """One tracked run. Create it with ``agent.init()``; see ``docs/agent.md``.
 
     The launcher hands it what it records into: the spool ``writer`` and the
@@ -102,9 +117,9 @@ class Run:
                 self._capture = Capture(self._console_line)
                 self._capture.start()
 
-    @classmethod
+    @_ClassOrInstance
     def disabled(
-        cls,
+        cls: type[Run],
         config: Optional[Mapping[str, Any]] = None,
         *,
         on_finish: Optional[Callable[[Run], None]] = None,
@@ -147,8 +162,16 @@ class Run:
     def mode(self) -> str:
         return self.settings.mode or "online"
 
-    def log(self, data: Mapping[str, Any], step: Optional[int] = None, commit: bool = True) -> None:
+    def log(
+        self,
+        data: Optional[Mapping[str, Any]] = None,
+        step: Optional[int] = None,
+        commit: Optional[bool] = True,
+    ) -> None:
         """Log one row of metrics; never raises (unless ``settings.strict``).
+
+        ``commit=False`` keeps the row open for the next call; ``log()`` with
+        no data commits it.
 
         >>> run = Run.disabled(); run.log({"loss": 0.5, "acc": {"train": 0.9}}); run.step
         0
@@ -179,7 +202,13 @@ class Run:
         except Exception as exc:
             self._internal_error(exc)
 
-    def _log_slow(self, data: Mapping[str, Any], step: Optional[int], commit: bool) -> None:
+    def _log_slow(
+        self, data: Optional[Mapping[str, Any]], step: Optional[int], commit: Optional[bool]
+    ) -> None:
+        if data is None:
+            data = {}
+        if commit is None:
+            commit = True
         if not isinstance(data, Mapping):
             self._warn("log", f"log() takes a dict of values, not {type(data).__name__}")
             return
@@ -256,19 +285,32 @@ class Run:
         self._step = current + 1
 
     def define_metric(
-        self, name: str, summary: Optional[str] = None, step_metric: Optional[str] = None
+        self,
+        name: str,
+        step_metric: Optional[str] = None,
+        step_sync: Optional[bool] = None,
+        hidden: Optional[bool] = None,
+        summary: Optional[str] = None,
+        goal: Optional[str] = None,
+        overwrite: Optional[bool] = None,
     ) -> None:
-        """Choose how a metric is summarised (``min``, ``max``, ``mean`` or ``last``).
+        """Choose how a metric is summarised, and its x axis (W&B's arguments).
 
-        ``name`` may end in ``*`` to match many (``"val/*"``).
+        ``summary`` is ``min``, ``max``, ``mean``, ``first``, ``last``,
+        ``best`` (min or max by ``goal``: ``minimize``/``maximize``), ``copy``
+        (last), or several comma-separated: the first at ``name``, each at
+        ``name/<summary>``. ``name`` may end in ``*`` to match many
+        (``"val/*"``). ``step_sync``, ``hidden`` and ``overwrite`` are accepted.
 
         >>> run = Run.disabled(); run.define_metric("loss", summary="min")
         """
-        if summary is not None and summary not in SUMMARIES:
-            raise UsageError(f"summary must be one of {', '.join(SUMMARIES)}, not {summary!r}")
-        self._metrics.define(name, summary, step_metric)
+        try:
+            how = parse_summary(summary, goal)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        self._metrics.define(name, how, step_metric)
         self._track = self._metrics.active
-        self._record(_spool.METRIC, (name, summary or "last", step_metric))
+        self._record(_spool.METRIC, (name, how or "last", step_metric))
 
     def save(
         self, path_or_glob: str, base_path: Optional[str] = None, policy: str = "live"
@@ -289,6 +331,12 @@ class Run:
         base = os.path.abspath(base_path) if base_path else os.getcwd()
         self._record(_spool.FILE, (pattern, policy, base))
         return sorted(p for p in globlib.glob(pattern, recursive=True) if os.path.isfile(p))
+
+    def _histogram(self, **kwargs: Any) -> Any:
+        """An ``agent.Histogram`` (for ``watch``, a helper that may not import media itself)."""
+        from ._media import Histogram
+
+        return Histogram(**kwargs)
 
     def _set_meta(self, field: str, value: Any) -> None:
         self._record(_spool.META, {field: value})
@@ -322,6 +370,12 @@ class Run:
             self._capture.stop()
             self._capture = None
         state = "finished" if exit_code == 0 else "failed"
+        resume_file = self.__dict__.get("_resume_file")
+        if resume_file and exit_code == 0:  # resume="auto": nothing left to resume
+            try:
+                os.remove(resume_file)
+            except OSError:
+                pass
         self._record(_spool.END, (int(exit_code), state))
         self._off = True
         if self._writer is not None:
@@ -415,21 +469,3 @@ def exit_status(code: Any) -> int:
     if isinstance(code, int):
         return int(code)
     return 1
-
-
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-
-
-def _user_stacklevel() -> int:
-    """The ``stacklevel`` that points a warning at the user's line, not ours."""
-    import sys
-
-    frame = sys._getframe(1)
-    level = 1
-    while (
-        frame is not None
-        and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE_DIR
-    ):
-        frame = frame.f_back  # type: ignore[assignment]
-        level += 1
-    return level

@@ -14,10 +14,54 @@ if TYPE_CHECKING:
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 MODES = ("online", "offline", "disabled")
-# W&B's names for settings Cairn has under its own (W&B's shared mode).
-_ALIASES = {"x_label": "label", "x_primary": "primary"}
-# W&B settings that need nothing here: in Cairn the primary writer decides how a shared run ends.
-_IGNORED = {"x_update_finish_state"}
+# W&B's names for settings Cairn has under its own.
+_ALIASES = {
+    "x_label": "label",
+    "x_primary": "primary",
+    "entity": "org",
+    "root_dir": "dir",
+    "silent": "quiet",
+}
+# W&B's "switch it off" settings, as Cairn's "capture it" ones.
+_NEGATED = {
+    "_disable_stats": "capture_system_metrics",
+    "x_disable_stats": "capture_system_metrics",
+    "_disable_meta": "capture_system_info",
+    "x_disable_meta": "capture_system_info",
+    "disable_git": "capture_git",
+}
+# W&B settings that mean nothing here (how W&B starts its own service, what
+# its terminal shows), or that init() takes as an argument: accepted silently.
+# In Cairn the primary writer decides how a shared run ends (x_update_finish_state).
+_IGNORED = frozenset(
+    (
+        "x_update_finish_state",
+        "start_method",
+        "init_timeout",
+        "x_service_wait",
+        "_service_wait",
+        "x_disable_service",
+        "_disable_service",
+        "x_require_legacy_service",
+        "show_info",
+        "show_warnings",
+        "show_errors",
+        "show_emoji",
+        "show_colors",
+        "anonymous",
+        "allow_val_change",
+        "reinit",
+        "save_code",
+        "disable_code",
+        "disable_job_creation",
+        "login_timeout",
+        "_disable_machine_info",
+        "x_disable_machine_info",
+        "console_multipart",
+    )
+)
+# mode="dryrun" and mode="run": W&B's old names of offline and online.
+_MODE_ALIASES = {"dryrun": "offline", "run": "online"}
 
 
 _DEFAULTS: dict[str, Any] = {
@@ -89,9 +133,9 @@ class Settings:
 
     def __init__(self, **values: Any) -> None:
         values = _renamed(values)
-        unknown = set(values) - set(_DEFAULTS)
+        unknown = sorted(set(values) - set(_DEFAULTS))
         if unknown:
-            raise UsageError(f"unknown setting {sorted(unknown)[0]!r}")
+            _warn_unknown(unknown)
         for name, default in _DEFAULTS.items():
             setattr(self, name, values.get(name, default))
 
@@ -115,11 +159,47 @@ def _renamed(values: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in values.items():
         if key in _IGNORED:
             continue
+        if key in _NEGATED:
+            if value is not None:
+                out[_NEGATED[key]] = not _parse_bool(value, key)
+            continue
+        if key == "console":  # W&B: "off" stops capturing; "auto", "wrap", "redirect" capture
+            if value is not None:
+                out["capture_console"] = str(value).lower() != "off"
+            continue
         out[_ALIASES.get(key, key)] = value
-    if isinstance(out.get("mode"), str) and out["mode"].lower() == "shared":
-        out["mode"] = None
-        out["shared"] = True
+    mode = out.get("mode")
+    if isinstance(mode, str):
+        out["mode"] = mode = _MODE_ALIASES.get(mode.lower(), mode)
+        if mode.lower() == "shared":
+            out["mode"] = None
+            out["shared"] = True
     return out
+
+
+def _warn_unknown(names: list[str]) -> None:
+    """One warning naming every setting Cairn does not know (never an error: W&B has many)."""
+    import warnings
+
+    from ._errors import AgentWarning, user_stacklevel
+
+    warnings.warn(
+        f"cairn: ignored settings Cairn does not have: {', '.join(names)}",
+        AgentWarning,
+        stacklevel=user_stacklevel(),
+    )
+
+
+def _parse_bool(value: Any, source: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise UsageError(f"{source}: expected a boolean, got {value!r}")
+
 
 # Environment variables, read when init resolves the settings (never at import).
 _ENV = {
@@ -151,14 +231,7 @@ def _parse(name: str, value: Any, source: str) -> Any:
     if value is None:
         return None
     if isinstance(default, bool) or name == "primary":
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ("1", "true", "yes", "on"):
-            return True
-        if text in ("0", "false", "no", "off", ""):
-            return False
-        raise UsageError(f"{source}: expected a boolean, got {value!r}")
+        return _parse_bool(value, source)
     if isinstance(default, float) or name.endswith(("_interval", "_timeout")):
         try:
             return float(value)
@@ -228,12 +301,14 @@ def resolve(
     if isinstance(settings, Settings):
         given.update({k: v for k, v in settings.to_dict().items() if v != _DEFAULTS[k]})
     elif settings is not None:
+        unknown = []
         for key, value in _renamed(settings).items():
-            if value is None:
-                continue
             if key not in _FIELDS:
-                raise UsageError(f"unknown setting {key!r}")
-            given[key] = _parse(key, value, f"settings[{key!r}]")
+                unknown.append(key)
+            elif value is not None:
+                given[key] = _parse(key, value, f"settings[{key!r}]")
+        if unknown:
+            _warn_unknown(sorted(unknown))
     for key, value in _renamed(arguments).items():
         if value is not None:
             given[key] = _parse(key, value, key)
@@ -256,7 +331,7 @@ def resolve(
     if result.mode is None or result.mode.lower() == "shared":
         result.shared = result.shared or result.mode is not None
         result.mode = "online" if result.api_key else "offline"
-    result.mode = result.mode.lower()
+    result.mode = _MODE_ALIASES.get(result.mode.lower(), result.mode.lower())
     if result.mode not in MODES:
         raise UsageError(f"mode must be one of {', '.join(MODES)}, not {result.mode!r}")
     result.system_interval = max(1.0, float(result.system_interval))

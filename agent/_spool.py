@@ -43,6 +43,7 @@ FILE = 0x46  # F: (glob, policy, base_dir)
 META = 0x4D  # M: {"name"|"notes"|"tags"|"group"|"job_type": value}
 END = 0x45  # E: (exit_code, state)
 MEDIA = 0x6D  # m: (path, sha256, size) of a media file written under files/
+ALERT = 0x41  # A: (id, time, title, text, level, count); a repeat has the same id
 SYSTEM = 0x73  # s: (time, data), in the system segments
 
 _crc32 = zlib.crc32

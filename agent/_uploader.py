@@ -15,7 +15,7 @@ import threading
 import time
 import urllib.parse
 
-from . import _http, _spool
+from . import _alerts, _http, _spool
 from ._batch import Screen, encode, named_key
 from ._errors import ApiError, AuthError, NotFound, ServerError
 from ._model import STREAMS, Model
@@ -148,6 +148,7 @@ class Uploader:
         for stream in STREAMS:
             worked = self.send(stream) or worked
         worked = self.patch() or worked
+        worked = _alerts.upload(self) or worked
         worked = self.upload_file() or worked
         if (
             not worked

@@ -314,3 +314,44 @@ class Media(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.path}"
+
+
+class AlertLevel(models.TextChoices):
+    """W&B's alert levels (`wandb.AlertLevel`)."""
+
+    INFO = "INFO"
+    WARN = "WARN"
+    ERROR = "ERROR"
+
+
+ALERT_TITLE_MAX = 256
+ALERT_TEXT_MAX = 64 * 1024  # bytes of UTF-8
+ALERT_ID_PATTERN = r"[A-Za-z0-9_.:@-]{1,64}"
+
+
+class RunAlert(models.Model):
+    """An alert a run sent (W&B's `run.alert`), listed on its page.
+
+    The agent names each alert (`alert_id`): a retried upload, or a repeat the
+    agent merged within `wait_duration`, updates this row rather than adding
+    one; `count` is how many times it was raised. Delivering alerts (email,
+    webhooks) is not built yet.
+    """
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="alerts")
+    alert_id = models.CharField(max_length=64)
+    title = models.CharField(max_length=ALERT_TITLE_MAX)
+    text = models.TextField(blank=True)
+    level = models.CharField(max_length=8, choices=AlertLevel.choices, default=AlertLevel.INFO)
+    count = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "alert_id"], name="alert_id_unique_in_run"),
+        ]
+        indexes = [models.Index(fields=["run", "-created_at"], name="alert_run_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}:{self.level}:{self.title}"

@@ -14,7 +14,16 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 from apps.runs.history import SeriesSummary, decode_chunk, downsample_raw, export_csv, export_jsonl
-from apps.runs.models import HistoryChunk, HistorySeries, Project, Run, RunFile, RunWriter, Stream
+from apps.runs.models import (
+    HistoryChunk,
+    HistorySeries,
+    Project,
+    Run,
+    RunAlert,
+    RunFile,
+    RunWriter,
+    Stream,
+)
 from apps.runs.query import filter_runs, order_runs
 
 MAX_PAGE = 1000
@@ -325,3 +334,11 @@ def file_get(*, run: Run, path: str) -> RunFile:
     if rf is None:
         raise Http404
     return rf
+
+
+MAX_ALERTS = 500
+
+
+def alerts_of(*, run: Run, limit: int = MAX_ALERTS) -> list[RunAlert]:
+    """The run's alerts, newest first (at most ``limit``)."""
+    return list(RunAlert.objects.filter(run=run).order_by("-created_at", "-id")[:limit])

@@ -30,6 +30,7 @@ from apps.runs.models import (
     Media,
     Project,
     Run,
+    RunAlert,
     RunFile,
     RunState,
     RunWriter,
@@ -376,3 +377,24 @@ def _too_large(run: Run, path: str, message: str) -> TooLarge:
     if media.is_media_path(path):
         media.media_upload_refused(run=run, path=path, reason=message)
     return TooLarge(message)
+
+
+def alert_record(
+    *, run: Run, alert_id: str, title: str, text: str, level: str, count: int, created_at: Any
+) -> tuple[RunAlert, bool]:
+    """Store an alert of the run, or raise the count of the one with this id (never lower it).
+
+    The agent sends an alert again under its id when a repeat was merged
+    into it, and a retried upload sends it again as it was: both land here.
+    Returns the alert and whether it is new.
+    """
+    with transaction.atomic():
+        alert, created = RunAlert.objects.select_for_update().get_or_create(
+            run=run,
+            alert_id=alert_id,
+            defaults={"title": title, "text": text, "level": level, "count": count, "created_at": created_at},
+        )
+        if not created and count > alert.count:
+            alert.count = count
+            alert.save(update_fields=["count", "updated_at"])
+    return alert, created

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 
 from apps.core.health import HealthApi
-from apps.runs.api import charts, media, runs, table
+from apps.runs.api import alerts, charts, media, runs, table
 
 _run = "projects/<str:org>/<str:project>/runs/<str:run_id>"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path(f"{_run}/heartbeat", runs.RunHeartbeatApi.as_view(), name="run-heartbeat"),
     path(f"{_run}/writers", runs.RunWritersApi.as_view(), name="run-writers"),
     path(f"{_run}/finish", runs.RunFinishApi.as_view(), name="run-finish"),
+    path(f"{_run}/alerts", alerts.RunAlertsApi.as_view(), name="run-alerts"),
     # Each stream its own operation in the schema (its records differ); any other name is a 400.
     path(f"{_run}/streams/history", runs.HistoryAppendApi.as_view(), {"stream": "history"}, name="history-append"),
     path(f"{_run}/streams/system", runs.SystemAppendApi.as_view(), {"stream": "system"}, name="system-append"),

@@ -37,8 +37,6 @@ def test_bad_values_are_refused() -> None:
         resolve({"mode": "sometimes"}, None, {}, {})
     with pytest.raises(UsageError):
         resolve({}, None, {"CAIRN_STRICT": "maybe"}, {})
-    with pytest.raises(UsageError):
-        resolve({}, {"no_such": 1}, {}, {})
 
 
 def test_the_system_interval_is_at_least_one_second() -> None:
@@ -81,3 +79,23 @@ def test_shared_comes_from_the_environment_too() -> None:
     s = resolve({}, None, {"CAIRN_SHARED": "1", "CAIRN_LABEL": "gpu01", "CAIRN_API_KEY": "k"}, {})
     assert (s.shared, s.label, s.primary) == (True, "gpu01", None)
     assert resolve({"mode": "shared"}, None, {"CAIRN_API_KEY": "k"}, {}).shared is True
+
+
+def test_unknown_settings_are_named_in_one_warning_and_known_w_and_b_ones_apply() -> None:
+    from agent import AgentWarning
+
+    with pytest.warns(AgentWarning) as caught:
+        s = Settings(start_method="thread", _disable_stats=True, no_such=1, other_unknown=2)
+    assert len(caught) == 1
+    assert "no_such" in str(caught[0].message) and "other_unknown" in str(caught[0].message)
+    assert "start_method" not in str(caught[0].message)
+    assert s.capture_system_metrics is False
+    with pytest.warns(AgentWarning, match="no_such"):
+        resolved = resolve({}, {"no_such": 1, "console": "off", "entity": "acme"}, {}, {})
+    assert resolved.capture_console is False and resolved.org == "acme"
+
+
+def test_w_and_b_mode_names_are_understood() -> None:
+    assert resolve({"mode": "dryrun"}, None, {}, {}).mode == "offline"
+    assert resolve({"mode": "run"}, None, {}, {}).mode == "online"
+    assert resolve({}, None, {"CAIRN_MODE": "dryrun"}, {}).mode == "offline"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from apps.runs.models import Run
+from apps.runs.models import Run, RunAlert
 from tests.factories import World, run_create, world_create
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +32,8 @@ ENDPOINTS: list[tuple[str, str, str, Any, str, int]] = [
     ("heartbeat", "post", "/runs/r1/heartbeat", {}, WRITE, 200),
     ("finish", "post", "/runs/r1/finish", {"exit_code": 0}, WRITE, 200),
     ("file upload", "put", "/runs/r1/files/b.txt", FILE_BODY, WRITE, 201),
+    ("alerts", "get", "/runs/r1/alerts", None, READ, 200),
+    ("alert create", "post", "/runs/r1/alerts", {"id": "a1", "title": "loss is NaN"}, WRITE, 201),
     ("run delete", "delete", "/runs/r1", None, WRITE, 204),
     ("project update", "patch", "", {"name": "renamed"}, ADMIN, 200),
 ]
@@ -77,6 +79,7 @@ def test_it_enforces_the_matrix(world: World, endpoint: tuple[str, str, str, Any
         if not Run.objects.filter(project=project, run_id="r1").exists():
             run_create(project, "r1", user=world.owner.user, group="g1")
         Run.objects.filter(project=project, run_id="new-run").delete()
+        RunAlert.objects.all().delete()
         client = person.client()
         kwargs: dict[str, Any] = {}
         if body == FILE_BODY:

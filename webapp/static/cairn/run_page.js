@@ -3,6 +3,7 @@
 // wrote (names, notes, config, console lines, file names and contents) is put
 // on the page as text, never parsed as HTML.
 import * as cairn from "./api.js";
+import { alertsOverview } from "./run_alerts.js";
 import { firstKeysRequest, mountRunMedia } from "./media.js";
 import { runChartGrid } from "./run_charts.js";
 import { consoleSection } from "./run_console_tabs.js";
@@ -193,6 +194,7 @@ function mountRunPage(root, page) {
 
   const consoleView = consoleSection(RUN, page.shared);
   const writersView = writersOverview();
+  const alertsView = alertsOverview(RUN);
   // A shared run's writers: in the overview, and the system groups' and console tabs' names.
   const readWriters = () => (page.shared ? cairn.get(`${RUN}/writers`).then((b) => b.results) : Promise.resolve(null));
   const filesView = runFiles(RUN);
@@ -204,7 +206,7 @@ function mountRunPage(root, page) {
   root.append(
     header,
     el("div", { class: "two-col" },
-      section("Overview", "overview-section", overview, writersView.box),
+      section("Overview", "overview-section", overview, writersView.box, alertsView.box),
       section("Notes and tags", "notes-section", tagsBox, notesBox)),
     grid2,
     section("Charts", "charts-section", chartTools, metricsNote, metrics.grid),
@@ -228,7 +230,7 @@ function mountRunPage(root, page) {
     const writersRead = withWriters(readWriters());
     writersRead.catch(() => {});  // reported by the Promise.all below, unless the run's read fails first
     showRun(await cairn.get(RUN), gen);
-    await Promise.all([writersRead, loadMetrics(), loadSystem(writersRead), consoleView.load(run.streams.console)]);
+    await Promise.all([writersRead, loadMetrics(), loadSystem(writersRead), consoleView.load(run.streams.console), alertsView.load()]);
     if (run.state !== "running") return;
     loadFiles().catch(() => {});
   }
@@ -245,7 +247,7 @@ function mountRunPage(root, page) {
       root.replaceChildren(el("p", { class: "error", text: `Could not load the run: ${e.message}` }));
       return;
     }
-    const results = [...await Promise.allSettled([loadFiles(), writersRead]), ...await loaded];
+    const results = [...await Promise.allSettled([loadFiles(), writersRead, alertsView.load()]), ...await loaded];
     performance.mark("cairn:run-page-drawn");  // for benchmarks
     for (const r of results) if (r.status === "rejected") console.error(r.reason);
     let busy = false;
