@@ -96,7 +96,8 @@ def restore(
     local = os.path.join(target_root, *name.split("/"))
     if not (os.path.exists(local) and not replace):
         try:
-            local = api.run(run_path).file(name).download(root=target_root, replace=True)
+            with api.run(run_path).file(name).download(root=target_root, replace=True) as fh:
+                local = fh.name  # W&B's File.download returns the file, open
         except NotFound:
             return None
     return open(local, encoding="utf-8", errors="replace")
