@@ -14,6 +14,8 @@ standard library. The formats are documented in ``docs/media.md``.
 
 from __future__ import annotations
 
+import types
+
 from ._av import Audio, Video
 from ._base import Media, _Writer
 from ._data import Html, Plotly, Table
@@ -51,5 +53,8 @@ def _as_media(value: Any) -> Media:
 
 
 def _is_figure(value: Any) -> bool:
+    """A Plotly figure, a matplotlib figure, or ``matplotlib.pyplot`` itself (its current figure, as in W&B)."""
+    if isinstance(value, types.ModuleType):
+        return value.__name__ == "matplotlib.pyplot"
     module = type(value).__module__
     return module.startswith("plotly.graph_objs") or module == "matplotlib.figure"
