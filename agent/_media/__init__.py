@@ -21,6 +21,7 @@ from ._base import Media, _Writer
 from ._data import Html, Plotly, Table
 from ._histogram import Histogram
 from ._image import Image, png_encode
+from ._object3d import Object3D
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,7 +29,9 @@ if TYPE_CHECKING:
 
     from .._run import Run
 
-__all__ = ["Audio", "Histogram", "Html", "Image", "Media", "Plotly", "Table", "Video", "png_encode", "reference"]
+__all__ = [
+    "Audio", "Histogram", "Html", "Image", "Media", "Object3D", "Plotly", "Table", "Video", "png_encode", "reference",
+]
 
 
 def reference(run: Run, key: str, step: int, value: Any) -> dict[str, Any]:

@@ -259,6 +259,7 @@ class MediaKind(models.TextChoices):
     TABLE = "table"
     PLOTLY = "plotly"
     HTML = "html"
+    OBJECT3D = "object3d"  # a point cloud (JSON), or a 3-D model file offered for download
 
 
 class MediaStatus(models.TextChoices):

@@ -178,3 +178,49 @@ def test_tables_and_histograms_take_wandb_calls(cairn_server: ServerProcess, tmp
     assert json.loads(get(rows["rows"]["path"]))["data"] == [[1], [2]]
     [h] = history(cairn_server, "wbmedia", "tables", "h,hp")
     assert h["h"]["counts"] == [1, 3] and h["hp"]["counts"] == [1, 1, 1]
+
+
+def test_point_clouds_reach_the_server(cairn_server: ServerProcess, tmp_path: Path) -> None:
+    (tmp_path / "cube.obj").write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n")
+    result = run_script(
+        """
+        import json
+        import numpy as np
+        import agent
+
+        agent.init(project="wbmedia", id="clouds")
+        xyz = np.arange(12, dtype=np.float32).reshape(4, 3)
+        rgb = np.hstack([xyz, np.tile([255, 0, 0], (4, 1))])
+        cube = [[x, y, z] for x in (0, 1) for y in (0, 2) for z in (0, 3)]
+        with open("scene.pts.json", "w") as fh:
+            json.dump({"type": "lidar/beta", "points": [[0, 0, 0]]}, fh)
+        try:
+            agent.Object3D(np.zeros((4, 5)))
+        except ValueError as e:
+            print("refused:", e)
+        agent.log({
+            "xyz": agent.Object3D(xyz, caption="four points"),
+            "rgb": agent.Object3D.from_numpy(rgb),
+            "lidar": agent.Object3D({"type": "lidar/beta", "points": np.hstack([xyz, np.ones((4, 1))]),
+                                     "boxes": [{"corners": cube, "label": "car", "color": [0, 255, 0], "score": 0.8}]}),
+            "file": agent.Object3D("scene.pts.json"),
+            "model": agent.Object3D("cube.obj"),
+        })
+        agent.finish()
+        """,
+        tmp_path,
+        env=env_of(cairn_server),
+    )
+    assert "refused: points of shape (4, 5) (use N×3, N×4 with a category, or N×6 with RGB)" in result.stdout
+    rows = {r["key"]: r for r in processed_media(cairn_server, "clouds", count=5)}
+    assert all(r["status"] == "ready" and r["kind"] == "object3d" for r in rows.values()), rows
+    assert rows["xyz"]["caption"] == "four points" and rows["xyz"]["meta"]["points"] == 4
+    assert rows["model"]["meta"]["format"] == "obj" and rows["model"]["content_type"] == "application/octet-stream"
+    get = files(cairn_server, "wbmedia", "clouds")
+    import json
+
+    assert json.loads(get(rows["rgb"]["path"]))["points"][1] == [3, 4, 5, 255, 0, 0]
+    lidar = json.loads(get(rows["lidar"]["path"]))
+    assert lidar["points"][0] == [0, 1, 2, 1] and lidar["boxes"][0]["label"] == "car" and len(lidar["boxes"][0]["corners"]) == 8
+    assert json.loads(get(rows["file"]["path"]))["points"] == [[0, 0, 0]]
+    assert get(rows["model"]["path"]).startswith(b"v 0 0 0")

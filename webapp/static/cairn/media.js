@@ -13,6 +13,7 @@ import * as cairn from "./api.js";
 import { htmlItem, playerItem, plotlyItem } from "./media_embeds.js";
 import { histogramView } from "./media_histogram.js";
 import { imageItem, overlayControls } from "./media_image.js";
+import { object3dItem } from "./media_object3d.js";
 import { tableItem } from "./media_table.js";
 import { selection } from "./selection.js";
 import { runUrl } from "./util.js";
@@ -32,6 +33,7 @@ function itemView(m, base) {
     case "table": return tableItem(m, base);
     case "plotly": return plotlyItem(m);
     case "html": return htmlItem(m);
+    case "object3d": return object3dItem(m);
     default: return el("figure", { class: "media-item", text: `Unknown kind: ${m.kind}` });
   }
 }

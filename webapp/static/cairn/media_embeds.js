@@ -32,7 +32,7 @@ export function playerItem(m, kind) {
 }
 
 let plotlyLoading = null;
-function plotly() {
+export function plotly() {
   if (globalThis.Plotly) return Promise.resolve(globalThis.Plotly);
   if (!plotlyLoading) {
     plotlyLoading = new Promise((resolve, reject) => {
