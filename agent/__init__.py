@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ._api import Api
-    from ._media import Audio, Histogram, Html, Image, Object3D, Plotly, Table, Video
+    from ._media import Audio, Histogram, Html, Image, Molecule, Object3D, Plotly, Table, Video
 
 __version__ = "0.1.0"
 
@@ -44,6 +44,7 @@ __all__ = [
     "Histogram",
     "Html",
     "Image",
+    "Molecule",
     "NotFound",
     "Object3D",
     "Plotly",
@@ -65,7 +66,7 @@ __all__ = [
 ]
 
 
-_MEDIA = frozenset(("Audio", "Histogram", "Html", "Image", "Object3D", "Plotly", "Table", "Video"))
+_MEDIA = frozenset(("Audio", "Histogram", "Html", "Image", "Molecule", "Object3D", "Plotly", "Table", "Video"))
 
 
 def __getattr__(name: str) -> Any:

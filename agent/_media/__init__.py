@@ -21,6 +21,7 @@ from ._base import Media, _Writer
 from ._data import Html, Plotly, Table
 from ._histogram import Histogram
 from ._image import Image, png_encode
+from ._molecule import Molecule
 from ._object3d import Object3D
 
 TYPE_CHECKING = False
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from .._run import Run
 
 __all__ = [
-    "Audio", "Histogram", "Html", "Image", "Media", "Object3D", "Plotly", "Table", "Video", "png_encode", "reference",
+    "Audio", "Histogram", "Html", "Image", "Media", "Molecule", "Object3D", "Plotly", "Table", "Video", "png_encode", "reference",
 ]
 
 

@@ -260,6 +260,7 @@ class MediaKind(models.TextChoices):
     PLOTLY = "plotly"
     HTML = "html"
     OBJECT3D = "object3d"  # a point cloud (JSON), or a 3-D model file offered for download
+    MOLECULE = "molecule"  # a structure file (pdb, sdf, ...) offered for download
 
 
 class MediaStatus(models.TextChoices):

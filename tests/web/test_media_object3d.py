@@ -1,5 +1,6 @@
 """A point cloud logged by a real agent script is drawn on the run page in Chromium as a Plotly 3-D
-scatter with its points' colours and its 3-D box's 12 edges; a 3-D model file is offered for download."""
+scatter with its points' colours and its 3-D box's 12 edges; a 3-D model file and a molecule are offered
+for download."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from tests.web.test_media_e2e import wait_processed
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
 SCRIPT = """
-import numpy as np, agent
+import io, numpy as np, agent
 run = agent.init(project={project!r}, org="local", name="clouds")
 rng = np.random.default_rng(0)
 points = np.hstack([rng.random((300, 3)) * 10, np.tile([255, 0, 0], (300, 1))])
@@ -34,6 +35,7 @@ agent.log({{
                              "boxes": [{{"corners": corners, "label": "car", "color": [0, 200, 0], "score": 0.75}}]}},
                             caption="scan"),
     "model": agent.Object3D("cube.obj"),
+    "protein": agent.Molecule(io.StringIO("ATOM      1  N   ALA A   1      11.104   6.134  -6.504\\n"), file_type="pdb"),
 }})
 run.finish()
 """
@@ -50,7 +52,7 @@ def test_a_point_cloud_is_drawn_in_3d_and_a_model_offered_for_download(
     assert done.returncode == 0, done.stderr[-3000:]
     run_id = requests.get(f"{web_server.url}/api/v1/projects/local/{project}/runs/",
                           headers={"Authorization": f"Bearer {web_server.api_key}"}).json()["results"][0]["id"]
-    wait_processed(web_server, project, run_id, {"cloud", "model"})
+    wait_processed(web_server, project, run_id, {"cloud", "model", "protein"})
 
     page = new_page(web_server.url)
     sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
@@ -77,3 +79,8 @@ def test_a_point_cloud_is_drawn_in_3d_and_a_model_offered_for_download(
     with page.expect_download() as dl:
         link.click()
     assert Path(dl.value.path()).read_bytes().startswith(b"v 0 0 0")
+    molecule = page.locator("[data-key='protein'] [data-testid=media-download]")
+    assert molecule.text_content() == "Download the pdb molecule"
+    with page.expect_download() as dl:
+        molecule.click()
+    assert Path(dl.value.path()).read_bytes().startswith(b"ATOM      1  N   ALA")

@@ -309,6 +309,13 @@ def _check_object3d(fh: IO[bytes], size: int) -> Facts:
     return Facts("application/json")
 
 
+def _check_molecule(fh: IO[bytes], size: int) -> Facts:
+    # Kept as is and only offered for download; what a browser could run is refused.
+    if _head(fh).lstrip()[:64].lower().startswith(_MARKUP):
+        raise Refused("A molecule file is not markup.")
+    return Facts("application/octet-stream")
+
+
 _CHECKS = {
     "image": _check_image,
     "video": _check_video,
@@ -317,4 +324,5 @@ _CHECKS = {
     "plotly": _check_plotly,
     "html": _check_html,
     "object3d": _check_object3d,
+    "molecule": _check_molecule,
 }

@@ -13,7 +13,7 @@ import * as cairn from "./api.js";
 import { htmlItem, playerItem, plotlyItem } from "./media_embeds.js";
 import { histogramView } from "./media_histogram.js";
 import { imageItem, overlayControls } from "./media_image.js";
-import { object3dItem } from "./media_object3d.js";
+import { downloadItem, object3dItem } from "./media_object3d.js";
 import { tableItem } from "./media_table.js";
 import { selection } from "./selection.js";
 import { runUrl } from "./util.js";
@@ -34,6 +34,7 @@ function itemView(m, base) {
     case "plotly": return plotlyItem(m);
     case "html": return htmlItem(m);
     case "object3d": return object3dItem(m);
+    case "molecule": return downloadItem(m, "molecule");
     default: return el("figure", { class: "media-item", text: `Unknown kind: ${m.kind}` });
   }
 }

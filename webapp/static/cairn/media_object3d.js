@@ -1,7 +1,7 @@
 // A 3-D point cloud (agent.Object3D, W&B's "lidar/beta" JSON) as a Plotly 3-D
 // scatter: points coloured by their RGB (N×6) or category (N×4), 3-D boxes as
-// their 12 edges with their label; a 3-D model file (obj, glb, ...) is offered
-// for download.
+// their 12 edges with their label; a 3-D model file (obj, glb, ...) and a
+// molecule (agent.Molecule: pdb, sdf, ...) are offered for download.
 import * as cairn from "./api.js";
 import { captionOf, failedBox, fetchJson, fmt } from "./media_common.js";
 import { plotly } from "./media_embeds.js";
@@ -64,15 +64,20 @@ function boxTraces(boxes) {
   return traces;
 }
 
+export function downloadItem(m, what) {
+  const fig = el("figure", { class: "media-item", "data-testid": "media-item", dataset: { status: m.status } });
+  if (m.status === "failed") { fig.append(failedBox(m)); return fig; }
+  const format = String((m.meta || {}).format || "");
+  fig.append(el("p", {}, el("a", { href: m.file_url, download: "", "data-testid": "media-download", text: `Download the ${format} ${what}` })),
+    captionOf(m) || "");
+  return fig;
+}
+
 export function object3dItem(m) {
+  const meta = m.meta || {};
+  if (meta.format && meta.format !== "pts.json") return downloadItem(m, "model");
   const fig = el("figure", { class: "media-item media-plotlybox", "data-testid": "media-item", dataset: { status: m.status } });
   if (m.status === "failed") { fig.append(failedBox(m)); return fig; }
-  const meta = m.meta || {};
-  if (meta.format && meta.format !== "pts.json") {
-    fig.append(el("p", {}, el("a", { href: m.file_url, download: "", "data-testid": "media-download", text: `Download the ${meta.format} model` })),
-      captionOf(m) || "");
-    return fig;
-  }
   const target = el("div", { class: "media-plotly", "data-testid": "media-object3d" }, el("p", { class: "muted", text: "Loading…" }));
   fig.append(target, captionOf(m) || "");
   Promise.all([fetchJson(m.file_url), plotly()]).then(([cloud, Plotly]) => {
