@@ -108,6 +108,11 @@ def test_boxes_and_masks_in_wandb_shape_are_kept_with_the_image(cairn_server: Se
                 "wrong_size": {"mask_data": np.zeros((3, 3), dtype=np.uint8)},
             },
         )})
+        from PIL import Image
+        Image.fromarray(np.full((2, 2), 1, dtype=np.uint8)).save("gt.png")
+        base = agent.Image(np.zeros((2, 2), dtype=np.uint8), caption="base")
+        agent.log({"copy": agent.Image(base, masks={"gt": {"path": "gt.png", "class_labels": {1: "sky"}},
+                                                    "gone": {"path": "missing.png"}})})
         agent.finish()
         """,
         tmp_path,
@@ -117,7 +122,10 @@ def test_boxes_and_masks_in_wandb_shape_are_kept_with_the_image(cairn_server: Se
     assert "boxes['predictions']: a box's position is" in result.stderr
     assert "boxes['ground_truth'] is a dict with a list 'box_data'; left out" in result.stderr
     assert "masks['wrong_size']: mask_data has shape (3, 3), the image is 20×40; left out" in result.stderr
-    [row] = processed_media(cairn_server, "boxes", count=1)
+    assert "masks['gone']: cannot read the mask file" in result.stderr
+    copy, row = processed_media(cairn_server, "boxes", count=2)
+    assert copy["caption"] == "base" and copy["meta"]["masks"]["gt"]["class_labels"] == {"1": "sky"}
+    assert list(copy["meta"]["masks"]) == ["gt"]
     assert row["status"] == "ready" and row["caption"] == "street"
     boxes = row["meta"]["boxes"]
     assert list(boxes) == ["predictions"]
