@@ -154,9 +154,17 @@ export function overlayControls(container) {
   function sync(items) {
     const groups = [...new Set([...container.querySelectorAll("[data-overlay]")].map((n) => n.dataset.overlay))].sort();
     const classes = new Map();
-    for (const m of items || []) {
-      const labels = (m.meta && m.meta.class_labels) || {};
+    // Classes named at the top (the agent gathers them there) or only in a box or mask group (other clients).
+    const add = (labels) => {
+      if (!labels || typeof labels !== "object") return;
       for (const [id, name] of Object.entries(labels)) if (Number.isFinite(Number(id))) classes.set(Number(id), String(name));
+    };
+    for (const m of items || []) {
+      const meta = m.meta || {};
+      for (const group of [meta.boxes, meta.masks]) {
+        if (group && typeof group === "object" && !Array.isArray(group)) for (const g of Object.values(group)) add(g && g.class_labels);
+      }
+      add(meta.class_labels);
     }
     const toggles = groups.map((g) => {
       const box = el("input", { type: "checkbox", "data-testid": "overlay-toggle", dataset: { overlay: g } });
