@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from . import plot, util
     from ._alerts import AlertLevel
     from ._api import Api
-    from ._media import Audio, Histogram, Html, Image, Plotly, Table, Video
+    from ._media import Audio, Histogram, Html, Image, Molecule, Object3D, Plotly, Table, Video
     from .plot import plot_table
 
 __version__ = "0.1.0"
@@ -67,7 +67,9 @@ __all__ = [
     "Histogram",
     "Html",
     "Image",
+    "Molecule",
     "NotFound",
+    "Object3D",
     "Plotly",
     "Run",
     "ServerError",
@@ -102,7 +104,7 @@ __all__ = [
 ]
 
 
-_MEDIA = frozenset(("Audio", "Histogram", "Html", "Image", "Plotly", "Table", "Video"))
+_MEDIA = frozenset(("Audio", "Histogram", "Html", "Image", "Molecule", "Object3D", "Plotly", "Table", "Video"))
 
 
 def __getattr__(name: str) -> Any:

@@ -240,6 +240,8 @@ def _is_media(value: Any) -> bool:
         ("plotly.graph_objs", "matplotlib.figure")
     ):
         return True
+    if getattr(value, "__name__", None) == "matplotlib.pyplot" and hasattr(value, "gcf"):
+        return True  # {"chart": plt}: pyplot's current figure, as in W&B
     return (
         type(value) in (list, tuple)
         and len(value) > 0

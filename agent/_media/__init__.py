@@ -14,12 +14,16 @@ standard library. The formats are documented in ``docs/media.md``.
 
 from __future__ import annotations
 
+import types
+
 from ._av import Audio, Video
 from ._base import Media, _Writer
 from ._chart import Chart
 from ._data import Html, Plotly, Table
 from ._histogram import Histogram
 from ._image import Image, png_encode
+from ._molecule import Molecule
+from ._object3d import Object3D
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,7 +31,10 @@ if TYPE_CHECKING:
 
     from .._run import Run
 
-__all__ = ["Audio", "Chart", "Histogram", "Html", "Image", "Media", "Plotly", "Table", "Video", "png_encode", "reference"]
+__all__ = [
+    "Audio", "Chart", "Histogram", "Html", "Image", "Media", "Molecule", "Object3D", "Plotly", "Table", "Video",
+    "png_encode", "reference",
+]
 
 
 def reference(run: Run, key: str, step: int, value: Any) -> dict[str, Any]:
@@ -52,5 +59,8 @@ def _as_media(value: Any) -> Media:
 
 
 def _is_figure(value: Any) -> bool:
+    """A Plotly figure, a matplotlib figure, or ``matplotlib.pyplot`` itself (its current figure, as in W&B)."""
+    if isinstance(value, types.ModuleType):
+        return value.__name__ == "matplotlib.pyplot"
     module = type(value).__module__
     return module.startswith("plotly.graph_objs") or module == "matplotlib.figure"

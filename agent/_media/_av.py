@@ -49,7 +49,8 @@ class Video(Media):
             arr = arr.transpose(0, 2, 3, 1)
         if arr.shape[3] not in (1, 3, 4) or 0 in arr.shape:
             raise ValueError(f"frames of shape {tuple(arr.shape)}; use T×C×H×W or T×H×W×C")
-        arr = _to_uint8(arr)
+        if arr.dtype != "uint8":
+            arr = _to_uint8(arr)  # floats by agent.Image's rule (W&B casts them, turning [0, 1] black)
         self.frames, self.height, self.width = (int(x) for x in arr.shape[:3])
         if format not in (None, "mp4", "gif"):
             raise ValueError("format is mp4 or gif")

@@ -76,25 +76,46 @@ def _numpy(value: Any) -> Any:
     return np.asarray(value)
 
 
-def _to_uint8(arr: Any) -> Any:
+def _to_uint8(arr: Any, normalize: bool = True) -> Any:
+    """Pixel values as uint8, the W&B way: with ``normalize``, values all in [0, 1] are scaled
+    by 255, values all in [-1, 1] are mapped from -1..1 to 0..255, and anything else is taken
+    as 0-255 and clipped (a warning when some fall outside); without, clipped as they are."""
     import numpy as np
 
-    if arr.dtype == np.uint8:
+    if arr.dtype == np.uint8 and not normalize:
         return arr
-    if arr.dtype == np.bool_:
-        return arr.astype(np.uint8) * 255
-    if arr.dtype.kind == "f":
-        arr = np.nan_to_num(arr.astype(np.float64), nan=0.0, posinf=1.0, neginf=0.0)
-        return (np.clip(arr, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-    if arr.dtype.kind in "iu":
-        return np.clip(arr, 0, 255).astype(np.uint8)
-    raise ValueError(f"an image of dtype {arr.dtype} (use uint8, or floats in [0, 1])")
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"an image of dtype {arr.dtype} (use numbers: uint8 0-255, or floats)")
+    values = np.nan_to_num(arr.astype(np.float64), nan=0.0, posinf=255.0, neginf=0.0)
+    if normalize and values.size:
+        lo, hi = float(values.min()), float(values.max())
+        if lo >= 0.0 and hi <= 1.0:
+            values = values * 255.0
+        elif lo >= -1.0 and hi <= 1.0:
+            values = (values + 1.0) * 127.5
+        elif lo < 0.0 or hi > 255.0:
+            import warnings
+
+            from .._errors import AgentWarning
+
+            warnings.warn(
+                f"cairn: agent.Image: pixel values from {lo:g} to {hi:g} are clipped to 0-255",
+                AgentWarning, stacklevel=4,
+            )
+    return (np.clip(values, 0.0, 255.0) + 0.5).astype(np.uint8)
 
 
-def _image_array(value: Any) -> Any:
-    """An H×W or H×W×C (C = 2, 3, 4) uint8 array from what users pass."""
+def _image_array(value: Any, normalize: bool = True) -> Any:
+    """An H×W or H×W×C (C = 3, 4) uint8 array from what users pass: numpy H×W, H×W×C
+    (also C×H×W), torch tensors C×H×W (as W&B takes them), trivial dimensions dropped."""
+    torch = sys.modules.get("torch")
+    is_tensor = torch is not None and isinstance(value, torch.Tensor)
     arr = _numpy(value)
-    if arr.ndim == 3 and arr.shape[0] in (1, 3, 4) and arr.shape[2] not in (1, 3, 4):
+    while arr.ndim > 3 and arr.shape[0] == 1:
+        arr = arr[0]  # a batch of one
+    if is_tensor and arr.ndim == 3 and arr.shape[0] in (1, 3, 4):
+        arr = arr.transpose(1, 2, 0)
+    elif arr.ndim == 3 and arr.shape[0] in (1, 3, 4) and arr.shape[2] not in (1, 3, 4):
         arr = arr.transpose(1, 2, 0)  # C×H×W, as torch keeps them
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[:, :, 0]
@@ -102,7 +123,7 @@ def _image_array(value: Any) -> Any:
         raise ValueError(f"an image of shape {tuple(arr.shape)} (use H×W, H×W×1, H×W×3 or H×W×4)")
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ValueError("an empty image")
-    return _to_uint8(arr)
+    return _to_uint8(arr, normalize)
 
 
 def png_encode(arr: Any) -> bytes:

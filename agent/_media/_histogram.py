@@ -16,9 +16,10 @@ MAX_BINS = 512
 class Histogram(Media):
     """A histogram, stored inline in the history row (no file).
 
-    From values (a list, a numpy array or a torch tensor) with ``num_bins``
-    bins, or precomputed ``np_histogram=(counts, edges)``. Non-finite values
-    are left out.
+    As ``wandb.Histogram``: from a ``sequence`` (a list, a numpy array or a
+    torch tensor) with ``num_bins`` bins (at most 512), or precomputed
+    ``np_histogram=(counts, edges)``. Non-finite values are left out.
+    ``histogram`` and ``bins`` are the counts and edges.
 
     >>> Histogram([1, 2, 2, 3], num_bins=2).counts
     [1, 3]
@@ -28,9 +29,9 @@ class Histogram(Media):
 
     def __init__(
         self,
-        values: Any = None,
-        num_bins: int = 64,
+        sequence: Any = None,
         np_histogram: Optional[tuple[Any, Any]] = None,
+        num_bins: int = 64,
     ) -> None:
         if np_histogram is not None:
             counts, edges = (_plain_list(x) for x in np_histogram)
@@ -41,13 +42,21 @@ class Histogram(Media):
             if any(b <= a for a, b in zip(self.edges, self.edges[1:])):
                 raise ValueError("histogram edges must increase")
         else:
-            if values is None:
-                raise ValueError("give values or np_histogram")
+            if sequence is None:
+                raise ValueError("give a sequence or np_histogram")
             if not 1 <= int(num_bins) <= MAX_BINS:
                 raise ValueError(f"num_bins is 1 to {MAX_BINS}")
-            self.counts, self.edges = _bin(values, int(num_bins))
+            self.counts, self.edges = _bin(sequence, int(num_bins))
         if len(self.counts) > MAX_BINS:
             raise ValueError(f"at most {MAX_BINS} bins")
+
+    @property
+    def histogram(self) -> list[int]:
+        return self.counts
+
+    @property
+    def bins(self) -> list[float]:
+        return self.edges
 
     def _write(self, out: _Writer) -> dict[str, Any]:
         return {"_type": "histogram", "edges": self.edges, "counts": self.counts}

@@ -260,6 +260,8 @@ class MediaKind(models.TextChoices):
     PLOTLY = "plotly"
     HTML = "html"
     CHART = "chart"  # agent.plot.*: a table file, drawn as the reference's `chart` says
+    OBJECT3D = "object3d"  # a point cloud (JSON), or a 3-D model file offered for download
+    MOLECULE = "molecule"  # a structure file (pdb, sdf, ...) offered for download
 
 
 class MediaStatus(models.TextChoices):

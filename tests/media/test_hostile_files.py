@@ -60,9 +60,12 @@ HTML = b"<html><body><script>fetch('/api/v1/keys')</script></body></html>"
         ("plotly", b"<script>", "Not a JSON"),
         ("chart", b"<script>", "Not a JSON"),
         ("chart", b'{"columns": ["a"], "data": [[{"_type": "image", "path": "media/x.png"}]]}', "values only"),
+        ("object3d", b'{"points": [[1, 2]]}', "points are [x, y, z]"),
+        ("object3d", SVG, "not markup"),
+        ("molecule", HTML, "not markup"),
     ],
     ids=["corrupt-png", "bomb", "svg-script", "html-script", "png-as-video", "broken-mp4", "broken-wav", "bad-table", "bad-plotly",
-         "bad-chart", "chart-with-image"],
+         "bad-chart", "chart-with-image", "bad-point-cloud", "svg-as-3d-model", "html-as-molecule"],
 )
 def test_it_refuses_a_hostile_file_and_keeps_it(
     world: World, django_capture_on_commit_callbacks: Any, kind: str, body: bytes, reason: str

@@ -214,6 +214,15 @@ def test_the_workspace_shows_a_key_side_by_side_and_histograms_per_run(web_serve
     cols.nth(1).locator("[data-testid=media-item] >> nth=0").wait_for()
     steps = {c.get_attribute("data-run"): c.get_attribute("data-step") for c in cols.all()}
     assert steps == {"a": "20", "b": "15"}
+    # One toggle per box and mask group over both runs' images: switching one off hides it in every column.
+    toggles = page.locator("#workspace-media [data-testid=overlay-toggle]")
+    assert [t.get_attribute("data-overlay") for t in toggles.all()] == ["box:", "box:predictions", "mask:seg"]
+    assert page.locator("#workspace-media [data-testid=media-class]").all_text_contents() == ["dog"]
+    dogs = page.locator("#workspace-media rect[data-overlay='box:predictions']")
+    assert dogs.count() == 2
+    page.locator("#workspace-media [data-testid=overlay-toggle][data-overlay='box:predictions']").uncheck()
+    assert dogs.evaluate_all("rs => rs.map((r) => getComputedStyle(r).display)") == ["none", "none"]
+    assert page.locator("#workspace-media rect[data-overlay='box:']").first.evaluate("(r) => getComputedStyle(r).display") != "none"
     page.locator("#workspace-media [data-testid=media-slider]").press("Home")
     page.wait_for_selector("[data-testid=ws-media-col][data-run=a][data-step='0']")
     assert page.locator("[data-testid=ws-media-col][data-run=b] [data-testid=media-item]").count() == 0  # nothing before step 5

@@ -295,6 +295,35 @@ def _check_html(fh: IO[bytes], size: int) -> Facts:
     return Facts("text/html; charset=utf-8")
 
 
+def _check_object3d(fh: IO[bytes], size: int) -> Facts:
+    head = _head(fh).lstrip()
+    if not head.startswith(b"{"):
+        # A 3-D model file (obj, glb, stl, ...): kept as is and only offered for download.
+        if head[:64].lower().startswith(_MARKUP):
+            raise Refused("A 3-D model file is not markup.")
+        return Facts("application/octet-stream")
+    cloud = _json(fh, size, "point cloud")
+    if not isinstance(cloud, dict):
+        raise Refused('A point cloud is {"points": [[x, y, z, ...], ...], "boxes": [...]}.')
+    if "points" not in cloud:
+        return Facts("application/json")  # a glTF or Babylon scene: for download
+    points = cloud["points"]
+    if not isinstance(points, list) or not all(
+        isinstance(p, list) and len(p) in (3, 4, 6) and all(isinstance(v, (int, float)) for v in p) for p in points
+    ):
+        raise Refused("A point cloud's points are [x, y, z], [x, y, z, category] or [x, y, z, r, g, b].")
+    if not isinstance(cloud.get("boxes", []), list):
+        raise Refused("A point cloud's boxes are a list.")
+    return Facts("application/json")
+
+
+def _check_molecule(fh: IO[bytes], size: int) -> Facts:
+    # Kept as is and only offered for download; what a browser could run is refused.
+    if _head(fh).lstrip()[:64].lower().startswith(_MARKUP):
+        raise Refused("A molecule file is not markup.")
+    return Facts("application/octet-stream")
+
+
 _CHECKS = {
     "image": _check_image,
     "video": _check_video,
@@ -303,4 +332,6 @@ _CHECKS = {
     "plotly": _check_plotly,
     "html": _check_html,
     "chart": _check_chart,
+    "object3d": _check_object3d,
+    "molecule": _check_molecule,
 }

@@ -13,7 +13,8 @@ import * as cairn from "./api.js";
 import { chartItem } from "./media_chart.js";
 import { htmlItem, playerItem, plotlyItem } from "./media_embeds.js";
 import { histogramView } from "./media_histogram.js";
-import { imageItem } from "./media_image.js";
+import { imageItem, overlayControls } from "./media_image.js";
+import { downloadItem, object3dItem } from "./media_object3d.js";
 import { tableItem } from "./media_table.js";
 import { selection } from "./selection.js";
 import { runUrl } from "./util.js";
@@ -34,6 +35,8 @@ function itemView(m, base) {
     case "plotly": return plotlyItem(m);
     case "html": return htmlItem(m);
     case "chart": return chartItem(m, base);
+    case "object3d": return object3dItem(m);
+    case "molecule": return downloadItem(m, "molecule");
     default: return el("figure", { class: "media-item", text: `Unknown kind: ${m.kind}` });
   }
 }
@@ -84,8 +87,10 @@ function runStepPanel(page, base, k) {
   const note = el("p", { class: "muted media-note" });
   let seq = 0, nextOffset = null, shownStep = null, stepsCount = -1;
   const slider = stepSlider((step) => show(step, 0));
+  const overlays = overlayControls(grid);
   const node = el("div", { class: `panel media-panel size-l`, "data-testid": "media-panel", dataset: { key: k.key, kind: k.kind } },
-    panelHead(k.key, k.kind, slider.el), el("div", { class: "panel-body" }, note, grid, more));
+    panelHead(k.key, k.kind, slider.el), el("div", { class: "panel-body" }, note, overlays.el, grid, more));
+  let shown = [];
 
   async function show(step, offset) {
     const my = ++seq;
@@ -98,6 +103,8 @@ function runStepPanel(page, base, k) {
   function render(body, offset) {
     const nodes = body.results.map((m) => itemView(m, base));
     if (offset) grid.append(...nodes); else grid.replaceChildren(...nodes);
+    shown = offset ? shown.concat(body.results) : body.results;
+    overlays.sync(shown);
     shownStep = body.step;
     nextOffset = body.next_offset;
     more.hidden = nextOffset === null || nextOffset === undefined;
@@ -182,9 +189,10 @@ export function mountWorkspaceMedia(root, page) {
   const keySelect = el("select", { "data-testid": "ws-media-key", "aria-label": "Media key" });
   const note = el("p", { class: "muted" });
   const body = el("div", { class: "ws-media-body", "data-testid": "ws-media-body" });
+  const overlays = overlayControls(body);
   let runs = [], keys = [], seq = 0;
   const slider = stepSlider((step) => showStep(step));
-  root.append(el("div", { class: "ws-head" }, el("h2", { text: "Media" }), keySelect, slider.el), note, body);
+  root.append(el("div", { class: "ws-head" }, el("h2", { text: "Media" }), keySelect, slider.el), note, overlays.el, body);
   root.hidden = true;
 
   function pickRuns() {
@@ -216,6 +224,7 @@ export function mountWorkspaceMedia(root, page) {
         el("div", { class: `media-grid media-grid-${k.kind}` }, ...items));
     });
     body.replaceChildren(el("div", { class: "ws-media-cols" }, ...cols));
+    overlays.sync(Object.values(data.runs).flatMap((got) => (got ? got.items : [])));
   }
 
   function showHistograms() {
@@ -226,6 +235,7 @@ export function mountWorkspaceMedia(root, page) {
       return { col, view };
     });
     body.replaceChildren(el("div", { class: "ws-media-cols ws-media-hists" }, ...cols.map((c) => c.col)));
+    overlays.sync([]);
     for (const c of cols) c.view.load();
   }
 

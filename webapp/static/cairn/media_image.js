@@ -56,6 +56,7 @@ export function boxesOf(meta, width, height) {
       if (score === null && b.scores && typeof b.scores === "object") score = num(Object.values(b.scores)[0]);
       const colorKey = b.class_id !== undefined ? Number(b.class_id) : gi;
       out.push({
+        group: String(group),
         x: Math.min(c.x0, c.x1) * sx, y: Math.min(c.y0, c.y1) * sy,
         w: Math.abs(c.x1 - c.x0) * sx, h: Math.abs(c.y1 - c.y0) * sy,
         label: label === undefined || label === null ? (group || "") : String(label) + (score !== null ? ` ${fmt(score)}` : ""),
@@ -82,9 +83,10 @@ function boxOverlay(boxes) {
     r.setAttribute("height", String(b.h));
     r.setAttribute("stroke", b.color);
     r.setAttribute("class", "media-box");
+    r.dataset.overlay = `box:${b.group}`;
     svg.append(r);
     if (b.label) {
-      const tag = el("span", { class: "media-box-label", text: b.label });
+      const tag = el("span", { class: "media-box-label", text: b.label, dataset: { overlay: `box:${b.group}` } });
       tag.style.left = `${b.x}%`;
       tag.style.top = `${b.y}%`;
       tag.style.background = b.color;
@@ -95,7 +97,8 @@ function boxOverlay(boxes) {
 }
 
 // meta.masks: a list of paths or {path, label} (or {_type: "image", path}), or
-// groups {name: ...}. Class ids (the red channel) get palette colours, 0 is clear.
+// groups {name: ...}. Class ids (the red channel) get the colours boxes of those
+// classes get, 0 is clear.
 function masksOf(meta) {
   const raw = meta && meta.masks;
   if (!raw) return [];
@@ -104,7 +107,7 @@ function masksOf(meta) {
 }
 
 function maskOverlay(src, label) {
-  const canvas = el("canvas", { class: "media-mask", "data-testid": "media-mask", title: label || "" });
+  const canvas = el("canvas", { class: "media-mask", "data-testid": "media-mask", title: label || "", dataset: { overlay: `mask:${label || ""}` } });
   const img = new Image();
   img.decoding = "async";
   img.onload = () => {
@@ -119,7 +122,7 @@ function maskOverlay(src, label) {
       for (let i = 0; i < px.length; i += 4) {
         const v = px[i];
         if (v === 0 || px[i + 3] === 0) { px[i + 3] = 0; continue; }
-        const c = rgb[(v - 1) % rgb.length];
+        const c = rgb[v % rgb.length];
         px[i] = c[0]; px[i + 1] = c[1]; px[i + 2] = c[2]; px[i + 3] = 140;
       }
       ctx.putImageData(d, 0, 0);
@@ -130,6 +133,55 @@ function maskOverlay(src, label) {
   };
   img.src = src;
   return canvas;
+}
+
+// --- Toggles of box and mask groups over a panel's images ------------------------
+
+const overlayName = (id) => {
+  const [kind, group] = [id.slice(0, id.indexOf(":")), id.slice(id.indexOf(":") + 1)];
+  return `${kind === "box" ? "boxes" : "mask"}${group ? `: ${group}` : ""}`;
+};
+
+// One checkbox per box group and mask group found in `container` (W&B's
+// per-group toggles), and a legend of the classes with their colours. Call
+// sync() after the images change: a group switched off stays off.
+export function overlayControls(container) {
+  const hidden = new Set();
+  const bar = el("div", { class: "media-overlays", "data-testid": "media-overlays", hidden: "" });
+  function apply() {
+    for (const n of container.querySelectorAll("[data-overlay]")) n.style.display = hidden.has(n.dataset.overlay) ? "none" : "";
+  }
+  function sync(items) {
+    const groups = [...new Set([...container.querySelectorAll("[data-overlay]")].map((n) => n.dataset.overlay))].sort();
+    const classes = new Map();
+    // Classes named at the top (the agent gathers them there) or only in a box or mask group (other clients).
+    const add = (labels) => {
+      if (!labels || typeof labels !== "object") return;
+      for (const [id, name] of Object.entries(labels)) if (Number.isFinite(Number(id))) classes.set(Number(id), String(name));
+    };
+    for (const m of items || []) {
+      const meta = m.meta || {};
+      for (const group of [meta.boxes, meta.masks]) {
+        if (group && typeof group === "object" && !Array.isArray(group)) for (const g of Object.values(group)) add(g && g.class_labels);
+      }
+      add(meta.class_labels);
+    }
+    const toggles = groups.map((g) => {
+      const box = el("input", { type: "checkbox", "data-testid": "overlay-toggle", dataset: { overlay: g } });
+      box.checked = !hidden.has(g);
+      box.addEventListener("change", () => { if (box.checked) hidden.delete(g); else hidden.add(g); apply(); });
+      return el("label", { class: "media-overlay-toggle" }, box, overlayName(g));
+    });
+    const legend = [...classes.entries()].sort((a, b) => a[0] - b[0]).map(([id, name]) => {
+      const swatch = el("span", { class: "media-class-swatch" });
+      swatch.style.background = PALETTE[Math.abs(id) % PALETTE.length];
+      return el("span", { class: "media-class", "data-testid": "media-class", dataset: { classId: String(id) } }, swatch, name);
+    });
+    bar.replaceChildren(...toggles, ...legend);
+    bar.hidden = !toggles.length;
+    apply();
+  }
+  return { el: bar, sync };
 }
 
 // --- The image and its lightbox ---------------------------------------------------
