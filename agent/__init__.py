@@ -46,7 +46,18 @@ if TYPE_CHECKING:
     from . import plot, util
     from ._alerts import AlertLevel
     from ._api import Api
-    from ._media import Audio, Histogram, Html, Image, Molecule, Object3D, Plotly, Table, Video
+    from ._media import (
+        Audio,
+        Classes,
+        Histogram,
+        Html,
+        Image,
+        Molecule,
+        Object3D,
+        Plotly,
+        Table,
+        Video,
+    )
     from .plot import plot_table
 
 __version__ = "0.1.0"
@@ -62,6 +73,7 @@ __all__ = [
     "ApiError",
     "Audio",
     "AuthError",
+    "Classes",
     "Config",
     "Error",
     "Histogram",
@@ -104,7 +116,7 @@ __all__ = [
 ]
 
 
-_MEDIA = frozenset(("Audio", "Histogram", "Html", "Image", "Molecule", "Object3D", "Plotly", "Table", "Video"))
+_MEDIA = frozenset(("Audio", "Classes", "Histogram", "Html", "Image", "Molecule", "Object3D", "Plotly", "Table", "Video"))
 
 
 def __getattr__(name: str) -> Any:

@@ -24,6 +24,7 @@ from ._histogram import Histogram
 from ._image import Image, png_encode
 from ._molecule import Molecule
 from ._object3d import Object3D
+from ._overlays import Classes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from .._run import Run
 
 __all__ = [
-    "Audio", "Chart", "Histogram", "Html", "Image", "Media", "Molecule", "Object3D", "Plotly", "Table", "Video",
+    "Audio", "Chart", "Classes", "Histogram", "Html", "Image", "Media", "Molecule", "Object3D", "Plotly", "Table", "Video",
     "png_encode", "reference",
 ]
 

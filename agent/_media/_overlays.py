@@ -178,3 +178,21 @@ def _mask_file(path: Any, where: str) -> Optional[bytes]:
         _warn(f"{where}: a mask file is a PNG of class ids; left out")
         return None
     return data
+
+
+class Classes(list):  # type: ignore[type-arg]
+    """W&B's ``Classes``: the class set of an image's boxes and masks, ``[{"id": 1, "name": "cat"}, ...]``.
+
+    It is the list itself: ``Image(..., classes=Classes([...]))`` reads it as it reads a plain list.
+
+    >>> Classes([{"id": 1, "name": "cat"}])[0]["name"]
+    'cat'
+    """
+
+    def __init__(self, class_set: Any) -> None:
+        items = []
+        for item in class_set or []:
+            if not isinstance(item, dict) or "id" not in item or "name" not in item:
+                raise ValueError(f'each class is {{"id": int, "name": str}}, not {item!r}')
+            items.append({"id": int(item["id"]), "name": str(item["name"])})
+        super().__init__(items)
