@@ -180,7 +180,7 @@ def _mask_file(path: Any, where: str) -> Optional[bytes]:
     return data
 
 
-class Classes(list):  # type: ignore[type-arg]
+class Classes(list):
     """W&B's ``Classes``: the class set of an image's boxes and masks, ``[{"id": 1, "name": "cat"}, ...]``.
 
     It is the list itself: ``Image(..., classes=Classes([...]))`` reads it as it reads a plain list.
