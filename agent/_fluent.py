@@ -170,6 +170,11 @@ def init(
         magic=magic,
         unknown=unknown,
     )
+    given = _initargs.with_wandb_env(
+        {"id": id, "name": name, "notes": notes, "tags": tags, "group": group, "job_type": job_type, "resume": resume}
+    )
+    id, name, notes, tags = given["id"], given["name"], given["notes"], given["tags"]
+    group, job_type, resume = given["group"], given["job_type"], given["resume"]
     if entity is not None and org is not None and entity.lower() != org.lower():
         raise UsageError(f"entity={entity!r} and org={org!r} name different organisations")
     how = _initargs.reinit_mode(reinit)

@@ -131,3 +131,35 @@ def warn_unsupported(
 
 
 _said: set[str] = set()
+
+
+# W&B's variables for the run's own fields, used where init was not given the field.
+_WANDB_RUN_ENV = {
+    "id": "WANDB_RUN_ID",
+    "name": "WANDB_NAME",
+    "notes": "WANDB_NOTES",
+    "tags": "WANDB_TAGS",
+    "group": "WANDB_RUN_GROUP",
+    "job_type": "WANDB_JOB_TYPE",
+    "resume": "WANDB_RESUME",
+}
+
+
+def with_wandb_env(fields: dict[str, Any], environ: Optional[Any] = None) -> dict[str, Any]:
+    """``fields`` with the ones not given taken from W&B's variables (``WANDB_NAME``, ``WANDB_TAGS``...).
+
+    >>> with_wandb_env({"name": None, "tags": None}, {"WANDB_NAME": "a", "WANDB_TAGS": "x, y"})
+    {'name': 'a', 'tags': ['x', 'y']}
+    """
+    env = os.environ if environ is None else environ
+    out = dict(fields)
+    for field, variable in _WANDB_RUN_ENV.items():
+        if field not in out or out[field] is not None or not env.get(variable):
+            continue
+        value: Any = env[variable]
+        if field == "tags":
+            value = [t.strip() for t in value.split(",") if t.strip()]
+        elif field == "resume" and value.lower() in ("true", "false"):
+            value = value.lower() == "true"
+        out[field] = value
+    return out

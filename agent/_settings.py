@@ -223,6 +223,16 @@ _ENV = {
     "label": "CAIRN_LABEL",
     "rank_zero_only": "CAIRN_RANK_ZERO_ONLY",
 }
+# W&B's variables, read when Cairn's own is unset, so a job script that sets
+# them works unchanged. Not WANDB_API_KEY nor WANDB_BASE_URL: those name W&B's
+# service, and sending its key to another server would leak it.
+_WANDB_ENV = {
+    "mode": "WANDB_MODE",
+    "dir": "WANDB_DIR",
+    "project": "WANDB_PROJECT",
+    "org": "WANDB_ENTITY",
+    "quiet": "WANDB_SILENT",
+}
 
 
 def _parse(name: str, value: Any, source: str) -> Any:
@@ -319,6 +329,10 @@ def resolve(
             value = given[name]
         elif name in _ENV and env.get(_ENV[name]) not in (None, ""):
             value = _parse(name, env[_ENV[name]], _ENV[name])
+        elif name == "mode" and _parse("strict", env.get("WANDB_DISABLED", ""), "WANDB_DISABLED"):
+            value = "disabled"
+        elif name in _WANDB_ENV and env.get(_WANDB_ENV[name]) not in (None, ""):
+            value = _parse(name, env[_WANDB_ENV[name]], _WANDB_ENV[name])
         elif name in store and store[name] is not None:
             value = _parse(name, store[name], f"{stored_path()}: {name}")
         else:

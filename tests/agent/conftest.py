@@ -33,6 +33,8 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     """No agent setting leaks in from the machine, and no test reads ~/.config."""
     for name in AGENT_SETTINGS:
         monkeypatch.delenv(name, raising=False)
+    for name in [n for n in os.environ if n.startswith("WANDB_")]:  # the agent reads W&B's too
+        monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     yield
     import agent._fluent as fluent
@@ -50,7 +52,7 @@ def run_script(
     check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     """Run a training script in its own interpreter, as a user would."""
-    full_env = {k: v for k, v in os.environ.items() if k not in AGENT_SETTINGS}
+    full_env = {k: v for k, v in os.environ.items() if k not in AGENT_SETTINGS and not k.startswith("WANDB_")}
     full_env["PYTHONPATH"] = str(ROOT)
     full_env.update(env or {})
     script = cwd / "train.py"

@@ -204,3 +204,50 @@ def test_login_stores_the_key_and_log_code_saves_the_sources(cairn_server: Any, 
     )
     assert "REFUSED AuthError" in bad.stdout
     assert json.loads((tmp_path / "config" / "cairn" / "settings.json").read_text())["api_key"] == cairn_server.api_key
+
+
+def test_a_job_script_s_wandb_variables_name_the_run(cairn_server: Any, tmp_path: Path) -> None:
+    # A launcher that sets W&B's variables: they fill in what init was not given;
+    # CAIRN_PROJECT would win over WANDB_PROJECT, an argument over both.
+    env = {
+        **_env(cairn_server),
+        "WANDB_PROJECT": "from-env",
+        "WANDB_RUN_ID": "env-run-1",
+        "WANDB_NAME": "named by env",
+        "WANDB_NOTES": "notes by env",
+        "WANDB_TAGS": "a, b",
+        "WANDB_RUN_GROUP": "g1",
+        "WANDB_JOB_TYPE": "train",
+        "WANDB_SILENT": "true",
+        "WANDB_API_KEY": "a-wandb-cloud-key-never-sent",
+    }
+    result = run_script(
+        """
+        import agent as wandb
+
+        run = wandb.init(job_type="eval")
+        wandb.log({"x": 1})
+        print("RUN", run.project, run.id, run.name, run.job_type)
+        """,
+        tmp_path,
+        env=env,
+    )
+    assert "RUN from-env env-run-1 named by env eval" in result.stdout
+    assert "cairn: run env-run-1" not in result.stderr  # WANDB_SILENT: no banner
+    run = _run(cairn_server, "from-env", "env-run-1")
+    assert (run.name, run.notes, run.tags, run.group, run.job_type) == ("named by env", "notes by env", ["a", "b"], "g1", "eval")
+
+
+def test_wandb_disabled_turns_every_call_into_a_no_op(tmp_path: Path) -> None:
+    result = run_script(
+        """
+        import agent as wandb
+
+        run = wandb.init(project="p")
+        wandb.log({"x": 1})
+        print("MODE", run.disabled, run.mode)
+        """,
+        tmp_path,
+        env={"WANDB_DISABLED": "true", "WANDB_MODE": "online"},
+    )
+    assert "MODE True disabled" in result.stdout
