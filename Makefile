@@ -52,7 +52,9 @@ lint: $(VENV)/.dev webapp/static/vendor/.ok
 typecheck: $(VENV)/.dev
 	CAIRN_SECRET_KEY=typecheck $(VENV)/bin/mypy agent apps webapp
 
-test-server: $(VENV)/.dev webapp/static/vendor/.ok
+# tests/compat runs under this pytest and starts W&B users' scripts with
+# .venv-compat/bin/python, so the venv is built first.
+test-server: $(VENV)/.dev webapp/static/vendor/.ok .venv-compat/.ok
 	CAIRN_SECRET_KEY=test $(VENV)/bin/pytest -q -p no:cacheprovider
 
 # A small venv per Python with only what the agent needs.
@@ -60,6 +62,16 @@ test-server: $(VENV)/.dev webapp/static/vendor/.ok
 	$$(tools/find-python $*) -m venv .venv-agent-$*
 	.venv-agent-$*/bin/python -m pip install --quiet --upgrade pip
 	.venv-agent-$*/bin/python -m pip install --quiet -e . pytest pytest-timeout numpy Pillow
+	touch $@
+
+# The W&B compatibility suite (tests/compat): real W&B scripts need what they
+# import. torch is the CPU wheel (pip finds it in the local wheel folder; never
+# a CUDA build); torchvision is left out, it cannot work beside that torch.
+.venv-compat/.ok: pyproject.toml Makefile
+	$$(tools/find-python 3.11) -m venv .venv-compat
+	.venv-compat/bin/python -m pip install --quiet --upgrade pip
+	.venv-compat/bin/python -m pip install --quiet -e . torch==2.13.0 numpy pandas matplotlib plotly Pillow scikit-learn pytest
+	.venv-compat/bin/python -c 'import sys, torch; sys.exit("a CUDA torch was installed" if torch.version.cuda else 0)'
 	touch $@
 
 test-agent-pythons: $(foreach v,$(AGENT_PYTHONS),.venv-agent-$(v)/.ok)
@@ -71,4 +83,4 @@ test-agent-pythons: $(foreach v,$(AGENT_PYTHONS),.venv-agent-$(v)/.ok)
 test: lint typecheck test-server test-agent-pythons
 
 clean:
-	rm -rf $(VENV) .venv-agent-* var node_modules webapp/static/vendor .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-agent-* .venv-compat var node_modules webapp/static/vendor .pytest_cache .mypy_cache .ruff_cache

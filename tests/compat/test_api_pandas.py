@@ -9,16 +9,11 @@ writes what it got; the test compares that with what was logged.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import textwrap
-from pathlib import Path
-from typing import Any
+from typing import Callable
 
 import pytest
 
-from tests.ci import unavailable
-from tests.serverproc import ROOT
+from tests.compat.conftest import CompatRun
 
 pytestmark = pytest.mark.server
 
@@ -61,30 +56,9 @@ json.dump({
 """
 
 
-@pytest.fixture(scope="module")
-def compat_python() -> str:
-    """The compat venv's interpreter (a failure under CI=true when it is missing, a skip elsewhere)."""
-    path = Path(os.environ.get("CAIRN_COMPAT_PYTHON") or ROOT / ".venv-compat" / "bin" / "python")
-    if not path.exists():
-        unavailable(f"{path} is missing: make .venv-compat/.ok")
-    return str(path)
-
-
-def test_history_is_a_dataframe_of_the_logged_values(compat_python: str, cairn_server: Any, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_", "CAIRN_")) and k != "DJANGO_SETTINGS_MODULE"}
-    env.update(
-        PYTHONPATH=str(ROOT),
-        CAIRN_BASE_URL=cairn_server.url,
-        CAIRN_API_KEY=cairn_server.api_key,
-        CAIRN_ORG=cairn_server.org,
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-    )
-    (tmp_path / "train.py").write_text(textwrap.dedent(SCRIPT))
-    proc = subprocess.run(
-        [compat_python, "train.py"], cwd=tmp_path, env=env, text=True, capture_output=True, timeout=120
-    )
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    got = json.loads((tmp_path / "out.json").read_text())
+def test_history_is_a_dataframe_of_the_logged_values(run_compat_script: Callable[..., CompatRun]) -> None:
+    result = run_compat_script(SCRIPT)
+    got = json.loads((result.cwd / "out.json").read_text())
 
     assert got["dataframes"] == [True, True, True, True]
     assert got["histories"] == [["frame-1", s] for s in (0, 4, 8, 12, 16)]

@@ -1,23 +1,17 @@
 """``wandb.watch(model)``: a real PyTorch training loop logs W&B's gradient and parameter histograms.
 
-Runs under the compat interpreter (torch beside the agent: ``.venv-compat``,
-or ``CAIRN_COMPAT_PYTHON``); skipped where it is missing, a failure under CI.
+Runs under the compat interpreter with the suite's ``run_compat_script``
+fixture (tests/compat/conftest.py): skipped where it is missing, a failure under CI.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import textwrap
-from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
-import requests
 
-from tests.ci import unavailable
-from tests.serverproc import ROOT
+from tests.compat.conftest import CompatRun
+from tests.serverproc import ServerProcess
 
 pytestmark = pytest.mark.server
 
@@ -46,35 +40,19 @@ SCRIPT = """
     """
 
 
-def _python() -> str:
-    path = Path(os.environ.get("CAIRN_COMPAT_PYTHON") or ROOT / ".venv-compat" / "bin" / "python")
-    if not path.exists():
-        unavailable(f"{path} is missing: make .venv-compat/.ok", ci=f"{path} is missing: `make test` builds it")
-    return str(path)
-
-
-def _run(server: Any, tmp_path: Path, run_id: str, log: str) -> list[dict[str, Any]]:
-    (tmp_path / "train.py").write_text(textwrap.dedent(SCRIPT))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_", "CAIRN_")) and k != "PYTHONPATH"}
-    env.update(PYTHONPATH=str(ROOT), CAIRN_BASE_URL=server.url, CAIRN_API_KEY=server.api_key,
-               CAIRN_ORG=server.org, XDG_CONFIG_HOME=str(tmp_path / "config"))
-    proc = subprocess.run([_python(), "train.py", run_id, log], cwd=str(tmp_path), env=env,
-                          text=True, capture_output=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    response = requests.get(
-        f"{server.url}/api/v1/projects/{server.org}/watch/runs/{run_id}/history/export",
-        headers={"Authorization": f"Bearer {server.api_key}"}, timeout=30,
-    )
-    response.raise_for_status()
-    return [json.loads(line) for line in response.text.splitlines() if line.strip()]
+def _run(run_compat_script: Callable[..., CompatRun], server: ServerProcess, run_id: str, log: str) -> list[dict[str, Any]]:
+    result = run_compat_script(SCRIPT, args=(run_id, log), timeout=300)
+    return result.reader.history(server.org, "watch", run_id)
 
 
 def _histogram_keys(row: dict[str, Any], prefix: str) -> set[str]:
     return {k for k, v in row.items() if k.startswith(prefix) and isinstance(v, dict) and v.get("_type") == "histogram"}
 
 
-def test_watch_logs_gradient_histograms_every_log_freq_steps(cairn_server: Any, tmp_path: Path) -> None:
-    rows = _run(cairn_server, tmp_path, "watch-grads", "gradients")
+def test_watch_logs_gradient_histograms_every_log_freq_steps(
+    run_compat_script: Callable[..., CompatRun], cairn_server: ServerProcess
+) -> None:
+    rows = _run(run_compat_script, cairn_server, "watch-grads", "gradients")
     assert len(rows) == 17
     names = {"0.weight", "0.bias", "2.weight", "2.bias"}
     steps = {row["step"]: row for row in rows}
@@ -86,8 +64,8 @@ def test_watch_logs_gradient_histograms_every_log_freq_steps(cairn_server: Any, 
     assert all("loss" in r for r in rows)  # the histograms joined the rows the loop logged
 
 
-def test_watch_all_logs_parameters_too(cairn_server: Any, tmp_path: Path) -> None:
-    rows = _run(cairn_server, tmp_path, "watch-all", "all")
+def test_watch_all_logs_parameters_too(run_compat_script: Callable[..., CompatRun], cairn_server: ServerProcess) -> None:
+    rows = _run(run_compat_script, cairn_server, "watch-all", "all")
     first = next(r for r in rows if r["step"] == 0)
     assert _histogram_keys(first, "parameters/") == {f"parameters/{n}" for n in ("0.weight", "0.bias", "2.weight", "2.bias")}
     assert sum(first["parameters/0.weight"]["counts"]) == 32
