@@ -20,7 +20,7 @@ from ._errors import (
     ServerError,
     UsageError,
 )
-from ._extras import login, termerror, termlog, termwarn
+from ._extras import login, require, termerror, termlog, termwarn
 from ._fluent import (
     alert,
     define_metric,
@@ -101,6 +101,7 @@ __all__ = [
     "mark_preempting",
     "plot",
     "plot_table",
+    "require",
     "restore",
     "run",
     "save",

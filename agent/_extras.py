@@ -10,7 +10,8 @@ from ._settings import load_stored, resolve, write_stored
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import IO, Any, Optional
+    from collections.abc import Sequence
+    from typing import IO, Any, Optional, Union
 
     from ._run import Run
 
@@ -128,3 +129,11 @@ def termwarn(string: str, newline: bool = True, repeat: bool = True, prefix: boo
 
 def termerror(string: str, newline: bool = True, repeat: bool = True, prefix: bool = True) -> None:
     _term("ERROR ", string, newline, repeat)
+
+
+def require(requirement: Union[str, Sequence[str], None] = None, experiment: Any = None) -> None:
+    """W&B's ``require("service")`` and the like: W&B's opt-ins to features Cairn has always or never.
+
+    >>> require("service")
+    """
+    return None

@@ -302,14 +302,12 @@ def log(
 
 def save(
     glob_str: Optional[str] = None, base_path: Optional[str] = None, policy: str = "live"
-) -> list[str]:
+) -> Union[list[str], bool]:
     """Upload files of the current run (see ``Run.save``)."""
     run = _current
     if run is None:
         _no_run("save")
         return []
-    if glob_str is None:
-        raise UsageError("save() needs a path or a glob")
     return run.save(glob_str, base_path=base_path, policy=policy)
 
 

@@ -28,7 +28,7 @@ from ._values import MAX_STEP, SCALARS, UNLIMITED, flatten, over_limits, shown_k
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any, Optional, Protocol
+    from typing import Any, Optional, Protocol, Union
 
     from ._console import Capture
 
@@ -313,16 +313,20 @@ class Run(RunSurface):
         self._record(_spool.METRIC, (name, how or "last", step_metric))
 
     def save(
-        self, path_or_glob: str, base_path: Optional[str] = None, policy: str = "live"
-    ) -> list[str]:
+        self, path_or_glob: Optional[str] = None, base_path: Optional[str] = None, policy: str = "live"
+    ) -> Union[list[str], bool]:
         """Upload files matching ``path_or_glob``: ``now``, at the ``end``, or ``live`` (again on change).
 
         Paths on the server are relative to ``base_path`` (default: the
-        working directory). Returns the files that match now.
+        working directory). Returns the files that match now. With no
+        argument it does nothing and returns True, as W&B's does (old code
+        called it to push the run's attributes, which are always sent now).
 
         >>> run = Run.disabled(); run.save("*.ckpt", policy="end")
         []
         """
+        if path_or_glob is None:
+            return True
         if policy not in POLICIES:
             raise UsageError(f"policy must be one of {', '.join(POLICIES)}, not {policy!r}")
         if self._off:

@@ -28,7 +28,8 @@ class RunSurface:
     id: str
     project: str
     org: Optional[str]
-    url: Optional[str]
+    _url: Optional[str] = None
+    _org_asked = False
     dir: Optional[str]
     settings: Settings
     _notes: Optional[str] = None
@@ -113,23 +114,67 @@ class RunSurface:
     @property
     def entity(self) -> Optional[str]:
         """W&B's name for the organisation the run belongs to."""
-        return self.org
+        return self._known_org()
+
+    @property
+    def config_static(self) -> Any:
+        """W&B's read-only view of the config: attribute and item access to a copy."""
+        config: Any = getattr(self, "config")  # noqa: B009 - set by Run.__init__
+        return _StaticConfig(dict(config))
+
+    @property
+    def history(self) -> _HistoryView:
+        """W&B's ``run.history``: old scripts read ``run.history._step``, the step the next row gets."""
+        return _HistoryView(self)
 
     @property
     def path(self) -> str:
         """``"entity/project/id"``, what ``agent.Api().run()`` takes."""
-        return f"{self.org or ''}/{self.project}/{self.id}"
+        return f"{self._known_org() or ''}/{self.project}/{self.id}"
 
     def project_name(self) -> str:
         return self.project
+
+    @property
+    def url(self) -> Optional[str]:
+        """The run's page; None offline, or while the server cannot be reached."""
+        if self._url is None:
+            self._known_org()
+        return self._url
+
+    @url.setter
+    def url(self, value: Optional[str]) -> None:
+        self._url = value
 
     def get_url(self) -> Optional[str]:
         return self.url
 
     def get_project_url(self) -> Optional[str]:
-        if not self.org or self.mode == "disabled":
+        if not self._known_org() or self.mode == "disabled":
             return None
         return f"{self.settings.base_url}/{self.org}/{self.project}"
+
+    def _known_org(self) -> Optional[str]:
+        """The organisation; an online run started without one asks the server for the key's default.
+
+        init does not wait on the network, so the org is asked for here, once,
+        the first time a W&B attribute needs it (W&B's init waits for it instead).
+        """
+        if self.org is None and not self._org_asked and self.mode == "online" and self.settings.api_key:
+            self._org_asked = True
+            from ._http import request, session
+
+            try:
+                url = f"{self.settings.base_url}/api/v1/viewer"
+                viewer = request(session(self.settings.api_key), "GET", url, timeout=5.0).json()
+            except Exception:  # the server is down: the background process will say so
+                return None
+            org = viewer.get("default_org") if isinstance(viewer, dict) else None
+            if isinstance(org, str) and org:
+                self.org = org
+                if self._url is None:
+                    self._url = f"{self.settings.base_url}/{org}/{self.project}/runs/{self.id}"
+        return self.org
 
     def get_sweep_url(self) -> Optional[str]:
         """None: Cairn has no sweeps yet."""
@@ -255,3 +300,22 @@ class RunSurface:
 
         run: Any = self
         return restore(name, run_path=run_path, replace=replace, root=root, run=run)
+
+
+class _StaticConfig(dict):
+    """A copy of the config with attribute access (W&B's ``ConfigStatic``)."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+class _HistoryView:
+    def __init__(self, run: RunSurface) -> None:
+        self._run = run
+
+    @property
+    def _step(self) -> int:
+        return self._run.step

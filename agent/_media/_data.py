@@ -50,7 +50,9 @@ class Table(Media):
         elif hasattr(data, "tolist") and getattr(data, "ndim", 2) == 2:
             data = data.tolist()  # a 2-D numpy array
         if columns is None:
-            columns = [f"c{i}" for i in range(len(data[0]))] if data else []
+            # W&B's default columns; rows of another width get c0, c1, ... instead of an error.
+            width = len(data[0]) if data else 3
+            columns = ["Input", "Output", "Expected"] if width == 3 else [f"c{i}" for i in range(width)]
         self.columns = [str(c) for c in columns]
         if len(set(self.columns)) != len(self.columns):
             raise ValueError(f"column names repeat: {self.columns}")

@@ -251,3 +251,30 @@ def test_wandb_disabled_turns_every_call_into_a_no_op(tmp_path: Path) -> None:
         env={"WANDB_DISABLED": "true", "WANDB_MODE": "online"},
     )
     assert "MODE True disabled" in result.stdout
+
+
+def test_arrays_log_as_histograms_and_w_and_b_s_legacy_calls_run(cairn_server: Any, tmp_path: Path) -> None:
+    result = run_script(
+        """
+        import numpy as np
+        import agent as wandb
+
+        wandb.require("service")
+        run = wandb.init(project="surface", id="arrays-1", config={"lr": 0.1})
+        wandb.log({"weights": np.linspace(0.0, 1.0, 100), "one": np.array([2.5]), "loss": 1.0})
+        assert run.history._step == 1 and run.config_static.lr == 0.1
+        assert run.save() is True  # W&B's old no-argument save: nothing to do
+        assert wandb.Table().columns == ["Input", "Output", "Expected"]
+        print("PATH", run.path, run.url)
+        """,
+        tmp_path,
+        env={"CAIRN_BASE_URL": cairn_server.url, "CAIRN_API_KEY": cairn_server.api_key},  # no CAIRN_ORG
+    )
+    # No org given: the run asks the server for the key's default one when a W&B attribute needs it.
+    org = cairn_server.org
+    assert f"PATH {org}/surface/arrays-1 {cairn_server.url}/{org}/surface/runs/arrays-1" in result.stdout
+    run = _run(cairn_server, "surface", "arrays-1")
+    (row,) = list(run.scan_history())
+    assert row["one"] == 2.5 and row["loss"] == 1.0
+    assert row["weights"]["_type"] == "histogram"
+    assert sum(row["weights"]["counts"]) == 100 and len(row["weights"]["edges"]) == 33
