@@ -42,12 +42,13 @@ def reference(run: Run, key: str, step: int, value: Any) -> dict[str, Any]:
     """Write a logged media value (or a list of images) and return its history reference."""
     if isinstance(value, (list, tuple)):
         items = [_as_media(v) for v in value]
-        if not items or not all(isinstance(m, Image) for m in items):
-            raise ValueError("a list logs a gallery of agent.Image values only")
-        return {
-            "_type": "images",
-            "items": [m._write(_Writer(run, key, step, i)) for i, m in enumerate(items)],
-        }
+        if not items:
+            raise ValueError("an empty list is not a media value")
+        written = [m._write(_Writer(run, key, step, i)) for i, m in enumerate(items)]
+        if all(isinstance(m, Image) for m in items):
+            return {"_type": "images", "items": written}
+        # Audio, video, ... (W&B logs any list of media under one key): each item keeps its _type.
+        return {"_type": "media-list", "items": written}
     return _as_media(value)._write(_Writer(run, key, step))
 
 

@@ -34,6 +34,7 @@ from apps.runs.models import Media, MediaKind, MediaStatus, Project, Run, RunFil
 
 MEDIA_PREFIX = "media/"
 GALLERY = "images"
+MEDIA_LIST = "media-list"
 KINDS = frozenset(MediaKind.values)
 MAX_CAPTION = 10_000
 
@@ -76,6 +77,11 @@ def _references(records: Iterable[Any], keys: list[str]) -> list[tuple[str, int,
                 for i, item in enumerate(value["items"]):
                     if isinstance(item, dict):
                         found.append((key, record["step"], i, {**item, "_type": "image"}))
+            elif kind == MEDIA_LIST and isinstance(value.get("items"), list):
+                # A list of audio, video, ... logged under one key (W&B's lists of media).
+                for i, item in enumerate(value["items"]):
+                    if isinstance(item, dict) and item.get("_type") in KINDS:
+                        found.append((key, record["step"], i, item))
             elif kind in KINDS:
                 found.append((key, record["step"], 0, value))
     return found

@@ -56,6 +56,7 @@ function mediaText(v) {
   const n = (k, one, many) => `${k} ${k === 1 ? one : many}`;
   switch (v._type) {
     case "images": return `[${n((v.items || []).length, "image", "images")}]`;
+    case "media-list": return `[${n((v.items || []).length, "item", "items")}]`;
     case "image": return v.width && v.height ? `[image ${v.width}×${v.height}]` : "[image]";
     case "histogram": return `[histogram, ${n((v.counts || []).length, "bin", "bins")}]`;
     case "table": return "[table]";
