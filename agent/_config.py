@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping
 
 from . import _spool
-from ._values import SCALARS, as_mapping, flatten, jsonable, over_limits, shown_key
+from ._values import SCALARS, as_mapping, jsonable, over_limits, shown_key
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ class Summary(MutableMapping[str, "Any"]):
 
     def __setitem__(self, key: str, value: Any) -> None:
         if type(value) not in SCALARS:
-            value = self._as_logged(key, value)
+            value = self._run._summary_value(key, value)
         value = jsonable(value)
         problems = over_limits({key: value})
         if problems:
@@ -137,20 +137,6 @@ class Summary(MutableMapping[str, "Any"]):
         self._set[key] = value
         self._removed.discard(key)
         self._run._record(_spool.SUMMARY, {key: value})
-
-    def _as_logged(self, key: str, value: Any) -> Any:
-        """Media and arrays as ``log()`` takes them (W&B keeps both in the summary): a reference."""
-        row: dict[str, Any] = {}
-        problems: list[tuple[str, str]] = []
-        flatten({key: value}, row, problems)
-        if key not in row:
-            return value  # not a media value nor an array: jsonable() has the last word
-        value = row[key]
-        if self._run.dir and type(value) is not dict and type(value) not in SCALARS:
-            from ._media import reference
-
-            value = reference(self._run, key, self._run.step, value)
-        return value
 
     def __delitem__(self, key: str) -> None:
         if key not in self._merged():

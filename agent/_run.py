@@ -269,6 +269,18 @@ class Run(RunSurface):
                 del row[key]
                 self._warn(key, f"not logged: key {key!r}: {exc}")
 
+    def _summary_value(self, key: str, value: Any) -> Any:
+        """A summary value as ``log()`` takes it: media and arrays written, their reference kept (as in W&B)."""
+        row: dict[str, Any] = {}
+        flatten({key: value}, row, [])
+        if key not in row or self.dir is None:
+            return value  # neither media nor an array: the summary's jsonable() has the last word
+        if type(row[key]) is dict or type(row[key]) in SCALARS:
+            return row[key]
+        from . import _media
+
+        return _media.reference(self, key, self._step, row[key])
+
     def _check_limits(self, row: dict[str, Any]) -> None:
         """Leave out of ``row`` what the server would refuse (its limits), and say so."""
         for key, why in over_limits(row):

@@ -97,15 +97,8 @@ def flatten(
             ok, result = coerce_scalar(value)
             if ok:
                 out[name] = result
-            elif _is_array(value):
-                # W&B's rule for an array of numbers: its histogram (32 bins).
-                try:
-                    from ._media import Histogram
-
-                    out[name] = Histogram(value, num_bins=32)
-                except Exception as exc:
-                    problems.append((name, f"{result}, and not a histogram either: {exc}"))
-            elif _is_media(value):
+            elif is_array(value) or _is_media(value):
+                # Media, and arrays (W&B logs an array of numbers as its histogram),
                 out[name] = value  # written to the run folder by Run.log (agent/_media.py)
             else:
                 problems.append((name, result))
@@ -243,7 +236,7 @@ def is_finite_number(value: Any) -> bool:
     return type(value) in (int, float) and math.isfinite(value)
 
 
-def _is_array(value: Any) -> bool:
+def is_array(value: Any) -> bool:
     """A numpy array or a torch tensor (of more than one value, once coerce_scalar said no)."""
     kind = type(value)
     if kind.__module__ == "numpy" and kind.__name__ == "ndarray":

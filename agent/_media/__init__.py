@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import types
 
+from .._values import is_array
 from ._av import Audio, Video
 from ._base import Media, _Writer
 from ._chart import Chart
@@ -44,6 +45,8 @@ def reference(run: Run, key: str, step: int, value: Any) -> dict[str, Any]:
         items = [_as_media(v) for v in value]
         if not items:
             raise ValueError("an empty list is not a media value")
+        if any(isinstance(m, Histogram) for m in items):
+            raise ValueError("a list logs images, or media kept as files (audio, video, ...): not histograms")
         written = [m._write(_Writer(run, key, step, i)) for i, m in enumerate(items)]
         if all(isinstance(m, Image) for m in items):
             return {"_type": "images", "items": written}
@@ -57,6 +60,8 @@ def _as_media(value: Any) -> Media:
         return value
     if _is_figure(value):
         return Plotly(value)
+    if is_array(value):
+        return Histogram(value, num_bins=32)  # W&B's rule for an array of numbers
     raise ValueError(f"a {type(value).__name__} is not a media value")
 
 
