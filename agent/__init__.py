@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from . import plot
     from ._api import Api
+    from ._artifacts import Artifact
     from ._media import Audio, Histogram, Html, Image, Plotly, Table, Video
     from .plot import plot_table
 
@@ -40,6 +41,7 @@ __all__ = [
     "AgentWarning",
     "Api",
     "ApiError",
+    "Artifact",
     "Audio",
     "AuthError",
     "Config",
@@ -79,6 +81,10 @@ def __getattr__(name: str) -> Any:
         from ._api import Api
 
         return Api
+    if name == "Artifact":  # imported on first use, like Api
+        from ._artifacts import Artifact
+
+        return Artifact
     if name in _MEDIA:  # imported on first use, like numpy and Pillow behind them
         from . import _media
 

@@ -44,6 +44,8 @@ META = 0x4D  # M: {"name"|"notes"|"tags"|"group"|"job_type": value}
 END = 0x45  # E: (exit_code, state)
 MEDIA = 0x6D  # m: (path, sha256, size) of a media file written under files/
 SYSTEM = 0x73  # s: (time, data), in the system segments
+ARTIFACT = 0x41  # A: the local id of an artifact version staged under artifacts/staged/
+USE = 0x55  # U: "org/project/name:vN" of an artifact version the run used
 
 _crc32 = zlib.crc32
 _pack_into = HEADER.pack_into
