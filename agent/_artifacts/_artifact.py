@@ -327,7 +327,8 @@ class Artifact:
         return self._api
 
     def _default_root(self) -> str:
-        return os.path.join(".", "artifacts", self.name.replace(":", "-") if os.name == "nt" else self.name)
+        base = os.environ.get("CAIRN_ARTIFACT_DIR") or os.path.join(".", "artifacts")  # W&B's WANDB_ARTIFACT_DIR
+        return os.path.join(base, self.name.replace(":", "-") if os.name == "nt" else self.name)
 
     def _download_entry(self, entry: ArtifactManifestEntry, root: Optional[str]) -> str:
         api = self._need_api()
