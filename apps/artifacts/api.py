@@ -20,17 +20,17 @@ from apps.artifacts.schemas import (
     REF,
     SHA256,
     TYPE_FILTER,
-    BlobSerializer,
-    CollectionDetailSerializer,
-    CollectionListSerializer,
-    DigestsSerializer,
-    LineageSerializer,
-    MissingSerializer,
+    ArtifactBlobSerializer,
+    ArtifactCollectionDetailSerializer,
+    ArtifactCollectionListSerializer,
+    ArtifactDigestsSerializer,
+    ArtifactLineageSerializer,
+    ArtifactMissingSerializer,
+    ArtifactUseSerializer,
+    ArtifactVersionCommitSerializer,
+    ArtifactVersionDetailSerializer,
+    ArtifactVersionSerializer,
     RunArtifactsSerializer,
-    UseSerializer,
-    VersionCommitSerializer,
-    VersionDetailSerializer,
-    VersionSerializer,
 )
 from apps.artifacts.serializers import (
     collection_payload,
@@ -53,10 +53,11 @@ _VERSION_PATH = [*_ARTIFACT, REF]
 class ArtifactListApi(ProjectScopedApi):
     @extend_schema(
         operation_id="artifact_list", summary="A project's artifacts", parameters=[*PROJECT_PATH, TYPE_FILTER],
-        responses=CollectionListSerializer,
+        responses=ArtifactCollectionListSerializer,
     )
     def get(self, request: Request, org: str, project: str) -> Response:
-        found = selectors.collection_list(project=self.project, type_=request.query_params.get("type"))
+        type_ = request.query_params.get("type")
+        found = selectors.collection_list(project=self.project, type_=None if type_ is None else services.type_check(type_))
         return Response({"results": [collection_payload(c) for c in found]})
 
     @extend_schema(
@@ -64,8 +65,8 @@ class ArtifactListApi(ProjectScopedApi):
         description="Writers of the project. The manifest's blobs must be uploaded first (409 lists the missing "
         "ones). The same manifest as an existing version gives that version back (200), else 201 with the new "
         "one; `latest` moves to a new version, the given aliases to this one.",
-        parameters=PROJECT_PATH, request=VersionCommitSerializer,
-        responses={200: VersionSerializer, 201: VersionSerializer, **errors(409)},
+        parameters=PROJECT_PATH, request=ArtifactVersionCommitSerializer,
+        responses={200: ArtifactVersionSerializer, 201: ArtifactVersionSerializer, **errors(409)},
     )
     def post(self, request: Request, org: str, project: str) -> Response:
         data = body_object(request)
@@ -79,7 +80,7 @@ class ArtifactListApi(ProjectScopedApi):
 class ArtifactDetailApi(ProjectScopedApi):
     @extend_schema(
         operation_id="artifact_get", summary="An artifact and its versions", description="Newest first.",
-        parameters=_ARTIFACT, responses=CollectionDetailSerializer,
+        parameters=_ARTIFACT, responses=ArtifactCollectionDetailSerializer,
     )
     def get(self, request: Request, org: str, project: str, name: str) -> Response:
         collection = selectors.collection_get(project=self.project, name=name)
@@ -97,7 +98,7 @@ class VersionDetailApi(VersionScopedApi):
     @extend_schema(
         operation_id="artifact_version_get", summary="An artifact version",
         description="With its manifest, aliases, the run that logged it and the runs that used it.",
-        parameters=_VERSION_PATH, responses=VersionDetailSerializer,
+        parameters=_VERSION_PATH, responses=ArtifactVersionDetailSerializer,
     )
     def get(self, request: Request, org: str, project: str, name: str, ref: str) -> Response:
         version = self.get_version(name, ref)
@@ -113,7 +114,7 @@ class VersionLineageApi(VersionScopedApi):
         operation_id="artifact_version_lineage", summary="An artifact version's lineage",
         description="Runs and versions reachable both ways (run -logged-> artifact -used-> run ...), at most "
         "`depth` edges away; nodes of projects the caller cannot read are left out.",
-        parameters=[*_VERSION_PATH, DEPTH], responses=LineageSerializer,
+        parameters=[*_VERSION_PATH, DEPTH], responses=ArtifactLineageSerializer,
     )
     def get(self, request: Request, org: str, project: str, name: str, ref: str) -> Response:
         version = self.get_version(name, ref)
@@ -140,7 +141,7 @@ class BlobMissingApi(ProjectScopedApi):
         operation_id="artifact_blobs_missing", summary="Which files the server lacks",
         description="Writers of the project. Of these SHA-256 digests, the ones the organisation does not hold: "
         "upload only those.",
-        parameters=PROJECT_PATH, request=DigestsSerializer, responses=MissingSerializer,
+        parameters=PROJECT_PATH, request=ArtifactDigestsSerializer, responses=ArtifactMissingSerializer,
     )
     def post(self, request: Request, org: str, project: str) -> Response:
         data = body_object(request)
@@ -171,7 +172,7 @@ class BlobApi(ProjectScopedApi):
         description="Writers of the project. The raw bytes are the body, streamed to storage and checked against "
         "the SHA-256 in the URL (a mismatch is 400, nothing kept); over CAIRN_MAX_FILE_SIZE is 413. A file the "
         "organisation holds already is 200, not stored again.",
-        parameters=[*PROJECT_PATH, SHA256], request=BINARY, responses={200: BlobSerializer, 201: BlobSerializer},
+        parameters=[*PROJECT_PATH, SHA256], request=BINARY, responses={200: ArtifactBlobSerializer, 201: ArtifactBlobSerializer},
     )
     def put(self, request: Request, org: str, project: str, sha256: str) -> Response:
         length = None if body_inflated(request._request) else request.META.get("CONTENT_LENGTH")
@@ -202,7 +203,7 @@ class RunArtifactUseApi(ProjectScopedApi):
     @extend_schema(
         operation_id="run_artifact_use", summary="Record that a run used an artifact version",
         description="Writers of the run's project; the artifact may be in any project the caller can read.",
-        parameters=RUN_PATH, request=UseSerializer, responses={200: VersionSerializer},
+        parameters=RUN_PATH, request=ArtifactUseSerializer, responses={200: ArtifactVersionSerializer},
     )
     def post(self, request: Request, org: str, project: str, run_id: str) -> Response:
         run = self.get_run(run_id_check(run_id))
