@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import time
 
@@ -33,8 +34,11 @@ def _aliases(value: Any) -> list[str]:
         return []
     if isinstance(value, str):
         value = [value]
-    if not all(isinstance(a, str) and a for a in value):
-        raise UsageError("aliases must be a list of non-empty strings")
+    for a in value:
+        # The server's rule (apps/artifacts/services.py), checked here so that the
+        # background process is not the one to find out.
+        if not isinstance(a, str) or not 0 < len(a) <= 128 or "/" in a or ":" in a or re.fullmatch(r"v\d+", a):
+            raise UsageError(f"alias {a!r}: 1-128 characters, no '/' or ':', and not a version (vN)")
     return list(dict.fromkeys(value))
 
 

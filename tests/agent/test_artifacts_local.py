@@ -48,3 +48,12 @@ def test_bad_names_are_refused() -> None:
         agent.Artifact("no spaces", type="dataset")
     with pytest.raises(ValueError):
         agent.Artifact("ok", type="")
+
+
+def test_an_alias_the_server_would_refuse_is_refused_at_once() -> None:
+    run = agent.Run.disabled()
+    for bad in ("v3", "a/b", "a:b", ""):
+        with pytest.raises(agent.UsageError):
+            run.log_artifact(agent.Artifact("m", type="model"), aliases=[bad])
+    art = run.log_artifact(agent.Artifact("m", type="model"), aliases=["best"])
+    assert art.aliases == ["best"] and art.state == "PENDING"  # disabled: nothing recorded

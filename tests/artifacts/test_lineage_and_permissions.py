@@ -88,3 +88,29 @@ def test_a_viewer_cannot_log(world: World) -> None:
     assert world.anonymous.client().get("/api/v1/projects/acme/open/artifacts/").status_code == 200
     assert world.anonymous.client().post("/api/v1/projects/acme/open/artifacts/blobs/missing",
                                          {"digests": []}, format="json").status_code == 401
+
+
+def test_lineage_costs_queries_per_level_not_per_node(world: World) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.artifacts import selectors
+    from apps.artifacts.models import ArtifactVersion
+
+    c = world.member.client()
+    log_version(c, "secret", "data", {"d": b"data"}, run_id="prep")
+
+    def cost() -> tuple[int, int]:
+        version = ArtifactVersion.objects.get(collection__name="data")
+        with CaptureQueriesContext(connection) as queries:
+            graph = selectors.lineage(version=version, depth=3, visible=lambda _pid: True)
+        return len(queries), len(graph.runs) + len(graph.versions)
+
+    use(world, "train", "acme/secret/data:v0")
+    few_queries, few_nodes = cost()
+    for i in range(20):
+        run_create(world.private, f"consumer-{i}", user=world.owner.user)
+        use(world, f"consumer-{i}", "acme/secret/data:v0")
+    many_queries, many_nodes = cost()
+    assert many_nodes == few_nodes + 20
+    assert many_queries == few_queries
