@@ -176,6 +176,8 @@ class Artifact:
             _entry_path(name or os.path.basename(local_path)), digest, size, local_path=os.path.abspath(local_path)
         )
         entry._policy = policy  # type: ignore[attr-defined]
+        st = os.stat(local_path)
+        entry._stat = (st.st_mtime_ns, st.st_size)  # type: ignore[attr-defined]  # unchanged when logged: not copied again
         return self._add(entry, overwrite)
 
     def add_dir(self, local_path: str, name: Optional[str] = None, skip_cache: Optional[bool] = False,

@@ -19,6 +19,7 @@ from .. import _spool
 from .._errors import UsageError
 from .._state import write_json
 from ._artifact import Artifact
+from ._cache import cache_dir, cached_path
 from ._manifest import copy_hashing
 
 TYPE_CHECKING = False
@@ -55,6 +56,43 @@ def _from_path(run: Any, path: str, name: Optional[str], type: Optional[str]) ->
     return art
 
 
+def _stage(run: Any, art: Artifact) -> dict[str, str]:
+    """Where the background process reads each file's bytes: digest -> path.
+
+    A mutable file (the default) is copied, hashed again while copied, so
+    what is uploaded is what the digest says. Online, the copy goes into the
+    download cache (W&B's staging does too): a file already there and
+    unchanged since ``add_file`` is not copied again, so re-logging an
+    unchanged dataset reads each file once and copies nothing, and the run
+    that logged a version downloads it for free. Offline, copies go into the
+    run folder, so that ``cairn sync`` has them whatever happens to the cache.
+    """
+    if run.settings.mode == "offline":
+        blobs = os.path.join(run.dir, BLOBS)
+        path_for, tmp_dir = (lambda d: os.path.join(blobs, d)), blobs
+    else:
+        path_for, tmp_dir = cached_path, cache_dir()
+    files: dict[str, str] = {}
+    for entry in art._entries.values():
+        if entry.ref:
+            continue
+        assert entry.local_path is not None
+        if getattr(entry, "_policy", "mutable") == "immutable":
+            files[entry.digest] = entry.local_path
+            continue
+        known = path_for(entry.digest)
+        try:
+            st = os.stat(entry.local_path)
+            unchanged = (st.st_mtime_ns, st.st_size) == getattr(entry, "_stat", None)
+            if unchanged and os.path.getsize(known) == entry.size:
+                files[entry.digest] = known
+                continue
+        except OSError:
+            pass
+        entry.digest, entry.size, files[entry.digest] = copy_hashing(entry.local_path, path_for, tmp_dir)
+    return files
+
+
 def log_artifact(
     run: Any,
     artifact_or_path: Any,
@@ -73,17 +111,7 @@ def log_artifact(
     if run._off or not run.dir:
         return art  # disabled or finished: nothing is recorded, as for log()
     local_id = f"{time.time_ns():x}-{secrets.token_hex(4)}"
-    blobs = os.path.join(run.dir, BLOBS)
-    files: dict[str, str] = {}
-    for entry in art._entries.values():
-        if entry.ref:
-            continue
-        assert entry.local_path is not None
-        if getattr(entry, "_policy", "mutable") == "immutable":
-            files[entry.digest] = entry.local_path
-        else:  # a copy, hashed again while copied: what is uploaded is what the digest says
-            entry.digest, entry.size, files_path = copy_hashing(entry.local_path, blobs)
-            files[entry.digest] = files_path
+    files = _stage(run, art)
     staged = {
         "name": art._base,
         "type": art.type,

@@ -8,7 +8,7 @@ import shutil
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Optional
+    from typing import Any, Callable, Optional
 
 BLOCK = 1 << 20
 
@@ -79,14 +79,14 @@ def file_sha256(path: str) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
-def copy_hashing(src: str, dst_dir: str) -> tuple[str, int, str]:
-    """Copy ``src`` into ``dst_dir`` under its SHA-256; (digest, size, the copy's path).
+def copy_hashing(src: str, path_for: Callable[[str], str], tmp_dir: str) -> tuple[str, int, str]:
+    """Copy ``src`` to ``path_for(its SHA-256)``; (digest, size, the copy's path).
 
-    Hashed while copied, so the copy is exactly what the digest says even if
-    ``src`` changes meanwhile. A digest already there is not copied twice.
+    Hashed while copied (to a temporary name in ``tmp_dir``, then renamed), so
+    the copy is exactly what the digest says even if ``src`` changes meanwhile.
     """
-    os.makedirs(dst_dir, exist_ok=True)
-    tmp = os.path.join(dst_dir, f".tmp-{os.getpid()}-{os.path.basename(src)[:40]}")
+    os.makedirs(tmp_dir, exist_ok=True)
+    tmp = os.path.join(tmp_dir, f".tmp-{os.getpid()}-{os.path.basename(src)[:40]}")
     h = hashlib.sha256()
     size = 0
     with open(src, "rb") as fin, open(tmp, "wb") as fout:
@@ -98,11 +98,9 @@ def copy_hashing(src: str, dst_dir: str) -> tuple[str, int, str]:
             fout.write(block)
             size += len(block)
     digest = h.hexdigest()
-    dst = os.path.join(dst_dir, digest)
-    if os.path.exists(dst):
-        os.unlink(tmp)
-    else:
-        os.replace(tmp, dst)
+    dst = path_for(digest)
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    os.replace(tmp, dst)
     return digest, size, dst
 
 

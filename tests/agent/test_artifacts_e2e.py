@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -68,7 +69,8 @@ def _script(code: str, cwd: Path, env: dict[str, str], *args: str, check: bool =
 
 
 def test_versions_dedupe_and_lineage_through_a_shared_cache(cairn_server: Any, tmp_path: Path) -> None:
-    env = _env(cairn_server, CAIRN_CACHE_DIR=str(tmp_path / "cache"))
+    # The logging machine and the training machine: each its own cache.
+    env = _env(cairn_server, CAIRN_CACHE_DIR=str(tmp_path / "log-cache"))
     before = _stored(cairn_server)
     assert "LOGGED ds:v0" in _script(LOG, tmp_path, env, "prep", "alpha").stdout
     after_v0 = _stored(cairn_server)
@@ -88,7 +90,10 @@ def test_versions_dedupe_and_lineage_through_a_shared_cache(cairn_server: Any, t
     assert v0.logged_by().id == "prep"
 
     # A training run uses v0: fetched once into the machine's cache.
+    env = _env(cairn_server, CAIRN_CACHE_DIR=str(tmp_path / "cache"))
     assert "READ alpha" in _script(USE, tmp_path, env, "train").stdout
+    cached = {p.name for p in (tmp_path / "cache").rglob("*") if p.is_file()}
+    assert hashlib.sha256(b"alpha").hexdigest() in cached
     # The server's copy of a.txt goes bad; a second run on this machine never
     # asks for it (the cache has it), so it still reads the right bytes...
     blob = next(p for p in (cairn_server.data_dir / "files" / "artifacts").rglob("*") if p.is_file() and p.read_bytes() == b"alpha")
