@@ -184,6 +184,8 @@ def _manifest_check(value: Any) -> list[dict[str, Any]]:
 def version_commit(*, project: Project, run: Run | None, data: dict[str, Any]) -> tuple[ArtifactVersion, bool]:
     """Commit a version from its manifest; (version, created). The same content again is the same version."""
     name = slug_check(data.get("name"), "name")
+    if name == "blobs":  # artifacts/blobs/... are the files' URLs
+        raise BadInput("'blobs' is reserved; choose another name.", "name")
     type_ = type_check(data.get("type"))
     description = text_check(data.get("description") or "", "description", MAX_DESCRIPTION)
     metadata = json_object_check(data.get("metadata") or {}, "metadata")

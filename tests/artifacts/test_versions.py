@@ -93,6 +93,7 @@ def test_it_downloads_a_file_by_digest(world: World) -> None:
 
 @pytest.mark.parametrize("bad, field", [
     ({"name": "-bad"}, "name"),
+    ({"name": "blobs"}, "name"),
     ({"aliases": ["v3"]}, "aliases[0]"),
     ({"aliases": ["a/b"]}, "aliases[0]"),
     ({"metadata": [1]}, "metadata"),
