@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from . import plot, util
     from ._alerts import AlertLevel
     from ._api import Api
+    from ._artifacts import Artifact
     from ._media import (
         Audio,
         Classes,
@@ -71,6 +72,7 @@ __all__ = [
     "AlertLevel",
     "Api",
     "ApiError",
+    "Artifact",
     "Audio",
     "AuthError",
     "Classes",
@@ -136,6 +138,10 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return importlib.import_module(".util", __name__)
+    if name == "Artifact":  # imported on first use, like Api
+        from ._artifacts import Artifact
+
+        return Artifact
     if name in _MEDIA:  # imported on first use, like numpy and Pillow behind them
         from . import _media
 

@@ -58,6 +58,10 @@ class Model:
         self.upload.setdefault("finished", False)
         # What the server refused and the uploader left out (see debug.log).
         self.upload.setdefault("refused", {"records": 0, "values": 0})
+        # Artifact versions staged by log_artifact: local id -> pending/done/failed;
+        # versions used: [qualified name, sent] (agent/_artifacts/_upload.py).
+        self.artifacts: dict[str, str] = dict(state.get("artifacts") or {})
+        self.uses: list[list[Any]] = [list(u) for u in state.get("uses") or []]
         self.final: bool = bool(state.get("final"))
         self.dirty = False
 
@@ -90,6 +94,8 @@ class Model:
                 "system_count": self.system_count,
                 "system_info": self.system_info,
                 "upload": self.upload,
+                "artifacts": self.artifacts,
+                "uses": self.uses,
                 "final": self.final,
             }
 
@@ -169,6 +175,13 @@ class Model:
             from ._alerts import replay
 
             replay(self, body)
+        elif kind == _spool.ARTIFACT:
+            self.artifacts.setdefault(body, "pending")
+            self.dirty = True
+        elif kind == _spool.USE:
+            if not any(u[0] == body for u in self.uses):
+                self.uses.append([body, False])
+            self.dirty = True
         elif kind == _spool.END:
             exit_code, state = body
             self.ended = {"exit_code": exit_code, "state": state}

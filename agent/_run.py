@@ -354,6 +354,31 @@ class Run(RunSurface):
 
         return Histogram(**kwargs)
 
+    # Artifacts (docs/artifacts.md): the work is in agent/_artifacts.
+    def log_artifact(self, artifact_or_path: Any, name: Optional[str] = None, type: Optional[str] = None,
+                     aliases: Optional[list[str]] = None, tags: Optional[list[str]] = None) -> Any:
+        """Log an ``Artifact`` (or a file or folder) as this run's output; uploaded in the background."""
+        from ._artifacts import log_artifact
+
+        return log_artifact(self, artifact_or_path, name=name, type=type, aliases=aliases, tags=tags)
+
+    def use_artifact(self, artifact_or_name: Any, type: Optional[str] = None,
+                     aliases: Optional[list[str]] = None, use_as: Optional[str] = None) -> Any:
+        """Fetch an artifact version (``"name:alias"``) and record it as this run's input."""
+        from ._artifacts import use_artifact
+
+        return use_artifact(self, artifact_or_name, type=type, aliases=aliases, use_as=use_as)
+
+    def log_model(self, path: str, name: Optional[str] = None, aliases: Optional[list[str]] = None) -> Any:
+        from ._artifacts import log_model
+
+        return log_model(self, path, name=name, aliases=aliases)
+
+    def use_model(self, name: str) -> str:
+        from ._artifacts import use_model
+
+        return use_model(self, name)
+
     def _set_meta(self, field: str, value: Any) -> None:
         self._record(_spool.META, {field: value})
 

@@ -45,6 +45,8 @@ END = 0x45  # E: (exit_code, state)
 MEDIA = 0x6D  # m: (path, sha256, size) of a media file written under files/
 ALERT = 0x41  # A: (id, time, title, text, level, count); a repeat has the same id
 SYSTEM = 0x73  # s: (time, data), in the system segments
+ARTIFACT = 0x61  # a: the local id of an artifact version staged under artifacts/staged/
+USE = 0x55  # U: "org/project/name:vN" of an artifact version the run used
 
 _crc32 = zlib.crc32
 _pack_into = HEADER.pack_into

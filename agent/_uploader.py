@@ -16,6 +16,7 @@ import time
 import urllib.parse
 
 from . import _alerts, _http, _spool
+from ._artifacts._upload import upload_pending
 from ._batch import Screen, encode, named_key
 from ._errors import ApiError, AuthError, NotFound, ServerError
 from ._model import STREAMS, Model
@@ -150,6 +151,7 @@ class Uploader:
         worked = self.patch() or worked
         worked = _alerts.upload(self) or worked
         worked = self.upload_file() or worked
+        worked = upload_pending(self) or worked  # artifacts (agent/_artifacts/_upload.py)
         if (
             not worked
             and not self.model.final

@@ -53,6 +53,9 @@ GRAMMAR_OPERATIONS = {
     "workspace_save": "a panel takes only its known fields",
     "history_append": "a record takes only its known fields",
     "system_append": "a record takes only its known fields",
+    "artifact_blob_upload": "the body must match the SHA-256 in the URL",
+    "artifact_version_commit": "the manifest's blobs must be uploaded first; a name keeps its type",
+    "run_artifact_use": "the artifact must name an existing version",
 }
 
 # KNOWN FINDINGS: what schemathesis finds that other items of the Hardening
@@ -112,6 +115,12 @@ class Seeded:
         self._ok(self.admin.post(f"{api}/reports/{self.report}/publish", json={"visibility": "public"}))
         self.doomed_report = self._ok(self.admin.post(f"{api}/projects/{org}/fuzz/reports", json={"title": "Doomed"}))["id"]
         self._ok(self.admin.post(f"{api}/benchmarks/", json={"org": org, "slug": "bench", "metric_key": "loss"}))
+        artifacts = f"{api}/projects/{org}/fuzz/artifacts"
+        self.blob = hashlib.sha256(b"artifact").hexdigest()
+        self._ok(self.admin.put(f"{artifacts}/blobs/{self.blob}", data=b"artifact"))
+        self._ok(self.admin.post(f"{artifacts}/", json={"name": "data", "type": "dataset", "run_id": "r1", "manifest": [
+            {"path": "a.txt", "digest": self.blob, "size": 8}]}))
+        self._ok(self.admin.post(f"{run}/artifacts/used", json={"artifact": f"{org}/fuzz/data:v0"}))
         self._ok(self.admin.post(f"{run}/finish", json={"exit_code": 0}))
         self.submission = self._ok(self.admin.post(f"{api}/benchmarks/{org}/bench/submissions/", json={"run": f"{org}/fuzz/r1"}))["id"]
         # Keys are made with a password, not a key.
@@ -151,6 +160,10 @@ def _config(seeded: Seeded, headers: dict[str, str]) -> SchemathesisConfig:
         {"include-operation-id": "report_update", "parameters": {"key": seeded.doomed_report}},
         {"include-operation-id": "api_key_revoke", "parameters": {"key_id": seeded.doomed_key}},
         {"include-operation-id-regex": "^member_(update|remove)$", "parameters": {"username": "fuzz-target"}},
+        # Requests reach a real artifact version and file.
+        {"include-operation-id-regex": "^artifact_(get|version_get|version_lineage)$",
+         "parameters": {"name": "data", "ref": "latest"}},
+        {"include-operation-id": "artifact_blob_download", "parameters": {"sha256": seeded.blob}},
     ]
     operations += [{"include-operation-id": op, "checks": {check: {"enabled": False}}}
                    for op, check in [*KNOWN_FINDINGS, *PINNED]]

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "apps.runs",
     "apps.reports",
     "apps.benchmarks",
+    "apps.artifacts",
 ]
 
 MIDDLEWARE = [

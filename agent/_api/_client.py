@@ -211,5 +211,29 @@ class Api:
             raise UsageError(f'expected "owner/slug", got {path!r}')
         return ApiBenchmark(self, parts[0], parts[1])
 
+    # -- artifacts (docs/artifacts.md) ------------------------------------------------
+
+    def artifact(self, name: str, type: Optional[str] = None) -> Any:
+        """One artifact version, ``"entity/project/name:alias"`` (``:latest`` when left out).
+
+        >>> Api().artifact("acme/cifar/resnet:best").download()  # doctest: +SKIP
+        './artifacts/resnet:v3'
+        """
+        from .._artifacts._api import artifact
+
+        return artifact(self, name, type)
+
+    def artifact_collection(self, type_name: str, name: str) -> Any:
+        """One artifact (W&B's collection), ``"entity/project/name"``: ``.artifacts()`` its versions."""
+        from .._artifacts._api import artifact_collection
+
+        return artifact_collection(self, type_name, name)
+
+    def artifacts(self, type_name: str, name: str, per_page: int = 50) -> list[Any]:
+        """The versions of one artifact, newest first."""
+        return list(self.artifact_collection(type_name, name).artifacts())
+
+    artifact_versions = artifacts
+
     def __repr__(self) -> str:
         return f"<Api {self.base_url}>"

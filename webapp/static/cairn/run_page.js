@@ -5,6 +5,7 @@
 import * as cairn from "./api.js";
 import { alertsOverview } from "./run_alerts.js";
 import { firstKeysRequest, mountRunMedia } from "./media.js";
+import { runArtifacts } from "./run_artifacts.js";
 import { runChartGrid } from "./run_charts.js";
 import { consoleSection } from "./run_console_tabs.js";
 import { runFiles } from "./run_files.js";
@@ -198,6 +199,7 @@ function mountRunPage(root, page) {
   // A shared run's writers: in the overview, and the system groups' and console tabs' names.
   const readWriters = () => (page.shared ? cairn.get(`${RUN}/writers`).then((b) => b.results) : Promise.resolve(null));
   const filesView = runFiles(RUN);
+  const artifactsView = runArtifacts(RUN);
   // The diff is one of the files: it shows once the list has it.
   const loadFiles = () => filesView.load().then((list) => filesView.loadDiff(list, run));
   const grid2 = el("div", { class: "two-col" },
@@ -214,6 +216,7 @@ function mountRunPage(root, page) {
     section("Console", "console-section", ...consoleView.nodes),
     section("Files", "files-section", filesView.table, filesView.preview),
     section("Code diff", "diff-section", filesView.diffBox),
+    section("Artifacts", "artifacts-section", artifactsView.box),
   );
 
   async function withWriters(read) {
@@ -233,6 +236,7 @@ function mountRunPage(root, page) {
     await Promise.all([writersRead, loadMetrics(), loadSystem(writersRead), consoleView.load(run.streams.console), alertsView.load()]);
     if (run.state !== "running") return;
     loadFiles().catch(() => {});
+    artifactsView.load().catch(() => {});
   }
 
   async function start() {
@@ -247,7 +251,7 @@ function mountRunPage(root, page) {
       root.replaceChildren(el("p", { class: "error", text: `Could not load the run: ${e.message}` }));
       return;
     }
-    const results = [...await Promise.allSettled([loadFiles(), writersRead, alertsView.load()]), ...await loaded];
+    const results = [...await Promise.allSettled([loadFiles(), writersRead, alertsView.load(), artifactsView.load()]), ...await loaded];
     performance.mark("cairn:run-page-drawn");  // for benchmarks
     for (const r of results) if (r.status === "rejected") console.error(r.reason);
     let busy = false;

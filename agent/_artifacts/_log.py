@@ -1,0 +1,191 @@
+"""``Run.log_artifact`` / ``use_artifact`` / ``log_model`` / ``use_model`` (docs/artifacts.md).
+
+Logging hashes and copies the files into the run folder here, in the
+training process (disk only), then writes one ARTIFACT record to the spool;
+the background process uploads it (_upload.py), or ``cairn sync`` for an
+offline run. Using asks the server now, as W&B does, and records the input
+edge through the spool, so it reaches the server after the run exists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import time
+
+from .. import _spool
+from .._errors import UsageError
+from .._state import write_json
+from ._artifact import Artifact
+from ._cache import cache_dir, cached_path
+from ._manifest import copy_hashing
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
+
+STAGED = os.path.join("artifacts", "staged")
+BLOBS = os.path.join("artifacts", "blobs")
+
+
+def _aliases(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    for a in value:
+        # The server's rule (apps/artifacts/services.py), checked here so that the
+        # background process is not the one to find out.
+        if not isinstance(a, str) or not 0 < len(a) <= 128 or "/" in a or ":" in a or re.fullmatch(r"v\d+", a):
+            raise UsageError(f"alias {a!r}: 1-128 characters, no '/' or ':', and not a version (vN)")
+    return list(dict.fromkeys(value))
+
+
+def _from_path(run: Any, path: str, name: Optional[str], type: Optional[str]) -> Artifact:
+    path = os.fspath(path)
+    base = os.path.basename(os.path.normpath(path))
+    art = Artifact(name or f"run-{run.id}-{base}", type or "unspecified")
+    if os.path.isdir(path):
+        art.add_dir(path)
+    elif os.path.isfile(path):
+        art.add_file(path)
+    else:
+        art.add_reference(path)
+    return art
+
+
+def _stage(run: Any, art: Artifact) -> dict[str, str]:
+    """Where the background process reads each file's bytes: digest -> path.
+
+    A mutable file (the default) is copied, hashed again while copied, so
+    what is uploaded is what the digest says. Online, the copy goes into the
+    download cache (W&B's staging does too): a file already there and
+    unchanged since ``add_file`` is not copied again, so re-logging an
+    unchanged dataset reads each file once and copies nothing, and the run
+    that logged a version downloads it for free. Offline, copies go into the
+    run folder, so that ``cairn sync`` has them whatever happens to the cache.
+    """
+    if run.settings.mode == "offline":
+        blobs = os.path.join(run.dir, BLOBS)
+        path_for, tmp_dir = (lambda d: os.path.join(blobs, d)), blobs
+    else:
+        path_for, tmp_dir = cached_path, cache_dir()
+    files: dict[str, str] = {}
+    for entry in art._entries.values():
+        if entry.ref:
+            continue
+        assert entry.local_path is not None
+        if getattr(entry, "_policy", "mutable") == "immutable":
+            files[entry.digest] = entry.local_path
+            continue
+        known = path_for(entry.digest)
+        try:
+            st = os.stat(entry.local_path)
+            unchanged = (st.st_mtime_ns, st.st_size) == getattr(entry, "_stat", None)
+            if unchanged and os.path.getsize(known) == entry.size:
+                files[entry.digest] = known
+                continue
+        except OSError:
+            pass
+        entry.digest, entry.size, files[entry.digest] = copy_hashing(entry.local_path, path_for, tmp_dir)
+    return files
+
+
+def log_artifact(
+    run: Any,
+    artifact_or_path: Any,
+    name: Optional[str] = None,
+    type: Optional[str] = None,
+    aliases: Optional[list[str]] = None,
+    tags: Optional[list[str]] = None,
+) -> Artifact:
+    if isinstance(artifact_or_path, Artifact):
+        art = artifact_or_path
+    else:
+        art = _from_path(run, artifact_or_path, name, type)
+    if art._frozen:
+        raise UsageError(f"artifact {art.name!r} is logged or fetched already; log a new Artifact")
+    art._aliases = _aliases(aliases)
+    if run._off or not run.dir:
+        return art  # disabled or finished: nothing is recorded, as for log()
+    local_id = f"{time.time_ns():x}-{secrets.token_hex(4)}"
+    files = _stage(run, art)
+    staged = {
+        "name": art._base,
+        "type": art.type,
+        "description": art.description or "",
+        "metadata": json.loads(json.dumps(art.metadata)),  # a TypeError here, not in the background
+        "aliases": art._aliases,
+        "tags": list(tags or []),
+        "manifest": [e.to_dict() for e in art.files()],
+        "files": files,
+    }
+    folder = os.path.join(run.dir, STAGED)
+    os.makedirs(folder, exist_ok=True)
+    write_json(os.path.join(folder, f"{local_id}.json"), staged)
+    art._result_path = os.path.join(folder, f"{local_id}.result.json")
+    art._frozen = True
+    run._record(_spool.ARTIFACT, local_id)
+    return art
+
+
+def _parse(run: Any, name: str) -> tuple[Optional[str], str, str, str]:
+    path, _, ref = name.rpartition(":") if ":" in name else (name, "", "latest")
+    parts = path.split("/")
+    if len(parts) == 1:
+        return run.org, run.project, parts[0], ref or "latest"
+    if len(parts) == 2:
+        return run.org, parts[0], parts[1], ref or "latest"
+    if len(parts) == 3:
+        return parts[0], parts[1], parts[2], ref or "latest"
+    raise UsageError(f'{name!r}: expected "name:alias", "project/name:alias" or "org/project/name:alias"')
+
+
+def fetch_version(api: Any, org: str, project: str, name: str, ref: str) -> Artifact:
+    data = api._json(f"projects/{org}/{project}/artifacts/{name}/{ref}")
+    art = Artifact(data["artifact"], data["type"])
+    art._apply(data, api, entries=data["manifest"])
+    return art
+
+
+def use_artifact(
+    run: Any,
+    artifact_or_name: Any,
+    type: Optional[str] = None,
+    aliases: Optional[list[str]] = None,
+    use_as: Optional[str] = None,
+) -> Artifact:
+    if run.settings.mode == "offline":
+        raise UsageError("use_artifact needs the server: not available offline")
+    from .._api import Api
+
+    if isinstance(artifact_or_name, Artifact):
+        if artifact_or_name._state != "COMMITTED":
+            artifact_or_name.wait()
+        org, project = artifact_or_name._org, artifact_or_name._project
+        name, ref = artifact_or_name._base, artifact_or_name.version or "latest"
+    else:
+        org, project, name, ref = _parse(run, str(artifact_or_name))
+    api = Api(overrides={"entity": org, "project": project}, base_url=run.settings.base_url, api_key=run.settings.api_key)
+    org = org or api.default_entity
+    if not org:
+        raise UsageError("no organisation: pass org= to init or set CAIRN_ORG")
+    art = fetch_version(api, org, str(project), name, ref)
+    if type is not None and art.type != type:
+        raise ValueError(f"{art.name!r} is of type {art.type!r}, not {type!r}")
+    run._record(_spool.USE, art.qualified_name)
+    return art
+
+
+def log_model(run: Any, path: str, name: Optional[str] = None, aliases: Optional[list[str]] = None) -> Artifact:
+    base = os.path.basename(os.path.normpath(os.fspath(path)))
+    return log_artifact(run, path, name=name or f"run-{run.id}-{base}", type="model", aliases=aliases)
+
+
+def use_model(run: Any, name: str) -> str:
+    art = use_artifact(run, name)
+    if art.type != "model":
+        raise ValueError(f"{art.name!r} is of type {art.type!r}, not 'model'")
+    return art.download()

@@ -1,0 +1,109 @@
+"""The background side: upload staged artifact versions and input edges (docs/artifacts.md).
+
+Per version: ask which blobs the organisation lacks, upload those, commit the
+manifest; then write ``<id>.result.json`` beside the staged version for
+``Artifact.wait()``. What the server refuses for good (a 400, a 409 other
+than missing blobs) is written there as an error and not retried.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .. import _http
+from .._errors import ApiError, AuthError, NotFound, ServerError
+from .._state import debug, read_json, write_json
+from ._log import STAGED
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+MAX_DIGESTS = 10_000
+
+
+def _permanent(exc: ApiError) -> bool:
+    return not isinstance(exc, (ServerError, AuthError, NotFound)) and exc.status is not None
+
+
+def upload_pending(up: Any) -> bool:
+    """One step of work, if any: a version or an input edge. True when something was done."""
+    model = up.model
+    with model.lock:
+        todo = [k for k, st in model.artifacts.items() if st == "pending"]
+        uses = [i for i, (_qn, done) in enumerate(model.uses) if not done]
+    if todo:
+        _version(up, todo[0])
+        return True
+    if uses:
+        _use(up, uses[0])
+        return True
+    return False
+
+
+def _finish(up: Any, local_id: str, status: str, result: dict[str, Any]) -> None:
+    model = up.model
+    write_json(os.path.join(model.run_dir, STAGED, f"{local_id}.result.json"), result)
+    with model.lock:
+        model.artifacts[local_id] = status
+        model.dirty = True
+    model.save()
+
+
+def _version(up: Any, local_id: str) -> None:
+    model = up.model
+    staged = read_json(os.path.join(model.run_dir, STAGED, f"{local_id}.json"))
+    if staged is None:
+        debug(model.run_dir, f"artifact {local_id}: its staged manifest is gone")
+        _finish(up, local_id, "failed", {"error": "staged manifest missing"})
+        return
+    base = f"{up.base_url}/api/v1/projects/{up.org}/{model.spec['project']}/artifacts"
+    files: dict[str, str] = staged["files"]
+    digests = sorted(files)
+    try:
+        missing: list[str] = []
+        for start in range(0, len(digests), MAX_DIGESTS):
+            body = {"digests": digests[start : start + MAX_DIGESTS]}
+            response = _http.request(up.session, "POST", f"{base}/blobs/missing", timeout=_http.UPLOAD_READ_TIMEOUT,
+                                     **_http.json_body(body))
+            missing += response.json()["missing"]
+        for digest in missing:
+            path = files[digest]
+            with open(path, "rb") as fh:
+                _http.request(
+                    up.session, "PUT", f"{base}/blobs/{digest}", ok=(200, 201), timeout=_http.READ_TIMEOUT, data=fh,
+                    headers={"Content-Length": str(os.path.getsize(path)), "Content-Type": "application/octet-stream"},
+                )
+            up.progress += 1
+        commit = {k: staged[k] for k in ("name", "type", "description", "metadata", "aliases", "manifest")}
+        commit["run_id"] = model.spec["id"]
+        response = _http.request(up.session, "POST", f"{base}/", ok=(200, 201), timeout=_http.READ_TIMEOUT,
+                                 **_http.json_body(commit))
+    except ApiError as exc:
+        if exc.status == 409 and "missing" in (exc.body or {}):
+            raise  # a blob went missing meanwhile: ask again, with backoff
+        if not _permanent(exc):
+            raise
+        debug(model.run_dir, f"artifact {staged.get('name')}: refused: {exc}")
+        _finish(up, local_id, "failed", {"error": str(exc)})
+        return
+    except OSError as exc:  # an immutable file gone or unreadable
+        debug(model.run_dir, f"artifact {staged.get('name')}: {exc}")
+        _finish(up, local_id, "failed", {"error": str(exc)})
+        return
+    _finish(up, local_id, "done", response.json())
+
+
+def _use(up: Any, index: int) -> None:
+    model = up.model
+    qualified = model.uses[index][0]
+    url = f"{up.base_url}/api/v1/projects/{up.org}/{model.spec['project']}/runs/{model.spec['id']}/artifacts/used"
+    try:
+        _http.request(up.session, "POST", url, timeout=_http.UPLOAD_READ_TIMEOUT, **_http.json_body({"artifact": qualified}))
+    except ApiError as exc:
+        if not _permanent(exc) and not (isinstance(exc, NotFound) and model.upload.get("created")):
+            raise
+        debug(model.run_dir, f"use of artifact {qualified}: refused: {exc}")
+    with model.lock:
+        model.uses[index][1] = True
+        model.dirty = True

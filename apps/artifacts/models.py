@@ -1,0 +1,125 @@
+"""Artifacts (docs/artifacts.md): versioned manifests of content-addressed files, with lineage.
+
+An artifact (W&B's "artifact collection") belongs to a project; its versions
+v0, v1, ... are immutable manifests of path -> blob. Blobs are stored once
+per organisation by SHA-256, whatever versions refer to them. Lineage: a
+version's `created_by` run produced it; `ArtifactUse` rows say which runs
+consumed it.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from apps.core.fields import NonFiniteJSONField
+from apps.orgs.models import Organization
+from apps.runs.models import Project, Run
+
+MAX_ALIAS_LENGTH = 128
+MAX_TYPE_LENGTH = 64
+
+
+class VersionState(models.TextChoices):
+    PENDING = "PENDING"
+    COMMITTED = "COMMITTED"
+
+
+class Blob(models.Model):
+    """A file's bytes, once per organisation (not global: no cross-tenant inference)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="artifact_blobs")
+    sha256 = models.CharField(max_length=64)
+    size = models.BigIntegerField()
+    storage_name = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "sha256"], name="blob_unique_in_org")]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}:{self.sha256}"
+
+
+class ArtifactCollection(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="artifacts")
+    name = models.CharField(max_length=64)
+    type = models.CharField(max_length=MAX_TYPE_LENGTH)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="artifact_name_unique_in_project")]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}:{self.name}"
+
+
+class ArtifactVersion(models.Model):
+    collection = models.ForeignKey(ArtifactCollection, on_delete=models.CASCADE, related_name="versions")
+    index = models.PositiveIntegerField()
+    digest = models.CharField(max_length=64)
+    size = models.BigIntegerField(default=0)
+    file_count = models.PositiveIntegerField(default=0)
+    metadata = NonFiniteJSONField(default=dict, blank=True)
+    description = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="artifacts_logged"
+    )
+    state = models.CharField(max_length=16, choices=VersionState.choices, default=VersionState.COMMITTED)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["collection", "index"], name="artifact_version_index_unique"),
+            models.UniqueConstraint(fields=["collection", "digest"], name="artifact_version_digest_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collection_id}:{self.version}"
+
+    @property
+    def version(self) -> str:
+        return f"v{self.index}"
+
+
+class ArtifactAlias(models.Model):
+    collection = models.ForeignKey(ArtifactCollection, on_delete=models.CASCADE, related_name="aliases")
+    version = models.ForeignKey(ArtifactVersion, on_delete=models.CASCADE, related_name="aliases")
+    alias = models.CharField(max_length=MAX_ALIAS_LENGTH)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["collection", "alias"], name="artifact_alias_unique")]
+
+    def __str__(self) -> str:
+        return self.alias
+
+
+class ManifestEntry(models.Model):
+    version = models.ForeignKey(ArtifactVersion, on_delete=models.CASCADE, related_name="entries")
+    path = models.CharField(max_length=1024)
+    digest = models.CharField(max_length=64)
+    size = models.BigIntegerField()
+    # A reference (file://, s3://) is tracked, not stored: no blob.
+    ref = models.TextField(blank=True)
+    blob = models.ForeignKey(Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="entries")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "path"], name="manifest_path_unique")]
+        indexes = [models.Index(fields=["digest"], name="manifest_digest_idx")]
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class ArtifactUse(models.Model):
+    """An input edge: `run` used `version` (run.use_artifact)."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="artifacts_used")
+    version = models.ForeignKey(ArtifactVersion, on_delete=models.CASCADE, related_name="uses")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "version"], name="artifact_use_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} used {self.version_id}"
