@@ -121,3 +121,21 @@ def log_version_in(client: APIClient, project: str) -> Any:
     client.put(f"{base}/blobs/{sha(body)}", data=body, content_type="application/octet-stream")
     manifest = [{"path": "w", "digest": sha(body), "size": len(body)}]
     return client.post(f"{base}/", {"name": "w", "type": "model", "manifest": manifest}, format="json")
+
+
+def test_the_pages_follow_the_same_rules(world: World) -> None:
+    link(world, "acme/secret/resnet:v0", ["production"])
+    link(world, "acme/open/vit:v0")
+    page = "/acme/-/registry/classifier/"
+    viewer = world.viewer.browser()
+    assert "classifier" in viewer.get("/acme/-/registry/").content.decode()
+    shown = viewer.get(page).content.decode()
+    assert "resnet:v0" in shown and "vit:v0" in shown and 'data-testid="move-alias"' not in shown
+    assert viewer.post(page, {"alias": "production", "version": "v1"}).status_code == 403
+    assert world.outsider.browser().get(page).status_code == 404
+    assert world.outsider.browser().get("/acme/-/registry/").status_code == 404
+    assert world.owner.browser().post(page, {"alias": "production", "version": "v1"}).status_code == 302
+    refused = world.owner.browser().post(page, {"alias": "latest", "version": "v0"})
+    assert refused.status_code == 200 and "moves by itself" in refused.content.decode()
+    got = world.owner.client().get(f"{REG}/classifier").json()
+    assert {v["version"]: v["aliases"] for v in got["versions"]} == {"v1": ["latest", "production"], "v0": []}
