@@ -379,6 +379,22 @@ class Run(RunSurface):
 
         return use_model(self, name)
 
+    def link_artifact(self, artifact: Any, target_path: str, aliases: Optional[list[str]] = None) -> Any:
+        """Link a logged artifact version into the organisation's model registry (``"registry/<name>"``).
+
+        Waits for the version's upload, then asks the server (not offline).
+        """
+        from ._artifacts import link_artifact
+
+        return link_artifact(self, artifact, target_path, aliases=aliases)
+
+    def link_model(self, path: Any, registered_model_name: str, name: Optional[str] = None,
+                   aliases: Optional[list[str]] = None) -> Any:
+        """Log a model (a path, or an ``Artifact``) and link it into the registered model ``registered_model_name``."""
+        from ._artifacts import link_model
+
+        return link_model(self, path, registered_model_name, name=name, aliases=aliases)
+
     def _set_meta(self, field: str, value: Any) -> None:
         self._record(_spool.META, {field: value})
 

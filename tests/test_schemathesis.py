@@ -56,6 +56,8 @@ GRAMMAR_OPERATIONS = {
     "artifact_blob_upload": "the body must match the SHA-256 in the URL",
     "artifact_version_commit": "the manifest's blobs must be uploaded first; a name keeps its type",
     "run_artifact_use": "the artifact must name an existing version",
+    "registered_model_link": "the artifact must name an existing version of the organisation's, of the model's type",
+    "registry_alias_move": "the version must be one of the registered model's",
 }
 
 # KNOWN FINDINGS: what schemathesis finds that other items of the Hardening
@@ -121,6 +123,8 @@ class Seeded:
         self._ok(self.admin.post(f"{artifacts}/", json={"name": "data", "type": "dataset", "run_id": "r1", "manifest": [
             {"path": "a.txt", "digest": self.blob, "size": 8}]}))
         self._ok(self.admin.post(f"{run}/artifacts/used", json={"artifact": f"{org}/fuzz/data:v0"}))
+        self._ok(self.admin.post(f"{api}/orgs/{org}/registry/reg", json={"artifact": f"{org}/fuzz/data:v0",
+                                                                         "aliases": ["production"]}))
         self._ok(self.admin.post(f"{run}/finish", json={"exit_code": 0}))
         self.submission = self._ok(self.admin.post(f"{api}/benchmarks/{org}/bench/submissions/", json={"run": f"{org}/fuzz/r1"}))["id"]
         # Keys are made with a password, not a key.
@@ -164,6 +168,9 @@ def _config(seeded: Seeded, headers: dict[str, str]) -> SchemathesisConfig:
         {"include-operation-id-regex": "^artifact_(get|version_get|version_lineage)$",
          "parameters": {"name": "data", "ref": "latest"}},
         {"include-operation-id": "artifact_blob_download", "parameters": {"sha256": seeded.blob}},
+        {"include-operation-id-regex": "^(registered_model_(get|link)|registry_version_get)$",
+         "parameters": {"name": "reg", "ref": "production"}},
+        {"include-operation-id-regex": "^registry_alias_(move|remove)$", "parameters": {"name": "reg", "alias": "fuzzed"}},
     ]
     operations += [{"include-operation-id": op, "checks": {check: {"enabled": False}}}
                    for op, check in [*KNOWN_FINDINGS, *PINNED]]

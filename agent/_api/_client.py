@@ -235,5 +235,11 @@ class Api:
 
     artifact_versions = artifacts
 
+    def registered_models(self, entity: Optional[str] = None) -> list[Any]:
+        """The organisation's registered models (its model registry); ``.artifact("production")`` fetches one."""
+        from .._artifacts._registry import registered_models
+
+        return registered_models(self, entity)
+
     def __repr__(self) -> str:
         return f"<Api {self.base_url}>"

@@ -11,6 +11,7 @@ from ._artifact import Artifact
 from ._cache import ArtifactError
 from ._log import fetch_version, log_artifact, log_model, use_artifact, use_model
 from ._manifest import ArtifactManifest, ArtifactManifestEntry
+from ._registry import link_artifact, link_model
 
 __all__ = [
     "Artifact",
@@ -18,6 +19,8 @@ __all__ = [
     "ArtifactManifest",
     "ArtifactManifestEntry",
     "fetch_version",
+    "link_artifact",
+    "link_model",
     "log_artifact",
     "log_model",
     "use_artifact",

@@ -143,8 +143,15 @@ def _parse(run: Any, name: str) -> tuple[Optional[str], str, str, str]:
     raise UsageError(f'{name!r}: expected "name:alias", "project/name:alias" or "org/project/name:alias"')
 
 
+# "<org>/registry/<name>:<alias>" names a registered model's version (_registry.py; W&B's names too).
+_REGISTRY_PROJECTS = ("registry", "wandb-registry-model", "model-registry")
+
+
 def fetch_version(api: Any, org: str, project: str, name: str, ref: str) -> Artifact:
-    data = api._json(f"projects/{org}/{project}/artifacts/{name}/{ref}")
+    if project in _REGISTRY_PROJECTS:  # the artifact version the registry's version links
+        data = api._json(f"orgs/{org}/registry/{name}/{ref}")["artifact"]
+    else:
+        data = api._json(f"projects/{org}/{project}/artifacts/{name}/{ref}")
     art = Artifact(data["artifact"], data["type"])
     art._apply(data, api, entries=data["manifest"])
     return art

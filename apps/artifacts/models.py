@@ -9,6 +9,7 @@ consumed it.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from apps.core.fields import NonFiniteJSONField
@@ -123,3 +124,79 @@ class ArtifactUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id} used {self.version_id}"
+
+
+# --- the model registry (docs/artifacts.md, "Model registry") --------------------
+
+
+class RegisteredModel(models.Model):
+    """An organisation's registered model (W&B's registry collection): versions linked from any of its projects."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="registered_models")
+    name = models.CharField(max_length=64)
+    type = models.CharField(max_length=MAX_TYPE_LENGTH, default="model")
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="registered_model_unique_in_org")]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}:{self.name}"
+
+
+class RegistryVersion(models.Model):
+    """Version `v<index>` of a registered model: a link to an artifact version, not a copy."""
+
+    registered_model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="versions")
+    index = models.PositiveIntegerField()
+    artifact_version = models.ForeignKey(ArtifactVersion, on_delete=models.CASCADE, related_name="registry_links")
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["registered_model", "index"], name="registry_version_index_unique"),
+            models.UniqueConstraint(fields=["registered_model", "artifact_version"], name="registry_version_link_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registered_model_id}:{self.version}"
+
+    @property
+    def version(self) -> str:
+        return f"v{self.index}"
+
+
+class RegistryAlias(models.Model):
+    """A stage or alias (`staging`, `production`, ...): on one version of the registered model at a time."""
+
+    registered_model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="aliases")
+    version = models.ForeignKey(RegistryVersion, on_delete=models.CASCADE, related_name="aliases")
+    alias = models.CharField(max_length=MAX_ALIAS_LENGTH)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["registered_model", "alias"], name="registry_alias_unique")]
+
+    def __str__(self) -> str:
+        return self.alias
+
+
+class RegistryAliasEvent(models.Model):
+    """The audit: an alias moved (or removed) by whom and when. Versions by index, so the record outlives them."""
+
+    registered_model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="alias_events")
+    alias = models.CharField(max_length=MAX_ALIAS_LENGTH)
+    from_index = models.PositiveIntegerField(null=True, blank=True)
+    to_index = models.PositiveIntegerField(null=True, blank=True)  # null: removed
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    username = models.CharField(max_length=150, blank=True)  # as it was, should the user go
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["registered_model", "-created_at"], name="registry_event_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.alias}: {self.from_index} -> {self.to_index}"

@@ -1,9 +1,10 @@
 from django.urls import URLPattern, path
 
-from apps.artifacts import api
+from apps.artifacts import api, registry_api
 
 _p = "projects/<str:org>/<str:project>"
 _a = f"{_p}/artifacts"
+_r = "orgs/<str:org>/registry"
 
 urlpatterns: list[URLPattern] = [
     path(f"{_a}/", api.ArtifactListApi.as_view(), name="artifact-list"),
@@ -14,4 +15,8 @@ urlpatterns: list[URLPattern] = [
     path(f"{_a}/<str:name>/<str:ref>/lineage", api.VersionLineageApi.as_view(), name="artifact-version-lineage"),
     path(f"{_p}/runs/<str:run_id>/artifacts", api.RunArtifactsApi.as_view(), name="run-artifacts"),
     path(f"{_p}/runs/<str:run_id>/artifacts/used", api.RunArtifactUseApi.as_view(), name="run-artifact-use"),
+    path(f"{_r}/", registry_api.RegistryListApi.as_view(), name="registry-list"),
+    path(f"{_r}/<str:name>", registry_api.RegisteredModelApi.as_view(), name="registered-model"),
+    path(f"{_r}/<str:name>/aliases/<str:alias>", registry_api.RegistryAliasApi.as_view(), name="registry-alias"),
+    path(f"{_r}/<str:name>/<str:ref>", registry_api.RegistryVersionApi.as_view(), name="registry-version"),
 ]
