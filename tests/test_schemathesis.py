@@ -164,6 +164,8 @@ def _config(seeded: Seeded, headers: dict[str, str]) -> SchemathesisConfig:
         {"include-operation-id-regex": "^artifact_(get|version_get|version_lineage)$",
          "parameters": {"name": "data", "ref": "latest"}},
         {"include-operation-id": "artifact_blob_download", "parameters": {"sha256": seeded.blob}},
+        {"include-operation-id": "run_artifact_lineage", "parameters": {"run_id": "r1"}},
+        {"include-operation-id": "artifact_version_diff", "parameters": {"name": "data", "ref": "latest", "base": "v0"}},
     ]
     operations += [{"include-operation-id": op, "checks": {check: {"enabled": False}}}
                    for op, check in [*KNOWN_FINDINGS, *PINNED]]

@@ -106,17 +106,23 @@ class Lineage:
     truncated: bool = False
 
 
-def lineage(*, version: ArtifactVersion, depth: int, visible: Any) -> Lineage:
-    """Runs and versions reachable from `version` both ways, `depth` edges at most.
+def lineage(*, version: ArtifactVersion | None = None, run: Run | None = None, depth: int, visible: Any) -> Lineage:
+    """Runs and versions reachable from `version` (or from `run`) both ways, `depth` edges at most.
 
     One level at a time, a fixed number of queries per level (not per node).
     `visible(project_id) -> bool` hides what the caller may not read.
     """
     if not 1 <= depth <= MAX_LINEAGE_DEPTH:
         raise BadInput(f"Between 1 and {MAX_LINEAGE_DEPTH}.", "depth")
-    out = Lineage(versions={version.pk: version})
-    frontier_versions = {version.pk}
-    frontier_runs: set[int] = set()
+    frontier_versions: set[int]
+    frontier_runs: set[int]
+    if version is not None:
+        out = Lineage(versions={version.pk: version})
+        frontier_versions, frontier_runs = {version.pk}, set()
+    else:
+        assert run is not None
+        out = Lineage(runs={run.pk: run})
+        frontier_versions, frontier_runs = set(), {run.pk}
     for _ in range(depth):
         new_runs: set[int] = set()
         new_versions: set[int] = set()

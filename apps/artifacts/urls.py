@@ -12,6 +12,8 @@ urlpatterns: list[URLPattern] = [
     path(f"{_a}/<str:name>", api.ArtifactDetailApi.as_view(), name="artifact-detail"),
     path(f"{_a}/<str:name>/<str:ref>", api.VersionDetailApi.as_view(), name="artifact-version"),
     path(f"{_a}/<str:name>/<str:ref>/lineage", api.VersionLineageApi.as_view(), name="artifact-version-lineage"),
+    path(f"{_a}/<str:name>/<str:ref>/diff", api.VersionDiffApi.as_view(), name="artifact-version-diff"),
     path(f"{_p}/runs/<str:run_id>/artifacts", api.RunArtifactsApi.as_view(), name="run-artifacts"),
+    path(f"{_p}/runs/<str:run_id>/artifacts/lineage", api.RunLineageApi.as_view(), name="run-artifact-lineage"),
     path(f"{_p}/runs/<str:run_id>/artifacts/used", api.RunArtifactUseApi.as_view(), name="run-artifact-use"),
 ]
