@@ -48,6 +48,10 @@ def version_list(*, collection: ArtifactCollection) -> list[ArtifactVersion]:
     return list(_versions().filter(collection=collection).order_by("-index"))
 
 
+def version_indexes(*, collection: ArtifactCollection) -> list[int]:
+    return list(ArtifactVersion.objects.filter(collection=collection).order_by("-index").values_list("index", flat=True))
+
+
 def version_get(*, project: Project, name: str, ref: str) -> ArtifactVersion:
     """`ref` is a version (`v3`) or an alias (`latest`, `best`)."""
     qs = _versions().filter(collection__project=project, collection__name=name.lower())
