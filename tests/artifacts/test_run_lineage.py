@@ -47,3 +47,25 @@ def test_it_walks_from_a_run_both_ways_to_the_depth_asked(world: World) -> None:
 def test_a_run_lineage_is_404_to_outsiders_and_checks_depth(world: World) -> None:
     assert world.outsider.client().get(f"{API}/runs/train/artifacts/lineage").status_code == 404
     assert world.member.client().get(f"{API}/runs/train/artifacts/lineage", {"depth": 11}).status_code == 400
+
+
+def test_the_walk_costs_queries_per_level_not_per_node(world: World) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    c = world.member.client()
+    url = f"{API}/artifacts/data/v0/lineage"
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            body = c.get(url, {"depth": 3}).json()
+        assert "artifact:acme/secret/model:v0" in {n["id"] for n in body["nodes"]}
+        return len(ctx.captured_queries)
+
+    few = queries()
+    for i in range(12):  # twelve more runs use the dataset, each logging a model of its own
+        run_create(world.private, f"extra{i}", user=world.owner.user)
+        c.post(f"{API}/runs/extra{i}/artifacts/used", {"artifact": "acme/secret/data:v0"}, format="json")
+        log_version(c, "secret", f"model{i}", {"m": f"model {i}".encode()}, type_="model", run_id=f"extra{i}")
+    assert len(c.get(url, {"depth": 3}).json()["nodes"]) == 5 + 24
+    assert queries() == few
