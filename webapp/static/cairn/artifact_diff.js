@@ -54,7 +54,7 @@ export function artifactDiff(url, versions, current) {
   if (older.length) select.value = older[0];
   const summary = el("p", { "data-testid": "diff-summary" });
   const out = el("div");
-  const box = el("div", {}, el("label", { class: "muted" }, `${current} compared with `, select), summary, out);
+  const box = el("div", {}, el("label", { class: "muted" }, "Changes from ", select, ` to ${current}`), summary, out);
   async function load() {
     if (!others.length) {
       box.replaceChildren(el("p", { class: "muted", text: "The only version: nothing to compare with." }));
