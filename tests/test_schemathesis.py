@@ -171,6 +171,8 @@ def _config(seeded: Seeded, headers: dict[str, str]) -> SchemathesisConfig:
         {"include-operation-id-regex": "^(registered_model_(get|link)|registry_version_get)$",
          "parameters": {"name": "reg", "ref": "production"}},
         {"include-operation-id-regex": "^registry_alias_(move|remove)$", "parameters": {"name": "reg", "alias": "fuzzed"}},
+        {"include-operation-id": "run_artifact_lineage", "parameters": {"run_id": "r1"}},
+        {"include-operation-id": "artifact_version_diff", "parameters": {"name": "data", "ref": "latest", "base": "v0"}},
     ]
     operations += [{"include-operation-id": op, "checks": {check: {"enabled": False}}}
                    for op, check in [*KNOWN_FINDINGS, *PINNED]]

@@ -407,6 +407,27 @@ class Artifact:
         data = api._json(f"projects/{self._org}/{self._project}/artifacts/{self._base}/{self._version}")
         return [api.run(r["path"]) for r in data.get("used_by") or []]
 
+    def diff(self, other: Any) -> dict[str, Any]:
+        """What changed from ``other`` (a version of the same artifact: an
+        ``Artifact``, or ``"v0"``/an alias) to this version. A Cairn addition:
+        W&B has no diff.
+
+        Returns the server's answer: ``files`` (``added``, ``removed``,
+        ``changed`` with old and new digests and sizes, ``unchanged``),
+        ``size_change``, ``file_count_change`` and ``metadata`` (``added``,
+        ``removed``, ``changed`` top-level keys)::
+
+            new = agent.Api().artifact("acme/cifar/cifar10:latest")
+            d = new.diff("v0")
+            print([f["path"] for f in d["files"]["added"]])
+        """
+        api = self._need_api()
+        base = other._version if isinstance(other, Artifact) else str(other)
+        if isinstance(other, Artifact) and (other._org, other._project, other._base) != (self._org, self._project, self._base):
+            raise ValueError("diff() compares two versions of the same artifact")
+        path = f"projects/{self._org}/{self._project}/artifacts/{self._base}/{self._version}/diff"
+        return dict(api._json(path, {"base": base}))
+
     def __repr__(self) -> str:
         return f"<Artifact {self.qualified_name if self._org else self.name} type={self.type} files={len(self._entries)}>"
 

@@ -13,8 +13,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.artifacts import selectors, services
+from apps.artifacts.diff import version_diff
 from apps.artifacts.models import ArtifactVersion
 from apps.artifacts.schemas import (
+    BASE,
     DEPTH,
     NAME,
     REF,
@@ -23,6 +25,7 @@ from apps.artifacts.schemas import (
     ArtifactBlobSerializer,
     ArtifactCollectionDetailSerializer,
     ArtifactCollectionListSerializer,
+    ArtifactDiffSerializer,
     ArtifactDigestsSerializer,
     ArtifactLineageSerializer,
     ArtifactMissingSerializer,
@@ -34,15 +37,18 @@ from apps.artifacts.schemas import (
 )
 from apps.artifacts.serializers import (
     collection_payload,
+    diff_payload,
     entry_payload,
     run_ref,
     version_payload,
 )
 from apps.core.access import Access
+from apps.core.errors import BadInput
 from apps.core.inflate import body_inflated
 from apps.core.params import body_object, int_param
 from apps.core.schema import errors
 from apps.runs.api import ProjectScopedApi, run_id_check
+from apps.runs.models import Project, Run
 from apps.runs.permissions import project_resolve
 from apps.runs.schemas import BINARY, PROJECT_PATH, REDIRECT, RUN_PATH
 
@@ -89,6 +95,27 @@ class ArtifactDetailApi(ProjectScopedApi):
                          "versions": [version_payload(v) for v in versions]})
 
 
+def _lineage(request: Request, project: Project, *, version: ArtifactVersion | None = None, run: Run | None = None) -> dict[str, Any]:
+    """The lineage walked from a version or a run, as the API gives it."""
+    depth = int_param(request, "depth", 3, 1, selectors.MAX_LINEAGE_DEPTH) or 3
+    known: dict[int, bool] = {project.pk: True}
+
+    def visible(project_id: int) -> bool:
+        if project_id not in known:
+            known[project_id] = bool(selectors.readable_project_ids(user=request.user, project_ids={project_id}))
+        return known[project_id]
+
+    graph = selectors.lineage(version=version, run=run, depth=depth, visible=visible)
+    run_ids = {pk: "run:" + run_ref(r)["path"] for pk, r in graph.runs.items()}
+    version_ids = {pk: "artifact:" + version_payload(v)["qualified_name"] for pk, v in graph.versions.items()}
+    nodes = [{"id": run_ids[pk], "kind": "run", "run": run_ref(r)} for pk, r in graph.runs.items()]
+    nodes += [{"id": version_ids[pk], "kind": "artifact", "artifact": version_payload(v)} for pk, v in graph.versions.items()]
+    edges = [{"source": run_ids[r], "target": version_ids[v], "kind": "logged"} for r, v in sorted(graph.logged)]
+    edges += [{"source": version_ids[v], "target": run_ids[r], "kind": "used"} for r, v in sorted(graph.used)]
+    root = version_ids[version.pk] if version is not None else run_ids[run.pk]  # type: ignore[union-attr]
+    return {"root": root, "nodes": nodes, "edges": edges, "truncated": graph.truncated}
+
+
 class VersionScopedApi(ProjectScopedApi):
     def get_version(self, name: str, ref: str) -> ArtifactVersion:
         return selectors.version_get(project=self.project, name=name, ref=ref)
@@ -118,22 +145,23 @@ class VersionLineageApi(VersionScopedApi):
     )
     def get(self, request: Request, org: str, project: str, name: str, ref: str) -> Response:
         version = self.get_version(name, ref)
-        depth = int_param(request, "depth", 3, 1, selectors.MAX_LINEAGE_DEPTH) or 3
-        known: dict[int, bool] = {self.project.pk: True}
+        return Response(_lineage(request, self.project, version=version))
 
-        def visible(project_id: int) -> bool:
-            if project_id not in known:
-                known[project_id] = bool(selectors.readable_project_ids(user=request.user, project_ids={project_id}))
-            return known[project_id]
 
-        graph = selectors.lineage(version=version, depth=depth, visible=visible)
-        run_ids = {pk: "run:" + run_ref(r)["path"] for pk, r in graph.runs.items()}
-        version_ids = {pk: "artifact:" + version_payload(v)["qualified_name"] for pk, v in graph.versions.items()}
-        nodes = [{"id": run_ids[pk], "kind": "run", "run": run_ref(r)} for pk, r in graph.runs.items()]
-        nodes += [{"id": version_ids[pk], "kind": "artifact", "artifact": version_payload(v)} for pk, v in graph.versions.items()]
-        edges = [{"source": run_ids[r], "target": version_ids[v], "kind": "logged"} for r, v in sorted(graph.logged)]
-        edges += [{"source": version_ids[v], "target": run_ids[r], "kind": "used"} for r, v in sorted(graph.used)]
-        return Response({"root": version_ids[version.pk], "nodes": nodes, "edges": edges, "truncated": graph.truncated})
+class VersionDiffApi(VersionScopedApi):
+    @extend_schema(
+        operation_id="artifact_version_diff", summary="What changed between two versions of an artifact",
+        description="From `base` to this version: files added, removed and changed (the digest differs), the "
+        "size change, and top-level metadata keys added, removed and changed. A Cairn addition: W&B has no diff.",
+        parameters=[*_VERSION_PATH, BASE], responses=ArtifactDiffSerializer,
+    )
+    def get(self, request: Request, org: str, project: str, name: str, ref: str) -> Response:
+        target = self.get_version(name, ref)
+        base_ref = request.query_params.get("base")
+        if not base_ref:
+            raise BadInput("Which version to compare against, e.g. base=v0.", "base")
+        base = self.get_version(name, base_ref)
+        return Response(diff_payload(version_diff(base=base, target=target)))
 
 
 class BlobMissingApi(ProjectScopedApi):
@@ -197,6 +225,18 @@ class RunArtifactsApi(ProjectScopedApi):
             "inputs": [version_payload(v) for v in selectors.run_inputs(run=run)],
             "outputs": [version_payload(v) for v in selectors.run_outputs(run=run)],
         })
+
+
+class RunLineageApi(ProjectScopedApi):
+    @extend_schema(
+        operation_id="run_artifact_lineage", summary="A run's lineage",
+        description="Versions and runs reachable from the run both ways (artifact -used-> run -logged-> artifact "
+        "...), at most `depth` edges away; nodes of projects the caller cannot read are left out.",
+        parameters=[*RUN_PATH, DEPTH], responses=ArtifactLineageSerializer,
+    )
+    def get(self, request: Request, org: str, project: str, run_id: str) -> Response:
+        run = self.get_run(run_id_check(run_id))
+        return Response(_lineage(request, self.project, run=run))
 
 
 class RunArtifactUseApi(ProjectScopedApi):

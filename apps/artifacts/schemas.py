@@ -21,6 +21,10 @@ SHA256 = path_param("sha256", "The file's hex SHA-256.", "^[0-9a-fA-F]{64}$")
 TYPE_FILTER = text_query("type", "Only artifacts of this type.", max_length=64, pattern=SLUG_PATH_PATTERN)
 DEPTH = int_query("depth", "How many edges to walk each way.", default=3, minimum=1, maximum=MAX_LINEAGE_DEPTH)
 SHA256_ENTRY = "^[0-9a-fA-F]{64}$"
+BASE = text_query(
+    "base", "The version (`v0`) or alias to compare against, of the same artifact.", required=True,
+    max_length=MAX_ALIAS_LENGTH, pattern=r"^[^/:\u0000-\u001f\u007f]{1," + str(MAX_ALIAS_LENGTH) + "}$",
+)
 
 class ArtifactRunRefSerializer(serializers.Serializer):
     org = serializers.CharField()
@@ -115,3 +119,34 @@ class ArtifactLineageSerializer(serializers.Serializer):
     edges = ArtifactLineageEdgeSerializer(many=True)
     truncated = serializers.BooleanField(help_text="More nodes than the limit: the walk stopped early.")
 
+
+class ArtifactDiffEntrySerializer(serializers.Serializer):
+    path = serializers.CharField()
+    digest = serializers.CharField()
+    size = serializers.IntegerField()
+
+class ArtifactDiffChangeSerializer(serializers.Serializer):
+    path = serializers.CharField()
+    old_digest = serializers.CharField()
+    new_digest = serializers.CharField()
+    old_size = serializers.IntegerField()
+    new_size = serializers.IntegerField()
+
+class ArtifactDiffFilesSerializer(serializers.Serializer):
+    added = ArtifactDiffEntrySerializer(many=True)
+    removed = ArtifactDiffEntrySerializer(many=True)
+    changed = ArtifactDiffChangeSerializer(many=True, help_text="The same path, another digest.")
+    unchanged = serializers.IntegerField(help_text="How many files are the same in both.")
+
+class ArtifactDiffMetadataSerializer(serializers.Serializer):
+    added = serializers.DictField(help_text="Top-level keys only in the target, with their values.")
+    removed = serializers.DictField(help_text="Top-level keys only in the base, with their values.")
+    changed = serializers.DictField(help_text='key -> {"old": ..., "new": ...}.')
+
+class ArtifactDiffSerializer(serializers.Serializer):
+    base = ArtifactVersionSerializer()
+    target = ArtifactVersionSerializer()
+    files = ArtifactDiffFilesSerializer()
+    size_change = serializers.IntegerField(help_text="target.size - base.size, in bytes.")
+    file_count_change = serializers.IntegerField()
+    metadata = ArtifactDiffMetadataSerializer()

@@ -30,6 +30,23 @@ def _versions() -> QuerySet[ArtifactVersion]:
     )
 
 
+# A graph's nodes need names, not a run's config, summary or system metrics:
+# the columns a lineage reads (apps/artifacts/serializers.py, run_ref and version_payload).
+_RUN_FIELDS = ("run_id", "name", "project__slug", "project__organization__slug")
+
+
+def _light_runs() -> QuerySet[Run]:
+    return Run.objects.select_related("project__organization").only(*_RUN_FIELDS)
+
+
+def _light_versions() -> QuerySet[ArtifactVersion]:
+    return _versions().only(
+        *(f.name for f in ArtifactVersion._meta.concrete_fields),
+        "collection__name", "collection__type", "collection__project__slug", "collection__project__organization__slug",
+        *(f"created_by__{f}" for f in _RUN_FIELDS),
+    )
+
+
 def collection_list(*, project: Project, type_: str | None = None) -> list[ArtifactCollection]:
     qs = ArtifactCollection.objects.filter(project=project).annotate(version_count=Count("versions"))
     if type_:
@@ -46,6 +63,10 @@ def collection_get(*, project: Project, name: str) -> ArtifactCollection:
 
 def version_list(*, collection: ArtifactCollection) -> list[ArtifactVersion]:
     return list(_versions().filter(collection=collection).order_by("-index"))
+
+
+def version_indexes(*, collection: ArtifactCollection) -> list[int]:
+    return list(ArtifactVersion.objects.filter(collection=collection).order_by("-index").values_list("index", flat=True))
 
 
 def version_get(*, project: Project, name: str, ref: str) -> ArtifactVersion:
@@ -106,25 +127,32 @@ class Lineage:
     truncated: bool = False
 
 
-def lineage(*, version: ArtifactVersion, depth: int, visible: Any) -> Lineage:
-    """Runs and versions reachable from `version` both ways, `depth` edges at most.
+def lineage(*, version: ArtifactVersion | None = None, run: Run | None = None, depth: int, visible: Any) -> Lineage:
+    """Runs and versions reachable from `version` (or from `run`) both ways, `depth` edges at most.
 
     One level at a time, a fixed number of queries per level (not per node).
     `visible(project_id) -> bool` hides what the caller may not read.
     """
     if not 1 <= depth <= MAX_LINEAGE_DEPTH:
         raise BadInput(f"Between 1 and {MAX_LINEAGE_DEPTH}.", "depth")
-    out = Lineage(versions={version.pk: version})
-    frontier_versions = {version.pk}
-    frontier_runs: set[int] = set()
+    frontier_versions: set[int]
+    frontier_runs: set[int]
+    if version is not None:
+        out = Lineage(versions={version.pk: version})
+        frontier_versions, frontier_runs = {version.pk}, set()
+    else:
+        assert run is not None
+        out = Lineage(runs={run.pk: run})
+        frontier_versions, frontier_runs = set(), {run.pk}
     for _ in range(depth):
         new_runs: set[int] = set()
         new_versions: set[int] = set()
-        if frontier_versions:
-            producers = ArtifactVersion.objects.filter(pk__in=frontier_versions, created_by__isnull=False)
-            for vid, rid in producers.values_list("pk", "created_by_id"):
+        for vid in frontier_versions:  # producers: already known from the versions fetched
+            rid = out.versions[vid].created_by_id
+            if rid is not None:
                 out.logged.add((rid, vid))
                 new_runs.add(rid)
+        if frontier_versions:
             for rid, vid in ArtifactUse.objects.filter(version_id__in=frontier_versions).values_list("run_id", "version_id"):
                 out.used.add((rid, vid))
                 new_runs.add(rid)
@@ -141,11 +169,11 @@ def lineage(*, version: ArtifactVersion, depth: int, visible: Any) -> Lineage:
             out.truncated = True
             break
         if new_runs:
-            for run in Run.objects.select_related("project__organization").filter(pk__in=new_runs):
+            for run in _light_runs().filter(pk__in=new_runs):
                 if visible(run.project_id):
                     out.runs[run.pk] = run
         if new_versions:
-            for v in _versions().filter(pk__in=new_versions):
+            for v in _light_versions().filter(pk__in=new_versions):
                 if visible(v.collection.project_id):
                     out.versions[v.pk] = v
         frontier_runs = new_runs & set(out.runs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.artifacts.diff import VersionDiff
 from apps.artifacts.models import ArtifactCollection, ArtifactVersion, ManifestEntry
 from apps.runs.models import Run
 
@@ -59,3 +60,14 @@ def entry_payload(e: ManifestEntry) -> dict[str, Any]:
     if e.ref:
         out["ref"] = e.ref
     return out
+
+
+def diff_payload(d: VersionDiff) -> dict[str, Any]:
+    return {
+        "base": version_payload(d.base),
+        "target": version_payload(d.target),
+        "files": {"added": d.added, "removed": d.removed, "changed": d.changed, "unchanged": d.unchanged},
+        "size_change": d.target.size - d.base.size,
+        "file_count_change": d.target.file_count - d.base.file_count,
+        "metadata": {"added": d.metadata_added, "removed": d.metadata_removed, "changed": d.metadata_changed},
+    }

@@ -1,16 +1,10 @@
 // The run page's artifacts: the versions the run used (inputs) and logged
-// (outputs), each linking to its version page. Names come from the server and
-// are put on the page as text.
+// (outputs), each linking to its version page, and the run's lineage graph.
+// Names come from the server and are put on the page as text.
 import * as cairn from "./api.js";
+import { lineageGraph, versionUrl } from "./lineage.js";
 
 const el = cairn.el;
-
-function versionUrl(v) {
-  // qualified_name: org/project/name:vN (an input may come from another project)
-  const [org, project, rest] = v.qualified_name.split("/");
-  const name = rest.slice(0, rest.lastIndexOf(":"));
-  return `/${encodeURIComponent(org)}/${encodeURIComponent(project)}/artifacts/${encodeURIComponent(name)}/${encodeURIComponent(v.version)}`;
-}
 
 function versionList(versions, testid, none) {
   const list = el("ul", { "data-testid": testid });
@@ -24,14 +18,20 @@ function versionList(versions, testid, none) {
   return list;
 }
 
-// runApi: the run's API URL. load() redraws the two lists.
+// runApi: the run's API URL. load() redraws the two lists, and the graph
+// when the run has artifacts.
 export function runArtifacts(runApi) {
-  const box = el("div", { class: "two-col" });
+  const lists = el("div", { class: "two-col" });
+  const graph = lineageGraph(`${runApi}/artifacts/lineage`, { depth: 2 });
+  const graphBox = el("div", { hidden: "" }, el("h3", { text: "Lineage" }), graph.box);
+  const box = el("div", {}, lists, graphBox);
   async function load() {
     const body = await cairn.get(`${runApi}/artifacts`);
-    box.replaceChildren(
+    lists.replaceChildren(
       el("div", {}, el("h3", { text: "Used (inputs)" }), versionList(body.inputs, "artifact-inputs", "None.")),
       el("div", {}, el("h3", { text: "Logged (outputs)" }), versionList(body.outputs, "artifact-outputs", "None.")));
+    graphBox.hidden = !(body.inputs.length || body.outputs.length);
+    if (!graphBox.hidden) await graph.load();
   }
   return { box, load };
 }

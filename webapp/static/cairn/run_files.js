@@ -3,19 +3,13 @@
 // the code diff the agent saved (code/diff.patch). File names and contents are
 // put on the page as text.
 import * as cairn from "./api.js";
-import { fileUrl as runFileUrl, when } from "./util.js";
+import { fileSize as size, fileUrl as runFileUrl, when } from "./util.js";
 
 const el = cairn.el;
 const PREVIEW_BYTES = 100 * 1024;
 const TEXT_EXT = /\.(txt|log|md|py|json|jsonl|ya?ml|toml|cfg|ini|csv|tsv|patch|diff|sh|js|ts|html|css|xml|rst)$/i;
 const IMAGE_EXT = /\.(png|jpe?g|gif|webp|bmp|svg)$/i;
 
-function size(n) {
-  if (n < 1024) return `${n} B`;
-  if (n < 1 << 20) return `${(n / 1024).toFixed(1)} KB`;
-  if (n < 1 << 30) return `${(n / (1 << 20)).toFixed(1)} MB`;
-  return `${(n / (1 << 30)).toFixed(2)} GB`;
-}
 
 function diffView(text) {
   const pre = el("pre", { class: "diff" });

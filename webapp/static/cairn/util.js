@@ -41,6 +41,15 @@ export function naturalCompare(a, b) {
   return natural.compare(a, b);
 }
 
+// A size in bytes, for reading.
+export function fileSize(n) {
+  const abs = Math.abs(n);
+  if (abs < 1024) return `${n} B`;
+  if (abs < 1 << 20) return `${(n / 1024).toFixed(1)} KB`;
+  if (abs < 1 << 30) return `${(n / (1 << 20)).toFixed(1)} MB`;
+  return `${(n / (1 << 30)).toFixed(2)} GB`;
+}
+
 // A writer's name (docs/protocol.md, Writers): its label, else its id.
 export function writerName(w) {
   return w.label || w.id;
