@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from apps.artifacts import api
+from apps.artifacts import api, fingerprint_api
 
 _p = "projects/<str:org>/<str:project>"
 _a = f"{_p}/artifacts"
@@ -14,4 +14,15 @@ urlpatterns: list[URLPattern] = [
     path(f"{_a}/<str:name>/<str:ref>/lineage", api.VersionLineageApi.as_view(), name="artifact-version-lineage"),
     path(f"{_p}/runs/<str:run_id>/artifacts", api.RunArtifactsApi.as_view(), name="run-artifacts"),
     path(f"{_p}/runs/<str:run_id>/artifacts/used", api.RunArtifactUseApi.as_view(), name="run-artifact-use"),
+]
+
+# The experiment fingerprint (apps/artifacts/fingerprints.py).
+urlpatterns += [
+    path(f"{_p}/fingerprints/<str:base>", fingerprint_api.FingerprintMatchApi.as_view(), name="fingerprint-match"),
+    path(f"{_p}/runs/<str:run_id>/fingerprint", fingerprint_api.RunFingerprintApi.as_view(), name="run-fingerprint"),
+    path(
+        f"{_p}/runs/<str:run_id>/fingerprint/compare",
+        fingerprint_api.RunFingerprintCompareApi.as_view(),
+        name="run-fingerprint-compare",
+    ),
 ]
