@@ -248,7 +248,12 @@ class AlreadyDone(SystemExit):
 
 
 def at_init(
-    settings: Any, project: str, config: dict[str, Any], exclude: Optional[Iterable[str]], skip_if_done: bool
+    settings: Any,
+    project: str,
+    config: dict[str, Any],
+    exclude: Optional[Iterable[str]],
+    skip_if_done: bool,
+    script: Optional[str] = None,
 ) -> Optional[dict[str, Any]]:
     """The fingerprint for the run's spec; with ``skip_if_done``, ask the server first (one request).
 
@@ -256,7 +261,7 @@ def at_init(
     cannot be asked, the run goes on (with a warning when the user asked).
     """
     try:
-        fp = compute(config, exclude=exclude or ())
+        fp = compute(config, exclude=exclude or (), script=script)
     except Exception as exc:  # a fingerprint is never worth a failed init
         _warn(f"fingerprint: not computed ({exc!r})")
         return None

@@ -110,6 +110,13 @@ def _train(server: Any, cwd: Path, run_id: str, cfg: dict[str, Any], data: str =
     return _run(server, cwd, TRAIN, run_id, json.dumps(cfg), data, "1" if skip else "0", "1" if fail else "0")
 
 
+def _check(server: Any, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CAIRN_", "WANDB_"))}
+    env.update(CAIRN_BASE_URL=server.url, CAIRN_API_KEY=server.api_key, CAIRN_ORG=server.org, PYTHONPATH=str(ROOT))
+    command = [sys.executable, "-m", "agent.cli", "check", "s.py", "--project", "fp", *args]
+    return subprocess.run(command, cwd=str(cwd), env=env, text=True, capture_output=True, timeout=60)
+
+
 def _fp(server: Any, run_id: str) -> dict[str, Any]:
     url = f"{server.url}/api/v1/projects/{server.org}/fp/runs/{run_id}/fingerprint"
     r = requests.get(url, headers={"Authorization": f"Bearer {server.api_key}"}, timeout=10)
@@ -128,6 +135,12 @@ def test_skip_if_done_finds_the_finished_run_before_training(cairn_server: Any, 
     assert "TRAINING" not in again.stdout
     assert "already ran" in again.stderr and "/fp/runs/first" in again.stderr
     assert '"acc":0.75' in again.stderr
+
+    # `cairn check` asks the same, without running the script: 0 when it already ran, 1 when not.
+    (tmp_path / "cfg.json").write_text(json.dumps({"lr": 0.1, "seed": 9}))
+    assert _check(cairn_server, tmp_path, "--config", "cfg.json", "--exclude", "seed,other").returncode == 0
+    (tmp_path / "cfg.json").write_text(json.dumps({"lr": 0.4, "seed": 9}))
+    assert _check(cairn_server, tmp_path, "--config", "cfg.json", "--exclude", "seed").returncode == 1
 
     changed = _train(cairn_server, tmp_path, "changed", {"lr": 0.2, "seed": 1})
     assert "TRAINING changed" in changed.stdout, changed.stderr
