@@ -116,6 +116,55 @@ def _script_files(script: str) -> list[str]:
     return sorted(set(found))
 
 
+def _stat_cache_path() -> str:
+    root = os.environ.get("CAIRN_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "cairn")
+    return os.path.join(root, "fingerprint", "files.json")
+
+
+def _hash_files(root: str, paths: list[str]) -> dict[str, str]:
+    """relative path -> SHA-256 of each file; one whose size and mtime are unchanged is not read again.
+
+    As git's index does: a stat is ~50 times cheaper than reading and hashing
+    a file, and init must stay fast. The cache is one JSON file, per machine.
+    """
+    cache_path = _stat_cache_path()
+    try:
+        with open(cache_path, encoding="utf-8") as fh:
+            cache = json.load(fh)
+        if not isinstance(cache, dict):
+            cache = {}
+    except (OSError, ValueError):
+        cache = {}
+    fresh: dict[str, list[Any]] = {}
+    out: dict[str, str] = {}
+    prefix = os.path.join(root, "")  # relpath() costs more than the stat
+    for path in paths:
+        try:
+            st = os.stat(path)
+            known = cache.get(path)
+            if isinstance(known, list) and len(known) == 3 and known[:2] == [st.st_size, st.st_mtime_ns]:
+                digest = str(known[2])
+            else:
+                with open(path, "rb") as fh:
+                    digest = hashlib.sha256(fh.read()).hexdigest()
+        except OSError:
+            continue
+        fresh[path] = [st.st_size, st.st_mtime_ns, digest]
+        rel = path[len(prefix) :] if path.startswith(prefix) else os.path.relpath(path, root)
+        out[rel.replace(os.sep, "/")] = digest
+    if any(cache.get(p) != v for p, v in fresh.items()):
+        try:
+            os.makedirs(os.path.dirname(cache_path), exist_ok=True)
+            # Only this script's files: the cache never grows past one project's.
+            tmp = f"{cache_path}.{os.getpid()}.tmp"
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump(fresh, fh)
+            os.replace(tmp, cache_path)
+        except OSError:
+            pass
+    return out
+
+
 def code_part(cwd: str, script: Optional[str]) -> tuple[str, dict[str, Any]]:
     """The code's hash, and what it is made of (shown when two runs are compared)."""
     git_dir = _git_dir(cwd)
@@ -126,13 +175,7 @@ def code_part(cwd: str, script: Optional[str]) -> tuple[str, dict[str, Any]]:
     files: dict[str, str] = {}
     if script and os.path.isfile(script):
         root = os.path.dirname(os.path.abspath(script))
-        for path in _script_files(script):
-            try:
-                with open(path, "rb") as fh:
-                    digest = hashlib.sha256(fh.read()).hexdigest()
-            except OSError:
-                continue
-            files[os.path.relpath(path, root).replace(os.sep, "/")] = digest
+        files = _hash_files(root, _script_files(script))
     text = "".join(f"{p}\n{d}\n" for p, d in sorted(files.items()))
     return _sha("files\n" + text), {"files": files}
 

@@ -70,7 +70,8 @@ def test_the_code_part_is_the_commit_and_the_diff(tmp_path: Path) -> None:
     assert _fingerprint.code_part(str(tmp_path), None)[1]["commit"] == details["commit"]
 
 
-def test_without_git_the_code_part_is_the_scripts_files(tmp_path: Path) -> None:
+def test_without_git_the_code_part_is_the_scripts_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAIRN_CACHE_DIR", str(tmp_path / "cache"))
     (tmp_path / "train.py").write_text("import lib\n")
     (tmp_path / "lib.py").write_text("x = 1\n")
     (tmp_path / "notes.txt").write_text("not code")
@@ -78,8 +79,12 @@ def test_without_git_the_code_part_is_the_scripts_files(tmp_path: Path) -> None:
     assert sorted(details["files"]) == ["lib.py", "train.py"]
     (tmp_path / "notes.txt").write_text("still not code")
     assert _fingerprint.code_part(str(tmp_path), str(tmp_path / "train.py"))[0] == first
-    (tmp_path / "lib.py").write_text("x = 2\n")
-    assert _fingerprint.code_part(str(tmp_path), str(tmp_path / "train.py"))[0] != first
+    (tmp_path / "lib.py").write_text("x = 2\n")  # the same size: its mtime tells it changed
+    second = _fingerprint.code_part(str(tmp_path), str(tmp_path / "train.py"))[0]
+    assert second != first
+    assert (tmp_path / "cache" / "fingerprint" / "files.json").exists()
+    (tmp_path / "cache" / "fingerprint" / "files.json").unlink()  # the cache only saves reading
+    assert _fingerprint.code_part(str(tmp_path), str(tmp_path / "train.py"))[0] == second
 
 
 def test_the_packages_are_those_importlib_metadata_finds() -> None:
