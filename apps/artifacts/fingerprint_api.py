@@ -29,6 +29,12 @@ class FingerprintInSerializer(serializers.Serializer):
     details = serializers.DictField(required=False, help_text="What each part is made of (shown in comparisons).")
 
 
+class FingerprintDuplicateSerializer(serializers.Serializer):
+    run_id = serializers.CharField()
+    name = serializers.CharField(allow_blank=True)
+    state = serializers.CharField()
+
+
 class FingerprintSerializer(serializers.Serializer):
     code = serializers.CharField()
     config = serializers.CharField()
@@ -38,6 +44,8 @@ class FingerprintSerializer(serializers.Serializer):
     whole = serializers.CharField(help_text="All four parts together.")
     details = serializers.DictField()
     updated_at = serializers.DateTimeField()
+    duplicates = FingerprintDuplicateSerializer(many=True, required=False, help_text="Other runs of the project "
+                                                "with the same fingerprint (in the GET only).")
 
 
 class FingerprintMatchRunSerializer(serializers.Serializer):
@@ -62,7 +70,10 @@ class RunFingerprintApi(ProjectScopedApi):
                    responses=FingerprintSerializer)
     def get(self, request: Request, org: str, project: str, run_id: str) -> Response:
         fp = _fingerprint_of(self.get_run(run_id_check(run_id)))
-        return Response(fingerprints.fingerprint_payload(fp))
+        duplicates = [
+            {"run_id": r.run_id, "name": r.name, "state": r.state} for r in fingerprints.fingerprint_duplicates(fp=fp)
+        ]
+        return Response(dict(fingerprints.fingerprint_payload(fp), duplicates=duplicates))
 
     @extend_schema(
         operation_id="run_fingerprint_store", summary="Store a run's fingerprint (the agent, at init)",

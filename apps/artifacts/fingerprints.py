@@ -115,6 +115,17 @@ def fingerprint_match(*, project: Project, base: str) -> Run | None:
     return None
 
 
+def fingerprint_duplicates(*, fp: RunFingerprint, limit: int = 20) -> list[Run]:
+    """Other runs of the project with the same whole fingerprint, newest first."""
+    return [
+        f.run
+        for f in RunFingerprint.objects.filter(project_id=fp.project_id, whole=fp.whole)
+        .exclude(pk=fp.pk)
+        .select_related("run")
+        .order_by("-run__created_at")[:limit]
+    ]
+
+
 def _inputs(run: Run) -> dict[str, str]:
     """digest -> `name:vN` of the versions the run used."""
     rows = ArtifactUse.objects.filter(run=run).values_list(

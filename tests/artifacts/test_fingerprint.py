@@ -62,6 +62,8 @@ def test_it_keeps_the_parts_and_computes_data_and_whole(world: World) -> None:
     finished(world.private, "b")
     a, b = store(world, "a"), store(world, "b")
     assert a["base"] == BASE and a["whole"] == b["whole"]  # an identical rerun: the same fingerprint
+    dupes = world.viewer.client().get(f"{P}/runs/a/fingerprint").json()["duplicates"]
+    assert [d["run_id"] for d in dupes] == ["b"]
 
     log_version(world.member.client(), "secret", "data", {"x": b"one"})
     use(world, "a", "acme/secret/data:v0")
@@ -71,6 +73,7 @@ def test_it_keeps_the_parts_and_computes_data_and_whole(world: World) -> None:
     b2 = world.member.client().get(f"{P}/runs/b/fingerprint").json()
     assert a2["data"] != a["data"]  # using an artifact changed the data part
     assert a2["base"] == b2["base"] and a2["data"] != b2["data"] and a2["whole"] != b2["whole"]
+    assert a2["duplicates"] == []
 
 
 def test_it_matches_a_finished_run_never_a_failed_or_crashed_one(world: World) -> None:
