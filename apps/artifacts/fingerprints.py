@@ -51,7 +51,7 @@ def hex_check(value: Any, field: str) -> str:
 def fingerprint_store(*, run: Run, data: dict[str, Any]) -> RunFingerprint:
     """Keep the parts the agent computed (sent again: replaced), with the data part from the run's inputs."""
     code, config, env = (hex_check(data.get(k), k) for k in ("code", "config", "env"))
-    details = data.get("details") or {}
+    details = data.get("details", {})
     if not isinstance(details, dict):
         raise BadInput("Must be an object.", "details")
     if len(json.dumps(details)) > MAX_DETAILS:
