@@ -20,6 +20,7 @@ import subprocess
 import sys
 
 from ._code import _SKIP_DIRS, MAX_FILES
+from ._errors import AlreadyDone
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -274,20 +275,6 @@ def base_of(code: str, config: str, env: str) -> str:
 
 
 # -- at init -------------------------------------------------------------------------
-
-
-class AlreadyDone(SystemExit):
-    """``init(skip_if_done=True)`` found a finished run of this experiment: the script exits with status 0.
-
-    A ``SystemExit``, so a script ends there, cleanly; a notebook or a sweep
-    can catch it (``except agent.AlreadyDone as done: done.url, done.summary``).
-    """
-
-    def __init__(self, url: Optional[str], run: dict[str, Any]) -> None:
-        super().__init__(0)
-        self.url = url
-        self.run = run
-        self.summary: dict[str, Any] = run.get("summary") or {}
 
 
 def at_init(
