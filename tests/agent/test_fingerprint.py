@@ -175,3 +175,17 @@ def test_the_data_part_follows_the_input_artifact(cairn_server: Any, tmp_path: P
     assert "TRAINING d4" in d4.stdout, d4.stderr
     fp4 = _fp(cairn_server, "d4")
     assert fp4["base"] == d1["base"] and fp4["data"] != d1["data"] and fp4["whole"] != d1["whole"]
+
+
+def test_skip_if_done_never_stops_a_run_it_cannot_check(tmp_path: Path) -> None:
+    code = "import agent\nrun = agent.init(project='fp', skip_if_done=True, mode=MODE, settings={'linger_timeout': 1.0})\nprint('TRAINING')\nrun.finish()\n"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CAIRN_", "WANDB_"))}
+    # Nothing listens on port 9: the server cannot be asked.
+    env.update(CAIRN_BASE_URL="http://127.0.0.1:9", CAIRN_API_KEY="cairn_x", CAIRN_ORG="acme",
+               CAIRN_FINISH_TIMEOUT="1", PYTHONPATH=str(ROOT))
+    for mode, said in (("'online'", "could not ask the server"), ("'offline'", "not checked in offline mode")):
+        (tmp_path / "s.py").write_text(code.replace("MODE", mode))
+        result = subprocess.run([sys.executable, "s.py"], cwd=str(tmp_path), env=env, text=True,
+                                capture_output=True, timeout=120)
+        assert "TRAINING" in result.stdout, result.stderr
+        assert said in result.stderr
