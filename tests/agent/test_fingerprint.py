@@ -189,3 +189,19 @@ def test_skip_if_done_never_stops_a_run_it_cannot_check(tmp_path: Path) -> None:
                                 capture_output=True, timeout=120)
         assert "TRAINING" in result.stdout, result.stderr
         assert said in result.stderr
+
+
+@pytest.mark.server
+def test_an_offline_runs_fingerprint_goes_up_with_cairn_sync(cairn_server: Any, tmp_path: Path) -> None:
+    code = "import agent\nwith agent.init(project='fp', id='offline-fp', mode='offline', config={'lr': 9}):\n    pass\n"
+    (tmp_path / "s.py").write_text(code)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CAIRN_", "WANDB_"))}
+    env.update(CAIRN_BASE_URL=cairn_server.url, CAIRN_API_KEY=cairn_server.api_key, CAIRN_ORG=cairn_server.org,
+               PYTHONPATH=str(ROOT))
+    subprocess.run([sys.executable, "s.py"], cwd=str(tmp_path), env=env, check=True, capture_output=True, timeout=120)
+    sync = subprocess.run([sys.executable, "-m", "agent.cli", "sync", "--all"], cwd=str(tmp_path), env=env,
+                          text=True, capture_output=True, timeout=120)
+    assert sync.returncode == 0, sync.stdout + sync.stderr
+    fp = _fp(cairn_server, "offline-fp")
+    assert fp["config"] == _fingerprint.config_part({"lr": 9})[0]
+    assert fp["details"]["env"]["python"].startswith(sys.implementation.name)
