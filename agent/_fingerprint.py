@@ -193,7 +193,7 @@ def config_part(config: dict[str, Any], exclude: Iterable[str] = ()) -> tuple[st
     """The config's hash, and each top-level key's (to name the keys that differ)."""
     from ._values import jsonable
 
-    drop = set(exclude)
+    drop = {exclude} if isinstance(exclude, str) else {str(k) for k in exclude}  # one key as a string too
     kept = {str(k): v for k, v in jsonable(config).items() if str(k) not in drop}
     keys = {k: _sha(canonical(v))[:16] for k, v in kept.items()}
     return _sha(canonical(kept)), {"keys": keys, "excluded": sorted(drop)}

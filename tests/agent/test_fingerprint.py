@@ -45,6 +45,7 @@ def test_an_excluded_key_leaves_the_config_part_alone_and_any_other_changes_it()
     one = _fingerprint.config_part({"lr": 0.1, "seed": 1, "opt": {"b": 2, "a": 1}}, ["seed"])[0]
     assert one == _fingerprint.config_part({"opt": {"a": 1, "b": 2}, "seed": 7, "lr": 0.1}, ["seed"])[0]
     assert one != _fingerprint.config_part({"lr": 0.1, "seed": 1, "opt": {"b": 2, "a": 1}}, [])[0]
+    assert one == _fingerprint.config_part({"lr": 0.1, "seed": 3, "opt": {"b": 2, "a": 1}}, "seed")[0]
     assert one != _fingerprint.config_part({"lr": 0.1000001, "seed": 1, "opt": {"b": 2, "a": 1}}, ["seed"])[0]
     assert one != _fingerprint.config_part({"lr": 0.1, "seed": 1, "opt": {"b": 2, "a": 1.0}}, ["seed"])[0]
 
