@@ -14,6 +14,7 @@ from ._config import Config, Summary
 from ._errors import (
     AgentError,
     AgentWarning,
+    AlreadyDone,
     ApiError,
     AuthError,
     NotFound,
@@ -70,6 +71,7 @@ __all__ = [
     "AgentError",
     "AgentWarning",
     "AlertLevel",
+    "AlreadyDone",
     "Api",
     "ApiError",
     "Artifact",

@@ -50,6 +50,20 @@ class ServerError(ApiError):
     """The server failed (5xx) or could not be reached."""
 
 
+class AlreadyDone(SystemExit):
+    """``init(skip_if_done=True)`` found a finished run of this experiment: the script exits with status 0.
+
+    A ``SystemExit``, so a script ends there, cleanly; a notebook or a sweep
+    can catch it (``except agent.AlreadyDone as done: done.url, done.summary``).
+    """
+
+    def __init__(self, url: Optional[str], run: dict[str, Any]) -> None:
+        super().__init__(0)
+        self.url = url
+        self.run = run
+        self.summary: dict[str, Any] = run.get("summary") or {}
+
+
 class AgentWarning(UserWarning):
     """Something could not be logged or tracked; the training goes on."""
 

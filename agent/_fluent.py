@@ -132,6 +132,8 @@ def init(
     sync_tensorboard: Optional[bool] = None,
     monitor_gym: Optional[bool] = None,
     magic: Any = None,
+    fingerprint_exclude: Optional[Sequence[str]] = None,
+    skip_if_done: bool = False,
     **unknown: Any,
 ) -> Run:
     """Start tracking a run and make it the current one.
@@ -150,6 +152,11 @@ def init(
     of a distributed job logs to the run ``id``; ``label`` names this one
     (default: ``rank-<RANK>`` from torchrun, SLURM or MPI) and ``primary``
     says its finish finishes the run (default: rank 0). See docs/distributed.md.
+
+    The run's fingerprint (code, config, data, environment) is computed
+    here; ``fingerprint_exclude=["seed"]`` leaves config keys out of it, and
+    ``skip_if_done=True`` ends the script (``AlreadyDone``, exit status 0)
+    when a finished run of the project has the same one (docs/artifacts.md).
 
     >>> import agent
     >>> with agent.init(project="demo", mode="disabled", config={"lr": 0.1}) as run:
@@ -200,6 +207,13 @@ def init(
     )
     if force and resolved.mode == "online" and not resolved.api_key:
         raise UsageError("force=True and no API key: run `cairn login` or set CAIRN_API_KEY")
+    fingerprint = None
+    if resolved.mode != "disabled":
+        from ._fingerprint import at_init
+
+        # Before any run starts: skip_if_done may end the script here.
+        project_slug = (resolved.project or "uncategorized").lower()
+        fingerprint = at_init(resolved, project_slug, config_dict, fingerprint_exclude, skip_if_done)
     if previous is not None and how == "finish_previous":
         previous.finish()
     resume_file = None
@@ -220,6 +234,7 @@ def init(
         resume=resume_how,
         benchmark=benchmark,
         on_finish=forget,
+        fingerprint=fingerprint,
     )
     run.__dict__["_resume_file"] = resume_file
     with _lock:

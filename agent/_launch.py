@@ -154,6 +154,7 @@ def start_run(
     resume: Optional[str],
     benchmark: Optional[str] = None,
     on_finish: Optional[Callable[[Run], None]] = None,
+    fingerprint: Optional[dict[str, Any]] = None,
 ) -> Run:
     """Start a run: check the arguments, make its folder and start its background process.
 
@@ -256,6 +257,8 @@ def start_run(
         "first_step": step,
         "writer": _declared(identity),
     }
+    if fingerprint is not None:
+        spec["fingerprint"] = fingerprint  # sent by the background process once the run exists
     write_json(os.path.join(run_dir, SPEC), spec)
     writer = _spool.MappedWriter(run_dir)
     service = Service(run_dir, settings)

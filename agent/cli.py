@@ -1,4 +1,4 @@
-"""The ``cairn`` command: ``login``, ``sync``, ``status``, ``offline``, ``online``."""
+"""The ``cairn`` command: ``login``, ``sync``, ``status``, ``check``, ``offline``, ``online``."""
 
 from __future__ import annotations
 
@@ -152,6 +152,29 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """Has this experiment already run? 0: yes (its URL and summary printed), 1: no, 2: cannot tell."""
+    from . import _fingerprint
+    from ._errors import AgentError
+    from ._initargs import load_config
+    from ._settings import resolve
+
+    try:
+        config = load_config(args.config) if args.config else {}
+        settings = resolve({"project": args.project, "org": args.org, "mode": "online"}, None)
+    except AgentError as exc:
+        print(f"cairn: {exc}", file=sys.stderr)
+        return 2
+    project = (settings.project or "uncategorized").lower()
+    exclude = [k.strip() for k in (args.exclude or "").split(",") if k.strip()]
+    try:
+        _fingerprint.at_init(settings, project, config, exclude, True, script=args.script or "")
+    except _fingerprint.AlreadyDone:
+        return 0
+    print(f"cairn: no finished run of {project} has this fingerprint", file=sys.stderr)
+    return 1
+
+
 def cmd_mode(mode: str) -> int:
     path = write_stored({"mode": mode})
     print(f"cairn: runs are {mode} by default now (saved in {path}); CAIRN_MODE overrides it")
@@ -186,6 +209,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     status = sub.add_parser("status", help="spooled runs and what is not uploaded yet")
     status.add_argument("--dir", help="where the cairn/ folder is")
 
+    check = sub.add_parser(
+        "check", help="has this experiment already run? (exit 0: yes, 1: no, 2: cannot tell)"
+    )
+    check.add_argument("script", nargs="?", help="the training script (without git: its files are the code)")
+    check.add_argument("--project", help="the project (default: CAIRN_PROJECT)")
+    check.add_argument("--org", help="the organisation")
+    check.add_argument("--config", help="the run's config: a YAML or JSON file, as init(config=...)")
+    check.add_argument("--exclude", help="config keys left out, comma-separated (fingerprint_exclude)")
+
     sub.add_parser("offline", help="make runs offline by default")
     sub.add_parser("online", help="make runs online by default")
 
@@ -196,6 +228,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         return cmd_sync(args)
     if args.command == "status":
         return cmd_status(args)
+    if args.command == "check":
+        return cmd_check(args)
     if args.command in ("offline", "online"):
         return cmd_mode(args.command)
     parser.error(f"unknown command {args.command}")

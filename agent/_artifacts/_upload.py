@@ -38,7 +38,27 @@ def upload_pending(up: Any) -> bool:
     if uses:
         _use(up, uses[0])
         return True
+    if model.spec.get("fingerprint") and not model.upload.get("fingerprint_sent"):
+        _fingerprint(up)
+        return True
     return False
+
+
+def _fingerprint(up: Any) -> None:
+    """The run's fingerprint (agent/_fingerprint.py), once; the server adds the data part from its inputs."""
+    model = up.model
+    fp = model.spec["fingerprint"]
+    body = {k: fp.get(k) for k in ("code", "config", "env", "details")}
+    url = f"{up.base_url}/api/v1/projects/{up.org}/{model.spec['project']}/runs/{model.spec['id']}/fingerprint"
+    try:
+        _http.request(up.session, "PUT", url, timeout=_http.UPLOAD_READ_TIMEOUT, **_http.json_body(body))
+    except ApiError as exc:
+        if not _permanent(exc):
+            raise
+        debug(model.run_dir, f"fingerprint: refused: {exc}")
+    with model.lock:
+        model.upload["fingerprint_sent"] = True
+        model.dirty = True
 
 
 def _finish(up: Any, local_id: str, status: str, result: dict[str, Any]) -> None:

@@ -200,3 +200,34 @@ class RegistryAliasEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alias}: {self.from_index} -> {self.to_index}"
+
+
+class RunFingerprint(models.Model):
+    """What determined a run's result (docs/artifacts.md, "The experiment fingerprint").
+
+    Each part is a hex SHA-256: `code`, `config` and `env` as the agent sent
+    them at init, `data` from the run's inputs (kept current by `use_record`).
+    `base` joins code, config and env (what `skip_if_done` asks for at init);
+    `whole` joins all four.
+    """
+
+    run = models.OneToOneField(Run, on_delete=models.CASCADE, related_name="fingerprint")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="run_fingerprints")
+    code = models.CharField(max_length=64)
+    config = models.CharField(max_length=64)
+    env = models.CharField(max_length=64)
+    data = models.CharField(max_length=64)
+    base = models.CharField(max_length=64)
+    whole = models.CharField(max_length=64)
+    # What each part is made of: the commit, each config key's hash, the packages.
+    details = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["project", "base"], name="fingerprint_project_base"),
+            models.Index(fields=["project", "whole"], name="fingerprint_project_whole"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}:{self.whole[:12]}"

@@ -13,6 +13,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
+from apps.artifacts.fingerprints import fingerprint_data_refresh
 from apps.artifacts.models import (
     MAX_ALIAS_LENGTH,
     MAX_TYPE_LENGTH,
@@ -248,4 +249,6 @@ def aliases_move(*, collection: ArtifactCollection, version: ArtifactVersion, al
 
 def use_record(*, run: Run, version: ArtifactVersion) -> None:
     """The run used the version (an input edge); recording it twice keeps one."""
-    ArtifactUse.objects.get_or_create(run=run, version=version)
+    _, created = ArtifactUse.objects.get_or_create(run=run, version=version)
+    if created:
+        fingerprint_data_refresh(run=run)

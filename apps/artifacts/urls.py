@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from apps.artifacts import api, registry_api
+from apps.artifacts import api, fingerprint_api, registry_api
 
 _p = "projects/<str:org>/<str:project>"
 _a = f"{_p}/artifacts"
@@ -21,4 +21,15 @@ urlpatterns: list[URLPattern] = [
     path(f"{_r}/<str:name>", registry_api.RegisteredModelApi.as_view(), name="registered-model"),
     path(f"{_r}/<str:name>/aliases/<str:alias>", registry_api.RegistryAliasApi.as_view(), name="registry-alias"),
     path(f"{_r}/<str:name>/<str:ref>", registry_api.RegistryVersionApi.as_view(), name="registry-version"),
+]
+
+# The experiment fingerprint (apps/artifacts/fingerprints.py).
+urlpatterns += [
+    path(f"{_p}/fingerprints/<str:base>", fingerprint_api.FingerprintMatchApi.as_view(), name="fingerprint-match"),
+    path(f"{_p}/runs/<str:run_id>/fingerprint", fingerprint_api.RunFingerprintApi.as_view(), name="run-fingerprint"),
+    path(
+        f"{_p}/runs/<str:run_id>/fingerprint/compare",
+        fingerprint_api.RunFingerprintCompareApi.as_view(),
+        name="run-fingerprint-compare",
+    ),
 ]

@@ -9,6 +9,7 @@ import { runArtifacts } from "./run_artifacts.js";
 import { runChartGrid } from "./run_charts.js";
 import { consoleSection } from "./run_console_tabs.js";
 import { runFiles } from "./run_files.js";
+import { runFingerprint } from "./run_fingerprint.js";
 import { sharedSystem } from "./run_system.js";
 import { writersOverview } from "./run_writers.js";
 import { duration, groupUrl, pageData, runUrl, when } from "./util.js";
@@ -200,6 +201,7 @@ function mountRunPage(root, page) {
   const readWriters = () => (page.shared ? cairn.get(`${RUN}/writers`).then((b) => b.results) : Promise.resolve(null));
   const filesView = runFiles(RUN);
   const artifactsView = runArtifacts(RUN);
+  const fingerprintView = runFingerprint(RUN);
   // The diff is one of the files: it shows once the list has it.
   const loadFiles = () => filesView.load().then((list) => filesView.loadDiff(list, run));
   const grid2 = el("div", { class: "two-col" },
@@ -217,6 +219,7 @@ function mountRunPage(root, page) {
     section("Files", "files-section", filesView.table, filesView.preview),
     section("Code diff", "diff-section", filesView.diffBox),
     section("Artifacts", "artifacts-section", artifactsView.box),
+    section("Fingerprint", "fingerprint-section", fingerprintView.box),
   );
 
   async function withWriters(read) {
@@ -251,6 +254,7 @@ function mountRunPage(root, page) {
       root.replaceChildren(el("p", { class: "error", text: `Could not load the run: ${e.message}` }));
       return;
     }
+    fingerprintView.load().catch((e) => console.error(e));
     const results = [...await Promise.allSettled([loadFiles(), writersRead, alertsView.load(), artifactsView.load()]), ...await loaded];
     performance.mark("cairn:run-page-drawn");  // for benchmarks
     for (const r of results) if (r.status === "rejected") console.error(r.reason);
