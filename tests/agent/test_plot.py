@@ -99,7 +99,8 @@ def test_it_keeps_at_most_ten_thousand_points_and_the_ends_of_each_curve() -> No
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         chart = agent.plot.roc_curve(y, probas)
-    assert [w.category for w in caught] == [AgentWarning]
+    # Only ours: a ResourceWarning of another test's garbage may surface here too.
+    assert [w.category for w in caught if issubclass(w.category, AgentWarning)] == [AgentWarning]
     assert 9_000 < len(chart.table.rows) <= 10_000
     for cls in (0, 1, 2):
         points = curve(chart, cls)
