@@ -12,7 +12,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.artifacts import selectors, services
+from apps.artifacts import selectors, services, uploads
 from apps.artifacts.models import ArtifactVersion
 from apps.artifacts.schemas import (
     DEPTH,
@@ -20,6 +20,7 @@ from apps.artifacts.schemas import (
     REF,
     SHA256,
     TYPE_FILTER,
+    ArtifactBatchSerializer,
     ArtifactBlobSerializer,
     ArtifactCollectionDetailSerializer,
     ArtifactCollectionListSerializer,
@@ -146,6 +147,25 @@ class BlobMissingApi(ProjectScopedApi):
     def post(self, request: Request, org: str, project: str) -> Response:
         data = body_object(request)
         return Response({"missing": services.blobs_missing(org=self.project.organization, digests=data.get("digests"))})
+
+
+class BlobBatchApi(ProjectScopedApi):
+    @extend_schema(
+        operation_id="artifact_blobs_batch", summary="Upload many small artifact files at once",
+        description="Writers of the project. The body is, for each file, a line `<hex sha256> <size>\\n` then its "
+        f"bytes (files up to {uploads.MAX_BATCH_BLOB} bytes; at most CAIRN_MAX_BODY_SIZE in all, on Content-Length). "
+        "Each file is checked against its SHA-256 as it is read: the first that differs is 400 and not kept. "
+        "Files the organisation holds already are not stored again.",
+        parameters=PROJECT_PATH, request=BINARY, responses=ArtifactBatchSerializer,
+    )
+    def post(self, request: Request, org: str, project: str) -> Response:
+        length = None if body_inflated(request._request) else request.META.get("CONTENT_LENGTH")
+        summary = uploads.blobs_store_batch(
+            org=self.project.organization,
+            body=cast(IO[bytes], request._request),  # the raw stream, read file by file
+            declared_size=int(length) if length and length.isdigit() else None,
+        )
+        return Response(summary)
 
 
 class BlobApi(ProjectScopedApi):

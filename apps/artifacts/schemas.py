@@ -91,6 +91,12 @@ class ArtifactBlobSerializer(serializers.Serializer):
     size = serializers.IntegerField()
     created = serializers.BooleanField(help_text="False when the organisation held it already.")
 
+class ArtifactBatchSerializer(serializers.Serializer):
+    files = serializers.IntegerField(help_text="Files read from the body.")
+    stored = serializers.IntegerField(help_text="Files stored now.")
+    present = serializers.IntegerField(help_text="Files the organisation held already: not stored again.")
+    stored_bytes = serializers.IntegerField()
+
 class ArtifactUseSerializer(serializers.Serializer):
     artifact = serializers.CharField(help_text='"org/project/name:version-or-alias".')
 

@@ -8,6 +8,7 @@ _a = f"{_p}/artifacts"
 urlpatterns: list[URLPattern] = [
     path(f"{_a}/", api.ArtifactListApi.as_view(), name="artifact-list"),
     path(f"{_a}/blobs/missing", api.BlobMissingApi.as_view(), name="artifact-blobs-missing"),
+    path(f"{_a}/blobs/batch", api.BlobBatchApi.as_view(), name="artifact-blobs-batch"),
     path(f"{_a}/blobs/<str:sha256>", api.BlobApi.as_view(), name="artifact-blob"),
     path(f"{_a}/<str:name>", api.ArtifactDetailApi.as_view(), name="artifact-detail"),
     path(f"{_a}/<str:name>/<str:ref>", api.VersionDetailApi.as_view(), name="artifact-version"),
