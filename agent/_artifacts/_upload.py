@@ -9,6 +9,7 @@ than missing blobs) is written there as an error and not retried.
 from __future__ import annotations
 
 import os
+import time
 
 from .. import _http
 from .._errors import ApiError, AuthError, NotFound, ServerError
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 MAX_DIGESTS = 10_000
 BATCH_FILE_MAX = 4 * 1024**2  # the server's MAX_BATCH_BLOB: larger files go one per request
-BATCH_BYTES = 32 * 1024**2  # one batch's body, under the server's CAIRN_MAX_BODY_SIZE (64 MiB)
+BATCH_BYTES = 16 * 1024**2  # one batch's body, under the server's CAIRN_MAX_BODY_SIZE (64 MiB)
 BATCH_FILES = 2_000
 
 
@@ -63,6 +64,7 @@ def _version(up: Any, local_id: str) -> None:
     base = f"{up.base_url}/api/v1/projects/{up.org}/{model.spec['project']}/artifacts"
     files: dict[str, str] = staged["files"]
     digests = sorted(files)
+    started = time.monotonic()
     try:
         missing: list[str] = []
         for start in range(0, len(digests), MAX_DIGESTS):
@@ -70,13 +72,22 @@ def _version(up: Any, local_id: str) -> None:
             response = _http.request(up.session, "POST", f"{base}/blobs/missing", timeout=_http.UPLOAD_READ_TIMEOUT,
                                      **_http.json_body(body))
             missing += response.json()["missing"]
+        asked = time.monotonic()
         sizes = {d: os.path.getsize(files[d]) for d in missing}
         small = [d for d in missing if sizes[d] <= BATCH_FILE_MAX]
-        for group in _batches(small, sizes):
-            _send_batch(up, base, group, files)
+        groups = _batches(small, sizes)
+        if len(groups) > 1:  # two in flight: reading files here overlaps the server's writing
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(2) as pool:
+                for _ in pool.map(lambda g: _send_batch(up, base, g, files), groups):
+                    pass
+        elif groups:
+            _send_batch(up, base, groups[0], files)
         for digest in missing:
             if sizes[digest] > BATCH_FILE_MAX:
                 _put_one(up, base, digest, files[digest])
+        sent = time.monotonic()
         commit = {k: staged[k] for k in ("name", "type", "description", "metadata", "aliases", "manifest")}
         commit["run_id"] = model.spec["id"]
         response = _http.request(up.session, "POST", f"{base}/", ok=(200, 201), timeout=_http.READ_TIMEOUT,
@@ -93,6 +104,8 @@ def _version(up: Any, local_id: str) -> None:
         debug(model.run_dir, f"artifact {staged.get('name')}: {exc}")
         _finish(up, local_id, "failed", {"error": str(exc)})
         return
+    debug(model.run_dir, f"artifact {staged.get('name')}: {len(missing)} of {len(digests)} files sent; "
+          f"asked {asked - started:.2f} s, sent {sent - asked:.2f} s, committed {time.monotonic() - sent:.2f} s")
     _finish(up, local_id, "done", response.json())
 
 
@@ -123,7 +136,8 @@ def _send_batch(up: Any, base: str, digests: list[str], files: dict[str, str]) -
     body = b"".join(parts)
     _http.request(up.session, "POST", f"{base}/blobs/batch", timeout=_http.READ_TIMEOUT, data=body,
                   headers={"Content-Type": "application/octet-stream"})
-    up.progress += len(digests)
+    with up.model.lock:
+        up.progress += len(digests)
 
 
 def _put_one(up: Any, base: str, digest: str, path: str) -> None:
