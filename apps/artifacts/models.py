@@ -123,3 +123,32 @@ class ArtifactUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id} used {self.version_id}"
+
+
+class BlobCheck(models.Model):
+    """The last digest verification of a stored blob (artifacts.verify_blobs)."""
+
+    blob = models.OneToOneField(Blob, on_delete=models.CASCADE, related_name="verification")
+    checked_at = models.DateTimeField()
+    ok = models.BooleanField()
+    detail = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.blob_id}: {'ok' if self.ok else self.detail}"
+
+
+class ReferenceCheck(models.Model):
+    """The last drift check of a reference entry (file://, s3://) (artifacts.check_references).
+
+    `drifted`: the object's checksum is no longer the one the version recorded
+    (`current` says what it is now), or it is gone (`current` empty).
+    """
+
+    entry = models.OneToOneField(ManifestEntry, on_delete=models.CASCADE, related_name="ref_check")
+    checked_at = models.DateTimeField()
+    drifted = models.BooleanField()
+    current = models.CharField(max_length=64, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.entry_id}: {'drifted' if self.drifted else 'ok'}"

@@ -34,6 +34,8 @@ class ArtifactEntrySerializer(serializers.Serializer):
     digest = serializers.CharField(help_text="Hex SHA-256; for a reference, its checksum (an S3 ETag).", max_length=64)
     size = serializers.IntegerField(min_value=0)
     ref = serializers.CharField(required=False, help_text="A reference's URI (file://, s3://): tracked, not stored.")
+    drifted = serializers.BooleanField(required=False, help_text="A reference whose checksum has changed or that is "
+                                       "gone, at its last check (artifacts.check_references); absent if never checked.")
 
 class ArtifactVersionSerializer(serializers.Serializer):
     id = serializers.CharField()

@@ -25,7 +25,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from apps.artifacts.models import Blob
-from apps.artifacts.services import MAX_DIGESTS, blob_storage_name
+from apps.artifacts.services import MAX_DIGESTS, blob_needs_repair, blob_storage_name
 from apps.core.errors import BadInput, TooLarge
 from apps.orgs.models import Organization
 
@@ -50,7 +50,8 @@ def _flush(org: Organization, pending: dict[str, bytes], summary: dict[str, Any]
     """Store the verified files the organisation lacks, and their rows."""
     if not pending:
         return
-    have = set(Blob.objects.filter(organization=org, sha256__in=list(pending)).values_list("sha256", flat=True))
+    held = {b.sha256: b for b in Blob.objects.filter(organization=org, sha256__in=list(pending)).select_related("verification")}
+    have = {sha for sha, b in held.items() if not blob_needs_repair(b)}
     rows = []
     for sha256, data in pending.items():
         if sha256 in have:
@@ -60,6 +61,12 @@ def _flush(org: Organization, pending: dict[str, bytes], summary: dict[str, Any]
         if default_storage.exists(name):  # left by a failed or racing upload: verified bytes replace it
             default_storage.delete(name)
         stored = default_storage.save(name, ContentFile(data))
+        if sha256 in held:  # found corrupt or gone: repaired with these verified bytes
+            held[sha256].verification.delete()
+            Blob.objects.filter(pk=held[sha256].pk).update(storage_name=stored)
+            summary["stored"] += 1
+            summary["stored_bytes"] += len(data)
+            continue
         rows.append(Blob(organization=org, sha256=sha256, size=len(data), storage_name=stored))
     # The same blob uploaded at the same time by another request: its row wins, the bytes are the same.
     created = Blob.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
@@ -80,7 +87,7 @@ def blobs_store_batch(*, org: Organization, body: IO[bytes], declared_size: int 
     held = 0
     received = 0
     while True:
-        line = body.readline(80)  # type: ignore[call-arg]
+        line = body.readline(80)
         if not line:
             break
         received += len(line)
