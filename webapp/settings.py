@@ -242,6 +242,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = CAIRN_MAX_BODY_SIZE
 CAIRN_ARTIFACT_GC_GRACE = envfloat("CAIRN_ARTIFACT_GC_GRACE", 24 * 3600.0)
 CAIRN_ARTIFACT_REF_FILE_ROOTS = envlist("CAIRN_ARTIFACT_REF_FILE_ROOTS", "")
 CAIRN_ARTIFACT_REF_S3_BUCKETS = envlist("CAIRN_ARTIFACT_REF_S3_BUCKETS", "")
+# Where resumable uploads' parts are gathered before they go to storage (shared by the web servers).
+CAIRN_UPLOAD_DIR = Path(envstr("CAIRN_UPLOAD_DIR", str(DATA_DIR / "uploads"))).resolve()
 CAIRN_HEARTBEAT_TIMEOUT = envfloat("CAIRN_HEARTBEAT_TIMEOUT", 300.0)
 # Media (docs/media.md): what a worker accepts, and what it makes.
 CAIRN_MEDIA_MAX_BYTES = envint("CAIRN_MEDIA_MAX_BYTES", 256 * 1024**2)

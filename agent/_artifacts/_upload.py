@@ -24,6 +24,8 @@ MAX_DIGESTS = 10_000
 BATCH_FILE_MAX = 4 * 1024**2  # the server's MAX_BATCH_BLOB: larger files go one per request
 BATCH_BYTES = 16 * 1024**2  # one batch's body, under the server's CAIRN_MAX_BODY_SIZE (64 MiB)
 BATCH_FILES = 2_000
+RESUMABLE_MIN = 64 * 1024**2  # larger files go in parts, resumed from the server's offset after a failure
+PART_SIZE = 64 * 1024**2
 
 
 def _permanent(exc: ApiError) -> bool:
@@ -140,7 +142,43 @@ def _send_batch(up: Any, base: str, digests: list[str], files: dict[str, str]) -
         up.progress += len(digests)
 
 
+class _Part:
+    """At most `length` bytes of an open file, from where it stands: a request body."""
+
+    def __init__(self, fh: Any, length: int) -> None:
+        self.fh = fh
+        self.left = length
+
+    def read(self, n: int = -1) -> bytes:
+        if self.left <= 0:
+            return b""
+        block = self.fh.read(self.left if n is None or n < 0 else min(n, self.left))
+        self.left -= len(block)
+        return block
+
+
+def _put_resumable(up: Any, base: str, digest: str, path: str, size: int) -> None:
+    """A large file in parts, from the offset the server holds (a retry after a dropped part goes on from there)."""
+    state = _http.request(up.session, "POST", f"{base}/blobs/uploads", timeout=_http.READ_TIMEOUT,
+                          **_http.json_body({"sha256": digest, "size": size})).json()
+    offset = int(state["offset"])
+    with open(path, "rb") as fh:
+        while not state["done"]:
+            length = min(PART_SIZE, size - offset)
+            fh.seek(offset)
+            state = _http.request(
+                up.session, "PUT", f"{base}/blobs/uploads/{digest}", params={"offset": offset}, timeout=_http.READ_TIMEOUT,
+                data=_Part(fh, length), headers={"Content-Length": str(length), "Content-Type": "application/octet-stream"},
+            ).json()
+            offset = int(state["offset"])
+    up.progress += 1
+
+
 def _put_one(up: Any, base: str, digest: str, path: str) -> None:
+    size = os.path.getsize(path)
+    if size > RESUMABLE_MIN:
+        _put_resumable(up, base, digest, path, size)
+        return
     with open(path, "rb") as fh:
         _http.request(
             up.session, "PUT", f"{base}/blobs/{digest}", ok=(200, 201), timeout=_http.READ_TIMEOUT, data=fh,

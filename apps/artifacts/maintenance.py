@@ -40,9 +40,10 @@ def blobs_collect(*, grace_seconds: float | None = None, limit: int = 10_000) ->
     deleted = 0
     for pk in candidates:
         with transaction.atomic():
-            # Locked and checked again: a commit may have referred to it since.
-            blob = Blob.objects.select_for_update().filter(pk=pk, entries__isnull=True).first()
-            if blob is None:
+            # Locked, then checked again: a commit may have referred to it since (its insert
+            # holds a key-share lock on the blob's row, so this waits for it and then sees it).
+            blob = Blob.objects.select_for_update().filter(pk=pk).first()
+            if blob is None or ManifestEntry.objects.filter(blob=blob).exists():
                 continue
             name = blob.storage_name
             blob.delete()

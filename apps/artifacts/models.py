@@ -152,3 +152,24 @@ class ReferenceCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entry_id}: {'drifted' if self.drifted else 'ok'}"
+
+
+class BlobUpload(models.Model):
+    """A resumable upload of one large blob: parts appended at `offset` (apps/artifacts/resumable.py).
+
+    The bytes received so far are in a staging file on the web server
+    (CAIRN_UPLOAD_DIR); `offset` is how many it holds.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="artifact_uploads")
+    sha256 = models.CharField(max_length=64)
+    size = models.BigIntegerField()
+    offset = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "sha256"], name="blob_upload_unique_in_org")]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}:{self.sha256}@{self.offset}"

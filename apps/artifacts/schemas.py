@@ -21,6 +21,7 @@ SHA256 = path_param("sha256", "The file's hex SHA-256.", "^[0-9a-fA-F]{64}$")
 TYPE_FILTER = text_query("type", "Only artifacts of this type.", max_length=64, pattern=SLUG_PATH_PATTERN)
 DEPTH = int_query("depth", "How many edges to walk each way.", default=3, minimum=1, maximum=MAX_LINEAGE_DEPTH)
 SHA256_ENTRY = "^[0-9a-fA-F]{64}$"
+OFFSET = int_query("offset", "Where this part starts: the server's offset.", default=0, minimum=0)
 
 class ArtifactRunRefSerializer(serializers.Serializer):
     org = serializers.CharField()
@@ -98,6 +99,16 @@ class ArtifactBatchSerializer(serializers.Serializer):
     stored = serializers.IntegerField(help_text="Files stored now.")
     present = serializers.IntegerField(help_text="Files the organisation held already: not stored again.")
     stored_bytes = serializers.IntegerField()
+
+class ArtifactUploadOpenSerializer(serializers.Serializer):
+    sha256 = serializers.RegexField(SHA256_ENTRY)
+    size = serializers.IntegerField(min_value=0)
+
+class ArtifactUploadSerializer(serializers.Serializer):
+    sha256 = serializers.CharField()
+    size = serializers.IntegerField(required=False)
+    offset = serializers.IntegerField(help_text="Bytes the server holds: send from here.")
+    done = serializers.BooleanField(help_text="The file is stored (verified).")
 
 class ArtifactUseSerializer(serializers.Serializer):
     artifact = serializers.CharField(help_text='"org/project/name:version-or-alias".')

@@ -30,6 +30,17 @@ def s3_endpoint() -> Iterator[str]:
     moto.stop()
 
 
+class Api:
+    """A request per call, with the key: no kept-alive connection the server may have closed meanwhile."""
+
+    def __init__(self, key: str) -> None:
+        self.headers = {"Authorization": f"Bearer {key}"}
+
+    def __getattr__(self, method: str):  # type: ignore[no-untyped-def]
+        return lambda url, **kw: requests.request(method.upper(), url, headers={**self.headers, **kw.pop("headers", {})},
+                                                  timeout=60, **kw)
+
+
 def bucket_bytes(endpoint: str) -> int:
     listing = boto3.client("s3", endpoint_url=endpoint, **CREDENTIALS).list_objects_v2(Bucket=BUCKET, Prefix="artifacts/")
     return sum(o["Size"] for o in listing.get("Contents", []))
@@ -42,8 +53,7 @@ def test_artifacts_on_s3_are_stored_once_verified_and_downloaded_by_signed_url(s
     ))
     server.start()
     try:
-        s = requests.Session()
-        s.headers["Authorization"] = f"Bearer {server.api_key}"
+        s = Api(server.api_key)
         base = f"{server.url}/api/v1/projects/local/s3art/artifacts"
         assert s.put(f"{server.url}/api/v1/projects/local/s3art/runs/r1", json={}).status_code == 201
         small, other, large = b"s" * 1000, b"o" * 3000, bytes(range(256)) * 20_000  # large: one PUT
