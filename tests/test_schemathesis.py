@@ -54,6 +54,9 @@ GRAMMAR_OPERATIONS = {
     "history_append": "a record takes only its known fields",
     "system_append": "a record takes only its known fields",
     "artifact_blob_upload": "the body must match the SHA-256 in the URL",
+    "artifact_blobs_batch": "each file's bytes must match the SHA-256 on its line",
+    "artifact_blob_upload_open": "an upload of the same file may be open with another size",
+    "artifact_blob_upload_part": "the upload must be open and the offset the server's",
     "artifact_version_commit": "the manifest's blobs must be uploaded first; a name keeps its type",
     "run_artifact_use": "the artifact must name an existing version",
 }

@@ -177,7 +177,8 @@ class BlobUploadOpenApi(ProjectScopedApi):
         operation_id="artifact_blob_upload_open", summary="Open or resume a large file's upload",
         description="Writers of the project. Says how many bytes of this file the server holds (`offset`): send "
         "the rest with PUT blobs/uploads/<sha256>?offset=N. `done` when the organisation holds the file already.",
-        parameters=PROJECT_PATH, request=ArtifactUploadOpenSerializer, responses=ArtifactUploadSerializer,
+        parameters=PROJECT_PATH, request=ArtifactUploadOpenSerializer,
+        responses={200: ArtifactUploadSerializer, **errors(409)},
     )
     def post(self, request: Request, org: str, project: str) -> Response:
         data = body_object(request)

@@ -12,6 +12,7 @@ import logging
 import os
 import urllib.parse
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +21,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.artifacts.models import Blob, BlobCheck, ManifestEntry, ReferenceCheck
+from apps.artifacts.models import Blob, BlobCheck, BlobUpload, ManifestEntry, ReferenceCheck
 
 log = logging.getLogger(__name__)
 READ_BLOCK = 1 << 20
@@ -49,6 +50,10 @@ def blobs_collect(*, grace_seconds: float | None = None, limit: int = 10_000) ->
             blob.delete()
             transaction.on_commit(lambda name=name: default_storage.delete(name))  # type: ignore[misc]
         deleted += 1
+    # Resumable uploads left unfinished as long: their parts go too.
+    for upload in BlobUpload.objects.filter(updated_at__lt=cutoff)[:limit]:
+        upload.delete()
+        (Path(settings.CAIRN_UPLOAD_DIR) / str(upload.organization_id) / upload.sha256).unlink(missing_ok=True)
     return deleted
 
 

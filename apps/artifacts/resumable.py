@@ -20,6 +20,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.utils import timezone
 
 from apps.artifacts.models import Blob, BlobUpload
 from apps.artifacts.services import COPY_BLOCK, blob_needs_repair, blob_storage_name, sha256_check
@@ -71,7 +72,7 @@ def upload_part(*, org: Organization, sha256: Any, offset: int, body: IO[bytes],
     if offset != upload.offset:
         raise Conflict(f"The server holds {upload.offset} bytes: send from there.", offset=upload.offset)
     if declared_size is not None and offset + declared_size > upload.size:
-        raise TooLarge(f"This part ends past the file's size ({upload.size}).")
+        raise BadInput(f"This part ends past the file's size ({upload.size}).", "Content-Length")
     staged = _staging(upload)
     staged.parent.mkdir(parents=True, exist_ok=True)
     written = offset
@@ -86,9 +87,9 @@ def upload_part(*, org: Organization, sha256: Any, offset: int, body: IO[bytes],
                 fh.write(block)
                 written += len(block)
             if body.read(1):
-                raise TooLarge(f"This part ends past the file's size ({upload.size}).")
+                raise BadInput(f"This part ends past the file's size ({upload.size}).", "body")
     finally:  # a dropped connection keeps what arrived: the client resumes from there
-        BlobUpload.objects.filter(pk=upload.pk).update(offset=written)
+        BlobUpload.objects.filter(pk=upload.pk).update(offset=written, updated_at=timezone.now())
     if written < upload.size:
         return {"sha256": sha256, "offset": written, "done": False}
     return _complete(upload, staged)

@@ -12,7 +12,7 @@ from celery import current_app
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from apps.artifacts.models import Blob
+from apps.artifacts.models import Blob, BlobUpload
 from tests.artifacts.helpers import log_version, sha, stored_bytes
 from tests.factories import World, world_create
 
@@ -37,9 +37,10 @@ def missing(client: Any, *contents: bytes) -> list[str]:
 
 
 def test_garbage_collection_deletes_only_old_unreferenced_blobs(  # type: ignore[no-untyped-def]
-    world: World, settings, django_capture_on_commit_callbacks
+    world: World, settings, django_capture_on_commit_callbacks, tmp_path: Path
 ) -> None:
     settings.CAIRN_ARTIFACT_GC_GRACE = 3600
+    settings.CAIRN_UPLOAD_DIR = tmp_path / "uploads"
     c = world.member.client()
     assert log_version(c, "secret", "data", {"kept.bin": b"kept" * 100}).status_code == 201
     for orphan in (b"old orphan", b"new orphan"):  # uploaded, never committed
@@ -51,6 +52,14 @@ def test_garbage_collection_deletes_only_old_unreferenced_blobs(  # type: ignore
     assert missing(c, b"kept" * 100, b"old orphan", b"new orphan") == [sha(b"old orphan")]
     assert stored_bytes(world.org.pk) == 400 + 10
     assert run_task("artifacts.collect_garbage") == 0  # idempotent
+    # A resumable upload left half done past the grace period goes, with its parts.
+    part = b"p" * 1000
+    assert c.post(f"{BASE}/blobs/uploads", {"sha256": sha(part * 2), "size": 2000}, format="json").status_code == 200
+    assert c.put(f"{BASE}/blobs/uploads/{sha(part * 2)}?offset=0", data=part,
+                 content_type="application/octet-stream").json()["offset"] == 1000
+    BlobUpload.objects.update(updated_at=timezone.now() - timedelta(hours=2))
+    run_task("artifacts.collect_garbage")
+    assert not BlobUpload.objects.exists() and not any(Path(settings.CAIRN_UPLOAD_DIR).rglob(sha(part * 2)))
     assert c.get(f"{BASE}/data/v0").status_code == 200
 
 
