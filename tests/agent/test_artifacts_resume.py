@@ -69,7 +69,7 @@ class CuttingProxy:
 
 LOG = """
 import agent, os
-with agent.init(project="resume") as run:
+with agent.init(project="resume-agent") as run:
     art = agent.Artifact("weights", type="model")
     art.add_file("big.bin")
     run.log_artifact(art)
