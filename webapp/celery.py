@@ -38,6 +38,7 @@ app.conf.task_queues = [Queue(name) for name in QUEUES]
 app.conf.task_default_queue = QUEUE_DEFAULT
 app.conf.task_routes = {name: {"queue": queue} for name, queue in TASK_QUEUES.items()}
 DEAD_RUN_CHECK_INTERVAL = float(os.environ.get("CAIRN_DEAD_RUN_CHECK_INTERVAL", "30"))
+ARTIFACT_UPKEEP_INTERVAL = float(os.environ.get("CAIRN_ARTIFACT_UPKEEP_INTERVAL", "3600"))
 # Production runs one `celery beat` for these.
 app.conf.beat_schedule = {
     "mark-dead-runs": {
@@ -49,9 +50,9 @@ app.conf.beat_schedule = {
         "schedule": DEAD_RUN_CHECK_INTERVAL,
     },
     # Artifacts' upkeep (apps/artifacts/maintenance.py): each call does a bounded share.
-    "artifacts-collect-garbage": {"task": "artifacts.collect_garbage", "schedule": 3600.0},
-    "artifacts-verify-blobs": {"task": "artifacts.verify_blobs", "schedule": 3600.0},
-    "artifacts-check-references": {"task": "artifacts.check_references", "schedule": 3600.0},
+    "artifacts-collect-garbage": {"task": "artifacts.collect_garbage", "schedule": ARTIFACT_UPKEEP_INTERVAL},
+    "artifacts-verify-blobs": {"task": "artifacts.verify_blobs", "schedule": ARTIFACT_UPKEEP_INTERVAL},
+    "artifacts-check-references": {"task": "artifacts.check_references", "schedule": ARTIFACT_UPKEEP_INTERVAL},
 }
 
 
