@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from celery import Celery, bootsteps, signals
@@ -26,6 +27,9 @@ TASK_QUEUES = {
     "runs.media_process": QUEUE_MEDIA,
     "runs.media_requeue": QUEUE_MEDIA,
     "benchmarks.score_submission": QUEUE_SCORING,
+    "artifacts.collect_garbage": QUEUE_FILES,
+    "artifacts.verify_blobs": QUEUE_FILES,
+    "artifacts.check_references": QUEUE_FILES,
 }
 
 app = Celery("cairn")
@@ -34,6 +38,7 @@ app.conf.task_queues = [Queue(name) for name in QUEUES]
 app.conf.task_default_queue = QUEUE_DEFAULT
 app.conf.task_routes = {name: {"queue": queue} for name, queue in TASK_QUEUES.items()}
 DEAD_RUN_CHECK_INTERVAL = float(os.environ.get("CAIRN_DEAD_RUN_CHECK_INTERVAL", "30"))
+ARTIFACT_UPKEEP_INTERVAL = float(os.environ.get("CAIRN_ARTIFACT_UPKEEP_INTERVAL", "3600"))
 # Production runs one `celery beat` for these.
 app.conf.beat_schedule = {
     "mark-dead-runs": {
@@ -44,6 +49,10 @@ app.conf.beat_schedule = {
         "task": "runs.media_requeue",
         "schedule": DEAD_RUN_CHECK_INTERVAL,
     },
+    # Artifacts' upkeep (apps/artifacts/maintenance.py): each call does a bounded share.
+    "artifacts-collect-garbage": {"task": "artifacts.collect_garbage", "schedule": ARTIFACT_UPKEEP_INTERVAL},
+    "artifacts-verify-blobs": {"task": "artifacts.verify_blobs", "schedule": ARTIFACT_UPKEEP_INTERVAL},
+    "artifacts-check-references": {"task": "artifacts.check_references", "schedule": ARTIFACT_UPKEEP_INTERVAL},
 }
 
 
@@ -60,14 +69,18 @@ class EmbeddedSchedule(bootsteps.StartStopStep):
     def __init__(self, worker: Any, **kwargs: Any) -> None:
         self.enabled = os.environ.get("CAIRN_EMBEDDED_SCHEDULE", "").lower() == "true"
         self.entry: Any = None
+        self.last_sent: dict[str, float] = {}
 
     def start(self, worker: Any) -> None:
         if self.enabled:
             self.entry = worker.timer.call_repeatedly(DEAD_RUN_CHECK_INTERVAL, self.send_due)
 
     def send_due(self) -> None:
-        for entry in app.conf.beat_schedule.values():
-            app.send_task(entry["task"])
+        now = time.monotonic()
+        for key, entry in app.conf.beat_schedule.items():
+            if now - self.last_sent.get(key, -1e12) >= float(entry["schedule"]) - 1:  # each at its own pace
+                self.last_sent[key] = now
+                app.send_task(entry["task"])
 
     def stop(self, worker: Any) -> None:
         if self.entry is not None:
@@ -75,7 +88,7 @@ class EmbeddedSchedule(bootsteps.StartStopStep):
 
 
 app.steps["worker"].add(EmbeddedSchedule)
-app.autodiscover_tasks(["apps.runs", "apps.reports", "apps.benchmarks"])
+app.autodiscover_tasks(["apps.runs", "apps.reports", "apps.benchmarks", "apps.artifacts"])
 
 
 @signals.task_prerun.connect

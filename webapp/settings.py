@@ -236,6 +236,14 @@ CAIRN_MAX_FILE_SIZE = envint("CAIRN_MAX_FILE_SIZE", 2 * 1024**3)
 # Largest JSON request body, after gzip decompression.
 CAIRN_MAX_BODY_SIZE = envint("CAIRN_MAX_BODY_SIZE", 64 * 1024**2)
 DATA_UPLOAD_MAX_MEMORY_SIZE = CAIRN_MAX_BODY_SIZE
+# Artifacts' maintenance (docs/artifacts.md, apps/artifacts/maintenance.py): a blob no version refers to is
+# deleted this many seconds after its upload; references are checked for drift only under these
+# file:// folders and in these S3 buckets (none by default: the server would otherwise read what users name).
+CAIRN_ARTIFACT_GC_GRACE = envfloat("CAIRN_ARTIFACT_GC_GRACE", 24 * 3600.0)
+CAIRN_ARTIFACT_REF_FILE_ROOTS = envlist("CAIRN_ARTIFACT_REF_FILE_ROOTS", "")
+CAIRN_ARTIFACT_REF_S3_BUCKETS = envlist("CAIRN_ARTIFACT_REF_S3_BUCKETS", "")
+# Where resumable uploads' parts are gathered before they go to storage (shared by the web servers).
+CAIRN_UPLOAD_DIR = Path(envstr("CAIRN_UPLOAD_DIR", str(DATA_DIR / "uploads"))).resolve()
 CAIRN_HEARTBEAT_TIMEOUT = envfloat("CAIRN_HEARTBEAT_TIMEOUT", 300.0)
 # Media (docs/media.md): what a worker accepts, and what it makes.
 CAIRN_MEDIA_MAX_BYTES = envint("CAIRN_MEDIA_MAX_BYTES", 256 * 1024**2)

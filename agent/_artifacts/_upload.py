@@ -9,6 +9,7 @@ than missing blobs) is written there as an error and not retried.
 from __future__ import annotations
 
 import os
+import time
 
 from .. import _http
 from .._errors import ApiError, AuthError, NotFound, ServerError
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
     from typing import Any
 
 MAX_DIGESTS = 10_000
+BATCH_FILE_MAX = 4 * 1024**2  # the server's MAX_BATCH_BLOB: larger files go one per request
+BATCH_BYTES = 16 * 1024**2  # one batch's body, under the server's CAIRN_MAX_BODY_SIZE (64 MiB)
+BATCH_FILES = 2_000
+RESUMABLE_MIN = 64 * 1024**2  # larger files go in parts, resumed from the server's offset after a failure
+PART_SIZE = 64 * 1024**2
 
 
 def _permanent(exc: ApiError) -> bool:
@@ -80,6 +86,7 @@ def _version(up: Any, local_id: str) -> None:
     base = f"{up.base_url}/api/v1/projects/{up.org}/{model.spec['project']}/artifacts"
     files: dict[str, str] = staged["files"]
     digests = sorted(files)
+    started = time.monotonic()
     try:
         missing: list[str] = []
         for start in range(0, len(digests), MAX_DIGESTS):
@@ -87,14 +94,22 @@ def _version(up: Any, local_id: str) -> None:
             response = _http.request(up.session, "POST", f"{base}/blobs/missing", timeout=_http.UPLOAD_READ_TIMEOUT,
                                      **_http.json_body(body))
             missing += response.json()["missing"]
+        asked = time.monotonic()
+        sizes = {d: os.path.getsize(files[d]) for d in missing}
+        small = [d for d in missing if sizes[d] <= BATCH_FILE_MAX]
+        groups = _batches(small, sizes)
+        if len(groups) > 1:  # two in flight: reading files here overlaps the server's writing
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(2) as pool:
+                for _ in pool.map(lambda g: _send_batch(up, base, g, files), groups):
+                    pass
+        elif groups:
+            _send_batch(up, base, groups[0], files)
         for digest in missing:
-            path = files[digest]
-            with open(path, "rb") as fh:
-                _http.request(
-                    up.session, "PUT", f"{base}/blobs/{digest}", ok=(200, 201), timeout=_http.READ_TIMEOUT, data=fh,
-                    headers={"Content-Length": str(os.path.getsize(path)), "Content-Type": "application/octet-stream"},
-                )
-            up.progress += 1
+            if sizes[digest] > BATCH_FILE_MAX:
+                _put_one(up, base, digest, files[digest])
+        sent = time.monotonic()
         commit = {k: staged[k] for k in ("name", "type", "description", "metadata", "aliases", "manifest")}
         commit["run_id"] = model.spec["id"]
         response = _http.request(up.session, "POST", f"{base}/", ok=(200, 201), timeout=_http.READ_TIMEOUT,
@@ -111,7 +126,85 @@ def _version(up: Any, local_id: str) -> None:
         debug(model.run_dir, f"artifact {staged.get('name')}: {exc}")
         _finish(up, local_id, "failed", {"error": str(exc)})
         return
+    debug(model.run_dir, f"artifact {staged.get('name')}: {len(missing)} of {len(digests)} files sent; "
+          f"asked {asked - started:.2f} s, sent {sent - asked:.2f} s, committed {time.monotonic() - sent:.2f} s")
     _finish(up, local_id, "done", response.json())
+
+
+def _batches(digests: list[str], sizes: dict[str, int]) -> list[list[str]]:
+    """Groups of small files, each under BATCH_BYTES and BATCH_FILES."""
+    out: list[list[str]] = []
+    group: list[str] = []
+    held = 0
+    for d in digests:
+        if group and (held + sizes[d] + 80 > BATCH_BYTES or len(group) >= BATCH_FILES):
+            out.append(group)
+            group, held = [], 0
+        group.append(d)
+        held += sizes[d] + 80
+    if group:
+        out.append(group)
+    return out
+
+
+def _send_batch(up: Any, base: str, digests: list[str], files: dict[str, str]) -> None:
+    """Many small files in one request: `<sha256> <size>\\n<bytes>` each (docs/artifacts.md)."""
+    parts: list[bytes] = []
+    for d in digests:
+        with open(files[d], "rb") as fh:
+            data = fh.read()
+        parts.append(f"{d} {len(data)}\n".encode())
+        parts.append(data)
+    body = b"".join(parts)
+    _http.request(up.session, "POST", f"{base}/blobs/batch", timeout=_http.READ_TIMEOUT, data=body,
+                  headers={"Content-Type": "application/octet-stream"})
+    with up.model.lock:
+        up.progress += len(digests)
+
+
+class _Part:
+    """At most `length` bytes of an open file, from where it stands: a request body."""
+
+    def __init__(self, fh: Any, length: int) -> None:
+        self.fh = fh
+        self.left = length
+
+    def read(self, n: int = -1) -> bytes:
+        if self.left <= 0:
+            return b""
+        block = self.fh.read(self.left if n is None or n < 0 else min(n, self.left))
+        self.left -= len(block)
+        return block
+
+
+def _put_resumable(up: Any, base: str, digest: str, path: str, size: int) -> None:
+    """A large file in parts, from the offset the server holds (a retry after a dropped part goes on from there)."""
+    state = _http.request(up.session, "POST", f"{base}/blobs/uploads", timeout=_http.READ_TIMEOUT,
+                          **_http.json_body({"sha256": digest, "size": size})).json()
+    offset = int(state["offset"])
+    with open(path, "rb") as fh:
+        while not state["done"]:
+            length = min(PART_SIZE, size - offset)
+            fh.seek(offset)
+            state = _http.request(
+                up.session, "PUT", f"{base}/blobs/uploads/{digest}", params={"offset": offset}, timeout=_http.READ_TIMEOUT,
+                data=_Part(fh, length), headers={"Content-Length": str(length), "Content-Type": "application/octet-stream"},
+            ).json()
+            offset = int(state["offset"])
+    up.progress += 1
+
+
+def _put_one(up: Any, base: str, digest: str, path: str) -> None:
+    size = os.path.getsize(path)
+    if size > RESUMABLE_MIN:
+        _put_resumable(up, base, digest, path, size)
+        return
+    with open(path, "rb") as fh:
+        _http.request(
+            up.session, "PUT", f"{base}/blobs/{digest}", ok=(200, 201), timeout=_http.READ_TIMEOUT, data=fh,
+            headers={"Content-Length": str(os.path.getsize(path)), "Content-Type": "application/octet-stream"},
+        )
+    up.progress += 1
 
 
 def _use(up: Any, index: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import IO, Any, cast
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponseRedirect
 from django.utils.http import content_disposition_header
@@ -12,16 +13,18 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.artifacts import selectors, services
+from apps.artifacts import resumable, selectors, services, uploads
 from apps.artifacts.diff import version_diff
 from apps.artifacts.models import ArtifactVersion
 from apps.artifacts.schemas import (
     BASE,
     DEPTH,
     NAME,
+    OFFSET,
     REF,
     SHA256,
     TYPE_FILTER,
+    ArtifactBatchSerializer,
     ArtifactBlobSerializer,
     ArtifactCollectionDetailSerializer,
     ArtifactCollectionListSerializer,
@@ -29,6 +32,8 @@ from apps.artifacts.schemas import (
     ArtifactDigestsSerializer,
     ArtifactLineageSerializer,
     ArtifactMissingSerializer,
+    ArtifactUploadOpenSerializer,
+    ArtifactUploadSerializer,
     ArtifactUseSerializer,
     ArtifactVersionCommitSerializer,
     ArtifactVersionDetailSerializer,
@@ -174,6 +179,57 @@ class BlobMissingApi(ProjectScopedApi):
     def post(self, request: Request, org: str, project: str) -> Response:
         data = body_object(request)
         return Response({"missing": services.blobs_missing(org=self.project.organization, digests=data.get("digests"))})
+
+
+class BlobBatchApi(ProjectScopedApi):
+    @extend_schema(
+        operation_id="artifact_blobs_batch", summary="Upload many small artifact files at once",
+        description="Writers of the project. The body is, for each file, a line `<hex sha256> <size>\\n` then its "
+        f"bytes (files up to {uploads.MAX_BATCH_BLOB} bytes; at most CAIRN_MAX_BODY_SIZE in all, on Content-Length). "
+        "Each file is checked against its SHA-256 as it is read: the first that differs is 400 and not kept. "
+        "Files the organisation holds already are not stored again.",
+        parameters=PROJECT_PATH, request=BINARY, responses=ArtifactBatchSerializer,
+    )
+    def post(self, request: Request, org: str, project: str) -> Response:
+        length = None if body_inflated(request._request) else request.META.get("CONTENT_LENGTH")
+        summary = uploads.blobs_store_batch(
+            org=self.project.organization,
+            body=cast(IO[bytes], request._request),  # the raw stream, read file by file
+            declared_size=int(length) if length and length.isdigit() else None,
+        )
+        return Response(summary)
+
+
+class BlobUploadOpenApi(ProjectScopedApi):
+    @extend_schema(
+        operation_id="artifact_blob_upload_open", summary="Open or resume a large file's upload",
+        description="Writers of the project. Says how many bytes of this file the server holds (`offset`): send "
+        "the rest with PUT blobs/uploads/<sha256>?offset=N. `done` when the organisation holds the file already.",
+        parameters=PROJECT_PATH, request=ArtifactUploadOpenSerializer,
+        responses={200: ArtifactUploadSerializer, **errors(409)},
+    )
+    def post(self, request: Request, org: str, project: str) -> Response:
+        data = body_object(request)
+        return Response(resumable.upload_open(org=self.project.organization, sha256=data.get("sha256"), size=data.get("size")))
+
+
+class BlobUploadPartApi(ProjectScopedApi):
+    @extend_schema(
+        operation_id="artifact_blob_upload_part", summary="Send a part of a large file",
+        description="Writers of the project. The body is appended at `offset`, which must be the server's (409 "
+        "with `offset` otherwise); bytes are kept as they arrive, so a dropped connection resumes from the new "
+        "offset. The last part verifies the whole file against its SHA-256 (400 and the upload discarded on a "
+        "mismatch) and stores it.",
+        parameters=[*PROJECT_PATH, SHA256, OFFSET], request=BINARY, responses={**{200: ArtifactUploadSerializer}, **errors(409)},
+    )
+    def put(self, request: Request, org: str, project: str, sha256: str) -> Response:
+        length = None if body_inflated(request._request) else request.META.get("CONTENT_LENGTH")
+        offset = int_param(request, "offset", 0, 0, settings.CAIRN_MAX_FILE_SIZE) or 0
+        return Response(resumable.upload_part(
+            org=self.project.organization, sha256=sha256, offset=offset,
+            body=cast(IO[bytes], request._request),
+            declared_size=int(length) if length and length.isdigit() else None,
+        ))
 
 
 class BlobApi(ProjectScopedApi):

@@ -231,3 +231,53 @@ class RunFingerprint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}:{self.whole[:12]}"
+
+
+class BlobCheck(models.Model):
+    """The last digest verification of a stored blob (artifacts.verify_blobs)."""
+
+    blob = models.OneToOneField(Blob, on_delete=models.CASCADE, related_name="verification")
+    checked_at = models.DateTimeField()
+    ok = models.BooleanField()
+    detail = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.blob_id}: {'ok' if self.ok else self.detail}"
+
+
+class ReferenceCheck(models.Model):
+    """The last drift check of a reference entry (file://, s3://) (artifacts.check_references).
+
+    `drifted`: the object's checksum is no longer the one the version recorded
+    (`current` says what it is now), or it is gone (`current` empty).
+    """
+
+    entry = models.OneToOneField(ManifestEntry, on_delete=models.CASCADE, related_name="ref_check")
+    checked_at = models.DateTimeField()
+    drifted = models.BooleanField()
+    current = models.CharField(max_length=64, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.entry_id}: {'drifted' if self.drifted else 'ok'}"
+
+
+class BlobUpload(models.Model):
+    """A resumable upload of one large blob: parts appended at `offset` (apps/artifacts/resumable.py).
+
+    The bytes received so far are in a staging file on the web server
+    (CAIRN_UPLOAD_DIR); `offset` is how many it holds.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="artifact_uploads")
+    sha256 = models.CharField(max_length=64)
+    size = models.BigIntegerField()
+    offset = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "sha256"], name="blob_upload_unique_in_org")]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}:{self.sha256}@{self.offset}"

@@ -25,6 +25,7 @@ BASE = text_query(
     "base", "The version (`v0`) or alias to compare against, of the same artifact.", required=True,
     max_length=MAX_ALIAS_LENGTH, pattern=r"^[^/:\u0000-\u001f\u007f]{1," + str(MAX_ALIAS_LENGTH) + "}$",
 )
+OFFSET = int_query("offset", "Where this part starts: the server's offset.", default=0, minimum=0)
 
 class ArtifactRunRefSerializer(serializers.Serializer):
     org = serializers.CharField()
@@ -38,6 +39,8 @@ class ArtifactEntrySerializer(serializers.Serializer):
     digest = serializers.CharField(help_text="Hex SHA-256; for a reference, its checksum (an S3 ETag).", max_length=64)
     size = serializers.IntegerField(min_value=0)
     ref = serializers.CharField(required=False, help_text="A reference's URI (file://, s3://): tracked, not stored.")
+    drifted = serializers.BooleanField(required=False, help_text="A reference whose checksum has changed or that is "
+                                       "gone, at its last check (artifacts.check_references); absent if never checked.")
 
 class ArtifactVersionSerializer(serializers.Serializer):
     id = serializers.CharField()
@@ -94,6 +97,22 @@ class ArtifactBlobSerializer(serializers.Serializer):
     sha256 = serializers.CharField()
     size = serializers.IntegerField()
     created = serializers.BooleanField(help_text="False when the organisation held it already.")
+
+class ArtifactBatchSerializer(serializers.Serializer):
+    files = serializers.IntegerField(help_text="Files read from the body.")
+    stored = serializers.IntegerField(help_text="Files stored now.")
+    present = serializers.IntegerField(help_text="Files the organisation held already: not stored again.")
+    stored_bytes = serializers.IntegerField()
+
+class ArtifactUploadOpenSerializer(serializers.Serializer):
+    sha256 = serializers.RegexField(SHA256_ENTRY)
+    size = serializers.IntegerField(min_value=0)
+
+class ArtifactUploadSerializer(serializers.Serializer):
+    sha256 = serializers.CharField()
+    size = serializers.IntegerField(required=False)
+    offset = serializers.IntegerField(help_text="Bytes the server holds: send from here.")
+    done = serializers.BooleanField(help_text="The file is stored (verified).")
 
 class ArtifactUseSerializer(serializers.Serializer):
     artifact = serializers.CharField(help_text='"org/project/name:version-or-alias".')

@@ -80,7 +80,7 @@ def version_get(*, project: Project, name: str, ref: str) -> ArtifactVersion:
 
 
 def entries_of(version: ArtifactVersion) -> list[ManifestEntry]:
-    return list(version.entries.order_by("path"))
+    return list(version.entries.select_related("ref_check").order_by("path"))
 
 
 def blob_in_project(*, project: Project, sha256: str) -> ManifestEntry:

@@ -59,6 +59,9 @@ def entry_payload(e: ManifestEntry) -> dict[str, Any]:
     out: dict[str, Any] = {"path": e.path, "digest": e.digest, "size": e.size}
     if e.ref:
         out["ref"] = e.ref
+        check = getattr(e, "ref_check", None)  # the last drift check (apps/artifacts/maintenance.py)
+        if check is not None:
+            out["drifted"] = check.drifted
     return out
 
 

@@ -100,7 +100,11 @@ def blobs_missing(*, org: Organization, digests: Any) -> list[str]:
     have: set[str] = set()
     for start in range(0, len(wanted), 1000):  # under SQLite's bound-parameter limit
         chunk = wanted[start : start + 1000]
-        have.update(Blob.objects.filter(organization=org, sha256__in=chunk).values_list("sha256", flat=True))
+        have.update(
+            Blob.objects.filter(organization=org, sha256__in=chunk)
+            .exclude(verification__ok=False)  # found corrupt or gone (artifacts.verify_blobs): send it again
+            .values_list("sha256", flat=True)
+        )
     return [d for d in wanted if d not in have]
 
 
@@ -114,8 +118,8 @@ def blob_store(*, org: Organization, sha256: str, body: IO[bytes], declared_size
     limit = settings.CAIRN_MAX_FILE_SIZE
     if declared_size is not None and declared_size > limit:
         raise TooLarge(f"File is {declared_size} bytes; the limit is {limit}.")
-    existing = Blob.objects.filter(organization=org, sha256=sha256).first()
-    if existing is not None:
+    existing = Blob.objects.filter(organization=org, sha256=sha256).select_related("verification").first()
+    if existing is not None and not blob_needs_repair(existing):
         return existing, False
     digest = hashlib.sha256()
     size = 0
@@ -138,11 +142,20 @@ def blob_store(*, org: Organization, sha256: str, body: IO[bytes], declared_size
             default_storage.delete(name)
         tmp.seek(0)
         stored = default_storage.save(name, File(tmp))
+    if existing is not None:  # repaired: the verified bytes replace the corrupt ones
+        existing.verification.delete()
+        Blob.objects.filter(pk=existing.pk).update(storage_name=stored)
+        return existing, True
     try:
         with transaction.atomic():
             return Blob.objects.create(organization=org, sha256=sha256, size=size, storage_name=stored), True
     except IntegrityError:  # the same blob, uploaded at the same time
         return Blob.objects.get(organization=org, sha256=sha256), False
+
+
+def blob_needs_repair(blob: Blob) -> bool:
+    check = getattr(blob, "verification", None)
+    return check is not None and not check.ok
 
 
 # --- versions ------------------------------------------------------------------
@@ -205,6 +218,20 @@ def version_commit(*, project: Project, run: Run | None, data: dict[str, Any]) -
     for e in entries:
         if not e["ref"] and blobs[e["digest"]].size != e["size"]:
             raise BadInput("The size does not match the stored file's.", "manifest")
+    for attempt in range(3):
+        try:
+            return _version_write(project, run, name, type_, description, metadata, aliases, entries, digest, blobs)
+        except IntegrityError:  # a commit racing this one took the index or the digest: look again
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _version_write(
+    project: Project, run: Run | None, name: str, type_: str, description: str, metadata: dict[str, Any],
+    aliases: list[str], entries: list[dict[str, Any]], digest: str, blobs: dict[str, Blob],
+) -> tuple[ArtifactVersion, bool]:
+    """The commit's writes, in one transaction under the artifact's row lock."""
     with transaction.atomic():
         collection, _ = ArtifactCollection.objects.get_or_create(
             project=project, name=name, defaults={"type": type_, "description": description}
@@ -236,7 +263,7 @@ def version_commit(*, project: Project, run: Run | None, data: dict[str, Any]) -
                 ],
                 batch_size=1000,
             )
-            aliases.append(LATEST)
+            aliases = [*aliases, LATEST]
         aliases_move(collection=collection, version=version, aliases=aliases)
     return version, created
 

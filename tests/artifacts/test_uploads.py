@@ -1,0 +1,73 @@
+"""Batch uploads of small files: verified while read, stored once, limits before work."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.artifacts.helpers import sha, stored_bytes
+from tests.factories import World, world_create
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/projects/acme/secret/artifacts/blobs/batch"
+
+
+@pytest.fixture
+def world(settings, tmp_path) -> World:  # type: ignore[no-untyped-def]
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path / "files")}}}
+    return world_create()
+
+
+def batch(*files: bytes, digests: list[str] | None = None) -> bytes:
+    digests = digests or [sha(f) for f in files]
+    return b"".join(f"{d} {len(f)}\n".encode() + f for d, f in zip(digests, files))
+
+
+def post(client, body: bytes):  # type: ignore[no-untyped-def]
+    return client.post(URL, data=body, content_type="application/octet-stream")
+
+
+def test_a_batch_stores_each_new_file_once(world: World) -> None:
+    c = world.member.client()
+    files = [b"a" * 1000, b"b" * 2000, b""]
+    first = post(c, batch(*files, b"a" * 1000))
+    assert first.status_code == 200, first.content
+    assert first.json() == {"files": 4, "stored": 3, "present": 0, "stored_bytes": 3000}
+    assert stored_bytes(world.org.pk) == 3000
+    missing = c.post("/api/v1/projects/acme/secret/artifacts/blobs/missing",
+                     {"digests": [sha(f) for f in files]}, format="json").json()
+    assert missing == {"missing": []}
+    again = post(c, batch(*files)).json()
+    assert again["stored"] == 0 and again["present"] == 3
+    assert stored_bytes(world.org.pk) == 3000
+
+
+def test_a_corrupted_file_is_refused_and_those_before_it_kept(world: World) -> None:
+    c = world.member.client()
+    good, bad = b"good" * 100, b"bad" * 100
+    response = post(c, batch(good, bad, digests=[sha(good), sha(b"something else")]))
+    assert response.status_code == 400
+    missing = c.post("/api/v1/projects/acme/secret/artifacts/blobs/missing",
+                     {"digests": [sha(good), sha(b"something else")]}, format="json").json()
+    assert missing == {"missing": [sha(b"something else")]}
+    assert stored_bytes(world.org.pk) == len(good)
+
+
+def test_limits_come_before_work(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+    c = world.member.client()
+    settings.CAIRN_MAX_BODY_SIZE = 1000
+    assert post(c, batch(b"x" * 2000)).status_code == 413
+    settings.CAIRN_MAX_BODY_SIZE = 64 * 1024**2
+    big = b"y" * (4 * 1024**2 + 1)
+    assert post(c, batch(big)).status_code == 413
+    assert post(c, b"not a header\n").status_code == 400
+    truncated = batch(b"z" * 100)[:-10]
+    assert post(c, truncated).status_code == 400
+    assert stored_bytes(world.org.pk) == 0
+
+
+def test_a_viewer_or_an_outsider_cannot_upload(world: World) -> None:
+    assert post(world.viewer.client(), batch(b"v")).status_code == 403
+    assert post(world.outsider.client(), batch(b"v")).status_code == 404
+    assert stored_bytes(world.org.pk) == 0
