@@ -20,6 +20,7 @@ from ._config import Config, Summary
 from ._errors import AgentWarning, UsageError
 from ._errors import user_stacklevel as _user_stacklevel
 from ._metrics import MetricDefs, parse_summary
+from ._runartifacts import RunArtifacts
 from ._runextras import RunSurface
 from ._settings import Settings
 from ._state import debug
@@ -59,7 +60,7 @@ class _ClassOrInstance:
         return run.mode == "disabled"
 
 
-class Run(RunSurface):
+class Run(RunSurface, RunArtifacts):
     """One tracked run. Create it with ``agent.init()``; see ``docs/agent.md``.
 
     The launcher hands it what it records into: the spool ``writer`` and the
@@ -353,47 +354,6 @@ class Run(RunSurface):
         from ._media import Histogram
 
         return Histogram(**kwargs)
-
-    # Artifacts (docs/artifacts.md): the work is in agent/_artifacts.
-    def log_artifact(self, artifact_or_path: Any, name: Optional[str] = None, type: Optional[str] = None,
-                     aliases: Optional[list[str]] = None, tags: Optional[list[str]] = None) -> Any:
-        """Log an ``Artifact`` (or a file or folder) as this run's output; uploaded in the background."""
-        from ._artifacts import log_artifact
-
-        return log_artifact(self, artifact_or_path, name=name, type=type, aliases=aliases, tags=tags)
-
-    def use_artifact(self, artifact_or_name: Any, type: Optional[str] = None,
-                     aliases: Optional[list[str]] = None, use_as: Optional[str] = None) -> Any:
-        """Fetch an artifact version (``"name:alias"``) and record it as this run's input."""
-        from ._artifacts import use_artifact
-
-        return use_artifact(self, artifact_or_name, type=type, aliases=aliases, use_as=use_as)
-
-    def log_model(self, path: str, name: Optional[str] = None, aliases: Optional[list[str]] = None) -> Any:
-        from ._artifacts import log_model
-
-        return log_model(self, path, name=name, aliases=aliases)
-
-    def use_model(self, name: str) -> str:
-        from ._artifacts import use_model
-
-        return use_model(self, name)
-
-    def link_artifact(self, artifact: Any, target_path: str, aliases: Optional[list[str]] = None) -> Any:
-        """Link a logged artifact version into the organisation's model registry (``"registry/<name>"``).
-
-        Waits for the version's upload, then asks the server (not offline).
-        """
-        from ._artifacts import link_artifact
-
-        return link_artifact(self, artifact, target_path, aliases=aliases)
-
-    def link_model(self, path: Any, registered_model_name: str, name: Optional[str] = None,
-                   aliases: Optional[list[str]] = None) -> Any:
-        """Log a model (a path, or an ``Artifact``) and link it into the registered model ``registered_model_name``."""
-        from ._artifacts import link_model
-
-        return link_model(self, path, registered_model_name, name=name, aliases=aliases)
 
     def _set_meta(self, field: str, value: Any) -> None:
         self._record(_spool.META, {field: value})
