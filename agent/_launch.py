@@ -219,8 +219,12 @@ def start_run(
                     dict(meta, config=jsonable(config_dict), writer=_declared(identity)),
                 )
                 if remote is not None:
-                    # A shared run's ranks each count their own steps.
-                    last_step = None if settings.shared else remote.get("last_step")
+                    # A shared run's ranks each count their own steps; so do the ranks of a
+                    # job that share a run id without shared=True, when another is still
+                    # writing (otherwise a rank that opens after another's first upload
+                    # would take that rank's last step as its floor and refuse its own).
+                    concurrent = bool(remote.get("other_writers")) and identity["rank"] is not None
+                    last_step = None if settings.shared or concurrent else remote.get("last_step")
                     url = remote.get("url") or url
                     resumed = bool(remote.get("_resumed"))
                     if not settings.shared:

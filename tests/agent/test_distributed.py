@@ -90,6 +90,26 @@ def test_four_processes_on_one_run_keep_all_8000_rows(cairn_server: Any, tmp_pat
     assert len(run.writers()) == 4
 
 
+def test_a_rank_that_opens_the_run_after_another_uploaded_keeps_its_own_steps(cairn_server: Any, tmp_path: Path) -> None:
+    # The race of the case above made certain: rank 0's rows are on the server,
+    # rank 0 still running, when rank 1 opens the run. Rank 1 counts its own steps.
+    code = FOUR_RANKS.format(run_id="ddp-late-1", extra="", pause=8)
+    first = _start(code, tmp_path / "r0", _env(cairn_server, RANK="0"))
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if _steps(_run(cairn_server, "dist/ddp-late-1"), "rank0/loss")[-1:] == [1999]:
+                break
+        except agent.NotFound:
+            pass
+        time.sleep(0.3)
+    late = _start(code, tmp_path / "r1", _env(cairn_server, RANK="1"))
+    _finish_all([first, late])
+    run = _run(cairn_server, "dist/ddp-late-1")
+    assert _steps(run, "rank0/loss") == list(range(2000))
+    assert _steps(run, "rank1/loss") == list(range(2000))
+
+
 def test_a_shared_run_keeps_each_ranks_console_and_system_metrics(cairn_server: Any, tmp_path: Path) -> None:
     code = FOUR_RANKS.format(run_id="ddp-shared-1", extra=", shared=True", pause=3)
     procs = [
