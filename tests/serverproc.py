@@ -33,8 +33,14 @@ def server_python() -> str:
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path, port: Optional[int] = None, extra_env: Optional[dict[str, str]] = None) -> None:
+    def __init__(
+        self, data_dir: Path, port: Optional[int] = None, extra_env: Optional[dict[str, str]] = None,
+        command: Optional[list[str]] = None,
+    ) -> None:
+        """`command`: what serves instead of the checkout's `python -m webapp.serve`
+        (an installed `cairn-server serve`); it runs outside the checkout, with `--port` added."""
         self.data_dir = data_dir
+        self.command = command
         self.extra_env = extra_env or {}
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -81,9 +87,10 @@ class ServerProcess:
     def start(self, timeout: float = 60.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.data_dir / "server.log", "ab")
+        command = self.command or [server_python(), "-m", "webapp.serve"]
         self.proc = subprocess.Popen(
-            [server_python(), "-m", "webapp.serve", "--port", str(self.port)],
-            cwd=str(ROOT),
+            [*command, "--port", str(self.port)],
+            cwd=str(self.data_dir if self.command else ROOT),
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -31,8 +31,20 @@ def test_it_refuses_a_forged_host(cairn_server: ServerProcess) -> None:
     forged = requests.get(f"{cairn_server.url}/login/?next=/x", headers={"Host": "evil.example"}, timeout=10)
     assert forged.status_code == 400
     assert "evil.example" not in forged.text
-    api = requests.get(f"{cairn_server.url}/api/v1/health", headers={"Host": "evil.example"}, timeout=10)
+    api = requests.get(f"{cairn_server.url}/api/v1/viewer", headers={"Host": "evil.example"}, timeout=10)
     assert api.status_code == 400
+
+
+def test_probes_answer_a_load_balancer_checking_by_ip(cairn_server: ServerProcess) -> None:
+    """A load balancer sends its own Host (an IP) and no key: health answers, and says nothing of where things live."""
+    for path in ("/api/v1/health", "/api/v1/ready"):
+        r = requests.get(f"{cairn_server.url}{path}", headers={"Host": "10.1.2.3"}, timeout=10)
+        assert r.status_code in (200, 503), (path, r.status_code)
+        assert r.json()["status"] in ("ok", "ready", "unready")
+        assert "127.0.0.1" not in r.text and "5432" not in r.text and "6379" not in r.text
+    # With a key it is an ordinary request: the forged host is refused.
+    keyed = requests.get(f"{cairn_server.url}/api/v1/health", headers={"Host": "evil.example", "Authorization": "Bearer x"}, timeout=10)
+    assert keyed.status_code == 400
 
 
 def test_it_answers_the_host_it_serves_on(cairn_server: ServerProcess) -> None:

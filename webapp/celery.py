@@ -21,6 +21,7 @@ QUEUES = (QUEUE_DEFAULT, QUEUE_HISTORY, QUEUE_FILES, QUEUE_MEDIA, QUEUE_SCORING)
 
 # Each task's queue, by the name services queue it with (apps/core/tasks.py).
 TASK_QUEUES = {
+    "core.resend_pending_tasks": QUEUE_DEFAULT,
     "runs.mark_dead_runs": QUEUE_DEFAULT,
     "runs.compact_history": QUEUE_HISTORY,
     "runs.delete_stored_files": QUEUE_FILES,
@@ -41,6 +42,8 @@ DEAD_RUN_CHECK_INTERVAL = float(os.environ.get("CAIRN_DEAD_RUN_CHECK_INTERVAL", 
 ARTIFACT_UPKEEP_INTERVAL = float(os.environ.get("CAIRN_ARTIFACT_UPKEEP_INTERVAL", "3600"))
 # Production runs one `celery beat` for these.
 app.conf.beat_schedule = {
+    # The outbox (apps/core/outbox.py): what the broker never took or lost, sent again.
+    "resend-pending-tasks": {"task": "core.resend_pending_tasks", "schedule": DEAD_RUN_CHECK_INTERVAL},
     "mark-dead-runs": {
         "task": "runs.mark_dead_runs",
         "schedule": DEAD_RUN_CHECK_INTERVAL,
@@ -73,6 +76,7 @@ class EmbeddedSchedule(bootsteps.StartStopStep):
 
     def start(self, worker: Any) -> None:
         if self.enabled:
+            self.send_due()  # at once too: dead runs found and readiness green right after a start
             self.entry = worker.timer.call_repeatedly(DEAD_RUN_CHECK_INTERVAL, self.send_due)
 
     def send_due(self) -> None:
@@ -88,7 +92,7 @@ class EmbeddedSchedule(bootsteps.StartStopStep):
 
 
 app.steps["worker"].add(EmbeddedSchedule)
-app.autodiscover_tasks(["apps.runs", "apps.reports", "apps.benchmarks", "apps.artifacts"])
+app.autodiscover_tasks(["apps.core", "apps.runs", "apps.reports", "apps.benchmarks", "apps.artifacts"])
 
 
 @signals.task_prerun.connect
@@ -103,3 +107,18 @@ def close_old_connections(**kwargs: Any) -> None:
     from django.db import close_old_connections as close
 
     close()
+
+
+@signals.task_prerun.connect
+def outbox_task_started(task_id: str | None = None, **kwargs: Any) -> None:
+    from apps.core.outbox import pending_task_started
+
+    pending_task_started(task_id=task_id)
+
+
+@signals.task_postrun.connect
+def outbox_task_ended(task_id: str | None = None, state: str | None = None, retval: Any = None, **kwargs: Any) -> None:
+    """A task queued through the outbox leaves it when it succeeds (apps/core/outbox.py)."""
+    from apps.core.outbox import pending_task_ended
+
+    pending_task_ended(task_id=task_id, state=state, error=repr(retval) if state == "FAILURE" else "")

@@ -18,16 +18,13 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 from types import FrameType
 from typing import Optional
 
-ROOT = Path(__file__).resolve().parent.parent
+from webapp import paths
+from webapp.paths import ROOT
+
 QUEUES = "default,history,files,media,scoring"  # webapp/celery.py QUEUES
-
-
-def _data_dir() -> Path:
-    return Path(os.environ.get("CAIRN_DATA_DIR", str(ROOT / "var"))).resolve()
 
 
 def _healthy(url: str) -> bool:
@@ -60,12 +57,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--no-worker", action="store_true", help="do not start a Celery worker")
     args = ap.parse_args(argv)
 
-    python, data_dir = sys.executable, _data_dir()
+    python, data_dir = sys.executable, paths.data_dir()
     # The settings answer only to loopback names by default; here we know the
     # host served on. Production's gunicorn names its hosts itself.
     env = {**os.environ}
     env.setdefault("CAIRN_ALLOWED_HOSTS", allowed_hosts(args.host))
-    prepared = subprocess.run([python, str(ROOT / "manage.py"), "cairn_prepare"], cwd=ROOT, env=env)
+    prepared = subprocess.run([python, "-m", "webapp", "prepare"], cwd=ROOT, env=env)
     if prepared.returncode != 0:
         return prepared.returncode
 

@@ -16,9 +16,10 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from webapp.env import envbool, envfloat, envint, envlist, envstr
+from webapp.paths import data_dir
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(envstr("CAIRN_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+DATA_DIR = data_dir()
 
 DEBUG = envbool("CAIRN_DEBUG", False)
 SECRET_KEY = envstr("CAIRN_SECRET_KEY")
@@ -72,6 +73,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: load balancers' probes answered whatever their Host header.
+    "apps.core.health.ProbeMiddleware",
     "webapp.middleware.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -318,9 +321,18 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
-elif envstr("CAIRN_BROKER_KEY_PREFIX"):
-    # Several Cairn deployments (or test servers) on one Redis database.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": envstr("CAIRN_BROKER_KEY_PREFIX")}
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A message a worker took and never acknowledged (the worker died) goes
+        # back to the queue after this long: the longest task's time limit
+        # (900 s) and a margin, not Redis's default hour.
+        "visibility_timeout": envint("CAIRN_BROKER_VISIBILITY_TIMEOUT", 1200),
+        # An unreachable broker fails a send in seconds; the outbox sends it later.
+        "socket_connect_timeout": 3,
+    }
+    if envstr("CAIRN_BROKER_KEY_PREFIX"):
+        # Several Cairn deployments (or test servers) on one Redis database.
+        CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = envstr("CAIRN_BROKER_KEY_PREFIX")
 CELERY_TASK_ALWAYS_EAGER = envbool("CAIRN_TASKS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True

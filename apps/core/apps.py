@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class CoreConfig(AppConfig):
-    """The plumbing every app shares; it has no models."""
+    """The plumbing every app shares; its only models are the task outbox's."""
 
     name = "apps.core"
     label = "core"

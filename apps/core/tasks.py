@@ -3,25 +3,42 @@
 The one rule: tasks import services; services never import tasks. A service
 names the task it wants (`"runs.compact_history"`), and webapp/celery.py routes
 each name to its queue, so no module imports its way round in a circle.
+Every task queued here goes through the outbox (apps/core/outbox.py): written
+down in the caller's transaction, deleted when a worker has done it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from celery import current_app
+from celery import shared_task
 from django.db import transaction
+from django.utils import timezone
+
+from apps.core import outbox
+from apps.core.models import SchedulerBeat
 
 
-def task_send(name: str, *args: Any) -> None:
-    # Through the registered task, not send_task: eager mode (tests, CAIRN_TASKS_EAGER) runs it inline.
-    current_app.tasks[name].apply_async(args=args)
-
-
-def enqueue_on_commit(name: str, *args: Any, robust: bool = False) -> None:
+def enqueue_on_commit(name: str, *args: Any) -> None:
     """Queue the task once the current transaction commits (at once outside one).
 
-    `robust`: a broker that is down is logged, not raised, where the caller has
-    another way to send the work later (media's requeue).
+    A broker that is down is logged, not raised: the task stays in the outbox
+    and `core.resend_pending_tasks` sends it when the broker is back.
     """
-    transaction.on_commit(lambda: task_send(name, *args), robust=robust)
+    outbox.pending_task_add(name, list(args))
+
+
+def send_on_commit(name: str, *args: Any) -> None:
+    """Send the task once the transaction commits, without an outbox record.
+
+    Only for work whose own rows say what is pending and that a periodic task
+    sends again (media: `queued_at` and `runs.media_requeue`). A broker that is
+    down is logged, not raised.
+    """
+    transaction.on_commit(lambda: outbox.task_send(name, list(args)), robust=not outbox.eager())
+
+
+@shared_task(name="core.resend_pending_tasks", time_limit=120, soft_time_limit=100)
+def resend_pending_tasks() -> int:
+    SchedulerBeat.objects.update_or_create(name="core.resend_pending_tasks", defaults={"ran_at": timezone.now()})
+    return outbox.pending_tasks_resend()

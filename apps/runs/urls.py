@@ -1,12 +1,13 @@
 from django.urls import path, re_path
 
-from apps.core.health import HealthApi
+from apps.core.health import HealthApi, ReadyApi
 from apps.runs.api import alerts, charts, media, runs, table
 
 _run = "projects/<str:org>/<str:project>/runs/<str:run_id>"
 
 urlpatterns = [
     path("health", HealthApi.as_view(), name="health"),
+    path("ready", ReadyApi.as_view(), name="ready"),
     path("orgs/<str:org>/projects", runs.ProjectListApi.as_view(), name="project-list"),
     path("projects/<str:org>/<str:project>", runs.ProjectDetailApi.as_view(), name="project-detail"),
     path("projects/<str:org>/<str:project>/runs/", runs.RunListApi.as_view(), name="run-list"),

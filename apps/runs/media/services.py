@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.core.errors import BadInput
-from apps.core.tasks import enqueue_on_commit
+from apps.core.tasks import send_on_commit
 from apps.core.validation import file_path_check
 from apps.runs.media import checks
 from apps.runs.models import Media, MediaKind, MediaStatus, Project, Run, RunFile
@@ -45,10 +45,10 @@ def _queue(pks: list[int], *, marked: bool = False) -> None:
         return
     if not marked:
         Media.objects.filter(pk__in=pks).update(queued_at=timezone.now())
-    # robust: a broker that is down must not fail the upload or append that
-    # committed; the rows were marked queued, so media_requeue sends them later.
+    # Not through the outbox: the rows are their own record of pending work
+    # (queued_at), and media_requeue sends again what waited too long.
     for pk in pks:
-        enqueue_on_commit("runs.media_process", pk, robust=True)
+        send_on_commit("runs.media_process", pk)
 
 
 # -- the history half --------------------------------------------------------------
