@@ -56,6 +56,9 @@ class ServerProcess:
         env["CAIRN_SECRET_KEY"] = "e2e-test-secret"
         env["CAIRN_HEARTBEAT_TIMEOUT"] = env.get("CAIRN_E2E_HEARTBEAT_TIMEOUT", "300")
         env["PYTHONPATH"] = str(ROOT)
+        # Its own queues on a shared Redis: another test server's worker must
+        # never run this one's tasks against the wrong database.
+        env["CAIRN_BROKER_KEY_PREFIX"] = f"cairn-e2e-{uuid.uuid4().hex[:10]}:"
         env.update(self.extra_env)
         base = os.environ.get("DATABASE_URL", "")
         if base.startswith("postgres"):
