@@ -214,8 +214,12 @@ if CAIRN_STORAGE == "local":
     }
 elif CAIRN_STORAGE == "s3":
     _files = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        "BACKEND": "apps.core.storage.CairnS3Storage",
         "OPTIONS": {
+            # Browsers fetch signed URLs from here (the servers may reach the store another way).
+            "public_endpoint_url": envstr("CAIRN_S3_PUBLIC_ENDPOINT_URL") or None,
+            "signature_version": "s3v4",
+            "addressing_style": envstr("CAIRN_S3_ADDRESSING_STYLE", "auto"),
             "bucket_name": envstr("CAIRN_S3_BUCKET"),
             "endpoint_url": envstr("CAIRN_S3_ENDPOINT_URL") or None,
             "region_name": envstr("CAIRN_S3_REGION") or None,

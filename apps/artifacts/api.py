@@ -5,9 +5,6 @@ from __future__ import annotations
 from typing import IO, Any, cast
 
 from django.conf import settings
-from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponseRedirect
-from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
@@ -52,6 +49,7 @@ from apps.core.errors import BadInput
 from apps.core.inflate import body_inflated
 from apps.core.params import body_object, int_param
 from apps.core.schema import errors
+from apps.core.storage import stored_file_response
 from apps.runs.api import ProjectScopedApi, run_id_check
 from apps.runs.models import Project, Run
 from apps.runs.permissions import project_resolve
@@ -242,14 +240,10 @@ class BlobApi(ProjectScopedApi):
     def get(self, request: Request, org: str, project: str, sha256: str) -> Any:
         entry = selectors.blob_in_project(project=self.project, sha256=services.sha256_check(sha256, "sha256"))
         assert entry.blob is not None
-        url = default_storage.url(entry.blob.storage_name)
-        if url.startswith("http"):  # object storage: a signed, expiring URL
-            return HttpResponseRedirect(url)
-        response = FileResponse(default_storage.open(entry.blob.storage_name, "rb"), content_type="application/octet-stream")
-        response["Content-Disposition"] = content_disposition_header(True, entry.path.rsplit("/", 1)[-1]) or ""
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-        return response
+        return stored_file_response(
+            entry.blob.storage_name, content_type="application/octet-stream",
+            filename=entry.path.rsplit("/", 1)[-1], csp="sandbox; default-src 'none'",
+        )
 
     @extend_schema(
         operation_id="artifact_blob_upload", summary="Upload an artifact file",

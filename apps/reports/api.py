@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -20,6 +19,7 @@ from rest_framework.response import Response
 from apps.core.apis import ScopedApi
 from apps.core.params import body_object
 from apps.core.schema import error
+from apps.core.storage import stored_file_response
 from apps.reports import export, media, selectors, services
 from apps.reports.models import Report
 from apps.reports.permissions import ReportAccess, report_resolve
@@ -187,13 +187,7 @@ class ReportPanelDataApi(ReportScopedApi):
 
 
 def _stored(name: str, content_type: str, cache: str) -> HttpResponseBase:
-    url = default_storage.url(name)
-    if url.startswith("http"):  # object storage: a signed, expiring URL
-        return HttpResponseRedirect(url)
-    response = FileResponse(default_storage.open(name, "rb"), content_type=content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = cache
-    return response
+    return stored_file_response(name, content_type=content_type, cache=cache)
 
 
 class ReportMediaApi(ReportScopedApi):

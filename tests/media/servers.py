@@ -17,7 +17,7 @@ from PIL import Image
 from tests.ci import unavailable
 from tests.serverproc import ServerProcess
 
-COLUMNS = ("key", "step", "index", "kind", "path", "status", "error", "content_type", "size", "width", "height",
+COLUMNS = ("id", "key", "step", "index", "kind", "path", "status", "error", "content_type", "size", "width", "height",
            "duration", "thumbnail", "attempts", "processed_at")
 
 

@@ -51,6 +51,12 @@ def test_media_on_s3_is_processed_and_downloaded_by_signed_url(s3_endpoint: str,
         bucket = boto3.client("s3", endpoint_url=s3_endpoint, **CREDENTIALS)
         thumbnail = bucket.get_object(Bucket=BUCKET, Key=ok["thumbnail"])["Body"].read()
         assert thumbnail[:3] == b"\xff\xd8\xff"  # a JPEG: the image is opaque
+        # The thumbnail too comes from the bucket, with the type and caching a local one has.
+        r = client.session.get(f"{client.url}/media/{ok['id']}/thumbnail", allow_redirects=False, timeout=10)
+        assert r.status_code == 302 and r.headers["Location"].startswith(s3_endpoint)
+        served = requests.get(r.headers["Location"], timeout=10)
+        assert served.content == thumbnail and served.headers["Content-Type"] == "image/jpeg"
+        assert served.headers["Cache-Control"].startswith("private")
         # Downloads never pass through the web server: a redirect to a signed, expiring URL.
         for path, body in (("media/image/img/0-0-a.png", image), ("media/image/img/1-0-b.png", broken)):
             r = client.session.get(f"{client.url}/files/{path}", allow_redirects=False, timeout=10)

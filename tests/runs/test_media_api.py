@@ -127,15 +127,6 @@ def test_it_serves_thumbnails_with_nosniff_and_404s_those_it_lacks(world: World)
     assert world.viewer.client().get(f"{PRIVATE}/runs/r1/media/999999/thumbnail").status_code == 404
 
 
-def test_it_redirects_thumbnails_to_a_signed_url_when_storage_has_one(world: World, monkeypatch: Any) -> None:
-    run = run_with_images(world, world.private, PRIVATE, steps=1, per_step=1)
-    m = Media.objects.get(run=run)
-    # Object storage answers url() with a signed http URL: standing in for it is the storage's own method.
-    monkeypatch.setattr(type(default_storage._wrapped), "url", lambda self, name: f"https://s3.example/{name}?sig=1")
-    r = world.viewer.client().get(f"{PRIVATE}/runs/r1/media/{m.pk}/thumbnail")
-    assert r.status_code == 302 and r["Location"] == f"https://s3.example/{m.thumbnail}?sig=1"
-
-
 def test_it_serves_html_panels_only_with_a_sandboxing_csp(world: World) -> None:
     c = world.member.client()
     assert c.put(f"{PRIVATE}/runs/r1", {}, format="json").status_code == 201

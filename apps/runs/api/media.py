@@ -15,7 +15,7 @@ from urllib.parse import quote
 import orjson
 from django.core.cache import cache
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from apps.core.errors import BadInput
 from apps.core.params import int_param
 from apps.core.schema import int_query
+from apps.core.storage import stored_file_response
 from apps.runs import media as run_media
 from apps.runs import selectors
 from apps.runs.api import ProjectScopedApi
@@ -197,16 +198,10 @@ class MediaThumbnailApi(ProjectScopedApi):
         m = Media.objects.filter(run__project=self.project, run__run_id=run_id, pk=media_id).only("thumbnail").first()
         if m is None or not m.thumbnail:
             raise Http404
-        url = default_storage.url(m.thumbnail)
-        if url.startswith("http"):  # object storage: a signed, expiring URL
-            return HttpResponseRedirect(url)
         content_type = mimetypes.guess_type(m.thumbnail)[0] or "application/octet-stream"
         if not content_type.startswith("image/") or content_type == "image/svg+xml":
             content_type = "application/octet-stream"  # never something a browser would run
-        response = FileResponse(default_storage.open(m.thumbnail, "rb"), content_type=content_type)
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = f"private, max-age={THUMB_MAX_AGE}"
-        return response
+        return stored_file_response(m.thumbnail, content_type=content_type, cache=f"private, max-age={THUMB_MAX_AGE}")
 
 
 class MediaHtmlApi(ProjectScopedApi):

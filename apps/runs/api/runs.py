@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import IO, Any, cast
 
-from django.core.files.storage import default_storage
 from django.db.models import Count
-from django.http import FileResponse, Http404, HttpResponseRedirect, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -19,6 +18,7 @@ from apps.core.inflate import body_inflated
 from apps.core.params import body_object, int_param, keys_param
 from apps.core.rendering import gc_paused
 from apps.core.schema import StreamGapSerializer, error, errors
+from apps.core.storage import stored_file_response
 from apps.core.validation import file_path_check
 from apps.orgs.api import OrgScopedApi
 from apps.orgs.schemas import ORG_PATH
@@ -399,16 +399,12 @@ class FileDetailApi(ProjectScopedApi):
     )
     def get(self, request: Request, org: str, project: str, run_id: str, path: str) -> Any:
         rf = selectors.file_get(run=self.get_run(run_id), path=file_path_check(path))
-        url = default_storage.url(rf.storage_name)
-        if url.startswith("http"):  # object storage: a signed, expiring URL
-            return HttpResponseRedirect(url)
-        response = FileResponse(default_storage.open(rf.storage_name, "rb"), content_type=rf.content_type)
-        response["Content-Disposition"] = content_disposition_header(True, rf.path.rsplit("/", 1)[-1]) or ""
-        response["X-Content-Type-Options"] = "nosniff"
         # Uploads are the users' bytes (HTML panels, SVG posing as an image):
         # opened directly, they run nothing and reach nothing.
-        response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'"
-        return response
+        return stored_file_response(
+            rf.storage_name, content_type=rf.content_type, filename=rf.path.rsplit("/", 1)[-1],
+            csp="sandbox; default-src 'none'; img-src 'self'; media-src 'self'",
+        )
 
     @extend_schema(
         operation_id="file_upload", summary="Upload a run's file",
