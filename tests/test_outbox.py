@@ -112,11 +112,11 @@ def test_a_message_the_broker_lost_is_sent_again() -> None:
             conn.default_channel.queue_purge(queue)
             outbox.pending_task_add("runs.compact_history", [987654])  # autocommit: sent at once
             task = PendingTask.objects.get()
-            assert task.sent_at is not None and outbox._queue_size(queue) == 1
+            assert task.sent_at is not None and outbox.queue_size(queue) == 1
             conn.default_channel.queue_purge(queue)  # the restart
             PendingTask.objects.update(sent_at=timezone.now() - timedelta(minutes=2), created_at=timezone.now() - timedelta(minutes=2))
             assert outbox.pending_tasks_resend() == 1
-            assert outbox._queue_size(queue) == 1
+            assert outbox.queue_size(queue) == 1
             assert outbox.pending_tasks_resend() == 0  # just sent: not lost again
             conn.default_channel.queue_purge(queue)
     finally:

@@ -109,16 +109,28 @@ def close_old_connections(**kwargs: Any) -> None:
     close()
 
 
+_task_started: dict[str, float] = {}
+
+
 @signals.task_prerun.connect
 def outbox_task_started(task_id: str | None = None, **kwargs: Any) -> None:
     from apps.core.outbox import pending_task_started
 
+    if task_id:
+        _task_started[task_id] = time.perf_counter()
     pending_task_started(task_id=task_id)
 
 
 @signals.task_postrun.connect
 def outbox_task_ended(task_id: str | None = None, state: str | None = None, retval: Any = None, **kwargs: Any) -> None:
     """A task queued through the outbox leaves it when it succeeds (apps/core/outbox.py)."""
+    from apps.core.observability import TASK_DURATION, TASKS
     from apps.core.outbox import pending_task_ended
 
+    task = kwargs.get("task")
+    name = getattr(task, "name", None) or "unknown"
+    TASKS.labels(task=name, state=state or "unknown").inc()
+    started = _task_started.pop(task_id or "", None)
+    if started is not None:
+        TASK_DURATION.labels(task=name).observe(time.perf_counter() - started)
     pending_task_ended(task_id=task_id, state=state, error=repr(retval) if state == "FAILURE" else "")

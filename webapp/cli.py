@@ -36,6 +36,14 @@ def _exec(argv: list[str]) -> NoReturn:
     os.execvp(argv[0], argv)
 
 
+def _metrics_dir() -> None:
+    """One folder per host where every web and worker process writes its metrics (apps/core/observability.py)."""
+    from webapp.paths import data_dir
+
+    folder = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(data_dir() / "metrics"))
+    os.makedirs(folder, exist_ok=True)
+
+
 def manage(args: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
     from django.core.management import execute_from_command_line
@@ -72,6 +80,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         return serve.main(argv[1:])
     args, extra = _parser().parse_known_args(argv)
     python = sys.executable
+    if args.command in ("web", "worker"):
+        _metrics_dir()
     if args.command in MANAGE_SHORTCUTS:
         return manage([*MANAGE_SHORTCUTS[args.command], *extra])
     if args.command == "web":

@@ -62,6 +62,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     # host served on. Production's gunicorn names its hosts itself.
     env = {**os.environ}
     env.setdefault("CAIRN_ALLOWED_HOSTS", allowed_hosts(args.host))
+    # The web processes and the worker write their metrics to one folder (/metrics reads them all).
+    env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(data_dir / "metrics"))
+    os.makedirs(env["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
     prepared = subprocess.run([python, "-m", "webapp", "prepare"], cwd=ROOT, env=env)
     if prepared.returncode != 0:
         return prepared.returncode

@@ -75,6 +75,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: load balancers' probes answered whatever their Host header.
     "apps.core.health.ProbeMiddleware",
+    # Then: a request id for the logs, and the request counted and timed (/metrics).
+    "apps.core.observability.ObservabilityMiddleware",
     "webapp.middleware.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -354,9 +356,25 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 
+# Logs on stderr, each line with its time and the request's id: `text` for a
+# person, `json` (one object a line) for a log collector.
+CAIRN_LOG_FORMAT = envstr("CAIRN_LOG_FORMAT", "text")
+if CAIRN_LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"CAIRN_LOG_FORMAT={CAIRN_LOG_FORMAT!r}: use text or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "apps.core.observability.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": CAIRN_LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": envstr("CAIRN_LOG_LEVEL", "WARNING")},
 }
+# Prometheus metrics at /metrics for a scraper that sends this bearer token; unset: no /metrics.
+CAIRN_METRICS_TOKEN = envstr("CAIRN_METRICS_TOKEN")

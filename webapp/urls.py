@@ -7,6 +7,7 @@ from drf_spectacular.views import (
 )
 
 from apps.core.errors import API_PREFIX
+from apps.core.observability import metrics_view
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("apps.orgs.urls")),
@@ -23,6 +24,7 @@ api_v1: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path(API_PREFIX.lstrip("/"), include(api_v1)),
     path("admin/", admin.site.urls),
+    path("metrics", metrics_view, name="metrics"),  # Prometheus (CAIRN_METRICS_TOKEN)
     path("", include("webapp.pages")),
 ]
 

@@ -87,7 +87,7 @@ def pending_task_ended(*, task_id: str | None, state: str | None, error: str = "
         PendingTask.objects.filter(pk=pk).update(failures=F("failures") + 1, last_error=error[:500], started_at=None)
 
 
-def _queue_size(queue: str) -> int:
+def queue_size(queue: str) -> int:
     """Messages waiting in `queue`; 0 when the broker has no such queue (never used, or lost in a restart)."""
     with current_app.connection_for_write() as conn:
         try:
@@ -107,7 +107,7 @@ def _lost(task: PendingTask, *, now: Any, queue_sizes: dict[str, int]) -> bool:
         return False
     queue = current_app.conf.task_routes.get(task.name, {}).get("queue", current_app.conf.task_default_queue)
     if queue not in queue_sizes:
-        queue_sizes[queue] = _queue_size(queue)
+        queue_sizes[queue] = queue_size(queue)
     # Still queued behind others, or taken by the broker's unacked set: wait.
     # An empty queue cannot be holding it: the broker lost it.
     return queue_sizes[queue] == 0 or task.sent_at < now - timedelta(seconds=limit + 600)

@@ -8,4 +8,9 @@ class RunsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registered by name in every process, so services can queue them by name.
+        from apps.core.observability import backlog_register
         from apps.runs import tasks  # noqa: F401
+        from apps.runs.models import Media, MediaStatus
+
+        backlog_register("cairn_media_backlog", "Media items uploaded and not yet processed", "status",
+                         lambda: {"pending": float(Media.objects.filter(status=MediaStatus.PENDING).count())})

@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.core.errors import BadInput, Conflict
+from apps.core.observability import INGEST_ROWS
 from apps.core.validation import text_check
 from apps.runs import media
 from apps.runs.history import (
@@ -228,6 +229,7 @@ def stream_append(*, run: Run, stream: Stream, offset: Any, records: Any, writer
             if mine.state == RunState.CRASHED:
                 mine.state = RunState.RUNNING
             mine.save(update_fields=[f"{stream.label}_offset", "heartbeat_at", "state"])
+    INGEST_ROWS.labels(stream=stream.label).inc(len(records))
     return Appended(expected + len(records), len(records))
 
 
