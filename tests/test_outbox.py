@@ -41,13 +41,15 @@ def eager_tasks() -> Iterator[None]:
 
 
 @pytest.fixture
-def broker_down(eager_tasks: None) -> Iterator[None]:
+def broker_down(eager_tasks: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The web process's broker is unreachable; tasks are not run inline."""
     conf = current_app.conf
     saved = conf.task_always_eager, conf.broker_url
+    monkeypatch.setenv("CELERY_BROKER_URL", DEAD_BROKER)  # Celery reads it before its settings
     conf.task_always_eager, conf.broker_url = False, DEAD_BROKER
     _fresh_pool()
     yield
+    monkeypatch.undo()
     conf.task_always_eager, conf.broker_url = saved
     _fresh_pool()
 

@@ -5,6 +5,7 @@
     cairn-server worker [--queues Q]    a Celery worker
     cairn-server beat                   the periodic scheduler (one per deployment)
     cairn-server migrate | createsuperuser | collectstatic | check | prepare
+    cairn-server backup FOLDER | restore FOLDER
     cairn-server manage ARGS...         any Django management command
 
 Also `python -m webapp ...`. Settings come from the environment (docs/deploy.md).
@@ -27,6 +28,8 @@ MANAGE_SHORTCUTS = {
     "collectstatic": ["collectstatic", "--noinput"],
     "check": ["check", "--deploy", "--fail-level", "ERROR"],
     "prepare": ["cairn_prepare"],  # migrate, then the first admin and organisation when there is none
+    "backup": ["cairn_backup"],  # FOLDER: the database and every stored file
+    "restore": ["cairn_restore"],  # FOLDER: into an empty database and storage
 }
 
 
