@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from typing import Any
@@ -83,8 +84,12 @@ class EmbeddedSchedule(bootsteps.StartStopStep):
         now = time.monotonic()
         for key, entry in app.conf.beat_schedule.items():
             if now - self.last_sent.get(key, -1e12) >= float(entry["schedule"]) - 1:  # each at its own pace
+                try:
+                    app.send_task(entry["task"], retry=False)
+                except Exception:  # the broker is down: the next round tries again
+                    logging.getLogger(__name__).warning("cannot send %s", entry["task"], exc_info=True)
+                    return
                 self.last_sent[key] = now
-                app.send_task(entry["task"])
 
     def stop(self, worker: Any) -> None:
         if self.entry is not None:

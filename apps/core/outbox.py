@@ -87,6 +87,11 @@ def pending_task_ended(*, task_id: str | None, state: str | None, error: str = "
         PendingTask.objects.filter(pk=pk).update(failures=F("failures") + 1, last_error=error[:500], started_at=None)
 
 
+def queue_of(task_name: str) -> str:
+    """The broker queue a task is routed to (webapp/celery.py TASK_QUEUES)."""
+    return str(current_app.conf.task_routes.get(task_name, {}).get("queue", current_app.conf.task_default_queue))
+
+
 def queue_size(queue: str) -> int:
     """Messages waiting in `queue`; 0 when the broker has no such queue (never used, or lost in a restart)."""
     with current_app.connection_for_write() as conn:
@@ -105,7 +110,7 @@ def _lost(task: PendingTask, *, now: Any, queue_sizes: dict[str, int]) -> bool:
         return bool(task.started_at < now - timedelta(seconds=limit + 60))
     if task.sent_at >= now - LOST_AFTER:
         return False
-    queue = current_app.conf.task_routes.get(task.name, {}).get("queue", current_app.conf.task_default_queue)
+    queue = queue_of(task.name)
     if queue not in queue_sizes:
         queue_sizes[queue] = queue_size(queue)
     # Still queued behind others, or taken by the broker's unacked set: wait.

@@ -9,6 +9,8 @@ down in the caller's transaction, deleted when a worker has done it.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from celery import shared_task
@@ -17,6 +19,8 @@ from django.utils import timezone
 
 from apps.core import outbox
 from apps.core.models import SchedulerBeat
+
+log = logging.getLogger(__name__)
 
 
 def enqueue_on_commit(name: str, *args: Any) -> None:
@@ -28,14 +32,25 @@ def enqueue_on_commit(name: str, *args: Any) -> None:
     outbox.pending_task_add(name, list(args))
 
 
-def send_on_commit(name: str, *args: Any) -> None:
+def send_on_commit(name: str, *args: Any, on_refused: Callable[[], None] | None = None) -> None:
     """Send the task once the transaction commits, without an outbox record.
 
     Only for work whose own rows say what is pending and that a periodic task
     sends again (media: `queued_at` and `runs.media_requeue`). A broker that is
-    down is logged, not raised.
+    down is logged, not raised, and `on_refused` lets the rows say so.
     """
-    transaction.on_commit(lambda: outbox.task_send(name, list(args)), robust=not outbox.eager())
+
+    def send() -> None:
+        try:
+            outbox.task_send(name, list(args))
+        except Exception:
+            if outbox.eager():
+                raise
+            log.warning("broker refused task %s%s; sent again later", name, tuple(args), exc_info=True)
+            if on_refused is not None:
+                on_refused()
+
+    transaction.on_commit(send, robust=not outbox.eager())
 
 
 @shared_task(name="core.resend_pending_tasks", time_limit=120, soft_time_limit=100)

@@ -12,11 +12,13 @@ reason. It never deletes the upload. See docs/media.md.
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -26,6 +28,7 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.core import outbox
 from apps.core.errors import BadInput
 from apps.core.tasks import send_on_commit
 from apps.core.validation import file_path_check
@@ -46,9 +49,14 @@ def _queue(pks: list[int], *, marked: bool = False) -> None:
     if not marked:
         Media.objects.filter(pk__in=pks).update(queued_at=timezone.now())
     # Not through the outbox: the rows are their own record of pending work
-    # (queued_at), and media_requeue sends again what waited too long.
+    # (queued_at), and media_requeue sends again what waited too long, or at
+    # once what the broker refused (queued_at set far back).
     for pk in pks:
-        send_on_commit("runs.media_process", pk)
+        send_on_commit("runs.media_process", pk, on_refused=functools.partial(_queued_never, pk))
+
+
+def _queued_never(pk: int) -> None:
+    Media.objects.filter(pk=pk).update(queued_at=NEVER_QUEUED)
 
 
 # -- the history half --------------------------------------------------------------
@@ -316,8 +324,19 @@ def _write(sql: str, params: list[Any]) -> None:
         cursor.execute(sql, params)
 
 
+# queued_at of an item whose message the broker refused: the next requeue sends it.
+NEVER_QUEUED = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
+
+
 def media_requeue_stale(*, older_than_seconds: float, limit: int = 1000) -> int:
-    """Queue again what has waited too long: a worker killed mid-task, a broker that lost a message."""
+    """Queue again what has waited too long: a worker killed mid-task, a broker that lost a message.
+
+    With the media queue empty nothing can be waiting in it: an item pending
+    for `outbox.LOST_AFTER` was lost (a broker restart), so it goes again then
+    rather than after `older_than_seconds`.
+    """
+    if outbox.queue_size(outbox.queue_of("runs.media_process")) == 0:
+        older_than_seconds = min(older_than_seconds, outbox.LOST_AFTER.total_seconds())
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     pks = list(
         Media.objects.filter(status=MediaStatus.PENDING, queued_at__lt=cutoff)
