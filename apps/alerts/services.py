@@ -194,7 +194,7 @@ def rule_create(*, project: Project, user: AbstractBaseUser, data: dict[str, Any
     if Rule.objects.filter(project=project).count() >= MAX_RULES_PER_PROJECT:
         raise BadInput(f"A project has at most {MAX_RULES_PER_PROJECT} rules.", "kind")
     rule = Rule(project=project, kind=kind, created_by=user, name=data.get("name") or "")  # type: ignore[misc]
-    channels = _rule_fields(rule, {**data, "name": data.get("name", kind.replace("_", " "))})
+    channels = _rule_fields(rule, {**data, "name": data.get("name") or kind.replace("_", " ")})
     with transaction.atomic():
         rule.save()
         if channels is not None:
