@@ -273,7 +273,7 @@ class RunMuteApi(ProjectScopedApi):
 
     @extend_schema(
         operation_id="alert_run_unmute", summary="Unmute a run's alerts (members)",
-        parameters=RUN_PATH, request=None, responses=RunMuteSerializer,
+        parameters=RUN_PATH, request=None, responses={200: RunMuteSerializer},
     )
     def delete(self, request: Request, org: str, project: str, run_id: str) -> Response:
         services.run_mute_clear(run=self.get_run(run_id))

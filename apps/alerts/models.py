@@ -18,6 +18,9 @@ from apps.orgs.models import Organization
 from apps.runs.models import Project, Run
 
 
+MAX_SNOOZE_MINUTES = 366 * 24 * 60  # mutes and snoozes: at most a year
+
+
 class RuleKind(models.TextChoices):
     RUN_FAILED = "run_failed"  # the run failed or crashed (`states` narrows it)
     RUN_STALLED = "run_stalled"  # still running, no new history for `minutes`

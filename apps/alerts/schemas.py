@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
-from apps.alerts.models import ChannelKind, DeliveryState, RuleKind
+from apps.alerts.models import MAX_SNOOZE_MINUTES, ChannelKind, DeliveryState, RuleKind
 from apps.core.schema import path_param
 from apps.runs.models import AlertLevel
 
@@ -68,7 +68,8 @@ class RuleInSerializer(serializers.Serializer):
     channels = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=100)
     enabled = serializers.BooleanField(required=False, help_text="false mutes the rule.")
     snooze_minutes = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, help_text="Snooze for this many minutes; 0 or null ends it."
+        required=False, allow_null=True, min_value=0, max_value=MAX_SNOOZE_MINUTES,
+        help_text="Snooze for this many minutes; 0 or null ends it."
     )
     max_per_hour = serializers.IntegerField(required=False, min_value=1, max_value=10000)
 
@@ -146,12 +147,16 @@ class MarkedSerializer(serializers.Serializer):
 class SubscriptionSerializer(serializers.Serializer):
     in_app = serializers.BooleanField(required=False)
     email = serializers.BooleanField(required=False)
-    snooze_minutes = serializers.IntegerField(required=False, allow_null=True, min_value=0, write_only=True)
+    snooze_minutes = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=MAX_SNOOZE_MINUTES, write_only=True
+    )
     snoozed_until = serializers.DateTimeField(allow_null=True, read_only=True)
 
 
 class RunMuteInSerializer(serializers.Serializer):
-    minutes = serializers.IntegerField(required=False, allow_null=True, min_value=1, help_text="Absent: until unmuted.")
+    minutes = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_SNOOZE_MINUTES, help_text="Absent: until unmuted."
+    )
 
 
 class RunMuteSerializer(serializers.Serializer):

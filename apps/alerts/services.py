@@ -16,6 +16,7 @@ from apps.alerts import evaluation, webhooks
 from apps.alerts.conditions import MAX_KEY, condition_parse
 from apps.alerts.firing import DELIVER_TASK
 from apps.alerts.models import (
+    MAX_SNOOZE_MINUTES,
     Channel,
     ChannelKind,
     Delivery,
@@ -35,7 +36,6 @@ from apps.runs.models import AlertLevel, Project, Run, RunState
 MAX_EMAILS = 50
 MAX_RULES_PER_PROJECT = 500
 MAX_CHANNELS_PER_ORG = 100
-MAX_SNOOZE_MINUTES = 366 * 24 * 60
 
 
 def _bool(data: dict[str, Any], field: str, default: bool) -> bool:
@@ -139,7 +139,18 @@ def _channels_check(org_id: int, value: Any) -> list[Channel]:
     return found
 
 
+# Fields that belong to one kind of rule: sent with another kind, they are a 400, not ignored.
+KIND_FIELDS = {
+    "condition": RuleKind.METRIC, "minutes": RuleKind.RUN_STALLED, "states": RuleKind.RUN_FAILED,
+    "min_level": RuleKind.AGENT_ALERT, "best_key": RuleKind.RUN_FINISHED, "best_goal": RuleKind.RUN_FINISHED,
+    "artifact": RuleKind.ALIAS_MOVED, "alias": RuleKind.ALIAS_MOVED,
+}
+
+
 def _kind_fields(rule: Rule, data: dict[str, Any]) -> None:
+    for field, kind in KIND_FIELDS.items():
+        if field in data and rule.kind != kind:
+            raise BadInput(f"Only for {kind} rules.", field)
     if rule.kind == RuleKind.METRIC and ("condition" in data or not rule.condition):
         cond = condition_parse(data.get("condition"))
         rule.condition = data["condition"].strip()
