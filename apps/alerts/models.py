@@ -17,7 +17,6 @@ from django.db import models
 from apps.orgs.models import Organization
 from apps.runs.models import Project, Run
 
-
 MAX_SNOOZE_MINUTES = 366 * 24 * 60  # mutes and snoozes: at most a year
 
 
