@@ -170,3 +170,27 @@ def test_a_run_that_stops_logging_is_reported_stalled_once(
         assert stalled_check() == 0
     [got] = receiver.wait(1)
     assert got.json()["title"].endswith("run r1 stalled") and "no new history" in got.json()["text"]
+
+
+def test_an_alias_moved_alerts_once_per_version_it_reaches(
+    world: World, receiver: Receiver, django_capture_on_commit_callbacks: Any
+) -> None:
+    from apps.artifacts.signals import alias_moved
+
+    hook = channel(world.owner, url=receiver.url)
+    rule(world.member, kind="alias_moved", artifact="model", alias="production", channels=[hook["id"]])
+
+    def moved(artifact: str, alias: str, version_id: int, project_id: int | None = world.private.pk) -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            alias_moved.send(sender=None, org_id=world.org.pk, project_id=project_id, artifact=artifact, alias=alias,
+                             version_id=version_id, previous_version_id=None, actor_id=None)
+
+    moved("model", "production", 7)
+    moved("model", "production", 7)  # announced twice: one alert
+    moved("model", "staging", 8)  # another alias
+    moved("data", "production", 9)  # another artifact
+    moved("model", "production", 10, project_id=world.public.pk)  # another project
+    moved("model", "production", 11, project_id=None)  # a registry link
+    [got] = receiver.wait(1)
+    assert got.json()["title"].endswith("model:production moved") and "version 7" in got.json()["text"]
+    assert len(receiver.wait(2, timeout=0.3)) == 1
