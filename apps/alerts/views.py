@@ -42,10 +42,27 @@ def _error(e: APIException) -> str:
     return f"{field}: {e.detail}" if field else str(e.detail)
 
 
+def _subscription_data(post: Any) -> dict[str, Any]:
+    snooze = post.get("snooze_minutes", "")
+    data: dict[str, Any] = {"in_app": post.get("in_app") == "on", "email": post.get("email") == "on"}
+    if snooze:
+        data["snooze_minutes"] = _id(snooze) if _id(snooze) is not None else snooze
+    return data
+
+
 def project_alerts_page(request: HttpRequest, org: str, project: str) -> HttpResponse:
     proj, access = page_project(request, org, project, need=Access.READ)
     error = ""
-    if request.method == "POST":
+    member = request.user.is_authenticated and proj.organization.memberships.filter(user_id=request.user.pk).exists()
+    if request.method == "POST" and request.POST.get("action") == "subscribe" and member:
+        # Anyone of the organisation chooses for themselves, viewers too.
+        try:
+            services.subscription_set(user=request.user, project=proj, data=_subscription_data(request.POST))  # type: ignore[arg-type]
+        except APIException as e:
+            error = _error(e)
+        else:
+            return redirect("alerts-page", org=proj.organization.slug, project=proj.slug)
+    elif request.method == "POST":
         proj, access = page_project(request, org, project, need=Access.WRITE)
         action, post = request.POST.get("action", ""), request.POST
         try:
@@ -72,6 +89,7 @@ def project_alerts_page(request: HttpRequest, org: str, project: str) -> HttpRes
         "channels": selectors.channel_list(org=proj.organization),
         "deliveries": selectors.delivery_list(project=proj, limit=100) if access >= Access.WRITE else [],
         "failed": DeliveryState.FAILED,
+        "subscription": selectors.subscription_of(user=request.user, project=proj) if member else None,  # type: ignore[arg-type]
     }
     return render(request, "alerts/project.html", context, status=400 if error else 200)
 

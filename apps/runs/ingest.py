@@ -229,7 +229,7 @@ def stream_append(*, run: Run, stream: Stream, offset: Any, records: Any, writer
             if mine.state == RunState.CRASHED:
                 mine.state = RunState.RUNNING
             mine.save(update_fields=[f"{stream.label}_offset", "heartbeat_at", "state"])
-        if stream != Stream.CONSOLE and history_appended.receivers:
+        if stream != Stream.CONSOLE and history_appended.has_listeners(Run):
             _announce(locked, stream, chunk)
     return Appended(expected + len(records), len(records))
 

@@ -86,3 +86,15 @@ def test_the_bell_counts_unread_notifications_and_the_page_marks_them_read(
     assert 'data-read="no"' not in b.get("/notifications/").content.decode()
     assert "nav-unread" not in b.get("/acme/secret/").content.decode()
     assert world.anonymous.browser().get("/notifications/").status_code == 302
+
+
+def test_each_person_chooses_how_a_project_notifies_them(world: World) -> None:
+    from apps.alerts.models import Subscription
+
+    b = world.viewer.browser()
+    assert b'data-testid="subscription"' in b.get(PAGE).content
+    assert b.post(PAGE, {"action": "subscribe", "email": "on", "snooze_minutes": "30"}).status_code == 302
+    sub = Subscription.objects.get(user=world.viewer.user)
+    assert (sub.in_app, sub.email, sub.snoozed_until is not None) == (False, True, True)
+    assert b"snoozed until" in b.get(PAGE).content
+    assert not Subscription.objects.filter(user=world.member.user).exists()  # their own choice only
