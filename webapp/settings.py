@@ -332,6 +332,10 @@ SPECTACULAR_SETTINGS = {
         "SubmissionStatusEnum": "apps.benchmarks.models.SubmissionStatus",
         "MediaStatusEnum": "apps.runs.models.MediaStatus",
         "RoleEnum": "apps.orgs.models.Role",
+        "AlertLevelEnum": "apps.runs.models.AlertLevel",
+        "AlertRuleKindEnum": "apps.alerts.models.RuleKind",
+        "AlertChannelKindEnum": "apps.alerts.models.ChannelKind",
+        "AlertDeliveryStateEnum": "apps.alerts.models.DeliveryState",
     },
     "APPEND_COMPONENTS": {"securitySchemes": {"basicAuth": {
         "type": "http", "scheme": "basic", "description": "Only to create an API key (POST /api/v1/keys).",
