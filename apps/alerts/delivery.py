@@ -23,6 +23,10 @@ RETRY = "retry"
 ERROR_MAX = 500
 
 
+class NoAddress(Exception):
+    """Nowhere to send it (a person without an email address): refused, never tried again."""
+
+
 def event_url(event: Event) -> str:
     project = event.rule.project
     base = f"{settings.PUBLIC_URL}/{project.organization.slug}/{project.slug}/"
@@ -64,7 +68,7 @@ def _email(delivery: Delivery) -> None:
     else:
         to = list(delivery.channel.emails) if delivery.channel else []
     if not to:
-        raise ValueError("no email address to send to")
+        raise NoAddress("no email address to send to (the person's account has none)")
     body = f"{event.text}\n\n{event_url(event)}\n\nRule: {event.rule.name} ({event.rule.project})\n"
     send_mail(f"[Cairn] {event.title}"[:200], body, None, to, fail_silently=False)
 
@@ -100,7 +104,7 @@ def delivery_send(*, delivery_id: int, last_try: bool) -> str:
             status, excerpt = response.status, response.excerpt
             if not 200 <= response.status < 300:
                 error = f"HTTP {response.status}" + (f": {excerpt[:200]}" if excerpt else "")
-    except webhooks.WebhookRefused as e:
+    except (webhooks.WebhookRefused, NoAddress) as e:
         error, state = f"refused: {e}", DeliveryState.REFUSED
     except Exception as e:  # noqa: BLE001 (any failure to arrive is recorded and retried)
         error = f"{type(e).__name__}: {e}"

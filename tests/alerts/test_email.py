@@ -57,3 +57,15 @@ def test_an_unreachable_mail_server_fails_after_its_tries(
         log(world.member, "r1", [{"loss": 9.0}])
     [d] = deliveries(world.member)
     assert (d["state"], d["attempts"]) == ("failed", 2) and "ConnectionRefusedError" in d["last_error"]
+
+
+def test_a_person_without_an_address_is_refused_not_retried(
+    world: World, smtp: SmtpSink, django_capture_on_commit_callbacks: Any
+) -> None:
+    rule(world.member, kind="metric", condition="loss > 5")
+    world.viewer.client().put(f"{P}/alert-subscription", {"email": True}, format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        log(world.member, "r1", [{"loss": 9.0}])
+    [d] = deliveries(world.member)
+    assert (d["state"], d["attempts"], d["user"]) == ("refused", 1, "carol")
+    assert "no email address" in d["last_error"]
