@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from apps.alerts.models import Channel, Delivery, Notification, Rule, Subscription
+from apps.alerts.models import Channel, Delivery, Notification, Rule, RunMute, Subscription
 from apps.orgs.models import Organization
 from apps.runs.models import Project
 
@@ -69,3 +70,9 @@ def subscription_of(*, user: AbstractBaseUser, project: Project) -> Subscription
     return Subscription.objects.filter(user_id=user.pk, project=project).first() or Subscription(
         user_id=user.pk, project=project
     )
+
+
+def run_mutes(*, project: Project) -> list[RunMute]:
+    """The project's runs muted now (a mute past its time is over)."""
+    live = Q(until__isnull=True) | Q(until__gt=timezone.now())
+    return list(RunMute.objects.filter(live, run__project=project).select_related("run").order_by("run__run_id")[:PAGE])

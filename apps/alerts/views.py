@@ -17,6 +17,7 @@ from apps.alerts.models import ChannelKind, DeliveryState, RuleKind
 from apps.core.access import Access
 from apps.orgs.permissions import page_org
 from apps.runs.permissions import page_project
+from apps.runs.selectors import run_get
 
 _ID_MAX = 18
 
@@ -74,6 +75,14 @@ def project_alerts_page(request: HttpRequest, org: str, project: str) -> HttpRes
                     services.rule_delete(rule=rule)
                 else:
                     services.rule_update(rule=rule, data={"enabled": action == "unmute"})
+            elif action in ("mute_run", "unmute_run"):
+                run = run_get(project=proj, run_id=post.get("run_id", "")[:64])
+                if action == "mute_run":
+                    minutes = post.get("minutes", "")
+                    data = {"minutes": _id(minutes) if _id(minutes) is not None else minutes} if minutes else {}
+                    services.run_mute_set(run=run, user=request.user, data=data)  # type: ignore[arg-type]
+                else:
+                    services.run_mute_clear(run=run)
             elif action == "retry" and _id(post.get("delivery_id", "")) is not None:
                 delivery = selectors.delivery_get(project=proj, delivery_id=int(post["delivery_id"]))
                 services.delivery_retry(delivery=delivery)
@@ -89,6 +98,7 @@ def project_alerts_page(request: HttpRequest, org: str, project: str) -> HttpRes
         "channels": selectors.channel_list(org=proj.organization),
         "deliveries": selectors.delivery_list(project=proj, limit=100) if access >= Access.WRITE else [],
         "failed": DeliveryState.FAILED,
+        "muted_runs": selectors.run_mutes(project=proj),
         "subscription": selectors.subscription_of(user=request.user, project=proj) if member else None,  # type: ignore[arg-type]
     }
     return render(request, "alerts/project.html", context, status=400 if error else 200)

@@ -98,3 +98,16 @@ def test_each_person_chooses_how_a_project_notifies_them(world: World) -> None:
     assert (sub.in_app, sub.email, sub.snoozed_until is not None) == (False, True, True)
     assert b"snoozed until" in b.get(PAGE).content
     assert not Subscription.objects.filter(user=world.member.user).exists()  # their own choice only
+
+
+def test_members_mute_a_run_from_the_page(world: World) -> None:
+    from tests.factories import run_create
+
+    run_create(world.private, "r9")
+    b = world.member.browser()
+    assert b.post(PAGE, {"action": "mute_run", "run_id": "r9", "minutes": "30"}).status_code == 302
+    assert "r9 until" in b.get(PAGE).content.decode()
+    assert b.post(PAGE, {"action": "mute_run", "run_id": "nope"}).status_code == 404
+    assert world.viewer.browser().post(PAGE, {"action": "unmute_run", "run_id": "r9"}).status_code == 403
+    b.post(PAGE, {"action": "unmute_run", "run_id": "r9"})
+    assert "r9 until" not in b.get(PAGE).content.decode()
