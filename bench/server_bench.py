@@ -46,7 +46,7 @@ def session(server: ServerProcess) -> requests.Session:
     return s
 
 
-def ingest(s: requests.Session, url: str, steps: int, keys: list[str]) -> float:
+def ingest(s: requests.Session, url: str, steps: int, keys: list[str], server_times: list[float] | None = None) -> float:
     """Points/s through the HTTP API, client serialisation and gzip included.
 
     Like the agent's uploader, the client prepares the next batch while the
@@ -79,7 +79,52 @@ def ingest(s: requests.Session, url: str, steps: int, keys: list[str]) -> float:
         r = s.post(f"{url}/streams/history", data=body,
                    headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
         r.raise_for_status()
+        if server_times is not None:
+            server_times.append(server_ms(r))
     return steps * len(keys) / (time.perf_counter() - t0)
+
+
+def alert_rules_overhead(server: ServerProcess, steps: int, rounds: int = 5) -> dict[str, float]:
+    """Ingest into a project with no alert rules, and into one with 100 threshold rules, interleaved.
+
+    The rules name the keys logged (`m0 > 1e9` ... `m9 > ...`), so every batch is checked
+    against all of them and none fires: the check's whole cost, and nothing else.
+    """
+    s = session(server)
+    api = f"{server.url}/api/v1/projects/local"
+    s.put(f"{api}/rules100/runs/setup").raise_for_status()
+    for i in range(100):
+        rule = {"kind": "metric", "condition": f"{KEYS[i % len(KEYS)]} > {1e9 + i}"}
+        s.post(f"{api}/rules100/alert-rules", json=rule).raise_for_status()
+    rates: dict[str, list[float]] = {"none": [], "rules100": []}
+    batch_ms: dict[str, list[float]] = {"none": [], "rules100": []}  # the server's own time per batch
+    for r in range(rounds):
+        for project in ("none", "rules100") if r % 2 == 0 else ("rules100", "none"):
+            rates[project].append(ingest(s, f"{api}/{project}/runs/r{r}", steps, KEYS, batch_ms[project]))
+    none, with_rules = statistics.median(rates["none"]), statistics.median(rates["rules100"])
+    ms_none, ms_rules = (statistics.median(batch_ms[k]) * 1e3 for k in ("none", "rules100"))
+    return {"no_rules_points_per_s": none, "rules100_points_per_s": with_rules,
+            "slower_pct": 100 * (1 - with_rules / none), "batch_server_ms_none": ms_none,
+            "batch_server_ms_rules100": ms_rules, "batch_slower_pct": 100 * (ms_rules / ms_none - 1),
+            "check_ms_per_batch": threshold_check_ms()}
+
+
+def threshold_check_ms() -> float:
+    """The check alone, in this process: 100 conditions over one batch of BATCH rows of the 10 keys."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
+    os.environ.setdefault("CAIRN_SECRET_KEY", "bench")
+    from apps.alerts.conditions import condition_parse
+
+    rules = [condition_parse(f"{KEYS[i % len(KEYS)]} > {1e9 + i}") for i in range(100)]
+    steps = np.arange(BATCH, dtype=np.int64)
+    numeric = {k: (steps, np.random.default_rng(0).normal(0, 1, BATCH)) for k in KEYS}
+
+    def check() -> None:
+        for rule in rules:
+            column = numeric.get(rule.key)
+            if column is not None:
+                rule.first_match(column[1])
+    return timed(check, 21) * 1e3
 
 
 def timed(fn: Any, repeat: int = 7) -> float:
@@ -215,7 +260,24 @@ def main() -> None:
     ap.add_argument("--long-steps", type=int, default=10_000_000)
     ap.add_argument("--runs", type=int, default=10_000)
     ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--alerts-only", action="store_true", help="only ingest with and without 100 alert rules")
     args = ap.parse_args()
+    if args.alerts_only:
+        os.environ["DATABASE_URL"] = PG
+        with tempfile.TemporaryDirectory() as tmp:
+            server = ServerProcess(Path(tmp), extra_env={"CAIRN_WEB_WORKERS": "2"})
+            server.start()
+            try:
+                out = alert_rules_overhead(server, min(args.steps, 200_000), rounds=9)
+            finally:
+                server.cleanup()
+        print(json.dumps(out, indent=2))
+        print(f"Ingest with 100 threshold rules: {out['rules100_points_per_s']:,.0f} points/s beside "
+              f"{out['no_rules_points_per_s']:,.0f} with none: {out['slower_pct']:+.1f}% slower (floor ≤ 5%); "
+              f"the check itself {out['check_ms_per_batch']:.2f} ms per batch of {BATCH} rows")
+        print(f"Server time per batch (median): {out['batch_server_ms_rules100']:.1f} ms with the rules, "
+              f"{out['batch_server_ms_none']:.1f} ms without: {out['batch_slower_pct']:+.1f}%")
+        return
 
     os.environ["DATABASE_URL"] = PG
     results: dict[str, Any] = {}
@@ -242,6 +304,7 @@ def main() -> None:
             results["sampled_read_long_s"], results["sampled_read_long_server_s"] = sampled_read(s, long)
             seed_runs(db_url, args.runs)
             results["runs_query_s"], results["runs_query_server_s"] = runs_query(s, server.url)
+            results["alerts"] = alert_rules_overhead(server, 200_000)
         finally:
             server.cleanup()
     results["startup_s"], results["idle_mb"] = footprint()
@@ -272,6 +335,8 @@ def report(r: dict[str, Any]) -> None:
          f"{m.get('search_s', 0) * 1e3:.0f} (1,000 runs)", ratio(m.get("search_s"), r["runs_query_s"]), "≤ 50 ms"),
         ("Storage per scalar point, indexes included (bytes)", f"{r['storage_bytes_per_point']:.2f}",
          f"{m.get('storage_bytes_per_point', 0):.1f}", ratio(m.get("storage_bytes_per_point"), r["storage_bytes_per_point"]), "≤ 16"),
+        ("Ingest with 100 alert threshold rules, slower than with none (%)", f"{r['alerts']['slower_pct']:+.1f}",
+         "—", "—", "≤ 5%"),
         ("Server healthy after start (s)", f"{r['startup_s']:.2f}", f"{m.get('startup_s', 0):.1f}",
          ratio(m.get("startup_s"), r["startup_s"]), "≤ 5 s"),
         ("Server idle memory, web + tasks (MB)", f"{r['idle_mb']:.0f}", f"{(m.get('idle_rss_bytes') or 0) / 1e6:.0f}",

@@ -61,6 +61,11 @@ GRAMMAR_OPERATIONS = {
     "run_artifact_use": "the artifact must name an existing version",
     "registered_model_link": "the artifact must name an existing version of the organisation's, of the model's type",
     "registry_alias_move": "the version must be one of the registered model's",
+    "alert_rule_create": "a condition is the threshold language; the fields needed depend on the kind",
+    "alert_rule_update": "a condition is the threshold language; channels must be the organisation's",
+    "alert_channel_create": "a webhook URL must be http(s) and not private; a name is unique",
+    "alert_channel_update": "a webhook URL must be http(s) and not private; a name is unique",
+    "alert_delivery_retry": "only a failed delivery is retried",
 }
 
 # KNOWN FINDINGS: what schemathesis finds that other items of the Hardening
@@ -128,6 +133,15 @@ class Seeded:
         self._ok(self.admin.post(f"{run}/artifacts/used", json={"artifact": f"{org}/fuzz/data:v0"}))
         self._ok(self.admin.post(f"{api}/orgs/{org}/registry/reg", json={"artifact": f"{org}/fuzz/data:v0",
                                                                          "aliases": ["production"]}))
+        # Alerts: a channel and a rule to read and change, and a doomed pair to delete.
+        channels = f"{api}/orgs/{org}/alert-channels"
+        self.channel = self._ok(self.admin.post(channels, json={"name": "hook", "kind": "email", "emails": ["a@example.com"]}))["id"]
+        self.doomed_channel = self._ok(self.admin.post(channels, json={"name": "doomed", "kind": "email",
+                                                                       "emails": ["b@example.com"]}))["id"]
+        rules = f"{api}/projects/{org}/fuzz/alert-rules"
+        self.rule = self._ok(self.admin.post(rules, json={"kind": "metric", "condition": "loss > 1e9",
+                                                          "channels": [self.channel]}))["id"]
+        self.doomed_rule = self._ok(self.admin.post(rules, json={"kind": "run_failed"}))["id"]
         self._ok(self.admin.post(f"{run}/finish", json={"exit_code": 0}))
         self.submission = self._ok(self.admin.post(f"{api}/benchmarks/{org}/bench/submissions/", json={"run": f"{org}/fuzz/r1"}))["id"]
         # Keys are made with a password, not a key.
@@ -176,6 +190,8 @@ def _config(seeded: Seeded, headers: dict[str, str]) -> SchemathesisConfig:
         {"include-operation-id-regex": "^registry_alias_(move|remove)$", "parameters": {"name": "reg", "alias": "fuzzed"}},
         {"include-operation-id": "run_artifact_lineage", "parameters": {"run_id": "r1"}},
         {"include-operation-id": "artifact_version_diff", "parameters": {"name": "data", "ref": "latest", "base": "v0"}},
+        {"include-operation-id": "alert_channel_delete", "parameters": {"channel_id": seeded.doomed_channel}},
+        {"include-operation-id": "alert_rule_delete", "parameters": {"rule_id": seeded.doomed_rule}},
     ]
     operations += [{"include-operation-id": op, "checks": {check: {"enabled": False}}}
                    for op, check in [*KNOWN_FINDINGS, *PINNED]]
@@ -186,6 +202,7 @@ def _config(seeded: Seeded, headers: dict[str, str]) -> SchemathesisConfig:
         "parameters": {
             "org": org, "project": "fuzz", "run_id": "r1", "key": seeded.report, "owner": org,
             "slug": "bench", "submission_id": seeded.submission,
+            "channel_id": seeded.channel, "rule_id": seeded.rule, "delivery_id": 1,
         },
         # No NUL in generated text: every body, URL part and parameter refuses one on purpose
         # (no database can store or look one up); tests/runs/test_bad_input.py checks that.

@@ -32,6 +32,9 @@ TASK_QUEUES = {
     "artifacts.collect_garbage": QUEUE_FILES,
     "artifacts.verify_blobs": QUEUE_FILES,
     "artifacts.check_references": QUEUE_FILES,
+    # Alerts: sends are short (a few seconds at most) and must not wait behind history or media.
+    "alerts.deliver": QUEUE_DEFAULT,
+    "alerts.check_stalled": QUEUE_DEFAULT,
 }
 
 app = Celery("cairn")
@@ -41,6 +44,7 @@ app.conf.task_default_queue = QUEUE_DEFAULT
 app.conf.task_routes = {name: {"queue": queue} for name, queue in TASK_QUEUES.items()}
 DEAD_RUN_CHECK_INTERVAL = float(os.environ.get("CAIRN_DEAD_RUN_CHECK_INTERVAL", "30"))
 ARTIFACT_UPKEEP_INTERVAL = float(os.environ.get("CAIRN_ARTIFACT_UPKEEP_INTERVAL", "3600"))
+ALERT_STALL_CHECK_INTERVAL = float(os.environ.get("CAIRN_ALERT_STALL_CHECK_INTERVAL", "60"))
 # Production runs one `celery beat` for these.
 app.conf.beat_schedule = {
     # The outbox (apps/core/outbox.py): what the broker never took or lost, sent again.
@@ -57,6 +61,8 @@ app.conf.beat_schedule = {
     "artifacts-collect-garbage": {"task": "artifacts.collect_garbage", "schedule": ARTIFACT_UPKEEP_INTERVAL},
     "artifacts-verify-blobs": {"task": "artifacts.verify_blobs", "schedule": ARTIFACT_UPKEEP_INTERVAL},
     "artifacts-check-references": {"task": "artifacts.check_references", "schedule": ARTIFACT_UPKEEP_INTERVAL},
+    # Stalled runs (apps/alerts/evaluation.py): only projects with a stall rule are looked at.
+    "alerts-check-stalled": {"task": "alerts.check_stalled", "schedule": ALERT_STALL_CHECK_INTERVAL},
 }
 
 
@@ -97,7 +103,7 @@ class EmbeddedSchedule(bootsteps.StartStopStep):
 
 
 app.steps["worker"].add(EmbeddedSchedule)
-app.autodiscover_tasks(["apps.core", "apps.runs", "apps.reports", "apps.benchmarks", "apps.artifacts"])
+app.autodiscover_tasks(["apps.core", "apps.runs", "apps.reports", "apps.benchmarks", "apps.artifacts", "apps.alerts"])
 
 
 @signals.task_prerun.connect

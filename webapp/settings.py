@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "apps.reports",
     "apps.benchmarks",
     "apps.artifacts",
+    "apps.alerts",
 ]
 
 MIDDLEWARE = [
@@ -133,6 +134,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.orgs.context.nav",
+                "apps.alerts.context.bell",
             ],
         },
     },
@@ -266,6 +268,40 @@ CAIRN_MEDIA_TASK_TIME_LIMIT = envint("CAIRN_MEDIA_TASK_TIME_LIMIT", 120)
 # (a worker killed mid-task, a broker that lost the message).
 CAIRN_MEDIA_REQUEUE_AFTER = envfloat("CAIRN_MEDIA_REQUEUE_AFTER", 300.0)
 
+# --- Alerts (docs/alerts.md) ------------------------------------------------
+# Networks webhooks may reach although private, loopback or reserved (CIDRs).
+# The embedded server (no DATABASE_URL) allows 127.0.0.1 for tools on the same
+# machine; a production server allows none unless told.
+CAIRN_ALERT_WEBHOOK_ALLOW = envlist(
+    "CAIRN_ALERT_WEBHOOK_ALLOW", "" if envstr("DATABASE_URL") else "127.0.0.1/32"
+)
+CAIRN_ALERT_WEBHOOK_TIMEOUT = envfloat("CAIRN_ALERT_WEBHOOK_TIMEOUT", 5.0)
+# Tries of a delivery before it is marked failed, and the first wait between
+# tries in seconds (doubled after each).
+CAIRN_ALERT_DELIVERY_TRIES = envint("CAIRN_ALERT_DELIVERY_TRIES", 6)
+CAIRN_ALERT_RETRY_DELAY = envfloat("CAIRN_ALERT_RETRY_DELAY", 10.0)
+# How long a process keeps a project's rules before reading them again: a
+# rule changed in another process takes effect within this many seconds.
+CAIRN_ALERT_RULE_CACHE_SECONDS = envfloat("CAIRN_ALERT_RULE_CACHE_SECONDS", 5.0)
+
+# --- Email ----------------------------------------------------------------
+# Alerts by email go through Django's SMTP backend when CAIRN_EMAIL_HOST is set,
+# else to the console (the log) so that nothing is lost silently.
+EMAIL_HOST = envstr("CAIRN_EMAIL_HOST", "")
+EMAIL_PORT = envint("CAIRN_EMAIL_PORT", 25)
+EMAIL_HOST_USER = envstr("CAIRN_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = envstr("CAIRN_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = envbool("CAIRN_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = envbool("CAIRN_EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set CAIRN_EMAIL_USE_TLS or CAIRN_EMAIL_USE_SSL, not both")
+EMAIL_TIMEOUT = envint("CAIRN_EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = envstr("CAIRN_EMAIL_FROM", "cairn@localhost")
+EMAIL_BACKEND = envstr(
+    "CAIRN_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
+)
+
 # --- API ------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -305,6 +341,10 @@ SPECTACULAR_SETTINGS = {
         "SubmissionStatusEnum": "apps.benchmarks.models.SubmissionStatus",
         "MediaStatusEnum": "apps.runs.models.MediaStatus",
         "RoleEnum": "apps.orgs.models.Role",
+        "AlertLevelEnum": "apps.runs.models.AlertLevel",
+        "AlertRuleKindEnum": "apps.alerts.models.RuleKind",
+        "AlertChannelKindEnum": "apps.alerts.models.ChannelKind",
+        "AlertDeliveryStateEnum": "apps.alerts.models.DeliveryState",
     },
     "APPEND_COMPONENTS": {"securitySchemes": {"basicAuth": {
         "type": "http", "scheme": "basic", "description": "Only to create an API key (POST /api/v1/keys).",

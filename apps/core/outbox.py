@@ -28,6 +28,8 @@ MAX_FAILURES = 3
 # How long a message the broker took may wait before it counts as lost when
 # its queue is empty (a worker may have reserved it just now).
 LOST_AFTER = timedelta(seconds=30)
+# Longer than any task's retry backoff (runs' compaction backs off up to 10 minutes).
+RETRY_LEASE = timedelta(minutes=15)
 
 
 def eager() -> bool:
@@ -85,6 +87,9 @@ def pending_task_ended(*, task_id: str | None, state: str | None, error: str = "
         PendingTask.objects.filter(pk=pk).delete()
     elif state == "FAILURE":
         PendingTask.objects.filter(pk=pk).update(failures=F("failures") + 1, last_error=error[:500], started_at=None)
+    elif state == "RETRY":
+        # Waiting out its backoff in a worker: not lost for that long (the started-at lease).
+        PendingTask.objects.filter(pk=pk).update(started_at=timezone.now() + RETRY_LEASE)
 
 
 def queue_of(task_name: str) -> str:

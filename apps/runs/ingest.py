@@ -39,6 +39,7 @@ from apps.runs.models import (
     Stream,
 )
 from apps.runs.selectors import TIME_KEY
+from apps.runs.signals import history_appended
 
 _WRITER_ID = re.compile(WRITER_ID_PATTERN)
 
@@ -229,8 +230,25 @@ def stream_append(*, run: Run, stream: Stream, offset: Any, records: Any, writer
             if mine.state == RunState.CRASHED:
                 mine.state = RunState.RUNNING
             mine.save(update_fields=[f"{stream.label}_offset", "heartbeat_at", "state"])
+<<<<<<< HEAD
     INGEST_ROWS.labels(stream=stream.label).inc(len(records))
+=======
+        if stream != Stream.CONSOLE and history_appended.has_listeners(Run):
+            _announce(locked, stream, chunk)
+>>>>>>> wt-alerts
     return Appended(expected + len(records), len(records))
+
+
+def _announce(run: Run, stream: Stream, chunk: EncodedChunk) -> None:
+    """Listeners (alert thresholds) hear of the batch's numbers once it is committed."""
+    numeric = {k: v for k, v in chunk.numeric.items() if k != TIME_KEY}
+    if numeric:
+        run_pk, project_id, label = run.pk, run.project_id, stream.label
+        transaction.on_commit(
+            lambda: history_appended.send(
+                sender=Run, run_pk=run_pk, project_id=project_id, stream=label, numeric=numeric
+            )
+        )
 
 
 def run_alive(run: Run, now: Any) -> None:

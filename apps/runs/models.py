@@ -336,8 +336,8 @@ class RunAlert(models.Model):
 
     The agent names each alert (`alert_id`): a retried upload, or a repeat the
     agent merged within `wait_duration`, updates this row rather than adding
-    one; `count` is how many times it was raised. Delivering alerts (email,
-    webhooks) is not built yet.
+    one; `count` is how many times it was raised. The alerts app delivers
+    them (runs announces `alert_recorded`; it never imports alerts).
     """
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="alerts")

@@ -36,7 +36,7 @@ from apps.runs.models import (
     RunWriter,
     Visibility,
 )
-from apps.runs.signals import run_finished, run_upserted
+from apps.runs.signals import alert_recorded, run_finished, run_upserted
 
 # Fields a client may set on create, resume and update, with their limits.
 _TEXT_FIELDS = {"name": 200, "notes": 100_000, "group": 128, "job_type": 64}
@@ -394,7 +394,13 @@ def alert_record(
             alert_id=alert_id,
             defaults={"title": title, "text": text, "level": level, "count": count, "created_at": created_at},
         )
-        if not created and count > alert.count:
+        raised = not created and count > alert.count
+        if raised:
             alert.count = count
             alert.save(update_fields=["count", "updated_at"])
+        if created or raised:
+            alert_pk, run_pk = alert.pk, run.pk
+            transaction.on_commit(
+                lambda: alert_recorded.send(sender=RunAlert, alert_pk=alert_pk, run_pk=run_pk, created=created)
+            )
     return alert, created

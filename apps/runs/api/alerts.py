@@ -65,7 +65,7 @@ def _alert_input(data: dict[str, Any]) -> dict[str, Any]:
 class RunAlertsApi(ProjectScopedApi):
     @extend_schema(
         operation_id="run_alerts", summary="A run's alerts",
-        description="What the run sent with `run.alert()`, newest first. Delivery (email, webhooks) is not built yet.",
+        description="What the run sent with `run.alert()`, newest first. Project rules of kind `agent_alert` deliver them.",
         parameters=RUN_PATH, responses=AlertListSerializer,
     )
     def get(self, request: Request, org: str, project: str, run_id: str) -> Response:
