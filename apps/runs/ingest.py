@@ -230,12 +230,9 @@ def stream_append(*, run: Run, stream: Stream, offset: Any, records: Any, writer
             if mine.state == RunState.CRASHED:
                 mine.state = RunState.RUNNING
             mine.save(update_fields=[f"{stream.label}_offset", "heartbeat_at", "state"])
-<<<<<<< HEAD
-    INGEST_ROWS.labels(stream=stream.label).inc(len(records))
-=======
         if stream != Stream.CONSOLE and history_appended.has_listeners(Run):
             _announce(locked, stream, chunk)
->>>>>>> wt-alerts
+    INGEST_ROWS.labels(stream=stream.label).inc(len(records))
     return Appended(expected + len(records), len(records))
 
 
