@@ -74,9 +74,8 @@ def _stage(run: Any, art: Artifact) -> dict[str, str]:
         path_for, tmp_dir = cached_path, cache_dir()
     files: dict[str, str] = {}
     for entry in art._entries.values():
-        if entry.ref:
+        if entry.ref or entry.local_path is None:  # a reference, or a draft's file the server holds
             continue
-        assert entry.local_path is not None
         if getattr(entry, "_policy", "mutable") == "immutable":
             files[entry.digest] = entry.local_path
             continue
@@ -122,6 +121,8 @@ def log_artifact(
         "manifest": [e.to_dict() for e in art.files()],
         "files": files,
     }
+    if art.incremental:
+        staged.update(incremental=True, removed=list(dict.fromkeys(art._removed)))
     folder = os.path.join(run.dir, STAGED)
     os.makedirs(folder, exist_ok=True)
     write_json(os.path.join(folder, f"{local_id}.json"), staged)

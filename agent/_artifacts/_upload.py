@@ -85,7 +85,9 @@ def _version(up: Any, local_id: str) -> None:
         return
     base = f"{up.base_url}/api/v1/projects/{up.org}/{model.spec['project']}/artifacts"
     files: dict[str, str] = staged["files"]
-    digests = sorted(files)
+    # A draft's files that are on the server already (new_draft) are asked about too: never uploaded from here.
+    held = {e["digest"] for e in staged["manifest"] if not e.get("ref")} - set(files)
+    digests = sorted(set(files) | held)
     started = time.monotonic()
     try:
         missing: list[str] = []
@@ -95,6 +97,8 @@ def _version(up: Any, local_id: str) -> None:
                                      **_http.json_body(body))
             missing += response.json()["missing"]
         asked = time.monotonic()
+        if held.intersection(missing):
+            raise OSError("files of the version it was drafted from are not in this organisation")
         sizes = {d: os.path.getsize(files[d]) for d in missing}
         small = [d for d in missing if sizes[d] <= BATCH_FILE_MAX]
         groups = _batches(small, sizes)
@@ -110,7 +114,8 @@ def _version(up: Any, local_id: str) -> None:
             if sizes[digest] > BATCH_FILE_MAX:
                 _put_one(up, base, digest, files[digest])
         sent = time.monotonic()
-        commit = {k: staged[k] for k in ("name", "type", "description", "metadata", "aliases", "manifest")}
+        commit = {k: staged[k] for k in ("name", "type", "description", "metadata", "aliases", "manifest",
+                                         "incremental", "removed") if k in staged}
         commit["run_id"] = model.spec["id"]
         response = _http.request(up.session, "POST", f"{base}/", ok=(200, 201), timeout=_http.READ_TIMEOUT,
                                  **_http.json_body(commit))

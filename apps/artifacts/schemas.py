@@ -73,6 +73,13 @@ class ArtifactVersionCommitSerializer(serializers.Serializer):
     aliases = serializers.ListField(child=serializers.CharField(max_length=MAX_ALIAS_LENGTH), required=False, max_length=MAX_ALIASES)
     run_id = serializers.CharField(required=False, allow_null=True, help_text="The run that logged it (the producer).")
     manifest = serializers.ListField(child=ArtifactEntrySerializer(), max_length=MAX_MANIFEST_ENTRIES)
+    incremental = serializers.BooleanField(
+        required=False, help_text="The manifest holds only what changes on top of the artifact's `latest` version."
+    )
+    removed = serializers.ListField(
+        child=serializers.CharField(max_length=1024), required=False, max_length=MAX_MANIFEST_ENTRIES,
+        help_text="Incremental only: paths (a folder: every path under it) taken out of `latest`.",
+    )
 
 class ArtifactCollectionSerializer(serializers.Serializer):
     name = serializers.CharField()
