@@ -24,6 +24,7 @@ from apps.artifacts.models import (
     Blob,
     ManifestEntry,
 )
+from apps.artifacts.signals import alias_moved
 from apps.core.errors import BadInput, Conflict, TooLarge
 from apps.core.slugs import slug_check
 from apps.core.validation import file_path_check, json_object_check, text_check
@@ -321,9 +322,25 @@ def _version_write(
 
 
 def aliases_move(*, collection: ArtifactCollection, version: ArtifactVersion, aliases: list[str]) -> None:
-    """Point each alias at `version`, taking it from whichever version had it."""
+    """Point each alias at `version`, taking it from whichever version had it; each move is
+    announced (signals.alias_moved) once the transaction commits."""
+    held = dict(
+        ArtifactAlias.objects.filter(collection=collection, alias__in=aliases).values_list("alias", "version_id")
+    )
     for alias in aliases:
+        previous = held.get(alias)
+        if previous == version.pk:
+            continue  # already there: nothing moves
         ArtifactAlias.objects.update_or_create(collection=collection, alias=alias, defaults={"version": version})
+        alias_moved_announce(
+            sender=ArtifactAlias, org_id=collection.project.organization_id, project_id=collection.project_id,
+            artifact=collection.name, alias=alias, version_id=version.pk, previous_version_id=previous, actor_id=None,
+        )
+
+
+def alias_moved_announce(*, sender: type, **kwargs: Any) -> None:
+    """Send `alias_moved` after the transaction commits (not at all if it rolls back)."""
+    transaction.on_commit(lambda: alias_moved.send(sender=sender, **kwargs))
 
 
 def use_record(*, run: Run, version: ArtifactVersion) -> None:
