@@ -13,7 +13,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.artifacts import resumable, selectors, services, uploads
+from apps.artifacts import registry_selectors, resumable, selectors, services, uploads
 from apps.artifacts.diff import version_diff
 from apps.artifacts.models import ArtifactVersion
 from apps.artifacts.schemas import (
@@ -44,6 +44,7 @@ from apps.artifacts.serializers import (
     collection_payload,
     diff_payload,
     entry_payload,
+    registry_node,
     run_ref,
     version_payload,
 )
@@ -117,6 +118,10 @@ def _lineage(request: Request, project: Project, *, version: ArtifactVersion | N
     nodes += [{"id": version_ids[pk], "kind": "artifact", "artifact": version_payload(v)} for pk, v in graph.versions.items()]
     edges = [{"source": run_ids[r], "target": version_ids[v], "kind": "logged"} for r, v in sorted(graph.logged)]
     edges += [{"source": version_ids[v], "target": run_ids[r], "kind": "used"} for r, v in sorted(graph.used)]
+    for link in registry_selectors.links_of_versions(version_ids=set(graph.versions), user=request.user):
+        node = registry_node(link)
+        nodes.append(node)
+        edges.append({"source": version_ids[link.artifact_version_id], "target": node["id"], "kind": "linked"})
     root = version_ids[version.pk] if version is not None else run_ids[run.pk]  # type: ignore[union-attr]
     return {"root": root, "nodes": nodes, "edges": edges, "truncated": graph.truncated}
 

@@ -128,16 +128,30 @@ class RunArtifactsSerializer(serializers.Serializer):
     inputs = ArtifactVersionSerializer(many=True)
     outputs = ArtifactVersionSerializer(many=True)
 
+class LineageRegistryNodeSerializer(serializers.Serializer):
+    org = serializers.CharField()
+    name = serializers.CharField()
+    type = serializers.CharField()
+    version = serializers.CharField(help_text="The registry's version (`vN`), not the artifact's.")
+    path = serializers.CharField(help_text="`org/registry/name`.")
+    aliases = serializers.ListField(child=serializers.CharField())
+
 class ArtifactLineageNodeSerializer(serializers.Serializer):
-    id = serializers.CharField(help_text="`run:org/project/run_id` or `artifact:org/project/name:vN`.")
-    kind = serializers.ChoiceField(choices=["run", "artifact"])
+    id = serializers.CharField(
+        help_text="`run:org/project/run_id`, `artifact:org/project/name:vN` or `registry:org/registry/name:vN`."
+    )
+    kind = serializers.ChoiceField(choices=["run", "artifact", "registry"])
     run = ArtifactRunRefSerializer(required=False)
     artifact = ArtifactVersionSerializer(required=False)
+    registry = LineageRegistryNodeSerializer(required=False)
 
 class ArtifactLineageEdgeSerializer(serializers.Serializer):
     source = serializers.CharField()  # type: ignore[assignment]
     target = serializers.CharField()
-    kind = serializers.ChoiceField(choices=["logged", "used"], help_text="run -> artifact (logged) or artifact -> run (used).")
+    kind = serializers.ChoiceField(
+        choices=["logged", "used", "linked"],
+        help_text="run -> artifact (logged), artifact -> run (used), artifact -> registered model's version (linked).",
+    )
 
 class ArtifactLineageSerializer(serializers.Serializer):
     root = serializers.CharField()  # type: ignore[assignment]
