@@ -211,7 +211,7 @@ class RunFingerprint(models.Model):
     `whole` joins all four.
     """
 
-    run = models.OneToOneField(Run, on_delete=models.CASCADE, related_name="fingerprint")
+    run = models.OneToOneField(Run, on_delete=models.CASCADE, related_name="fingerprint_parts")
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="run_fingerprints")
     code = models.CharField(max_length=64)
     config = models.CharField(max_length=64)
