@@ -14,7 +14,7 @@ import time
 from .. import _http
 from .._errors import ApiError, AuthError, NotFound, ServerError
 from .._state import debug, read_json, write_json
-from ._log import STAGED
+from ._log import BLOBS, STAGED
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -125,7 +125,10 @@ def _version(up: Any, local_id: str) -> None:
         if not _permanent(exc):
             raise
         debug(model.run_dir, f"artifact {staged.get('name')}: refused: {exc}")
-        _finish(up, local_id, "failed", {"error": str(exc)})
+        error = str(exc)
+        if exc.status == 400 and "does not match its SHA-256" in error:
+            error += " (a file was changed after log_artifact; log it again)"
+        _finish(up, local_id, "failed", {"error": error})
         return
     except OSError as exc:  # an immutable file gone or unreadable
         debug(model.run_dir, f"artifact {staged.get('name')}: {exc}")
@@ -134,6 +137,18 @@ def _version(up: Any, local_id: str) -> None:
     debug(model.run_dir, f"artifact {staged.get('name')}: {len(missing)} of {len(digests)} files sent; "
           f"asked {asked - started:.2f} s, sent {sent - asked:.2f} s, committed {time.monotonic() - sent:.2f} s")
     _finish(up, local_id, "done", response.json())
+    _unstage(model.run_dir, files)
+
+
+def _unstage(run_dir: str, files: dict[str, str]) -> None:
+    """The run folder's staged links and copies, once the server holds their files."""
+    folder = os.path.join(run_dir, BLOBS)
+    for path in files.values():
+        if os.path.dirname(path) == folder:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
 
 def _batches(digests: list[str], sizes: dict[str, int]) -> list[list[str]]:
