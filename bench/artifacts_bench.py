@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from media_bench import Server  # noqa: E402
 
-from tests.tcpproxy import TcpProxy  # noqa: E402
+from tests.tcpproxy import CountingProxy  # noqa: E402
 
 MB = 1024 * 1024
 
@@ -94,21 +94,6 @@ def loopback_copy(src: Path, dst: Path) -> float:
     thread.join()
     listener.close()
     return time.perf_counter() - t0
-
-
-class CountingProxy(TcpProxy):
-    """A TCP proxy to `port` that counts the bytes clients send."""
-
-    def __init__(self, port: int) -> None:
-        self.sent = 0
-        self.lock = threading.Lock()
-        super().__init__(port)
-
-    def carry(self, data: bytes, upstream: bool, carried: int) -> bool:
-        if upstream:
-            with self.lock:
-                self.sent += len(data)
-        return True
 
 
 SCRIPT = """

@@ -1,4 +1,4 @@
-"""A TCP proxy for tests that put something between the agent and the server (docs: tests/README)."""
+"""TCP proxies for tests (and benches) that put something between the agent and the server."""
 
 from __future__ import annotations
 
@@ -52,3 +52,18 @@ class TcpProxy:
                     s.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+
+
+class CountingProxy(TcpProxy):
+    """Counts the bytes clients send (`sent`)."""
+
+    def __init__(self, port: int) -> None:
+        self.sent = 0
+        self.lock = threading.Lock()
+        super().__init__(port)
+
+    def carry(self, data: bytes, upstream: bool, carried: int) -> bool:
+        if upstream:
+            with self.lock:
+                self.sent += len(data)
+        return True

@@ -13,7 +13,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.artifacts import registry_selectors, resumable, selectors, services, uploads
+from apps.artifacts import registry_selectors, resumable, s3direct, selectors, services, uploads
 from apps.artifacts.diff import version_diff
 from apps.artifacts.models import ArtifactVersion
 from apps.artifacts.schemas import (
@@ -215,7 +215,20 @@ class BlobUploadOpenApi(ProjectScopedApi):
     )
     def post(self, request: Request, org: str, project: str) -> Response:
         data = body_object(request)
-        return Response(resumable.upload_open(org=self.project.organization, sha256=data.get("sha256"), size=data.get("size")))
+        return Response(resumable.upload_open(org=self.project.organization, sha256=data.get("sha256"),
+                                              size=data.get("size"), direct=data.get("direct", False)))
+
+
+class BlobUploadCompleteApi(ProjectScopedApi):
+    @extend_schema(
+        operation_id="artifact_blob_upload_complete", summary="Complete a large file sent straight to S3",
+        description="Writers of the project, after PUTting every part to its `direct` URL. The server completes "
+        "the S3 multipart upload from the parts S3 holds and verifies the file's SHA-256 (400, and the file "
+        "deleted, on a mismatch; 400 naming the parts not there yet). 404 when no direct upload is open.",
+        parameters=[*PROJECT_PATH, SHA256], request=None, responses={200: ArtifactUploadSerializer},
+    )
+    def post(self, request: Request, org: str, project: str, sha256: str) -> Response:
+        return Response(s3direct.direct_complete(org=self.project.organization, sha256=sha256))
 
 
 class BlobUploadPartApi(ProjectScopedApi):

@@ -273,6 +273,8 @@ class BlobUpload(models.Model):
     sha256 = models.CharField(max_length=64)
     size = models.BigIntegerField()
     offset = models.BigIntegerField(default=0)
+    # Parts sent straight to S3 (apps/artifacts/s3direct.py): the S3 multipart upload's id.
+    s3_upload_id = models.CharField(max_length=1024, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

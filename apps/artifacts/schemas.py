@@ -114,12 +114,28 @@ class ArtifactBatchSerializer(serializers.Serializer):
 class ArtifactUploadOpenSerializer(serializers.Serializer):
     sha256 = serializers.RegexField(SHA256_ENTRY)
     size = serializers.IntegerField(min_value=0)
+    direct = serializers.BooleanField(
+        required=False, help_text="On S3 storage, answer a presigned URL per part: the parts go straight to S3."
+    )
+
+class ArtifactUploadPartSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    size = serializers.IntegerField()
+    url = serializers.CharField(help_text="A presigned PUT URL (send no Authorization header with it).")
+    done = serializers.BooleanField(help_text="S3 holds this part already.")
+
+class ArtifactUploadDirectSerializer(serializers.Serializer):
+    part_size = serializers.IntegerField()
+    parts = ArtifactUploadPartSerializer(many=True)
 
 class ArtifactUploadSerializer(serializers.Serializer):
     sha256 = serializers.CharField()
     size = serializers.IntegerField(required=False)
     offset = serializers.IntegerField(help_text="Bytes the server holds: send from here.")
     done = serializers.BooleanField(help_text="The file is stored (verified).")
+    direct = ArtifactUploadDirectSerializer(
+        required=False, help_text="Only when asked with `direct` on S3 storage: then POST .../complete."
+    )
 
 class ArtifactUseSerializer(serializers.Serializer):
     artifact = serializers.CharField(help_text='"org/project/name:version-or-alias".')
