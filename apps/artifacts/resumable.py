@@ -46,6 +46,8 @@ def upload_open(*, org: Organization, sha256: Any, size: Any, direct: Any = Fals
         raise BadInput("Must be an integer >= 0.", "size")
     if size > settings.CAIRN_MAX_FILE_SIZE:
         raise TooLarge(f"File is {size} bytes; the limit is {settings.CAIRN_MAX_FILE_SIZE}.")
+    if not isinstance(direct, bool):
+        raise BadInput("Must be true or false.", "direct")
     if _held(org, sha256):
         return {"sha256": sha256, "size": size, "offset": size, "done": True}
     try:
