@@ -41,6 +41,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from media_bench import Server  # noqa: E402
 
+from tests.tcpproxy import CountingProxy  # noqa: E402
+
 MB = 1024 * 1024
 
 
@@ -92,47 +94,6 @@ def loopback_copy(src: Path, dst: Path) -> float:
     thread.join()
     listener.close()
     return time.perf_counter() - t0
-
-
-class CountingProxy:
-    """A TCP proxy to `port` that counts the bytes clients send."""
-
-    def __init__(self, port: int) -> None:
-        self.target = port
-        self.sent = 0
-        self.lock = threading.Lock()
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self.target))
-            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
-
-    def _pipe(self, a: socket.socket, b: socket.socket, count: bool) -> None:
-        try:
-            while True:
-                data = a.recv(1 << 16)
-                if not data:
-                    break
-                if count:
-                    with self.lock:
-                        self.sent += len(data)
-                b.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (a, b):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
 SCRIPT = """

@@ -57,6 +57,7 @@ GRAMMAR_OPERATIONS = {
     "artifact_blobs_batch": "each file's bytes must match the SHA-256 on its line",
     "artifact_blob_upload_open": "an upload of the same file may be open with another size",
     "artifact_blob_upload_part": "the upload must be open and the offset the server's",
+    "artifact_blob_upload_complete": "a direct (S3) upload must be open, its parts sent",
     "artifact_version_commit": "the manifest's blobs must be uploaded first; a name keeps its type",
     "run_artifact_use": "the artifact must name an existing version",
     "registered_model_link": "the artifact must name an existing version of the organisation's, of the model's type",

@@ -69,6 +69,7 @@ class Artifact:
         self.metadata: dict[str, Any] = dict(metadata or {})
         self.incremental = incremental
         self._entries: dict[str, ArtifactManifestEntry] = {}
+        self._removed: list[str] = []  # incremental: paths taken out of the latest version
         self._tmpdir: Optional[str] = None
         self._version: Optional[str] = None
         self._aliases: list[str] = []
@@ -267,14 +268,36 @@ class Artifact:
     get_path = get_entry  # W&B's older name
 
     def remove(self, item: Any) -> None:
-        """Take a file (by path or entry) or a folder (every path under it) out."""
+        """Take a file (by path or entry) or a folder (every path under it) out.
+
+        Of an ``incremental`` artifact, the path is also taken out of the version it
+        is logged on top of (the artifact's ``latest``), which is not known here."""
         self._check_mutable()
         path = _entry_path(item.path if isinstance(item, ArtifactManifestEntry) else str(item))
         gone = [p for p in self._entries if p == path or p.startswith(path + "/")]
-        if not gone:
+        if self.incremental:
+            self._removed.append(path)
+        elif not gone:
             raise FileNotFoundError(f"{path!r} is not in the artifact")
         for p in gone:
             del self._entries[p]
+
+    def new_draft(self) -> Artifact:
+        """A new, unlogged ``Artifact`` holding this version's files, name, type, description
+        and metadata, to change and log as the artifact's next version (W&B's ``new_draft``).
+        Only the files added to it are uploaded: the others are on the server already.
+
+        >>> # v1 = run.use_artifact("mnist:latest"); draft = v1.new_draft()
+        >>> # draft.remove("old.csv"); draft.add_file("new.csv"); run.log_artifact(draft)
+        """
+        if self._state != "COMMITTED":
+            raise UsageError("new_draft() needs a logged version: wait() for it, or fetch one with use_artifact")
+        if not self._entries and self._id is not None:
+            self._load_manifest()
+        draft = Artifact(self._base, self.type, description=self.description, metadata=dict(self.metadata))
+        for e in self._entries.values():  # no local file: the server holds its bytes
+            draft._entries[e.path] = ArtifactManifestEntry(e.path, e.digest, e.size, ref=e.ref)
+        return draft
 
     # -- once logged or fetched --------------------------------------------------
 

@@ -56,39 +56,63 @@ def _from_path(run: Any, path: str, name: Optional[str], type: Optional[str]) ->
     return art
 
 
+def _stat(path: str) -> tuple[int, int]:
+    """(mtime in ns, size), or (-1, -1) when there is no such file."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return -1, -1
+    return st.st_mtime_ns, st.st_size
+
+
 def _stage(run: Any, art: Artifact) -> dict[str, str]:
     """Where the background process reads each file's bytes: digest -> path.
 
-    A mutable file (the default) is copied, hashed again while copied, so
-    what is uploaded is what the digest says. Online, the copy goes into the
-    download cache (W&B's staging does too): a file already there and
-    unchanged since ``add_file`` is not copied again, so re-logging an
-    unchanged dataset reads each file once and copies nothing, and the run
-    that logged a version downloads it for free. Offline, copies go into the
-    run folder, so that ``cairn sync`` has them whatever happens to the cache.
+    A mutable file (the default) unchanged since ``add_file`` is staged as a
+    hard link in the run folder, not a copy: nothing is read or written, and
+    the staged bytes outlive the file being deleted or replaced (renamed over)
+    before the upload. A file rewritten in place changes its link too: the
+    server, which hashes every file it receives, then refuses it and the
+    version fails (``wait()`` says which file) rather than holding bytes that
+    are not what its digest says. A file already in the download cache is read
+    from there; where no link can be made (another filesystem), and for a file
+    changed since ``add_file``, it is copied into the cache, hashed again while
+    copied. Offline, copies go into the run folder, so that ``cairn sync`` has
+    them whatever happens to the cache or the files.
     """
-    if run.settings.mode == "offline":
-        blobs = os.path.join(run.dir, BLOBS)
+    offline = run.settings.mode == "offline"
+    blobs = os.path.join(run.dir, BLOBS)
+    if offline:
         path_for, tmp_dir = (lambda d: os.path.join(blobs, d)), blobs
     else:
         path_for, tmp_dir = cached_path, cache_dir()
     files: dict[str, str] = {}
+    made: set[str] = set()
     for entry in art._entries.values():
-        if entry.ref:
+        if entry.ref or entry.local_path is None:  # a reference, or a draft's file the server holds
             continue
-        assert entry.local_path is not None
         if getattr(entry, "_policy", "mutable") == "immutable":
             files[entry.digest] = entry.local_path
             continue
+        unchanged = _stat(entry.local_path) == getattr(entry, "_stat", None)
+        if unchanged and entry.digest in files:
+            continue
         known = path_for(entry.digest)
-        try:
-            st = os.stat(entry.local_path)
-            unchanged = (st.st_mtime_ns, st.st_size) == getattr(entry, "_stat", None)
-            if unchanged and os.path.getsize(known) == entry.size:
-                files[entry.digest] = known
+        if unchanged and _stat(known)[1] == entry.size:
+            files[entry.digest] = known
+            continue
+        if unchanged and not offline:
+            if blobs not in made:
+                os.makedirs(blobs, exist_ok=True)
+                made.add(blobs)
+            link = os.path.join(blobs, entry.digest)
+            try:
+                if not os.path.exists(link):
+                    os.link(entry.local_path, link)
+                files[entry.digest] = link
                 continue
-        except OSError:
-            pass
+            except OSError:
+                pass  # another filesystem, or links refused: a copy
         entry.digest, entry.size, files[entry.digest] = copy_hashing(entry.local_path, path_for, tmp_dir)
     return files
 
@@ -122,6 +146,8 @@ def log_artifact(
         "manifest": [e.to_dict() for e in art.files()],
         "files": files,
     }
+    if art.incremental:
+        staged.update(incremental=True, removed=list(dict.fromkeys(art._removed)))
     folder = os.path.join(run.dir, STAGED)
     os.makedirs(folder, exist_ok=True)
     write_json(os.path.join(folder, f"{local_id}.json"), staged)

@@ -14,7 +14,7 @@ import time
 from .. import _http
 from .._errors import ApiError, AuthError, NotFound, ServerError
 from .._state import debug, read_json, write_json
-from ._log import STAGED
+from ._log import BLOBS, STAGED
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -85,7 +85,9 @@ def _version(up: Any, local_id: str) -> None:
         return
     base = f"{up.base_url}/api/v1/projects/{up.org}/{model.spec['project']}/artifacts"
     files: dict[str, str] = staged["files"]
-    digests = sorted(files)
+    # A draft's files that are on the server already (new_draft) are asked about too: never uploaded from here.
+    held = {e["digest"] for e in staged["manifest"] if not e.get("ref")} - set(files)
+    digests = sorted(set(files) | held)
     started = time.monotonic()
     try:
         missing: list[str] = []
@@ -95,6 +97,8 @@ def _version(up: Any, local_id: str) -> None:
                                      **_http.json_body(body))
             missing += response.json()["missing"]
         asked = time.monotonic()
+        if held.intersection(missing):
+            raise OSError("files of the version it was drafted from are not in this organisation")
         sizes = {d: os.path.getsize(files[d]) for d in missing}
         small = [d for d in missing if sizes[d] <= BATCH_FILE_MAX]
         groups = _batches(small, sizes)
@@ -110,7 +114,8 @@ def _version(up: Any, local_id: str) -> None:
             if sizes[digest] > BATCH_FILE_MAX:
                 _put_one(up, base, digest, files[digest])
         sent = time.monotonic()
-        commit = {k: staged[k] for k in ("name", "type", "description", "metadata", "aliases", "manifest")}
+        commit = {k: staged[k] for k in ("name", "type", "description", "metadata", "aliases", "manifest",
+                                         "incremental", "removed") if k in staged}
         commit["run_id"] = model.spec["id"]
         response = _http.request(up.session, "POST", f"{base}/", ok=(200, 201), timeout=_http.READ_TIMEOUT,
                                  **_http.json_body(commit))
@@ -120,7 +125,10 @@ def _version(up: Any, local_id: str) -> None:
         if not _permanent(exc):
             raise
         debug(model.run_dir, f"artifact {staged.get('name')}: refused: {exc}")
-        _finish(up, local_id, "failed", {"error": str(exc)})
+        error = str(exc)
+        if exc.status == 400 and "does not match its SHA-256" in error:
+            error += " (a file was changed after log_artifact; log it again)"
+        _finish(up, local_id, "failed", {"error": error})
         return
     except OSError as exc:  # an immutable file gone or unreadable
         debug(model.run_dir, f"artifact {staged.get('name')}: {exc}")
@@ -129,6 +137,18 @@ def _version(up: Any, local_id: str) -> None:
     debug(model.run_dir, f"artifact {staged.get('name')}: {len(missing)} of {len(digests)} files sent; "
           f"asked {asked - started:.2f} s, sent {sent - asked:.2f} s, committed {time.monotonic() - sent:.2f} s")
     _finish(up, local_id, "done", response.json())
+    _unstage(model.run_dir, files)
+
+
+def _unstage(run_dir: str, files: dict[str, str]) -> None:
+    """The run folder's staged links and copies, once the server holds their files."""
+    folder = os.path.join(run_dir, BLOBS)
+    for path in files.values():
+        if os.path.dirname(path) == folder:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
 
 def _batches(digests: list[str], sizes: dict[str, int]) -> list[list[str]]:
@@ -180,7 +200,10 @@ class _Part:
 def _put_resumable(up: Any, base: str, digest: str, path: str, size: int) -> None:
     """A large file in parts, from the offset the server holds (a retry after a dropped part goes on from there)."""
     state = _http.request(up.session, "POST", f"{base}/blobs/uploads", timeout=_http.READ_TIMEOUT,
-                          **_http.json_body({"sha256": digest, "size": size})).json()
+                          **_http.json_body({"sha256": digest, "size": size, "direct": True})).json()
+    if state.get("direct") and not state["done"]:
+        _put_direct(up, base, digest, path, state["direct"])
+        return
     offset = int(state["offset"])
     with open(path, "rb") as fh:
         while not state["done"]:
@@ -191,6 +214,27 @@ def _put_resumable(up: Any, base: str, digest: str, path: str, size: int) -> Non
                 data=_Part(fh, length), headers={"Content-Length": str(length), "Content-Type": "application/octet-stream"},
             ).json()
             offset = int(state["offset"])
+    up.progress += 1
+
+
+def _put_direct(up: Any, base: str, digest: str, path: str, direct: dict[str, Any]) -> None:
+    """The parts straight to S3, each to its presigned URL (the storage's, so without our API key;
+    those S3 holds already are skipped), then the server completes and verifies the file."""
+    import requests
+
+    with requests.Session() as s3, open(path, "rb") as fh:
+        for part in direct["parts"]:
+            if part["done"]:
+                continue
+            fh.seek((int(part["number"]) - 1) * int(direct["part_size"]))
+            length = int(part["size"])
+            response = s3.put(part["url"], data=_Part(fh, length), timeout=(_http.CONNECT_TIMEOUT, _http.READ_TIMEOUT),
+                              headers={"Content-Length": str(length)})
+            if response.status_code != 200:
+                raise ServerError(f"part {part['number']} of {digest[:12]}: the storage answered {response.status_code}")
+    # The server reads the whole file back from the storage to check its SHA-256: time for that.
+    size = sum(int(p["size"]) for p in direct["parts"])
+    _http.request(up.session, "POST", f"{base}/blobs/uploads/{digest}/complete", timeout=60 + size / (20 * 1024**2))
     up.progress += 1
 
 

@@ -10,7 +10,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.artifacts import resumable, selectors, services, uploads
+from apps.artifacts import registry_selectors, resumable, s3direct, selectors, services, uploads
 from apps.artifacts.diff import version_diff
 from apps.artifacts.models import ArtifactVersion
 from apps.artifacts.schemas import (
@@ -41,6 +41,7 @@ from apps.artifacts.serializers import (
     collection_payload,
     diff_payload,
     entry_payload,
+    registry_node,
     run_ref,
     version_payload,
 )
@@ -115,6 +116,10 @@ def _lineage(request: Request, project: Project, *, version: ArtifactVersion | N
     nodes += [{"id": version_ids[pk], "kind": "artifact", "artifact": version_payload(v)} for pk, v in graph.versions.items()]
     edges = [{"source": run_ids[r], "target": version_ids[v], "kind": "logged"} for r, v in sorted(graph.logged)]
     edges += [{"source": version_ids[v], "target": run_ids[r], "kind": "used"} for r, v in sorted(graph.used)]
+    for link in registry_selectors.links_of_versions(version_ids=set(graph.versions), user=request.user):
+        node = registry_node(link)
+        nodes.append(node)
+        edges.append({"source": version_ids[link.artifact_version_id], "target": node["id"], "kind": "linked"})
     root = version_ids[version.pk] if version is not None else run_ids[run.pk]  # type: ignore[union-attr]
     return {"root": root, "nodes": nodes, "edges": edges, "truncated": graph.truncated}
 
@@ -208,7 +213,20 @@ class BlobUploadOpenApi(ProjectScopedApi):
     )
     def post(self, request: Request, org: str, project: str) -> Response:
         data = body_object(request)
-        return Response(resumable.upload_open(org=self.project.organization, sha256=data.get("sha256"), size=data.get("size")))
+        return Response(resumable.upload_open(org=self.project.organization, sha256=data.get("sha256"),
+                                              size=data.get("size"), direct=data.get("direct", False)))
+
+
+class BlobUploadCompleteApi(ProjectScopedApi):
+    @extend_schema(
+        operation_id="artifact_blob_upload_complete", summary="Complete a large file sent straight to S3",
+        description="Writers of the project, after PUTting every part to its `direct` URL. The server completes "
+        "the S3 multipart upload from the parts S3 holds and verifies the file's SHA-256 (400, and the file "
+        "deleted, on a mismatch; 400 naming the parts not there yet). 404 when no direct upload is open.",
+        parameters=[*PROJECT_PATH, SHA256], request=None, responses={200: ArtifactUploadSerializer},
+    )
+    def post(self, request: Request, org: str, project: str, sha256: str) -> Response:
+        return Response(s3direct.direct_complete(org=self.project.organization, sha256=sha256))
 
 
 class BlobUploadPartApi(ProjectScopedApi):

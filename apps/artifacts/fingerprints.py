@@ -65,6 +65,7 @@ def fingerprint_store(*, run: Run, data: dict[str, Any]) -> RunFingerprint:
             "details": details,
         },
     )
+    Run.objects.filter(pk=run.pk).update(fingerprint=fp.whole)  # what the runs table groups by
     return fp
 
 
@@ -76,6 +77,7 @@ def fingerprint_data_refresh(*, run: Run) -> None:
     fp.data = data_of(run)
     fp.whole = whole_of(fp.code, fp.config, fp.data, fp.env)
     fp.save(update_fields=["data", "whole", "updated_at"])
+    Run.objects.filter(pk=run.pk).update(fingerprint=fp.whole)
 
 
 def _candidates(project: Project, base: str) -> QuerySet[RunFingerprint]:

@@ -22,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.artifacts.models import Blob, BlobCheck, BlobUpload, ManifestEntry, ReferenceCheck
+from apps.artifacts.s3direct import direct_abort
 
 log = logging.getLogger(__name__)
 READ_BLOCK = 1 << 20
@@ -52,6 +53,7 @@ def blobs_collect(*, grace_seconds: float | None = None, limit: int = 10_000) ->
         deleted += 1
     # Resumable uploads left unfinished as long: their parts go too.
     for upload in BlobUpload.objects.filter(updated_at__lt=cutoff)[:limit]:
+        direct_abort(upload)
         upload.delete()
         (Path(settings.CAIRN_UPLOAD_DIR) / str(upload.organization_id) / upload.sha256).unlink(missing_ok=True)
     return deleted

@@ -211,7 +211,7 @@ class RunFingerprint(models.Model):
     `whole` joins all four.
     """
 
-    run = models.OneToOneField(Run, on_delete=models.CASCADE, related_name="fingerprint")
+    run = models.OneToOneField(Run, on_delete=models.CASCADE, related_name="fingerprint_parts")
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="run_fingerprints")
     code = models.CharField(max_length=64)
     config = models.CharField(max_length=64)
@@ -273,6 +273,8 @@ class BlobUpload(models.Model):
     sha256 = models.CharField(max_length=64)
     size = models.BigIntegerField()
     offset = models.BigIntegerField(default=0)
+    # Parts sent straight to S3 (apps/artifacts/s3direct.py): the S3 multipart upload's id.
+    s3_upload_id = models.CharField(max_length=1024, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

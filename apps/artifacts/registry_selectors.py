@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404
@@ -62,3 +63,19 @@ def registry_version_get(*, model: RegisteredModel, ref: str) -> RegistryVersion
 def alias_events(*, model: RegisteredModel, limit: int = MAX_EVENTS) -> list[RegistryAliasEvent]:
     """The newest moves first."""
     return list(model.alias_events.order_by("-created_at", "-pk")[:limit])
+
+
+def links_of_versions(*, version_ids: set[int], user: Any) -> list[RegistryVersion]:
+    """The registry versions linking these artifact versions, of the registries `user` may read
+    (the organisations they are a member of): a lineage's registered-model nodes, in one query."""
+    if not version_ids or not getattr(user, "is_authenticated", False):
+        return []
+    return list(
+        RegistryVersion.objects.filter(
+            artifact_version_id__in=version_ids,
+            registered_model__organization__memberships__user_id=user.pk,
+        )
+        .select_related("registered_model__organization")
+        .prefetch_related(Prefetch("aliases", queryset=RegistryAlias.objects.order_by("alias")))
+        .order_by("registered_model__name", "index")
+    )

@@ -15,7 +15,13 @@ from apps.artifacts.models import (
     RegistryAliasEvent,
     RegistryVersion,
 )
-from apps.artifacts.services import LATEST, MAX_DESCRIPTION, alias_check, aliases_check
+from apps.artifacts.services import (
+    LATEST,
+    MAX_DESCRIPTION,
+    alias_check,
+    alias_moved_announce,
+    aliases_check,
+)
 from apps.core.errors import BadInput, Conflict
 from apps.core.slugs import slug_check
 from apps.core.validation import text_check
@@ -76,6 +82,11 @@ def _move(*, model: RegisteredModel, link: RegistryVersion, aliases: list[str], 
         else:
             RegistryAlias.objects.filter(pk=current.pk).update(version=link)
         _record(model=model, alias=alias, from_index=current.version.index if current else None, to_index=link.index, user=user)
+        alias_moved_announce(  # version ids are the registry's versions (RegistryVersion), as the audit's
+            sender=RegistryAlias, org_id=model.organization_id, project_id=None, artifact=model.name, alias=alias,
+            version_id=link.pk, previous_version_id=current.version_id if current else None,
+            actor_id=user.pk if getattr(user, "is_authenticated", False) else None,
+        )
 
 
 def _record(*, model: RegisteredModel, alias: str, from_index: int | None, to_index: int | None, user: Any) -> None:

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
+from apps.artifacts import s3direct
 from apps.artifacts.models import Blob, BlobUpload
 from apps.artifacts.services import COPY_BLOCK, blob_needs_repair, blob_storage_name, sha256_check
 from apps.core.errors import BadInput, Conflict, TooLarge
@@ -37,13 +38,16 @@ def _held(org: Organization, sha256: str) -> bool:
     return blob is not None and not blob_needs_repair(blob)
 
 
-def upload_open(*, org: Organization, sha256: Any, size: Any) -> dict[str, Any]:
-    """The upload of this blob, new or resumed: {sha256, size, offset, done}."""
+def upload_open(*, org: Organization, sha256: Any, size: Any, direct: Any = False) -> dict[str, Any]:
+    """The upload of this blob, new or resumed: {sha256, size, offset, done}; with `direct` on S3
+    storage, a presigned URL per part too (apps/artifacts/s3direct.py)."""
     sha256 = sha256_check(sha256, "sha256")
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         raise BadInput("Must be an integer >= 0.", "size")
     if size > settings.CAIRN_MAX_FILE_SIZE:
         raise TooLarge(f"File is {size} bytes; the limit is {settings.CAIRN_MAX_FILE_SIZE}.")
+    if not isinstance(direct, bool):
+        raise BadInput("Must be true or false.", "direct")
     if _held(org, sha256):
         return {"sha256": sha256, "size": size, "offset": size, "done": True}
     try:
@@ -53,6 +57,8 @@ def upload_open(*, org: Organization, sha256: Any, size: Any) -> dict[str, Any]:
         upload = BlobUpload.objects.get(organization=org, sha256=sha256)
     if upload.size != size:
         raise Conflict(f"An upload of this file is open with size {upload.size}.", field="size")
+    if direct is True and s3direct.direct_available():
+        return s3direct.direct_open(upload)
     staged = _staging(upload)
     held = staged.stat().st_size if staged.exists() else 0
     if held != upload.offset:  # a part cut short after the offset was saved, or the file lost

@@ -73,6 +73,13 @@ class ArtifactVersionCommitSerializer(serializers.Serializer):
     aliases = serializers.ListField(child=serializers.CharField(max_length=MAX_ALIAS_LENGTH), required=False, max_length=MAX_ALIASES)
     run_id = serializers.CharField(required=False, allow_null=True, help_text="The run that logged it (the producer).")
     manifest = serializers.ListField(child=ArtifactEntrySerializer(), max_length=MAX_MANIFEST_ENTRIES)
+    incremental = serializers.BooleanField(
+        required=False, help_text="The manifest holds only what changes on top of the artifact's `latest` version."
+    )
+    removed = serializers.ListField(
+        child=serializers.CharField(max_length=1024), required=False, max_length=MAX_MANIFEST_ENTRIES,
+        help_text="Incremental only: paths (a folder: every path under it) taken out of `latest`.",
+    )
 
 class ArtifactCollectionSerializer(serializers.Serializer):
     name = serializers.CharField()
@@ -107,12 +114,28 @@ class ArtifactBatchSerializer(serializers.Serializer):
 class ArtifactUploadOpenSerializer(serializers.Serializer):
     sha256 = serializers.RegexField(SHA256_ENTRY)
     size = serializers.IntegerField(min_value=0)
+    direct = serializers.BooleanField(
+        required=False, help_text="On S3 storage, answer a presigned URL per part: the parts go straight to S3."
+    )
+
+class ArtifactUploadPartSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    size = serializers.IntegerField()
+    url = serializers.CharField(help_text="A presigned PUT URL (send no Authorization header with it).")
+    done = serializers.BooleanField(help_text="S3 holds this part already.")
+
+class ArtifactUploadDirectSerializer(serializers.Serializer):
+    part_size = serializers.IntegerField()
+    parts = ArtifactUploadPartSerializer(many=True)
 
 class ArtifactUploadSerializer(serializers.Serializer):
     sha256 = serializers.CharField()
     size = serializers.IntegerField(required=False)
     offset = serializers.IntegerField(help_text="Bytes the server holds: send from here.")
     done = serializers.BooleanField(help_text="The file is stored (verified).")
+    direct = ArtifactUploadDirectSerializer(
+        required=False, help_text="Only when asked with `direct` on S3 storage: then POST .../complete."
+    )
 
 class ArtifactUseSerializer(serializers.Serializer):
     artifact = serializers.CharField(help_text='"org/project/name:version-or-alias".')
@@ -121,16 +144,30 @@ class RunArtifactsSerializer(serializers.Serializer):
     inputs = ArtifactVersionSerializer(many=True)
     outputs = ArtifactVersionSerializer(many=True)
 
+class LineageRegistryNodeSerializer(serializers.Serializer):
+    org = serializers.CharField()
+    name = serializers.CharField()
+    type = serializers.CharField()
+    version = serializers.CharField(help_text="The registry's version (`vN`), not the artifact's.")
+    path = serializers.CharField(help_text="`org/registry/name`.")
+    aliases = serializers.ListField(child=serializers.CharField())
+
 class ArtifactLineageNodeSerializer(serializers.Serializer):
-    id = serializers.CharField(help_text="`run:org/project/run_id` or `artifact:org/project/name:vN`.")
-    kind = serializers.ChoiceField(choices=["run", "artifact"])
+    id = serializers.CharField(
+        help_text="`run:org/project/run_id`, `artifact:org/project/name:vN` or `registry:org/registry/name:vN`."
+    )
+    kind = serializers.ChoiceField(choices=["run", "artifact", "registry"])
     run = ArtifactRunRefSerializer(required=False)
     artifact = ArtifactVersionSerializer(required=False)
+    registry = LineageRegistryNodeSerializer(required=False)
 
 class ArtifactLineageEdgeSerializer(serializers.Serializer):
     source = serializers.CharField()  # type: ignore[assignment]
     target = serializers.CharField()
-    kind = serializers.ChoiceField(choices=["logged", "used"], help_text="run -> artifact (logged) or artifact -> run (used).")
+    kind = serializers.ChoiceField(
+        choices=["logged", "used", "linked"],
+        help_text="run -> artifact (logged), artifact -> run (used), artifact -> registered model's version (linked).",
+    )
 
 class ArtifactLineageSerializer(serializers.Serializer):
     root = serializers.CharField()  # type: ignore[assignment]

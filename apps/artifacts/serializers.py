@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from apps.artifacts.diff import VersionDiff
-from apps.artifacts.models import ArtifactCollection, ArtifactVersion, ManifestEntry
+from apps.artifacts.models import (
+    ArtifactCollection,
+    ArtifactVersion,
+    ManifestEntry,
+    RegistryVersion,
+)
 from apps.runs.models import Run
 
 
@@ -52,6 +57,21 @@ def version_payload(v: ArtifactVersion) -> dict[str, Any]:
         "state": v.state,
         "created_at": v.created_at,
         "logged_by": run_ref(v.created_by) if v.created_by else None,
+    }
+
+
+def registry_node(link: RegistryVersion) -> dict[str, Any]:
+    """A lineage node of a registered model's version (W&B draws the registry's collection)."""
+    model = link.registered_model
+    org = model.organization.slug
+    path = f"{org}/registry/{model.name}"
+    return {
+        "id": f"registry:{path}:{link.version}",
+        "kind": "registry",
+        "registry": {
+            "org": org, "name": model.name, "type": model.type, "version": link.version, "path": path,
+            "aliases": [a.alias for a in link.aliases.all()],
+        },
     }
 
 

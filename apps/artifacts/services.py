@@ -24,6 +24,7 @@ from apps.artifacts.models import (
     Blob,
     ManifestEntry,
 )
+from apps.artifacts.signals import alias_moved
 from apps.core.errors import BadInput, Conflict, TooLarge
 from apps.core.slugs import slug_check
 from apps.core.validation import file_path_check, json_object_check, text_check
@@ -195,8 +196,29 @@ def _manifest_check(value: Any) -> list[dict[str, Any]]:
     return list(out.values())
 
 
+def _removed_check(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadInput("Must be a list of paths.", "removed")
+    if len(value) > MAX_MANIFEST_ENTRIES:
+        raise BadInput(f"At most {MAX_MANIFEST_ENTRIES} paths.", "removed")
+    out = []
+    for i, raw in enumerate(value):
+        try:
+            out.append(file_path_check(raw if isinstance(raw, str) else ""))
+        except BadInput as exc:
+            raise BadInput(str(exc.detail), f"removed[{i}]") from None
+    return list(dict.fromkeys(out))
+
+
 def version_commit(*, project: Project, run: Run | None, data: dict[str, Any]) -> tuple[ArtifactVersion, bool]:
-    """Commit a version from its manifest; (version, created). The same content again is the same version."""
+    """Commit a version from its manifest; (version, created). The same content again is the same version.
+
+    `incremental: true`: the manifest holds only what changes; the new version is
+    the artifact's `latest` version, less the paths in `removed` (a folder: every
+    path under it), plus the manifest's entries (docs/artifacts.md).
+    """
     name = slug_check(data.get("name"), "name")
     if name == "blobs":  # artifacts/blobs/... are the files' URLs
         raise BadInput("'blobs' is reserved; choose another name.", "name")
@@ -204,8 +226,13 @@ def version_commit(*, project: Project, run: Run | None, data: dict[str, Any]) -
     description = text_check(data.get("description") or "", "description", MAX_DESCRIPTION)
     metadata = json_object_check(data.get("metadata") or {}, "metadata")
     aliases = [a for a in aliases_check(data.get("aliases")) if a != LATEST]
+    incremental = data.get("incremental", False)
+    if not isinstance(incremental, bool):
+        raise BadInput("Must be true or false.", "incremental")
+    removed = _removed_check(data.get("removed"))
+    if removed and not incremental:
+        raise BadInput("Only an incremental version removes paths; send the whole manifest otherwise.", "removed")
     entries = _manifest_check(data.get("manifest"))
-    digest = manifest_digest([(e["path"], e["digest"]) for e in entries])
     org = project.organization
     stored = [e["digest"] for e in entries if not e["ref"]]
     blobs: dict[str, Blob] = {}
@@ -218,18 +245,42 @@ def version_commit(*, project: Project, run: Run | None, data: dict[str, Any]) -
     for e in entries:
         if not e["ref"] and blobs[e["digest"]].size != e["size"]:
             raise BadInput("The size does not match the stored file's.", "manifest")
+        e["blob_id"] = None if e["ref"] else blobs[e["digest"]].pk
+    change = _Change(entries=entries, incremental=incremental, removed=removed)
     for attempt in range(3):
         try:
-            return _version_write(project, run, name, type_, description, metadata, aliases, entries, digest, blobs)
+            return _version_write(project, run, name, type_, description, metadata, aliases, change)
         except IntegrityError:  # a commit racing this one took the index or the digest: look again
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
 
 
+class _Change:
+    """A commit's manifest: whole, or (incremental) what changes on top of `latest`."""
+
+    def __init__(self, *, entries: list[dict[str, Any]], incremental: bool, removed: list[str]) -> None:
+        self.entries = entries
+        self.incremental = incremental
+        self.removed = removed
+
+    def apply(self, collection: ArtifactCollection) -> list[dict[str, Any]]:
+        if not self.incremental:
+            return self.entries
+        base = ArtifactAlias.objects.filter(collection=collection, alias=LATEST).values_list("version_id", flat=True).first()
+        rows = ManifestEntry.objects.filter(version_id=base).values("path", "digest", "size", "ref", "blob_id")
+        merged = {r["path"]: dict(r) for r in rows} if base is not None else {}
+        for gone in self.removed:
+            merged = {p: e for p, e in merged.items() if p != gone and not p.startswith(gone + "/")}
+        merged.update((e["path"], e) for e in self.entries)
+        if len(merged) > MAX_MANIFEST_ENTRIES:
+            raise BadInput(f"At most {MAX_MANIFEST_ENTRIES} entries.", "manifest")
+        return list(merged.values())
+
+
 def _version_write(
     project: Project, run: Run | None, name: str, type_: str, description: str, metadata: dict[str, Any],
-    aliases: list[str], entries: list[dict[str, Any]], digest: str, blobs: dict[str, Blob],
+    aliases: list[str], change: _Change,
 ) -> tuple[ArtifactVersion, bool]:
     """The commit's writes, in one transaction under the artifact's row lock."""
     with transaction.atomic():
@@ -239,6 +290,8 @@ def _version_write(
         collection = ArtifactCollection.objects.select_for_update().get(pk=collection.pk)
         if collection.type != type_:
             raise Conflict(f"{name!r} is an artifact of type {collection.type!r}, not {type_!r}.", field="type")
+        entries = change.apply(collection)  # under the lock: an incremental commit builds on the latest
+        digest = manifest_digest([(e["path"], e["digest"]) for e in entries])
         version = ArtifactVersion.objects.filter(collection=collection, digest=digest).first()
         created = version is None
         if version is None:
@@ -257,7 +310,7 @@ def _version_write(
                 [
                     ManifestEntry(
                         version=version, path=e["path"], digest=e["digest"], size=e["size"], ref=e["ref"],
-                        blob=None if e["ref"] else blobs[e["digest"]],
+                        blob_id=e["blob_id"],
                     )
                     for e in entries
                 ],
@@ -269,9 +322,25 @@ def _version_write(
 
 
 def aliases_move(*, collection: ArtifactCollection, version: ArtifactVersion, aliases: list[str]) -> None:
-    """Point each alias at `version`, taking it from whichever version had it."""
+    """Point each alias at `version`, taking it from whichever version had it; each move is
+    announced (signals.alias_moved) once the transaction commits."""
+    held = dict(
+        ArtifactAlias.objects.filter(collection=collection, alias__in=aliases).values_list("alias", "version_id")
+    )
     for alias in aliases:
+        previous = held.get(alias)
+        if previous == version.pk:
+            continue  # already there: nothing moves
         ArtifactAlias.objects.update_or_create(collection=collection, alias=alias, defaults={"version": version})
+        alias_moved_announce(
+            sender=ArtifactAlias, org_id=collection.project.organization_id, project_id=collection.project_id,
+            artifact=collection.name, alias=alias, version_id=version.pk, previous_version_id=previous, actor_id=None,
+        )
+
+
+def alias_moved_announce(*, sender: type, **kwargs: Any) -> None:
+    """Send `alias_moved` after the transaction commits (not at all if it rolls back)."""
+    transaction.on_commit(lambda: alias_moved.send(sender=sender, **kwargs))
 
 
 def use_record(*, run: Run, version: ArtifactVersion) -> None:

@@ -11,6 +11,8 @@ urlpatterns: list[URLPattern] = [
     path(f"{_a}/blobs/missing", api.BlobMissingApi.as_view(), name="artifact-blobs-missing"),
     path(f"{_a}/blobs/uploads", api.BlobUploadOpenApi.as_view(), name="artifact-blob-uploads"),
     path(f"{_a}/blobs/uploads/<str:sha256>", api.BlobUploadPartApi.as_view(), name="artifact-blob-upload-part"),
+    path(f"{_a}/blobs/uploads/<str:sha256>/complete", api.BlobUploadCompleteApi.as_view(),
+         name="artifact-blob-upload-complete"),
     path(f"{_a}/blobs/batch", api.BlobBatchApi.as_view(), name="artifact-blobs-batch"),
     path(f"{_a}/blobs/<str:sha256>", api.BlobApi.as_view(), name="artifact-blob"),
     path(f"{_a}/<str:name>", api.ArtifactDetailApi.as_view(), name="artifact-detail"),

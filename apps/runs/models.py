@@ -86,6 +86,11 @@ class Run(models.Model):
     # Written by several processes on purpose (docs/distributed.md): their
     # system metrics and console are kept apart, and the primary finishes it.
     shared = models.BooleanField(default=False)
+    # The experiment fingerprint's `whole` (hex SHA-256 of code, config, data and
+    # environment), set by the app that computes it (apps/artifacts, which keeps its
+    # parts); empty when the run has none. Here so that the runs table can group
+    # by it and flag duplicates without reaching into that app.
+    fingerprint = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         constraints = [
@@ -94,6 +99,7 @@ class Run(models.Model):
         indexes = [
             models.Index(fields=["project", "-created_at"], name="run_project_created"),
             models.Index(fields=["state", "heartbeat_at"], name="run_state_heartbeat"),
+            models.Index(fields=["project", "fingerprint"], name="run_project_fingerprint"),
         ]
 
     def __str__(self) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -14,57 +13,29 @@ from typing import Any
 import pytest
 
 from tests.agent.conftest import ROOT
+from tests.tcpproxy import TcpProxy
 
 pytestmark = pytest.mark.server
 CUT_AFTER = 40 * 1024 * 1024
 
 
-class CuttingProxy:
-    """A TCP proxy that drops the first connection to carry more than CUT_AFTER bytes upstream."""
+class CuttingProxy(TcpProxy):
+    """Drops the first connection to carry more than CUT_AFTER bytes upstream."""
 
     def __init__(self, port: int) -> None:
-        self.target = port
         self.sent = 0
         self.cut = False
         self.lock = threading.Lock()
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__(port)
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self.target))
-            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
-
-    def _pipe(self, a: socket.socket, b: socket.socket, upstream: bool) -> None:
-        carried = 0
-        try:
-            while True:
-                data = a.recv(1 << 16)
-                if not data:
-                    break
-                b.sendall(data)
-                if upstream:
-                    carried += len(data)
-                    with self.lock:
-                        self.sent += len(data)
-                        cut = not self.cut and carried > CUT_AFTER
-                        self.cut = self.cut or cut
-                    if cut:
-                        break
-        except OSError:
-            pass
-        finally:
-            for s in (a, b):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+    def carry(self, data: bytes, upstream: bool, carried: int) -> bool:
+        if not upstream:
+            return True
+        with self.lock:
+            self.sent += len(data)
+            cut = not self.cut and carried > CUT_AFTER
+            self.cut = self.cut or cut
+        return not cut
 
 
 LOG = """

@@ -41,8 +41,8 @@ class Api:
                                                   timeout=60, **kw)
 
 
-def bucket_bytes(endpoint: str) -> int:
-    listing = boto3.client("s3", endpoint_url=endpoint, **CREDENTIALS).list_objects_v2(Bucket=BUCKET, Prefix="artifacts/")
+def bucket_bytes(endpoint: str, bucket: str = BUCKET) -> int:
+    listing = boto3.client("s3", endpoint_url=endpoint, **CREDENTIALS).list_objects_v2(Bucket=bucket, Prefix="artifacts/")
     return sum(o["Size"] for o in listing.get("Contents", []))
 
 

@@ -71,3 +71,15 @@ def test_a_viewer_or_an_outsider_cannot_upload(world: World) -> None:
     assert post(world.viewer.client(), batch(b"v")).status_code == 403
     assert post(world.outsider.client(), batch(b"v")).status_code == 404
     assert stored_bytes(world.org.pk) == 0
+
+
+def test_direct_uploads_need_s3_storage(world: World) -> None:
+    c = world.member.client()
+    base = "/api/v1/projects/acme/secret/artifacts/blobs/uploads"
+    digest = sha(b"big")
+    opened = c.post(base, {"sha256": digest, "size": 3, "direct": True}, format="json")
+    assert opened.status_code == 200 and "direct" not in opened.json()  # local storage: parts through the server
+    assert opened.json()["offset"] == 0
+    assert c.post(base, {"sha256": digest, "size": 3, "direct": "yes"}, format="json").status_code == 400
+    assert c.post(f"{base}/{digest}/complete").status_code == 404
+    assert world.outsider.client().post(f"{base}/{digest}/complete").status_code == 404

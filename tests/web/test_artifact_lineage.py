@@ -124,3 +124,26 @@ def test_the_diff_lists_files_and_metadata_that_changed(web_server: ServerProces
     rows = page.locator("[data-testid=diff-files] tbody tr").evaluate_all("rs => rs.map(r => r.dataset.change)")
     assert rows == ["added", "removed", "changed"]
     assert page.locator("[data-testid=diff-files] tr[data-change=added] td").nth(1).text_content() == "old.txt"
+
+
+def test_a_version_linked_into_the_registry_shows_the_registered_model(web_server: ServerProcess, new_page: Any) -> None:
+    project = chain(web_server)
+    p = f"local/{project}"
+    s = requests.Session()
+    s.headers["Authorization"] = f"Bearer {web_server.api_key}"
+    name = f"reg-{project}"
+    s.post(f"{web_server.url}/api/v1/orgs/local/registry/{name}",
+           json={"artifact": f"{p}/model:v0", "aliases": ["production"]}).raise_for_status()
+    page = new_page(web_server.url)
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    page.goto(f"/{p}/artifacts/model/v0")
+    node_id = f"registry:local/registry/{name}:v0"
+    node = page.locator(f"[data-testid=lineage-node][data-id='{node_id}']")
+    node.wait_for()
+    assert node.get_attribute("data-kind") == "registry"
+    assert (f"artifact:{p}/model:v0", node_id, "linked") in graph(page)[1]
+    assert node.locator(".lineage-sub").text_content() == "registry · production"
+    model = page.locator(f"[data-testid=lineage-node][data-id='artifact:{p}/model:v0']")
+    assert node.bounding_box()["x"] > model.bounding_box()["x"]  # drawn after the version it links
+    node.click()
+    page.wait_for_url(f"**/local/-/registry/{name}/")

@@ -70,3 +70,25 @@ def test_the_run_page_says_which_parts_differ(web_server: ServerProcess, new_pag
     page.click("[data-testid=fingerprint-section] button[type=submit]")
     page.wait_for_selector("[data-testid=fingerprint-compare] li.error")
     assert page.locator("[data-testid=fingerprint-compare] li.error").text_content() == "No fingerprint for run nope."
+
+
+def test_the_runs_table_flags_duplicates_and_groups_by_fingerprint(web_server: ServerProcess, new_page: Any) -> None:
+    project = seeded(web_server)
+    page = new_page(web_server.url)
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    page.goto(f"/local/{project}/")
+    page.wait_for_selector("tr[data-run=tuned]")
+    flags = page.locator("[data-testid=duplicate-flag]")
+    assert sorted(flags.evaluate_all("fs => fs.map(f => f.closest('tr').dataset.run)")) == ["again", "base"]
+    assert page.locator("tr[data-run=again] [data-testid=duplicate-flag]").get_attribute("title") == (
+        "Same experiment fingerprint as finished run base")
+    page.select_option("[data-testid=group-by]", "fingerprint")
+    page.wait_for_selector("tr.rt-group")
+    counts = page.locator("tr.rt-group [data-testid=group-count]").all_text_contents()
+    assert counts == ["2", "1"]
+    page.locator("tr.rt-group").first.click()  # opened: the two identical runs
+    page.wait_for_selector("tr.rt-inner[data-run=again]")
+    assert sorted(page.locator("tr.rt-inner").evaluate_all("rs => rs.map(r => r.dataset.run)")) == ["again", "base"]
+    page.locator("tr[data-run=again] [data-testid=duplicate-flag]").click()
+    page.wait_for_url(f"**/local/{project}/runs/base")
+    assert page.evaluate("window.__xss") is None

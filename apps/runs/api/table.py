@@ -109,10 +109,10 @@ class TableViewApi(ProjectScopedApi):
 class TableGroupsApi(ProjectScopedApi):
     @extend_schema(
         operation_id="table_groups", summary="Runs grouped, with metric statistics",
-        description="By `group` or a config key, largest groups first; each metric's count, mean, min and max over "
+        description="By `group`, `fingerprint` (the experiment fingerprint) or a config key, largest groups first; each metric's count, mean, min and max over "
         "its finite values.",
         parameters=[
-            *PROJECT_PATH, text_query("by", "`group` or a config key, e.g. `config.optimizer`.", required=True), FILTER,
+            *PROJECT_PATH, text_query("by", "`group`, `fingerprint` or a config key, e.g. `config.optimizer`.", required=True), FILTER,
             text_query("metrics", "Comma-separated summary column ids."),
         ],
         responses=TableGroupsSerializer,
@@ -120,7 +120,7 @@ class TableGroupsApi(ProjectScopedApi):
     def get(self, request: Request, org: str, project: str) -> Response:
         by = request.query_params.get("by", "")
         if not by:
-            raise BadInput("Required: `group` or a config key.", "by")
+            raise BadInput("Required: `group`, `fingerprint` or a config key.", "by")
         metrics = table.columns_parse(request.query_params.get("metrics", ""))
         return Response(
             table.table_groups(

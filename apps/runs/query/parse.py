@@ -92,6 +92,7 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "job_type": ("text", "job_type"),
     "notes": ("text", "notes"),
     "id": ("text", "run_id"),
+    "fingerprint": ("text", "fingerprint"),
     "user": ("user", "user__username"),
     "tags": ("tags", "tags"),
     "runtime": ("number", "runtime"),

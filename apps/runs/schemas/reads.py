@@ -107,6 +107,10 @@ class TableRowSerializer(serializers.Serializer):
     name = serializers.CharField(allow_blank=True)
     state = serializers.ChoiceField(choices=RunState.choices)
     values = serializers.DictField(child=serializers.JSONField(), help_text="By column id.")
+    duplicate_of = serializers.CharField(
+        allow_null=True, help_text="Another finished run of the project with the same experiment fingerprint "
+        "(the first to finish), or null: this run repeats it.",
+    )
 
 
 class TablePageSerializer(serializers.Serializer):

@@ -40,6 +40,7 @@ BUILTINS: dict[str, str] = {
     "notes": "Notes",
     "id": "ID",
     "finished_at": "Finished",
+    "fingerprint": "Fingerprint",
 }
 DEFAULT_COLUMNS = ["state", "tags", "created_at", "runtime", "user", "host"]
 _PLAIN = re.compile(r"^[\w$-]+$")

@@ -19,7 +19,7 @@ from django.db.models.fields.json import KeyTextTransform
 from apps.core.csv import csv_cell
 from apps.core.errors import BadInput
 from apps.runs import selectors as run_selectors
-from apps.runs.models import Project, ProjectView, Run
+from apps.runs.models import Project, ProjectView, Run, RunState
 from apps.runs.query import FilterError
 from apps.runs.table.columns import BUILTINS, DEFAULT_COLUMNS, Column, column_parse, field_expr
 
@@ -30,6 +30,7 @@ __all__ = [
     "MAX_KEY_DEPTH",
     "PAGE_SIZE",
     "cell",
+    "duplicates_of",
     "filter_literal",
     "row",
     "runs_filtered",
@@ -96,16 +97,46 @@ def cell(run: Run, column: Column) -> Any:
         return run.run_id
     if name in ("created_at", "finished_at"):
         return _iso(getattr(run, name))
+    if name == "fingerprint":
+        return run.fingerprint or None
     return getattr(run, name)
 
 
-def row(run: Run, columns: list[Column]) -> dict[str, Any]:
+def row(run: Run, columns: list[Column], duplicate_of: str | None = None) -> dict[str, Any]:
     return {
         "id": run.run_id,
         "name": run.name,
         "state": run.state,
         "values": {c.id: cell(run, c) for c in columns},
+        "duplicate_of": duplicate_of,
     }
+
+
+def duplicates_of(*, project: Project, runs: list[Run]) -> dict[int, str]:
+    """Run pk -> the id of another *finished* run of the project with the same fingerprint
+    (the first to finish): these runs repeat an experiment already done. One query."""
+    prints = {r.fingerprint for r in runs if r.fingerprint}
+    if not prints:
+        return {}
+    done: dict[str, list[tuple[int, str]]] = {}
+    finished = (
+        Run.objects.filter(project=project, state=RunState.FINISHED, fingerprint__in=prints)
+        .order_by("finished_at", "pk").values_list("fingerprint", "pk", "run_id")
+    )
+    for fp, pk, run_id in finished:
+        if len(done.setdefault(fp, [])) < 2:  # the first two: one of them is not the run itself
+            done[fp].append((pk, run_id))
+    out = {}
+    for r in runs:
+        other = next((run_id for pk, run_id in done.get(r.fingerprint, ()) if pk != r.pk), None)
+        if other is not None:
+            out[r.pk] = other
+    return out
+
+
+def _rows(project: Project, runs: list[Run], columns: list[Column]) -> list[dict[str, Any]]:
+    dups = duplicates_of(project=project, runs=runs)
+    return [row(r, columns, dups.get(r.pk)) for r in runs]
 
 
 def table_order(runs: QuerySet[Run], order_text: str) -> QuerySet[Run]:
@@ -122,7 +153,7 @@ def _lean(runs: QuerySet[Run]) -> QuerySet[Run]:
     # Never the chunks or files; only what a row can show.
     return runs.only(
         "run_id", "name", "state", "tags", "created_at", "finished_at", "runtime", "group",
-        "job_type", "notes", "config", "summary", "system", "user__username", "project_id",
+        "job_type", "notes", "config", "summary", "system", "user__username", "project_id", "fingerprint",
     )
 
 
@@ -150,14 +181,14 @@ def table_page(
         "offset": offset,
         "limit": limit,
         "columns": [c.as_dict() for c in columns],
-        "results": [row(r, columns) for r in page],
+        "results": _rows(project, page, columns),
     }
 
 
 def table_rows_by_id(*, project: Project, run_ids: list[str], columns: list[Column]) -> list[dict[str, Any]]:
     """The current values of given runs: what the live table polls."""
     runs = _lean(Run.objects.filter(project=project, run_id__in=run_ids[:MAX_BULK]).select_related("user"))
-    return [row(r, columns) for r in runs]
+    return _rows(project, list(runs), columns)
 
 
 # --- Keys -------------------------------------------------------------------------
@@ -221,23 +252,26 @@ def _group_key(value: Any) -> Any:
     return (type(value).__name__ if isinstance(value, bool) else "v", value)
 
 
+_RUN_GROUPS = ("group", "fingerprint")
+
+
 def table_groups(
     *, project: Project, filter_text: str, by: str, metrics: list[Column]
 ) -> dict[str, Any]:
-    """Runs grouped by `group` or a config key, with each metric's mean, min and max.
+    """Runs grouped by `group`, `fingerprint` or a config key, with each metric's mean, min and max.
 
     Only finite numbers count towards a metric; `n` says how many there were.
     """
-    if by == "group":
-        by_col = Column("group", "run", ("group",))
+    if by in _RUN_GROUPS:
+        by_col = Column(by, "run", (by,))
     else:
         by_col = column_parse(by)
         if by_col.source != "config":
-            raise BadInput("Group by `group` or a config key.", "by")
+            raise BadInput("Group by `group`, `fingerprint` or a config key.", "by")
     runs = runs_filtered(project=project, filter_text=filter_text, order_text="")
     wanted = [m for m in metrics if m.source == "summary"]
     groups: dict[Any, dict[str, Any]] = {}
-    source = "group" if by_col.source == "run" else "config"
+    source = by_col.id if by_col.source == "run" else "config"
     for raw, summary in runs.order_by().values_list(source, "summary").iterator(chunk_size=2000):
         value = raw if by_col.source == "run" else _walk(raw, by_col.path)
         if by_col.source == "run" and value == "":
@@ -254,7 +288,7 @@ def table_groups(
     for g in groups.values():
         lit = filter_literal(g["value"])
         if by_col.source == "run":
-            group_filter: str | None = f'group = {filter_literal(g["value"] or "")}'
+            group_filter: str | None = f'{by_col.id} = {filter_literal(g["value"] or "")}'
         else:
             group_filter = f"{by_col.id} = {lit}" if lit is not None else None
         stats = {}

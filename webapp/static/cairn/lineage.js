@@ -1,6 +1,7 @@
-// A lineage graph (docs/artifacts.md, "The lineage graph"): runs and artifact
-// versions from the lineage API, drawn left to right as a layered DAG in SVG
-// (dataset -> training run -> model -> evaluation run). Every node links to
+// A lineage graph (docs/artifacts.md, "The lineage graph"): runs, artifact
+// versions and registered models' versions from the lineage API, drawn left to
+// right as a layered DAG in SVG (dataset -> training run -> model -> evaluation
+// run, model -> registered model). Every node links to
 // its page. Names come from users: they go into text nodes, never markup.
 import * as cairn from "./api.js";
 
@@ -43,11 +44,24 @@ function short(text) {
   return text.length > MAX_LABEL ? `${text.slice(0, MAX_LABEL - 1)}…` : text;
 }
 
+// A registered model's page (the organisation's registry).
+function registryUrl(m) {
+  return `/${enc(m.org)}/-/registry/${enc(m.name)}/`;
+}
+
 // What a node says and where it leads.
 function describe(node) {
   if (node.kind === "run") {
     const r = node.run;
     return { label: r.name || r.run_id, sub: `run · ${r.run_id}`, href: runPageUrl(r), full: r.path };
+  }
+  if (node.kind === "registry") {
+    const m = node.registry;
+    const aliases = m.aliases.filter((x) => x !== "latest");
+    return {
+      label: `${m.name}:${m.version}`, sub: ["registry", ...aliases].join(" · "), href: registryUrl(m),
+      full: `${m.path}:${m.version}`,
+    };
   }
   const a = node.artifact;
   const aliases = a.aliases.filter((x) => x !== "latest");
@@ -138,7 +152,7 @@ export function drawLineage(graph) {
       class: `lineage-edge ${e.kind}`, d: `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`,
       "marker-end": `url(#${marker})`, "data-testid": "lineage-edge",
       "data-source": e.source, "data-target": e.target, "data-kind": e.kind,
-    }, svg("title", { text: e.kind === "logged" ? "logged" : "used" })));
+    }, svg("title", { text: e.kind })));
   }
   const nodeLayer = svg("g", { class: "lineage-nodes" });
   for (const n of graph.nodes) {
@@ -151,7 +165,7 @@ export function drawLineage(graph) {
       "data-kind": n.kind, transform: `translate(${p.x},${p.y})`,
     },
     svg("title", { text: d.full }),
-    svg("rect", { width: NODE_W, height: NODE_H, rx: n.kind === "run" ? 4 : 14 }),
+    svg("rect", { width: NODE_W, height: NODE_H, rx: { run: 4, registry: 0 }[n.kind] ?? 14 }),
     svg("text", { x: 10, y: 17, class: "lineage-label", text: short(d.label) }),
     svg("text", { x: 10, y: 33, class: "lineage-sub", text: short(d.sub) })));
   }

@@ -44,7 +44,8 @@ export function mountRunsTable(root, pageData, initial) {
   const errorBox = el("div", { class: "rt-error error", role: "alert", "data-testid": "filter-error", hidden: "" });
   const groupSelect = el("select", { "aria-label": "Group by", class: "rt-groupby", "data-testid": "group-by",
     onchange: () => { state.groupBy = groupSelect.value; syncUrl(); reload(); } },
-  el("option", { value: "", text: "No grouping" }), el("option", { value: "group", text: "Group by: group" }));
+  el("option", { value: "", text: "No grouping" }), el("option", { value: "group", text: "Group by: group" }),
+  el("option", { value: "fingerprint", text: "Group by: fingerprint" }));
   const colsButton = el("button", { type: "button", "data-testid": "columns-button", text: "Columns",
     onclick: () => columns.toggle() });
   const exportLink = el("a", { class: "button", "data-testid": "export-csv", text: "Export CSV", download: "" });
@@ -120,7 +121,13 @@ export function mountRunsTable(root, pageData, initial) {
     tr.append(el("td", { class: "rt-check" }, box), el("td", { class: "rt-eye" }, eye));
     const link = el("a", { href: `${runBase}/runs/${encodeURIComponent(row.id)}`, text: row.name || row.id, class: "rt-name" });
     if (row.name && row.name.length > 40) link.title = row.name;
-    tr.append(el("td", { class: "rt-namecell" }, link));
+    const nameCell = el("td", { class: "rt-namecell" }, link);
+    if (row.duplicate_of) {  // the same experiment fingerprint as a finished run: this one repeats it
+      nameCell.append(" ", el("a", { class: "rt-dup", "data-testid": "duplicate-flag", text: "duplicate",
+        href: `${runBase}/runs/${encodeURIComponent(row.duplicate_of)}`,
+        title: `Same experiment fingerprint as finished run ${row.duplicate_of}` }));
+    }
+    tr.append(nameCell);
     const cells = new Map();
     for (const col of cols) {
       const td = el("td");

@@ -30,6 +30,10 @@ export function fillCell(td, col, v, addFilter) {
   } else if (col.id === "runtime") {
     td.textContent = duration(cairn.num(v));
     td.className = "num";
+  } else if (col.id === "fingerprint" && v) {  // a hex SHA-256: its start tells runs apart
+    td.textContent = v.slice(0, 12);
+    td.title = v;
+    td.className = "mono";
   } else if (isNumber(v)) {
     td.textContent = cairn.show(cairn.num(v) ?? v);
     td.className = "num";

@@ -1,4 +1,4 @@
-// The runs table grouped (by `group` or a config key): a row per group with
+// The runs table grouped (by `group`, the experiment fingerprint or a config key): a row per group with
 // its number of runs and each metric's mean (min – max), a link to the page of
 // a `group`, and groups expanded to their runs, fetched a page at a time with
 // the table's filter and order. Which groups are open, and how many of their
@@ -101,7 +101,7 @@ export function groupedView({ state, tableApi, pageData, runRow, redraw, byLabel
   }
 
   function groupRow(g) {
-    const label = g.value === null ? "(none)" : cairn.show(g.value);
+    const label = g.value === null ? "(none)" : state.groups.by === "fingerprint" ? g.value.slice(0, 12) : cairn.show(g.value);
     const entry = g.filter ? open.get(g.filter) : null;
     const toggleButton = el("button", { type: "button", class: "link rt-expand", text: entry ? "▾" : "▸",
       "aria-label": entry ? "Collapse group" : "Expand group", "aria-expanded": entry ? "true" : "false" });
