@@ -23,8 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # importer -> what it may not import (a module and everything under it), but itself
 LAYERS: dict[str, tuple[str, ...]] = {
-    "apps.orgs": ("apps.runs", "apps.reports", "apps.benchmarks", "apps.artifacts"),
-    "apps.runs": ("apps.reports", "apps.benchmarks", "apps.artifacts"),
+    "apps.orgs": ("apps.runs", "apps.reports", "apps.benchmarks", "apps.artifacts", "apps.sweeps"),
+    "apps.runs": ("apps.reports", "apps.benchmarks", "apps.artifacts", "apps.sweeps"),
+    "apps.sweeps": ("apps.benchmarks", "apps.artifacts"),
     "apps.reports": ("apps.benchmarks",),
     "apps.artifacts": ("apps.reports", "apps.benchmarks"),
     "apps.core": ("apps",),

@@ -61,6 +61,8 @@ GRAMMAR_OPERATIONS = {
     "run_artifact_use": "the artifact must name an existing version",
     "registered_model_link": "the artifact must name an existing version of the organisation's, of the model's type",
     "registry_alias_move": "the version must be one of the registered model's",
+    "sweep_create": "a sweep file's keys depend on each other (a distribution's keys, a grid's discrete values)",
+    "sweep_control": "the sweep's state decides which controls apply (409)",
 }
 
 # KNOWN FINDINGS: what schemathesis finds that other items of the Hardening
@@ -128,6 +130,8 @@ class Seeded:
         self._ok(self.admin.post(f"{run}/artifacts/used", json={"artifact": f"{org}/fuzz/data:v0"}))
         self._ok(self.admin.post(f"{api}/orgs/{org}/registry/reg", json={"artifact": f"{org}/fuzz/data:v0",
                                                                          "aliases": ["production"]}))
+        self.sweep = self._ok(self.admin.post(f"{api}/projects/{org}/fuzz/sweeps/", json={"config": {
+            "method": "grid", "parameters": {"x": {"values": [1, 2]}}}}))["id"]
         self._ok(self.admin.post(f"{run}/finish", json={"exit_code": 0}))
         self.submission = self._ok(self.admin.post(f"{api}/benchmarks/{org}/bench/submissions/", json={"run": f"{org}/fuzz/r1"}))["id"]
         # Keys are made with a password, not a key.
@@ -185,7 +189,7 @@ def _config(seeded: Seeded, headers: dict[str, str]) -> SchemathesisConfig:
         "seed": 20261130,
         "parameters": {
             "org": org, "project": "fuzz", "run_id": "r1", "key": seeded.report, "owner": org,
-            "slug": "bench", "submission_id": seeded.submission,
+            "slug": "bench", "submission_id": seeded.submission, "sweep_id": seeded.sweep,
         },
         # No NUL in generated text: every body, URL part and parameter refuses one on purpose
         # (no database can store or look one up); tests/runs/test_bad_input.py checks that.

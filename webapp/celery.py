@@ -30,6 +30,9 @@ TASK_QUEUES = {
     "artifacts.collect_garbage": QUEUE_FILES,
     "artifacts.verify_blobs": QUEUE_FILES,
     "artifacts.check_references": QUEUE_FILES,
+    "sweeps.expire_trials": QUEUE_DEFAULT,
+    "sweeps.early_terminate": QUEUE_DEFAULT,
+    "sweeps.compute_importance": QUEUE_DEFAULT,
 }
 
 app = Celery("cairn")
@@ -38,6 +41,7 @@ app.conf.task_queues = [Queue(name) for name in QUEUES]
 app.conf.task_default_queue = QUEUE_DEFAULT
 app.conf.task_routes = {name: {"queue": queue} for name, queue in TASK_QUEUES.items()}
 DEAD_RUN_CHECK_INTERVAL = float(os.environ.get("CAIRN_DEAD_RUN_CHECK_INTERVAL", "30"))
+SWEEP_CHECK_INTERVAL = float(os.environ.get("CAIRN_SWEEP_CHECK_INTERVAL", "10"))
 ARTIFACT_UPKEEP_INTERVAL = float(os.environ.get("CAIRN_ARTIFACT_UPKEEP_INTERVAL", "3600"))
 # Production runs one `celery beat` for these.
 app.conf.beat_schedule = {
@@ -45,6 +49,9 @@ app.conf.beat_schedule = {
         "task": "runs.mark_dead_runs",
         "schedule": DEAD_RUN_CHECK_INTERVAL,
     },
+    # Sweeps: trials whose agent vanished, and hyperband's verdicts (apps/sweeps).
+    "sweeps-expire-trials": {"task": "sweeps.expire_trials", "schedule": DEAD_RUN_CHECK_INTERVAL},
+    "sweeps-early-terminate": {"task": "sweeps.early_terminate", "schedule": SWEEP_CHECK_INTERVAL},
     "requeue-stale-media": {
         "task": "runs.media_requeue",
         "schedule": DEAD_RUN_CHECK_INTERVAL,
@@ -88,7 +95,7 @@ class EmbeddedSchedule(bootsteps.StartStopStep):
 
 
 app.steps["worker"].add(EmbeddedSchedule)
-app.autodiscover_tasks(["apps.runs", "apps.reports", "apps.benchmarks", "apps.artifacts"])
+app.autodiscover_tasks(["apps.runs", "apps.reports", "apps.benchmarks", "apps.artifacts", "apps.sweeps"])
 
 
 @signals.task_prerun.connect

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "apps.reports",
     "apps.benchmarks",
     "apps.artifacts",
+    "apps.sweeps",
 ]
 
 MIDDLEWARE = [
