@@ -232,3 +232,19 @@ def test_a_bad_sweep_file_is_refused_with_the_servers_reason(cairn_server: Any, 
     (tmp_path / "bad.yaml").write_text("method: grid\nparameters:\n  lr: {min: 0.0, max: 1.0}\n")
     made = _cairn(cairn_server, tmp_path, "sweep", "bad.yaml", "--project", "sweep-bad")
     assert made.returncode == 1 and "grid needs values" in made.stderr
+
+
+def test_an_agent_survives_a_server_restart(fresh_server: Any, tmp_path: Path) -> None:
+    config = "program: train.py\nmethod: grid\nparameters:\n  lr: {values: [0.1, 0.2]}\n"
+    path = _create(fresh_server, tmp_path, "sweep-restart", config)
+    (tmp_path / "hang-once").touch()
+    (tmp_path / "train.py").write_text(textwrap.dedent(TRAIN).replace("time.sleep(600)", "time.sleep(8)"))
+    running = _agent(fresh_server, tmp_path, path)
+    _wait(lambda: (tmp_path / "hanging").exists(), message="the first run starts")
+    fresh_server.kill()
+    time.sleep(3)
+    fresh_server.start()
+    out, _ = running.communicate(timeout=180)
+    assert running.returncode == 0, out
+    trials = _trials(fresh_server, path)
+    assert len(trials) == 2 and all(t["state"] == "finished" for t in trials), trials
