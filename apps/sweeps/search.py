@@ -201,10 +201,20 @@ def bayes_asked(token: Any, pk: int | None) -> None:
             _CACHE.popitem(last=False)
 
 
-def suggest(cfg: SweepConfig, sweep_key: str, trials: list[Trial]) -> tuple[Suggestion | None, Any]:
-    """The next suggestion (None: the search space is exhausted), and a token for bayes."""
+def bayes_unknown(sweep_key: str, pks: list[int]) -> list[int]:
+    """The trials this process's study of the sweep was not told of (all, without a study)."""
+    with _lock:
+        cached = _CACHE.get(sweep_key)
+        told = set(cached.told) if cached is not None else set()
+    return [pk for pk in pks if pk not in told]
+
+
+def suggest(cfg: SweepConfig, sweep_key: str, trials: list[Trial], count: int) -> tuple[Suggestion | None, Any]:
+    """The next suggestion (None: the search space is exhausted), and a token for bayes.
+
+    `trials`: what the method needs of them (none for random, which needs `count` only)."""
     if cfg.method == "grid":
         return grid_next(cfg, trials), None
     if cfg.method == "random":
-        return random_next(cfg, sweep_key, len(trials)), None
+        return random_next(cfg, sweep_key, count), None
     return bayes_next(cfg, sweep_key, trials)

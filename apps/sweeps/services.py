@@ -123,6 +123,23 @@ def _agent(sweep: Sweep, agent_id: Any, host: Any = "") -> SweepAgent | None:
     return agent
 
 
+def _trials(sweep: Sweep, method: str, key: str) -> tuple[int, list[search.Trial]]:
+    """How many trials the sweep has, and what its method needs of them (no more: this is the hot path)."""
+    if method == "random":
+        return sweep.trials.count(), []
+    if method == "grid":
+        rows = list(sweep.trials.values_list("pk", "state", "grid_index"))
+        return len(rows), [search.Trial(pk, st, {}, None, gi) for pk, st, gi in rows]
+    found = list(sweep.trials.values_list("pk", "state", "metric"))
+    # Parameters only of the trials this process's study has not been told yet.
+    unknown = search.bayes_unknown(key, [r[0] for r in found])
+    raws: dict[int, Any] = {}
+    if unknown:
+        qs = sweep.trials.all() if len(unknown) > 500 else sweep.trials.filter(pk__in=unknown)
+        raws = dict(qs.values_list("pk", "raw"))
+    return len(found), [search.Trial(pk, st, raws.get(pk, {}), m, None) for pk, st, m in found]
+
+
 @dataclass(frozen=True)
 class Next:
     """What an agent does next: `run` (run_id, params), `wait` (paused) or `done` (reason)."""
@@ -151,13 +168,13 @@ def sweep_next(*, sweep: Sweep, agent_id: Any = None, host: Any = "") -> Next:
             return Next("wait", reason="paused")
         if sweep.state in ENDED:
             return Next("done", reason=sweep.state)
-        rows = list(sweep.trials.values_list("pk", "state", "raw", "metric", "grid_index"))
-        if sweep.run_cap is not None and len(rows) >= sweep.run_cap:
+        cfg = sweep_config(sweep)
+        key = f"{sweep.pk}:{sweep.sweep_id}"
+        count, trials = _trials(sweep, cfg.method, key)
+        if sweep.run_cap is not None and count >= sweep.run_cap:
             _can_finish(sweep)
             return Next("done", reason="run_cap")
-        cfg = sweep_config(sweep)
-        trials = [search.Trial(*row) for row in rows]
-        suggestion, token = search.suggest(cfg, f"{sweep.pk}:{sweep.sweep_id}", trials)
+        suggestion, token = search.suggest(cfg, key, trials, count)
         if suggestion is None:
             _can_finish(sweep)
             search.bayes_asked(token, None)
@@ -286,8 +303,7 @@ def _maybe_finish(sweep: Sweep) -> None:
         _can_finish(sweep)
     elif sweep.method == "grid":
         cfg = sweep_config(sweep)
-        rows = list(sweep.trials.values_list("pk", "state", "raw", "metric", "grid_index"))
-        if search.grid_next(cfg, [search.Trial(*r) for r in rows]) is None:
+        if search.grid_next(cfg, _trials(sweep, "grid", "")[1]) is None:
             _can_finish(sweep)
 
 

@@ -120,3 +120,22 @@ def test_bayes_hands_concurrent_agents_different_points(world: World) -> None:
     assert all(t is not None for t in got)
     # Running trials are held as constant liars: TPE does not ask for the same point thrice.
     assert len({t.params["x"] for t in got if t}) >= 2
+
+
+def test_importance_ranks_the_parameter_that_matters(world: World) -> None:
+    from apps.sweeps.importance import importance_update
+
+    sweep = _sweep(world, {
+        "method": "random", "metric": {"name": "y"},
+        "parameters": {"x": {"min": 0.0, "max": 1.0}, "noise": {"min": 0.0, "max": 1.0}, "opt": {"values": ["a", "b"]}},
+    })
+    for _ in range(40):
+        trial = services.sweep_next(sweep=sweep).trial
+        assert trial is not None
+        _end(trial, "finished", 3 * trial.params["x"])
+    assert importance_update(sweep_pk=sweep.pk) == 40
+    sweep.refresh_from_db()
+    ranked = sweep.importance["params"]
+    assert ranked[0]["name"] == "x" and ranked[0]["importance"] > 0.8
+    assert ranked[0]["correlation"] == pytest.approx(1.0)
+    assert {p["name"] for p in ranked} == {"x", "noise", "opt"}
