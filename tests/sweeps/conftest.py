@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,14 +10,8 @@ from tests.factories import Person, World, world_create
 
 
 @pytest.fixture(autouse=True)
-def _tasks_eager() -> Iterator[None]:
-    """Tasks (importance) run in the request that queues them (as in tests/benchmarks)."""
-    from webapp.celery import app
-
-    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
-    app.conf.task_always_eager = app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = before
+def _eager(tasks_eager: None) -> None:
+    """Tasks (importance) run in the request that queues them (tests/conftest.py)."""
 
 
 @pytest.fixture

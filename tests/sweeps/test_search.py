@@ -139,3 +139,24 @@ def test_importance_ranks_the_parameter_that_matters(world: World) -> None:
     assert ranked[0]["name"] == "x" and ranked[0]["importance"] > 0.8
     assert ranked[0]["correlation"] == pytest.approx(1.0)
     assert {p["name"] for p in ranked} == {"x", "noise", "opt"}
+
+
+def test_a_suggestion_whose_agent_vanished_before_its_run_started_is_expired(world: World, settings: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.sweeps.models import SweepAgent
+    from apps.sweeps.tasks import expire_trials
+
+    sweep = _sweep(world, {"method": "grid", "parameters": {"x": {"values": [1, 2]}}})
+    lost = services.sweep_next(sweep=sweep, agent_id="gone").trial
+    kept = services.sweep_next(sweep=sweep, agent_id="alive").trial
+    assert lost and kept
+    long_ago = timezone.now() - timedelta(seconds=settings.CAIRN_HEARTBEAT_TIMEOUT + 5)
+    SweepRun.objects.filter(pk__in=[lost.pk, kept.pk]).update(created_at=long_ago)
+    SweepAgent.objects.filter(agent_id="gone").update(heartbeat_at=long_ago)
+    assert expire_trials() == 1  # the live agent's suggestion stays
+    assert SweepRun.objects.get(pk=lost.pk).state == "crashed"
+    again = services.sweep_next(sweep=sweep, agent_id="alive").trial
+    assert again is not None and again.params == lost.params
