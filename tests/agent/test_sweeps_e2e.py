@@ -144,6 +144,13 @@ def test_a_wandb_sweep_file_runs_unchanged_and_grid_exhaustion_ends_it(cairn_ser
     assert _sweep(cairn_server, path)["state"] == "finished"
     best = min(trials, key=lambda t: t["metric"])
     assert _sweep(cairn_server, path)["best_run_id"] == best["run_id"]
+    # W&B's read API: api.sweep(path), its runs and best run.
+    import agent
+
+    sweep = agent.Api(base_url=cairn_server.url, api_key=cairn_server.api_key).sweep(path)
+    assert sweep.state == "finished" and sweep.config["method"] == "grid"
+    assert sorted(r.id for r in sweep.runs) == sorted(t["run_id"] for t in trials)
+    assert sweep.best_run().id == best["run_id"]
 
 
 def test_agents_in_parallel_stop_at_run_cap_exactly(cairn_server: Any, tmp_path: Path) -> None:
