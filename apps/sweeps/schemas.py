@@ -95,9 +95,9 @@ class TrialListSerializer(serializers.Serializer):
 
 class NextRequestSerializer(serializers.Serializer):
     agent = serializers.RegexField(
-        AGENT_ID_PATTERN, required=False, help_text="The asking agent's id."
+        AGENT_ID_PATTERN, required=False, allow_null=True, help_text="The asking agent's id."
     )
-    host = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    host = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=255)
 
 
 class NextSerializer(serializers.Serializer):
@@ -117,11 +117,11 @@ class NextSerializer(serializers.Serializer):
 
 class HeartbeatRequestSerializer(serializers.Serializer):
     runs = serializers.ListField(
-        child=serializers.CharField(max_length=64),
+        child=serializers.RegexField(RUN_ID_PATTERN),
         max_length=100,
         help_text="The runs it runs now.",
     )
-    host = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    host = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=255)
 
 
 class HeartbeatSerializer(serializers.Serializer):

@@ -8,6 +8,7 @@ that lock, so no two get the same grid point and `run_cap` is never passed.
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from django.utils import timezone
 from apps.core.errors import BadInput, Conflict
 from apps.core.tasks import enqueue_on_commit
 from apps.core.validation import text_check
-from apps.runs.models import Project, Run, RunState
+from apps.runs.models import RUN_ID_PATTERN, Project, Run, RunState
 from apps.sweeps import search
 from apps.sweeps.config import SweepConfig, config_parse, yaml_load
 from apps.sweeps.models import ACTIVE, ENDED, Sweep, SweepAgent, SweepRun, SweepState, TrialState
@@ -31,6 +32,7 @@ from apps.sweeps.space import assemble
 
 _ALPHABET = string.ascii_lowercase + string.digits
 AGENT_ID_PATTERN = r"^[A-Za-z0-9_.:@-]{1,64}$"
+_RUN_ID = re.compile(RUN_ID_PATTERN)
 
 
 def new_id(n: int = 8) -> str:
@@ -112,8 +114,6 @@ def _agent(sweep: Sweep, agent_id: Any, host: Any = "") -> SweepAgent | None:
     host = text_check("" if host is None else host, "host", 255)
     if agent_id is None:
         return None
-    import re
-
     if not isinstance(agent_id, str) or not re.fullmatch(AGENT_ID_PATTERN, agent_id):
         raise BadInput("An agent id is 1-64 of A-Z, a-z, 0-9 and _.:@-", "agent")
     agent, _ = SweepAgent.objects.get_or_create(
@@ -208,7 +208,7 @@ def agent_heartbeat(*, sweep: Sweep, agent_id: Any, run_ids: Any, host: Any = ""
     if (
         not isinstance(run_ids, list)
         or len(run_ids) > 100
-        or not all(isinstance(r, str) and len(r) <= 64 for r in run_ids)
+        or not all(isinstance(r, str) and _RUN_ID.fullmatch(r) for r in run_ids)
     ):
         raise BadInput("`runs` is a list of at most 100 run ids.", "runs")
     with transaction.atomic():

@@ -205,6 +205,7 @@ def test_one_run_stopped_by_hand_reaches_its_agent(world: World) -> None:
         ("agents/a1/heartbeat", {"runs": [], "host": 5}, "host"),
         ("agents/a1/heartbeat", {"runs": "x"}, "runs"),
         ("agents/a1/heartbeat", {"runs": ["x"] * 101}, "runs"),
+        ("agents/a1/heartbeat", {"runs": [""]}, "runs"),
     ],
 )
 def test_hostile_agent_input_is_a_400(
