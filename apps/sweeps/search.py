@@ -106,6 +106,7 @@ class _Cached:
         self.study = study
         self.signature = signature
         self.told: dict[int, tuple[int, str]] = {}  # trial pk -> (Optuna number, state told)
+        self.count = 0  # trials in the study: the next one's number
 
 
 _CACHE: OrderedDict[str, _Cached] = OrderedDict()
@@ -158,10 +159,8 @@ def _tell(cached: _Cached, dists: dict[str, Any], trials: list[Trial]) -> None:
             value=value if state == TrialState.COMPLETE else None,
         )
         study.add_trial(frozen)
-        cached.told[t.pk] = (
-            len(study._storage.get_all_trials(study._study_id, deepcopy=False)) - 1,
-            state.name,
-        )
+        cached.told[t.pk] = (cached.count, state.name)
+        cached.count += 1
 
 
 def bayes_next(cfg: SweepConfig, sweep_key: str, trials: list[Trial]) -> tuple[Suggestion, Any]:
@@ -181,6 +180,7 @@ def bayes_next(cfg: SweepConfig, sweep_key: str, trials: list[Trial]) -> tuple[S
     if not dists:
         return Suggestion(raw={p.name: None for p in cfg.params}), None
     asked = cached.study.ask(dists)
+    cached.count = asked.number + 1
     raw = {p.name: asked.params.get(p.name) for p in cfg.params}
     return Suggestion(raw=raw), (sweep_key, cached, asked.number)
 
