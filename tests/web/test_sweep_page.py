@@ -96,6 +96,10 @@ def test_the_controls_reach_the_server_and_agents(web_server: ServerProcess, new
     sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
     _open(page, web_server, project, sweep_id)
     state = page.locator("h1 [data-testid=sweep-state]")
+    # Stop one run early from its row: its agent's next heartbeat says to stop it.
+    page.click(f"button[data-stop='{running}']")
+    expect(page.locator(f"tr[data-run='{running}']")).to_contain_text("stopping")
+    assert s.post(f"{sweep_api}/agents/a/heartbeat", json={"runs": [running]}).json()["stop"] == [running]
     page.click("button[data-action=pause]")
     expect(state).to_have_text("paused")
     assert s.post(f"{sweep_api}/next", json={"agent": "a"}).json()["action"] == "wait"

@@ -33,10 +33,26 @@ function controls() {
   });
 }
 
+// Stop one run early: its agent stops it at its next heartbeat.
+function stopButton(t) {
+  if (!["assigned", "running"].includes(t.state) || t.stop_requested) return cairn.el("span", { class: "muted", text: t.stop_requested ? "stopping" : "" });
+  const b = cairn.el("button", { type: "button", "data-stop": t.run_id, text: "Stop" });
+  b.addEventListener("click", async () => {
+    try {
+      await cairn.post(`${page.api}/runs/${encodeURIComponent(t.run_id)}/stop`);
+      b.replaceWith(cairn.el("span", { class: "muted", text: "stopping" }));
+    } catch (err) {
+      document.getElementById("sweep-control-error").textContent = err.message;
+    }
+  });
+  return b;
+}
+
 function runsTable(trials, paramNames) {
   const section = document.getElementById("sweep-runs");
   const head = cairn.el("tr", {}, cairn.el("th", { text: "Run" }), cairn.el("th", { text: "State" }),
-    ...paramNames.map((p) => cairn.el("th", { text: p })), cairn.el("th", { text: page.metric || "metric" }));
+    ...paramNames.map((p) => cairn.el("th", { text: p })), cairn.el("th", { text: page.metric || "metric" }),
+    ...(page.can_write ? [cairn.el("th", { text: "" })] : []));
   const body = cairn.el("tbody");
   for (const t of trials) {
     const params = flatten(t.params);
@@ -44,7 +60,8 @@ function runsTable(trials, paramNames) {
       cairn.el("td", {}, cairn.el("a", { href: page.run_base + encodeURIComponent(t.run_id), text: t.run_id })),
       cairn.el("td", { text: t.state + (t.stop_reason ? ` (${t.stop_reason})` : "") }),
       ...paramNames.map((p) => cairn.el("td", { text: cairn.show(params[p]) })),
-      cairn.el("td", { text: cairn.show(t.metric) })));
+      cairn.el("td", { text: cairn.show(t.metric) }),
+      ...(page.can_write ? [cairn.el("td", {}, stopButton(t))] : [])));
   }
   const count = cairn.el("p", { class: "muted", "data-testid": "sweep-runs-count", text: `${trials.length} runs` });
   section.replaceChildren(cairn.el("h2", { text: "Runs" }), count,
