@@ -124,3 +124,35 @@ def test_a_signed_out_visitor_of_a_public_project_reads_without_controls(web_ser
     assert page.locator("[data-testid=sweep-controls]").count() == 0
     page.goto(f"/local/{project}/sweeps/")
     assert page.locator("[data-testid=sweeps] tbody tr").count() == 1
+
+
+def test_cancel_in_the_page_stops_a_real_agents_run(web_server: ServerProcess, new_page: Any, tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.serverproc import ROOT
+
+    project = f"sw-{uuid.uuid4().hex[:6]}"
+    (tmp_path / "train.py").write_text("import agent, time\nwith agent.init() as run:\n    open('started', 'w').close()\n    time.sleep(300)\n")
+    (tmp_path / "sweep.yaml").write_text("program: train.py\nmethod: random\nparameters:\n  x: {min: 0.0, max: 1.0}\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), CAIRN_BASE_URL=web_server.url, CAIRN_API_KEY=web_server.api_key,
+               CAIRN_ORG="local", CAIRN_QUIET="true", CAIRN_AGENT_HEARTBEAT="0.5", CAIRN_AGENT_GRACE="2")
+    path = subprocess.run([sys.executable, "-m", "agent.cli", "sweep", "sweep.yaml", "--project", project], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, check=True).stdout.strip()
+    agent = subprocess.Popen([sys.executable, "-m", "agent.cli", "agent", path], cwd=tmp_path, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "started").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        page = new_page(web_server.url)
+        sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+        _open(page, web_server, project, path.split("/")[2])
+        page.click("button[data-action=cancel]")
+        expect(page.locator("h1 [data-testid=sweep-state]")).to_have_text("cancelled")
+        out, _ = agent.communicate(timeout=60)
+        assert agent.returncode == 0 and "the sweep was cancelled" in out
+    finally:
+        if agent.poll() is None:
+            agent.kill()
