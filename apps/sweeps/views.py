@@ -26,6 +26,9 @@ def sweep_page(request: HttpRequest, org: str, project: str, sweep_id: str) -> H
         "api": f"/api/v1/projects/{p.organization.slug}/{p.slug}/sweeps/{sweep.sweep_id}",
         "history_api": f"/api/v1/projects/{p.organization.slug}/{p.slug}/history",
         "run_base": f"/{p.organization.slug}/{p.slug}/runs/",
+        # "To a report": the reports' own panels over this sweep's runs (apps/reports).
+        "reports_api": f"/api/v1/projects/{p.organization.slug}/{p.slug}/reports",
+        "reports_base": f"/{p.organization.slug}/{p.slug}/reports/",
         "metric": sweep.metric_name,
         "goal": sweep.metric_goal,
         "can_write": access >= Access.WRITE,

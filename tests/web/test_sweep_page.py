@@ -156,3 +156,22 @@ def test_cancel_in_the_page_stops_a_real_agents_run(web_server: ServerProcess, n
     finally:
         if agent.poll() is None:
             agent.kill()
+
+
+def test_to_a_report_makes_a_draft_with_the_reports_panels_over_the_sweeps_runs(web_server: ServerProcess, new_page: Any) -> None:
+    project, sweep_id, losses = seeded_sweep(web_server)
+    page = new_page(web_server.url)
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    _open(page, web_server, project, sweep_id)
+    page.click("[data-testid=sweep-report]")
+    page.wait_for_url(f"**/local/{project}/reports/*/edit")
+    report_id = page.url.rstrip("/").split("/")[-2]
+    s = requests.Session()
+    s.headers["Authorization"] = f"Bearer {web_server.api_key}"
+    api = f"{web_server.url}/api/v1/reports/{report_id}"
+    blocks = s.get(api).json()["draft"]["blocks"]
+    assert [b["panel"]["kind"] for b in blocks] == ["parallel", "scatter", "scatter", "line"]
+    assert blocks[0]["panel"]["fields"] == ["config.lr", "config.batch", "summary.loss"]
+    data = s.get(f"{api}/data", params={"blocks": "s0", "draft": "1"}).json()["panels"]["s0"]
+    got = {r["id"]: r["values"][2] for r in data["runs"]}
+    assert got == pytest.approx(losses)

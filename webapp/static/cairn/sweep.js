@@ -104,12 +104,45 @@ function importance(el, imp) {
     rows.length ? table : cairn.el("p", { class: "muted", text: "Computed once three runs have ended with the metric." }));
 }
 
+// A draft report of this sweep: the reports' own panels (parallel coordinates, the
+// metric against each parameter, the metric over steps) over its last 50 runs.
+function field(root, path) {
+  const seg = (s) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(s) ? s : "`" + s + "`");
+  return [root, ...path.map(seg)].join(".");
+}
+
+function reportButton(list, paramNames) {
+  const button = document.getElementById("sweep-report");
+  if (!button) return;
+  button.addEventListener("click", async () => {
+    const runs = list.filter((t) => t.run_state).slice(-50).map((t) => t.run_id);
+    const params = paramNames.filter((p) => !p.includes("`")).slice(0, page.metric ? 19 : 20);
+    const fields = params.map((p) => field("config", p.split(".")));
+    const metric = page.metric ? field("summary", [page.metric]) : null;
+    const runset = { runs };
+    const axes = metric ? [...fields, metric] : fields;
+    const blocks = axes.length >= 2 ? [{ type: "panel", panel: { kind: "parallel", title: "Parameters", runset, fields: axes } }] : [];
+    if (metric) {
+      fields.slice(0, 10).forEach((f, i) => blocks.push({ type: "panel", panel: { kind: "scatter", title: `${page.metric} against ${params[i]}`, runset, x: f, y: metric } }));
+      blocks.push({ type: "panel", panel: { kind: "line", title: page.metric, runset, keys: [page.metric] } });
+    }
+    blocks.forEach((b, i) => { b.id = `s${i}`; });
+    try {
+      const report = await cairn.post(page.reports_api, { title: `Sweep ${document.title.split(" · ")[0].replace(/^Sweep /, "")}`, blocks });
+      location.href = `${page.reports_base}${report.id}/edit`;
+    } catch (err) {
+      document.getElementById("sweep-control-error").textContent = err.message;
+    }
+  });
+}
+
 async function main() {
   controls();
   const [trials, imp] = await Promise.all([cairn.get(`${page.api}/runs`), cairn.get(`${page.api}/importance`)]);
   const list = trials.results;
   const paramNames = [...new Set(list.flatMap((t) => Object.keys(flatten(t.params))))];
   const filter = runsTable(list, paramNames);
+  reportButton(list, paramNames);
   const charts = document.getElementById("sweep-charts");
   const rows = list.map((t) => ({ id: t.run_id, values: Object.assign(flatten(t.params), page.metric ? { [page.metric]: t.metric } : {}) }));
   const axes = page.metric ? [...paramNames, page.metric] : paramNames;
