@@ -23,6 +23,7 @@ from ._errors import (
 )
 from ._extras import login, require, termerror, termlog, termwarn
 from ._fluent import (
+    agent,
     alert,
     define_metric,
     finish,
@@ -39,6 +40,7 @@ from ._fluent import (
 )
 from ._run import Run
 from ._settings import Settings
+from ._sweep import sweep
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
@@ -94,6 +96,7 @@ __all__ = [
     "Table",
     "UsageError",
     "Video",
+    "agent",
     "alert",
     "config",
     "define_metric",
@@ -111,6 +114,7 @@ __all__ = [
     "save",
     "setup",
     "summary",
+    "sweep",
     "teardown",
     "termerror",
     "termlog",

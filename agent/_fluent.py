@@ -193,6 +193,13 @@ def init(
     config_dict = _initargs.filter_config(
         _initargs.load_config(config), config_exclude_keys, config_include_keys
     )
+    from ._sweep import from_environment
+
+    swept = from_environment()
+    if swept is not None:  # started by a sweep agent: its run id, project and parameters win (W&B's)
+        id = id or swept["run_id"]
+        project, org, entity = swept["project"] or project, swept["org"] or org, None
+        config_dict.update(swept["params"])
     resolved = resolve(
         {
             "project": project,
@@ -233,10 +240,12 @@ def init(
         job_type=job_type,
         resume=resume_how,
         benchmark=benchmark,
+        sweep=swept["id"] if swept is not None else None,
         on_finish=forget,
         fingerprint=fingerprint,
     )
     run.__dict__["_resume_file"] = resume_file
+    run.__dict__["_sweep_path"] = swept["path"] if swept is not None else None
     with _lock:
         if how != "create_new" or _current is None or _current._finished:
             _current = run
@@ -420,3 +429,39 @@ def config() -> Config:
 def summary() -> Optional[Summary]:
     run = _current
     return run.summary if run is not None else None
+
+
+def agent(
+    sweep_id: str,
+    function: Optional[Any] = None,
+    entity: Optional[str] = None,
+    project: Optional[str] = None,
+    count: Optional[int] = None,
+    *,
+    org: Optional[str] = None,
+) -> None:
+    """Run a sweep's runs (W&B's ``wandb.agent``): ``function`` in this process, else the sweep's ``program``.
+
+    ``sweep_id`` is ``org/project/id`` or the id alone (with ``project``
+    and ``entity``, or their settings). Inside ``function``,
+    ``agent.init()`` starts the run the server chose, with its parameters in
+    ``run.config``. Runs until the sweep ends, or ``count`` runs.
+
+    >>> import agent
+    >>> def train():
+    ...     with agent.init() as run:
+    ...         agent.log({"loss": run.config.lr})
+    >>> agent.agent("acme/demo/k3v9x0qa", function=train, count=2)  # doctest: +SKIP
+    """
+    from ._sweepagent import run_agent
+
+    if function is not None and not callable(function):
+        raise UsageError("function must be callable")
+    run_agent(sweep_id, function=function, count=count, project=project, org=org or entity, finish=_finish_if_current)
+
+
+def _finish_if_current(run_id: str, exit_code: int) -> None:
+    """After a sweep's function: its run, if it left it open, is finished."""
+    run = current()
+    if run is not None and run.id == run_id:
+        run.finish(exit_code=exit_code)

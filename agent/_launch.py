@@ -153,6 +153,7 @@ def start_run(
     job_type: Optional[str],
     resume: Optional[str],
     benchmark: Optional[str] = None,
+    sweep: Optional[str] = None,
     on_finish: Optional[Callable[[Run], None]] = None,
     fingerprint: Optional[dict[str, Any]] = None,
 ) -> Run:
@@ -202,6 +203,8 @@ def start_run(
         "job_type": job_type,
         # Sent with the run's create: the server enters the run when it finishes.
         "benchmark": benchmark,
+        # Sent with the run's create: the sweep's trial of this id takes the run (apps/sweeps).
+        "sweep": sweep,
     }
     meta = {k: v for k, v in meta.items() if v is not None}
     step = 0

@@ -177,12 +177,18 @@ class RunSurface:
         return self.org
 
     def get_sweep_url(self) -> Optional[str]:
-        """None: Cairn has no sweeps yet."""
-        return None
+        """The page of the sweep that started this run; None outside a sweep."""
+        path = self.__dict__.get("_sweep_path")
+        if not path or path.count("/") != 2:
+            return None
+        org, project, sweep_id = path.split("/")
+        return f"{self.settings.base_url}/{org}/{project}/sweeps/{sweep_id}/"
 
     @property
     def sweep_id(self) -> Optional[str]:
-        return None
+        """The id of the sweep whose agent started this run (W&B's ``run.sweep_id``)."""
+        path = self.__dict__.get("_sweep_path")
+        return path.rsplit("/", 1)[-1] if path else None
 
     @property
     def offline(self) -> bool:

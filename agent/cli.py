@@ -1,4 +1,4 @@
-"""The ``cairn`` command: ``login``, ``sync``, ``status``, ``check``, ``offline``, ``online``."""
+"""The ``cairn`` command: ``login``, ``sync``, ``status``, ``check``, ``sweep``, ``agent``, ``offline``, ``online``."""
 
 from __future__ import annotations
 
@@ -218,6 +218,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     check.add_argument("--config", help="the run's config: a YAML or JSON file, as init(config=...)")
     check.add_argument("--exclude", help="config keys left out, comma-separated (fingerprint_exclude)")
 
+    from ._sweepcli import add_parsers, dispatch
+
+    add_parsers(sub)
     sub.add_parser("offline", help="make runs offline by default")
     sub.add_parser("online", help="make runs online by default")
 
@@ -232,6 +235,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         return cmd_check(args)
     if args.command in ("offline", "online"):
         return cmd_mode(args.command)
+    if args.command in ("sweep", "agent"):
+        return dispatch(args)
     parser.error(f"unknown command {args.command}")
     return 2
 

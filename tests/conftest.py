@@ -34,6 +34,18 @@ def cairn_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
 
 
 @pytest.fixture
+def tasks_eager() -> Iterator[None]:
+    """Celery tasks run in the request that queues them, told to the app directly
+    (Django's settings may be loaded before CAIRN_TASKS_EAGER above is read)."""
+    from webapp.celery import app
+
+    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before
+
+
+@pytest.fixture
 def fresh_server(tmp_path: Path) -> Iterator[ServerProcess]:
     """A server of the test's own, for tests that kill it."""
     server = ServerProcess(tmp_path / "server")

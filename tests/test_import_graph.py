@@ -23,11 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # importer -> what it may not import (a module and everything under it), but itself
 LAYERS: dict[str, tuple[str, ...]] = {
-    "apps.orgs": ("apps.runs", "apps.reports", "apps.benchmarks", "apps.artifacts", "apps.alerts"),
-    "apps.runs": ("apps.reports", "apps.benchmarks", "apps.artifacts", "apps.alerts"),
-    "apps.reports": ("apps.benchmarks", "apps.alerts"),
-    "apps.benchmarks": ("apps.alerts",),
-    "apps.artifacts": ("apps.reports", "apps.benchmarks", "apps.alerts"),
+    "apps.orgs": ("apps.runs", "apps.reports", "apps.benchmarks", "apps.artifacts", "apps.alerts", "apps.sweeps"),
+    "apps.runs": ("apps.reports", "apps.benchmarks", "apps.artifacts", "apps.alerts", "apps.sweeps"),
+    "apps.sweeps": ("apps.benchmarks", "apps.artifacts", "apps.alerts"),
+    "apps.reports": ("apps.benchmarks", "apps.alerts", "apps.sweeps"),
+    "apps.benchmarks": ("apps.alerts", "apps.sweeps"),
+    "apps.artifacts": ("apps.reports", "apps.benchmarks", "apps.alerts", "apps.sweeps"),
     "apps.core": ("apps",),
     "agent": ("apps", "webapp", "django"),
 }

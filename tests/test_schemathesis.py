@@ -67,6 +67,8 @@ GRAMMAR_OPERATIONS = {
     "alert_channel_create": "a webhook URL must be http(s) and not private; a name is unique",
     "alert_channel_update": "a webhook URL must be http(s) and not private; a name is unique",
     "alert_delivery_retry": "only a failed delivery is retried",
+    "sweep_create": "a sweep file's keys depend on each other (a distribution's keys, a grid's discrete values)",
+    "sweep_control": "the sweep's state decides which controls apply (409)",
 }
 
 # KNOWN FINDINGS: what schemathesis finds that other items of the Hardening
@@ -143,6 +145,8 @@ class Seeded:
         self.rule = self._ok(self.admin.post(rules, json={"kind": "metric", "condition": "loss > 1e9",
                                                           "channels": [self.channel]}))["id"]
         self.doomed_rule = self._ok(self.admin.post(rules, json={"kind": "run_failed"}))["id"]
+        self.sweep = self._ok(self.admin.post(f"{api}/projects/{org}/fuzz/sweeps/", json={"config": {
+            "method": "grid", "parameters": {"x": {"values": [1, 2]}}}}))["id"]
         self._ok(self.admin.post(f"{run}/finish", json={"exit_code": 0}))
         self.submission = self._ok(self.admin.post(f"{api}/benchmarks/{org}/bench/submissions/", json={"run": f"{org}/fuzz/r1"}))["id"]
         # Keys are made with a password, not a key.
@@ -203,7 +207,7 @@ def _config(seeded: Seeded, headers: dict[str, str]) -> SchemathesisConfig:
         "parameters": {
             "org": org, "project": "fuzz", "run_id": "r1", "key": seeded.report, "owner": org,
             "slug": "bench", "submission_id": seeded.submission,
-            "channel_id": seeded.channel, "rule_id": seeded.rule, "delivery_id": 1,
+            "channel_id": seeded.channel, "rule_id": seeded.rule, "delivery_id": 1, "sweep_id": seeded.sweep,
         },
         # No NUL in generated text: every body, URL part and parameter refuses one on purpose
         # (no database can store or look one up); tests/runs/test_bad_input.py checks that.

@@ -35,6 +35,9 @@ TASK_QUEUES = {
     # Alerts: sends are short (a few seconds at most) and must not wait behind history or media.
     "alerts.deliver": QUEUE_DEFAULT,
     "alerts.check_stalled": QUEUE_DEFAULT,
+    "sweeps.expire_trials": QUEUE_DEFAULT,
+    "sweeps.early_terminate": QUEUE_DEFAULT,
+    "sweeps.compute_importance": QUEUE_DEFAULT,
 }
 
 app = Celery("cairn")
@@ -43,6 +46,7 @@ app.conf.task_queues = [Queue(name) for name in QUEUES]
 app.conf.task_default_queue = QUEUE_DEFAULT
 app.conf.task_routes = {name: {"queue": queue} for name, queue in TASK_QUEUES.items()}
 DEAD_RUN_CHECK_INTERVAL = float(os.environ.get("CAIRN_DEAD_RUN_CHECK_INTERVAL", "30"))
+SWEEP_CHECK_INTERVAL = float(os.environ.get("CAIRN_SWEEP_CHECK_INTERVAL", "10"))
 ARTIFACT_UPKEEP_INTERVAL = float(os.environ.get("CAIRN_ARTIFACT_UPKEEP_INTERVAL", "3600"))
 ALERT_STALL_CHECK_INTERVAL = float(os.environ.get("CAIRN_ALERT_STALL_CHECK_INTERVAL", "60"))
 # Production runs one `celery beat` for these.
@@ -53,6 +57,9 @@ app.conf.beat_schedule = {
         "task": "runs.mark_dead_runs",
         "schedule": DEAD_RUN_CHECK_INTERVAL,
     },
+    # Sweeps: trials whose agent vanished, and hyperband's verdicts (apps/sweeps).
+    "sweeps-expire-trials": {"task": "sweeps.expire_trials", "schedule": DEAD_RUN_CHECK_INTERVAL},
+    "sweeps-early-terminate": {"task": "sweeps.early_terminate", "schedule": SWEEP_CHECK_INTERVAL},
     "requeue-stale-media": {
         "task": "runs.media_requeue",
         "schedule": DEAD_RUN_CHECK_INTERVAL,
@@ -103,7 +110,7 @@ class EmbeddedSchedule(bootsteps.StartStopStep):
 
 
 app.steps["worker"].add(EmbeddedSchedule)
-app.autodiscover_tasks(["apps.core", "apps.runs", "apps.reports", "apps.benchmarks", "apps.artifacts", "apps.alerts"])
+app.autodiscover_tasks(["apps.core", "apps.runs", "apps.reports", "apps.benchmarks", "apps.artifacts", "apps.alerts", "apps.sweeps"])
 
 
 @signals.task_prerun.connect

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("apps.benchmarks.page_urls")),
     path("", include("apps.artifacts.page_urls")),
     path("", include("apps.alerts.page_urls")),
+    path("", include("apps.sweeps.page_urls")),
     path("", org_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

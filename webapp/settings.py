@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "apps.benchmarks",
     "apps.artifacts",
     "apps.alerts",
+    "apps.sweeps",
 ]
 
 MIDDLEWARE = [

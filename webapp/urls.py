@@ -16,6 +16,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("apps.benchmarks.urls")),
     path("", include("apps.artifacts.urls")),
     path("", include("apps.alerts.urls")),
+    path("", include("apps.sweeps.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view: its start-up script is a file of its own, as the CSP asks.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

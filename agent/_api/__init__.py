@@ -7,7 +7,7 @@ reports, benchmarks and their leaderboards.
 
 ``_client`` has ``Api``; ``_runs`` the runs, their summary and history; ``_files``
 a run's files; ``_mongo`` W&B's filter dicts in the server's filter language;
-``_others`` the viewer, projects, reports and benchmarks.
+``_others`` the viewer, projects, reports, benchmarks and sweeps.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 from ._client import Api
 from ._files import File
 from ._mongo import mongo_filter, mongo_order
-from ._others import ApiBenchmark, ApiReport, Project, Viewer
+from ._others import ApiBenchmark, ApiReport, ApiSweep, Project, Viewer
 from ._runs import ApiRun, Runs, RunSummary
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "ApiBenchmark",
     "ApiReport",
     "ApiRun",
+    "ApiSweep",
     "File",
     "Project",
     "RunSummary",

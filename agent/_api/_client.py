@@ -9,7 +9,7 @@ from .. import _http
 from .._errors import UsageError
 from .._settings import resolve
 from ._mongo import mongo_filter, mongo_order
-from ._others import ApiBenchmark, ApiReport, Project, Viewer
+from ._others import ApiBenchmark, ApiReport, ApiSweep, Project, Viewer
 from ._runs import ApiRun, Runs
 
 TYPE_CHECKING = False
@@ -169,8 +169,17 @@ class Api:
         entity, project, run_id = parts
         return ApiRun(self, entity, project, self._json(f"projects/{entity}/{project}/runs/{run_id}"))
 
-    def sweep(self, path: str) -> Any:
-        raise UsageError("sweeps do not exist in Cairn yet: there is no sweep to read")
+    def sweep(self, path: str) -> ApiSweep:
+        """One sweep: ``"entity/project/sweep_id"``, ``"project/sweep_id"`` or ``"sweep_id"`` (the defaults)."""
+        parts = [p for p in path.strip().strip("/").split("/") if p]
+        if len(parts) == 1 and self.default_project:
+            parts = [self.default_project, *parts]
+        if len(parts) == 2 and self.default_entity:
+            parts = [self.default_entity, *parts]
+        if len(parts) != 3:
+            raise UsageError(f'expected "entity/project/sweep_id", got {path!r}')
+        entity, project, sweep_id = parts
+        return ApiSweep(self, entity, project, self._json(f"projects/{entity}/{project}/sweeps/{sweep_id}"))
 
     # -- projects, reports, benchmarks ----------------------------------------------
 

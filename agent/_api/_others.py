@@ -1,4 +1,4 @@
-"""The read API's smaller records: the viewer, projects, reports and benchmarks."""
+"""The read API's smaller records: the viewer, projects, reports, benchmarks and sweeps."""
 
 from __future__ import annotations
 
@@ -78,8 +78,10 @@ class Project(_Fields):
         """This project's runs, as ``Api.runs``."""
         return self._api.runs(f"{self.entity}/{self.name}", **kwargs)
 
-    def sweeps(self) -> list[Any]:
-        return []  # sweeps do not exist in Cairn yet
+    def sweeps(self) -> list[ApiSweep]:
+        """This project's sweeps, newest first."""
+        items = self._api._json(f"projects/{self.entity}/{self.name}/sweeps/").get("results") or []
+        return [ApiSweep(self._api, self.entity, self.name, item) for item in items]
 
     def __repr__(self) -> str:
         return f"<Project {self.entity}/{self.name}>"
@@ -174,3 +176,41 @@ class ApiReport(_Fields):
 
     def __repr__(self) -> str:
         return f"<ApiReport {self._data.get('id')} {self._data.get('title')!r} {self._data.get('visibility')}>"
+
+
+class ApiSweep(_Fields):
+    """A sweep, as W&B's ``api.sweep(path)``: ``id``, ``name``, ``state``, ``config``,
+    ``method``, ``runs`` (its runs that started), ``best_run()``. Fields are read once."""
+
+    def __init__(self, api: Api, entity: str, project: str, data: dict[str, Any]) -> None:
+        self._api = api
+        self._data = data
+        self.entity = entity
+        self.project = project
+        self.id: str = data["id"]
+
+    @property
+    def path(self) -> list[str]:
+        return [self.entity, self.project, self.id]
+
+    @property
+    def url(self) -> str:
+        return f"{self._api.base_url}/{self.entity}/{self.project}/sweeps/{self.id}/"
+
+    def trials(self) -> list[dict[str, Any]]:
+        """Every run the sweep handed out: run_id, params, state, metric (one request)."""
+        path = f"projects/{self.entity}/{self.project}/sweeps/{self.id}/runs"
+        return list(self._api._json(path).get("results") or [])
+
+    @property
+    def runs(self) -> list[Any]:
+        """The sweep's runs that started, oldest first (a request each)."""
+        return [self._api.run(f"{self.entity}/{self.project}/{t['run_id']}") for t in self.trials() if t.get("run_state")]
+
+    def best_run(self, order: Optional[str] = None) -> Any:
+        """The run with the best metric (the sweep's goal); None before one ended with it."""
+        run_id = self._data.get("best_run_id")
+        return self._api.run(f"{self.entity}/{self.project}/{run_id}") if run_id else None
+
+    def __repr__(self) -> str:
+        return f"<Sweep {'/'.join(self.path)} ({self._data.get('state')})>"

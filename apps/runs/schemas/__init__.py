@@ -217,6 +217,10 @@ class RunUpsertSerializer(RunFieldsSerializer):
         required=False, help_text="`owner/slug`: enter the run in that benchmark when it finishes. One the caller "
         "cannot see or enter (or not a string) is ignored, never failing the run.",
     )
+    sweep = serializers.JSONField(
+        required=False, help_text="The id of the sweep whose agent started the run (docs/sweeps.md): the sweep's "
+        "suggestion of this run id takes the run. Anything else is ignored, never failing the run.",
+    )
     writer = WriterDeclarationSerializer(
         required=False, allow_null=True, help_text="The process asking (docs/protocol.md, Writers)."
     )

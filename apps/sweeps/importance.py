@@ -1,0 +1,79 @@
+"""Parameter importance: a random forest's importances (scikit-learn) and each
+parameter's correlation with the metric, over the sweep's ended runs.
+
+Computed by a task when a run of the sweep ends (`sweeps.compute_importance`)
+and cached on the sweep, so the page reads it for free. Log-scaled
+parameters enter on their log scale, categorical ones as their index.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from apps.sweeps.config import config_parse
+from apps.sweeps.models import Sweep
+
+MIN_RUNS = 3
+MAX_RUNS = 10_000
+
+
+def _feature(base: tuple[Any, ...], raw: Any) -> float | None:
+    if raw is None or isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        return None
+    if base[0] == "float" and base[3]:
+        return math.log(raw) if raw > 0 else None
+    return float(raw)
+
+
+def importance_compute(sweep: Sweep) -> dict[str, Any]:
+    import numpy as np
+
+    cfg = config_parse(sweep.config)
+    params = [p for p in cfg.params if p.base[0] != "const"]
+    rows = list(
+        sweep.trials.filter(metric__isnull=False)
+        .order_by("pk")
+        .values_list("raw", "metric")[:MAX_RUNS]
+    )
+    X: list[list[float]] = []
+    y: list[float] = []
+    for raw, metric in rows:
+        feats = [_feature(p.base, raw.get(p.name)) for p in params]
+        if metric is None or any(f is None for f in feats) or not math.isfinite(metric):
+            continue
+        X.append([float(f) for f in feats if f is not None])
+        y.append(float(metric))
+    out: dict[str, Any] = {"runs": len(y), "metric": cfg.metric_name, "params": []}
+    if len(y) < MIN_RUNS or not params:
+        return out
+    from sklearn.ensemble import RandomForestRegressor
+
+    Xa, ya = np.asarray(X), np.asarray(y)
+    forest = RandomForestRegressor(n_estimators=100, random_state=0, n_jobs=1).fit(Xa, ya)
+    for i, p in enumerate(params):
+        col = Xa[:, i]
+        corr = None
+        if col.std() > 0 and ya.std() > 0:
+            corr = float(np.corrcoef(col, ya)[0, 1])
+        out["params"].append(
+            {
+                "name": p.name,
+                "importance": float(forest.feature_importances_[i]),
+                "correlation": corr,
+            }
+        )
+    out["params"].sort(key=lambda e: -e["importance"])
+    return out
+
+
+def importance_update(*, sweep_pk: int) -> int:
+    sweep = Sweep.objects.filter(pk=sweep_pk).first()
+    if sweep is None:
+        return 0
+    ended = sweep.trials.filter(metric__isnull=False).count()
+    if sweep.importance.get("runs") == ended:
+        return ended
+    result = importance_compute(sweep)
+    Sweep.objects.filter(pk=sweep_pk).update(importance=result)
+    return int(result["runs"])
