@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -66,8 +67,12 @@ def _measure(command: list[str], health: str, env: dict[str, str]) -> tuple[floa
         time.sleep(5)
         master, worker = _pss_mb(proc)
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
     return seconds, master, worker
 
 
