@@ -36,6 +36,7 @@ from apps.runs.models import (
     RunWriter,
     Visibility,
 )
+from apps.runs.names import run_name_new
 from apps.runs.signals import run_finished, run_upserted
 
 # Fields a client may set on create, resume and update, with their limits.
@@ -136,6 +137,8 @@ def _run_upsert(
 
                 raise Http404
             try:
+                if not fields.get("name"):  # W&B's readable name rather than the random id
+                    fields["name"] = run_name_new(Run.objects.filter(project=project).count() + 1)
                 with transaction.atomic():
                     run = Run.objects.create(
                         project=project, run_id=run_id, user=user, heartbeat_at=now, **fields
