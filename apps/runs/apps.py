@@ -8,4 +8,11 @@ class RunsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registered by name in every process, so services can queue them by name.
-        from apps.runs import tasks  # noqa: F401
+        from apps.core.directory import search_source_register
+        from apps.runs import (
+            directory,
+            tasks,  # noqa: F401
+        )
+
+        search_source_register("projects", 10, directory.project_search)
+        search_source_register("runs", 20, directory.run_search)

@@ -78,6 +78,14 @@ def project_update(*, project: Project, data: dict[str, Any]) -> Project:
     return project
 
 
+def project_delete(*, project: Project) -> None:
+    """With all its runs, their streams and (through a background task) their files."""
+    with transaction.atomic():
+        for run in project.runs.all():
+            run_delete(run=run)
+        project.delete()
+
+
 def _run_fields(data: dict[str, Any]) -> dict[str, Any]:
     """Validated run fields from a create/resume/update body."""
     out: dict[str, Any] = {}
