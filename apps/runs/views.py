@@ -120,8 +120,10 @@ def _table_initial(request: HttpRequest, project: Project) -> dict[str, Any]:
             raise
         if savepoint:
             transaction.savepoint_rollback(savepoint)
-        # The unfiltered table, with what was wrong with the filter.
-        page = table.table_page(project=project, filter_text="", order_text="", columns=columns)
+        # No rows, with what was wrong with the filter: the unfiltered ones
+        # under the error would read as the filter's answer.
+        page = {"count": 0, "offset": 0, "limit": table.PAGE_SIZE, "columns": [c.as_dict() for c in columns],
+                "results": []}
         error = (
             {"error": str(e.detail), "field": e.field}
             if isinstance(e, BadInput)
