@@ -61,7 +61,7 @@ def test_the_image_grid_steps_through_captions_boxes_masks_and_failures(web_serv
     project, s = project_create(web_server)
     seed_images(web_server, project, s)
     page = signed_in(web_server, new_page)
-    page.goto(f"/local/{project}/runs/r1")
+    page.goto(f"/local/{project}/runs/r1#charts")
     panel = page.locator("[data-testid=media-panel][data-key=samples]")
     panel.locator("[data-testid=media-item] >> nth=2").wait_for()
     assert panel.get_attribute("data-step") == "20"
@@ -103,7 +103,7 @@ def test_histograms_over_time_draw_on_a_canvas(web_server: ServerProcess, new_pa
     s.put(url, json={}).raise_for_status()
     log_histograms(s, url, "weights", 1000)
     page = signed_in(web_server, new_page)
-    page.goto(f"/local/{project}/runs/r1")
+    page.goto(f"/local/{project}/runs/r1#charts")
     view = page.locator("[data-testid=histogram-panel][data-key=weights] .hist-view[data-drawn-at]")
     view.wait_for()
     assert view.get_attribute("data-steps") == "1000" and view.get_attribute("data-bins") == "64"
@@ -160,7 +160,7 @@ def test_players_tables_plotly_and_sandboxed_html(web_server: ServerProcess, new
          "status": "failed", "error": "Refused: <b>SVG</b> or HTML markup", "meta": {"row": 1, "col": 2}},
     ])
     page = signed_in(web_server, new_page)
-    page.goto(f"/local/{project}/runs/r1")
+    page.goto(f"/local/{project}/runs/r1#charts")
     page.locator("[data-testid=media-panel][data-key=custom] [data-testid=media-html]").wait_for()
 
     # Players load their files.
@@ -237,7 +237,7 @@ def test_public_media_is_readable_anonymously_and_private_media_is_not(web_serve
     public, s = project_create(web_server, "public")
     seed_images(web_server, public, s)
     page = new_page(web_server.url)
-    page.goto(f"/local/{public}/runs/r1")
+    page.goto(f"/local/{public}/runs/r1#charts")
     page.locator("[data-testid=media-panel] [data-testid=media-item] >> nth=2").wait_for()
     page.wait_for_function("() => [...document.querySelectorAll('img.media-img')].every((i) => i.complete && i.naturalWidth > 0)")
 
