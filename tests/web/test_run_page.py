@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import uuid
 from typing import Any
@@ -94,6 +95,10 @@ def test_smoothing_and_log_scale_apply_to_the_runs_metric_charts(web_server: Ser
     page.check("[data-testid=run-log]")
     assert page.evaluate(f"{loss}.scales.y.distr") == 3  # uPlot's log distribution
     assert page.evaluate("window.cairnCharts.find(c => c.key === 'acc').u.scales.y.distr") == 3
+    # The y-axis labels of a log scale are numbers (they read "null null null"), some ticks unlabelled.
+    page.wait_for_function(f"() => {loss}.axes[1]._values && {loss}.axes[1]._values.length > 0")
+    labels = page.evaluate(f"{loss}.axes[1]._values")
+    assert [v for v in labels if v] and all(re.fullmatch(r"[0-9.e+-]+[kMG]?", v) for v in labels if v), labels
 
 
 def test_earlier_console_lines_load_on_request(web_server: ServerProcess, new_page: Any) -> None:

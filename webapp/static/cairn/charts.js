@@ -198,7 +198,8 @@ export class Chart {
       axes: [
         Object.assign({}, axisStyle, mode === "time" ? {} : { values: (u, vals) => vals.map(fmt) }),
         Object.assign({}, axisStyle, {
-          values: (u, vals) => vals.map(compact),
+          // A log scale passes null for the ticks it leaves unlabelled: no label, not "null".
+          values: (u, vals) => vals.map((v) => (v === null || v === undefined ? "" : compact(v))),
           // Wide enough for the longest label (0.00075), no wider.
           size: (u, vals) => (vals && vals.length ? Math.max(...vals.map((v) => String(v).length)) * 7 + 18 : 40),
         }),
