@@ -132,3 +132,26 @@ def test_a_run_logged_by_the_agent_appears_and_its_chart_grows_without_a_reload(
             proc.kill()
     assert page.evaluate("window.marker") == "not reloaded"
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_panel_titles_are_whole_at_every_width(web_server: ServerProcess, new_page: Any, width: int) -> None:
+    project = f"titles-{uuid.uuid4().hex[:6]}"
+    base = f"{web_server.url}/api/v1/projects/local/{project}"
+    s = _api(web_server)
+    keys = ["epoch", "train/loss", "train/accuracy", "val/loss", "val/accuracy_top5_of_the_validation_set"]
+    s.put(f"{base}/runs/r1", json={"name": "r1"}).raise_for_status()
+    s.post(f"{base}/runs/r1/streams/history", json={"offset": 0, "records": [
+        {"step": i, "time": 1_700_000_000 + i, "data": {k: float(i + j) for j, k in enumerate(keys)}} for i in range(20)
+    ]}).raise_for_status()
+    page = new_page(web_server.url)
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    page.goto(f"/local/{project}/")
+    for k in keys:
+        wait_chart(page, k)
+    titles = page.eval_on_selector_all(
+        "[data-testid=panel] .panel-title",
+        "ts => ts.map(t => [t.textContent, t.scrollWidth <= t.clientWidth + 1, t.getBoundingClientRect().width > 0])")
+    assert sorted(t[0] for t in titles) == sorted(keys)
+    assert all(whole and shown for _, whole, shown in titles), titles
