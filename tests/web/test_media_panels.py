@@ -113,6 +113,12 @@ def test_histograms_over_time_draw_on_a_canvas(web_server: ServerProcess, new_pa
         for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && !(d[i] > 240 && d[i + 1] > 240 && d[i + 2] > 240) && d[i + 2] > d[i + 1] - 60) n++;
         return n / (c.width * c.height); }""")
     assert coloured > 0.05
+    # The value axis reads round numbers at round steps (it read the edges' quarters: 0.5426).
+    ticks = page.get_attribute("[data-testid=histogram-canvas]", "data-y-ticks").split()
+    steps = {round(float(b) - float(a), 9) for a, b in zip(ticks, ticks[1:])}
+    assert len(ticks) >= 3 and len(steps) == 1, ticks
+    assert re.fullmatch(r"[125]0*(\.0+)?|0\.0*[125]", f"{steps.pop():g}".rstrip("0").rstrip(".") or "0"), ticks
+    assert all(len(t.split(".")[-1]) <= 2 or "e" in t for t in ticks), ticks
     # Hovering names the cell as text.
     page.locator("[data-testid=histogram-canvas]").scroll_into_view_if_needed()
     box = page.locator("[data-testid=histogram-canvas]").bounding_box()
