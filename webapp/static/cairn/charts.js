@@ -268,7 +268,11 @@ export class Chart {
     let shown = 0;
     // Faint runs last: the runs drawn boldly are the ones the tip must name.
     const order = this.runs.map((r, i) => [r, i]).sort((a, b) => !!a[0].faint - !!b[0].faint);
+    // A run with no data at the cursor (on a wall-time axis, one that ran at
+    // another time) is not named: its nearest point would read as its value then.
+    const reach = ((u.scales.x.max - u.scales.x.min) / Math.max(1, u.over.clientWidth)) * 6;  // 6 px
     order.forEach(([r, i]) => {
+      if (!r.xs.length || x < r.xs[0] - reach || x > r.xs[r.xs.length - 1] + reach) return;
       const j = nearest(r.xs, x);
       if (j < 0 || shown >= 20) return;
       shown++;
