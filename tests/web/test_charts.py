@@ -182,3 +182,22 @@ def test_the_tooltip_names_only_the_runs_with_data_at_the_cursor(web_server: Ser
     assert names_at(0.98) == ["late"]
     assert names_at(0.02) == ["early"]
     assert names_at(0.5) == []  # between the two runs, neither has data
+
+
+def test_add_panel_offers_only_keys_a_line_chart_can_draw(web_server: ServerProcess, new_page: Any) -> None:
+    from tests.web.media_seed import histogram
+
+    project = f"add-{uuid.uuid4().hex[:6]}"
+    base = f"{web_server.url}/api/v1/projects/local/{project}"
+    s = _api(web_server)
+    s.put(f"{base}/runs/r1", json={"name": "r1"}).raise_for_status()
+    s.post(f"{base}/runs/r1/streams/history", json={"offset": 0, "records": [
+        {"step": i, "time": 1_700_000_000 + i, "data": {"loss": 1.0 / (i + 1), "acc": i / 10, "weights": histogram(i, 8)}}
+        for i in range(10)]}).raise_for_status()
+    page = new_page(web_server.url)
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    page.goto(f"/local/{project}/")
+    wait_chart(page, "loss")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=add-panel-key] option').length > 0")
+    offered = page.locator("[data-testid=add-panel-key] option").all_text_contents()
+    assert sorted(offered) == ["acc", "loss"]  # not the histogram, which would draw "No data"
