@@ -259,8 +259,7 @@ def init(
 
             save_main(run)
         if not resolved.quiet:
-            where = run.url or run.dir
-            _print_stderr(f"cairn: run {run.id} ({resolved.mode}) {where}")
+            _print_stderr(start_message(run))
     return run
 
 
@@ -280,6 +279,19 @@ def teardown(exit_code: Optional[int] = None) -> None:
         if run is not None:
             run.finish(exit_code=exit_code or 0)
     _others.clear()
+
+
+def start_message(run: Run) -> str:
+    """What ``init`` prints: where to watch the run (online) or how to upload it (offline)."""
+    label = run.name or run.id
+    if run.mode == "online" and run.url:
+        return f"cairn: run {label} started: {run.url}"
+    if run.mode == "online":
+        return f"cairn: run {label} started; its link is printed when it ends (spool: {run.dir})"
+    return (
+        f"cairn: run {label} started offline in {run.dir}\n"
+        f"cairn: when it ends, upload it with `cairn sync {run.dir}`"
+    )
 
 
 def _print_stderr(message: str) -> None:

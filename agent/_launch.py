@@ -260,6 +260,8 @@ def start_run(
         "args": list(sys.argv[1:]),
         "cwd": os.getcwd(),
         "pid": os.getpid(),
+        # Where the background process says the run crashed, if this process dies unfinished.
+        "tty": _stderr_tty(),
         "started_at": time.time(),
         "first_step": step,
         "writer": _declared(identity),
@@ -288,6 +290,13 @@ def start_run(
     if settings.shared and settings.rank_zero_only and identity["rank"] not in (0, None):
         run.log = _log_nothing  # type: ignore[method-assign,assignment]
     return run
+
+
+def _stderr_tty() -> Optional[str]:
+    try:
+        return os.ttyname(sys.__stderr__.fileno()) if sys.__stderr__ is not None else None
+    except (OSError, ValueError, AttributeError):
+        return None  # not a terminal (a pipe, a file, a notebook)
 
 
 def _log_nothing(data: Any, step: Any = None, commit: Any = True) -> None:
@@ -400,37 +409,39 @@ class Service:
             sys.stderr.write("\n")
         return status
 
-    def finish(self, run: Run, quiet: bool) -> Optional[str]:
-        """Wait for the upload of the finished ``run``, say where it is, and return its URL.
+    def finish(self, run: Run, quiet: bool, exit_code: int = 0) -> Optional[str]:
+        """Wait for the upload of the finished ``run``, say how it ended and where it is.
 
-        The URL is the server's once it answered, else the one ``run`` had.
-        What the server refused is said even when ``quiet``: never silently.
+        Returns the run's URL: the server's once it answered, else the one
+        ``run`` had. What the server refused is said even when ``quiet``: never silently.
         """
         self.stop_watching()
         status = self.wait(run.settings.finish_timeout, progress=not quiet)
         url: Optional[str] = status.get("url") or run.url
+        if isinstance(status.get("name"), str) and not run.name:
+            run._name = status["name"]  # the server named it
         if not quiet:
-            self._say_where(run, status, url)
+            print(end_message(run, status, url, exit_code), file=sys.stderr)
         note = refusals_note(status.get("refused"), self.run_dir)
         if note:
             print(note, file=sys.stderr)
         return url
 
-    def _say_where(self, run: Run, status: dict[str, Any], url: Optional[str]) -> None:
-        if status.get("phase") == "done":
-            if run.mode == "online" and status.get("uploaded"):
-                print(f"cairn: run {run.id} synced: {url}", file=sys.stderr)
-            else:
-                print(
-                    f"cairn: run {run.id} saved offline in {run.dir}\n"
-                    f"cairn: upload it with `cairn sync {run.dir}`",
-                    file=sys.stderr,
-                )
-            return
-        error = status.get("error") or "no progress"
-        print(
-            f"cairn: could not finish uploading run {run.id} ({error}).\n"
-            f"cairn: nothing is lost: the run is kept in {run.dir}; the background process keeps\n"
-            f"cairn: trying for {int(run.settings.linger_timeout)} s, or upload it with `cairn sync {run.dir}`",
-            file=sys.stderr,
+
+def end_message(run: Run, status: dict[str, Any], url: Optional[str], exit_code: int) -> str:
+    """What ``finish`` prints: how the run ended (finished, failed with its code) and where it is."""
+    how = "finished" if exit_code == 0 else f"failed (exit code {exit_code})"
+    label = run.name or run.id
+    if status.get("phase") == "done":
+        if run.mode == "online" and status.get("uploaded"):
+            return f"cairn: run {label} {how}: {url}"
+        return (
+            f"cairn: run {label} {how}, saved offline in {run.dir}\n"
+            f"cairn: upload it with `cairn sync {run.dir}`"
         )
+    error = status.get("error") or "no progress"
+    return (
+        f"cairn: run {label} {how}, but could not finish uploading it ({error}).\n"
+        f"cairn: nothing is lost: the run is kept in {run.dir}; the background process keeps\n"
+        f"cairn: trying for {int(run.settings.linger_timeout)} s, or upload it with `cairn sync {run.dir}`"
+    )

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     class Background(Protocol):
         """What ``finish()`` needs of the run's background process (``_launch.Service``)."""
 
-        def finish(self, run: Run, quiet: bool) -> Optional[str]: ...
+        def finish(self, run: Run, quiet: bool, exit_code: int = 0) -> Optional[str]: ...
 
 
 _dumps = marshal.dumps
@@ -368,7 +368,7 @@ class Run(RunSurface, RunArtifacts):
         self._set_meta("name", value)
 
     def finish(self, exit_code: int = 0, quiet: Optional[bool] = None) -> None:
-        """Flush, wait for the upload (with a progress line) and print the run's URL.
+        """Flush, wait for the upload (with a progress line) and say how the run ended and where it is.
 
         Called automatically at interpreter exit. When the server cannot be
         reached it gives up after ``settings.finish_timeout`` seconds without
@@ -402,7 +402,7 @@ class Run(RunSurface, RunArtifacts):
         process = self._process
         if process is None or self.dir is None:
             return
-        self.url = process.finish(self, quiet=quiet)
+        self.url = process.finish(self, quiet=quiet, exit_code=int(exit_code))
 
     def _forked(self) -> None:
         """In a forked child: record nothing and never finish; the run is the parent's."""

@@ -143,6 +143,7 @@ class Service:
             "mode": "online" if self.online else "offline",
             "pid": os.getpid(),
             "url": self.model.upload.get("url"),
+            "name": self.model.upload.get("name"),
             "uploaded": bool(self.model.upload.get("finished")),
             "pending": up.pending_records() if up is not None else 0,
             "acked": sum(int(v) for v in self.model.upload["acked"].values()),
@@ -199,6 +200,7 @@ class Service:
         linger = float(self.settings.get("linger_timeout") or 300.0)
         last_save = 0.0
         code = 0
+        crashed = False
         while True:
             done = self.writer_done()
             records = self.reader.read(max_records=5000, writer_done=done)
@@ -211,6 +213,7 @@ class Service:
             if not records and done and not model.final:
                 if model.ended is None:
                     model.ended = {"exit_code": None, "state": "crashed"}
+                    crashed = True
                     debug(
                         self.run_dir, "the training process is gone: finishing the run as crashed"
                     )
@@ -257,7 +260,41 @@ class Service:
             system_writer.close()
         model.save()
         self.write_status("done" if code == 0 else "stopped", force=True)
+        if crashed and self.parent_pid is not None:
+            self.say_crashed(code == 0)
         return code
+
+    def say_crashed(self, uploaded: bool) -> None:
+        """Tell the training process's terminal, if it had one, that its run crashed.
+
+        Nobody else can: the process died without finishing the run (killed,
+        ``os._exit``), so its own ``finish`` never printed anything.
+        """
+        tty = self.model.spec.get("tty")
+        if not isinstance(tty, str) or not tty:
+            return
+        spec = self.model.spec
+        name = self.model.upload.get("name") or spec.get("id")
+        url = self.model.upload.get("url")
+        where = (
+            url
+            if self.online and uploaded and url
+            else f"saved in {self.run_dir}; upload it with `cairn sync {self.run_dir}`"
+        )
+        message = (
+            f"cairn: run {name} crashed: the training process (pid {self.parent_pid})"
+            f" ended without finishing it: {where}\n"
+        )
+        try:
+            fd = os.open(tty, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+        except OSError:
+            return
+        try:
+            os.write(fd, message.encode("utf-8", "replace"))
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
 
 def main(argv: Optional[list] = None) -> int:

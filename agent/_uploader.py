@@ -209,6 +209,7 @@ class Uploader:
                 model.upload["base"].setdefault(stream, int(streams.get(stream) or 0))
             model.upload["org"] = self.org
             model.upload["url"] = run.get("url")
+            model.upload["name"] = run.get("name")  # the server names a run given none
             model.upload["created"] = True
             model.upload["sent"].update(versions)
         model.save()  # the base offsets must be on disk before the first append

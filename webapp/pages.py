@@ -7,6 +7,7 @@ from django.urls import include, path, re_path
 
 from apps.orgs import views as org_views
 from apps.runs import views as run_views
+from webapp.search import search_page
 
 urlpatterns = [
     # First: their patterns are more specific than the org/project catch-alls below.
@@ -20,9 +21,11 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("settings/keys/", org_views.keys, name="keys"),
     path("settings/invitations/", org_views.invitations, name="invitations"),
+    path("search/", search_page, name="search"),
     path("<str:org>/", run_views.org_home, name="org-home"),
     path("<str:org>/-/members/", org_views.org_settings, name="org-settings"),
     path("<str:org>/<str:project>/", run_views.project_page, name="project"),
+    path("<str:org>/<str:project>/settings/", run_views.project_settings_page, name="project-settings"),
     path("<str:org>/<str:project>/compare/", run_views.compare_page, name="compare"),
     path("<str:org>/<str:project>/runs/<str:run_id>", run_views.run_page, name="run"),
     # A group is any text a run stored: slashes and newlines too (decoded from %2F, %0A).

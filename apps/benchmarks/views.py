@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -10,7 +9,8 @@ from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
 from apps.benchmarks import selectors
-from apps.benchmarks.models import Benchmark, SubmissionStatus
+from apps.benchmarks.cells import cell_text
+from apps.benchmarks.models import ACTIVE_STATUSES, Benchmark, SubmissionStatus
 from apps.benchmarks.permissions import benchmark_resolve, submission_visible
 from apps.benchmarks.serializers import benchmark_path, entry_url
 from apps.core.access import Access
@@ -32,16 +32,6 @@ def benchmark_list_page(request: HttpRequest) -> HttpResponse:
     return render(request, "benchmarks/list.html", {"benchmarks": selectors.benchmark_list(user=request.user)})
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, default=str)
-    return str(value)
-
-
 def _row(benchmark: Benchmark, s: Any) -> dict[str, Any]:
     """One leaderboard row as the page shows it."""
     return {
@@ -50,9 +40,9 @@ def _row(benchmark: Benchmark, s: Any) -> dict[str, Any]:
         "name": s.name,
         "org": s.organization.slug,
         "by": s.submitted_by.get_username() if s.submitted_by else "",
-        "score": _cell(s.score),
-        "metrics": [_cell(s.metrics.get(m["key"])) for m in benchmark.secondary_metrics],
-        "config": [_cell((s.config or {}).get(k)) for k in benchmark.config_columns],
+        "score": cell_text(s.score),
+        "metrics": [cell_text(s.metrics.get(m["key"])) for m in benchmark.secondary_metrics],
+        "config": [cell_text((s.config or {}).get(k)) for k in benchmark.config_columns],
         "commit": (s.code or {}).get("commit", "")[:10],
         "submitted_at": s.submitted_at,
         "url": entry_url(benchmark, s.pk),
@@ -110,6 +100,8 @@ def leaderboard_page(request: HttpRequest, owner: str, slug: str) -> HttpRespons
         "filter_error": error,
         "orgs": selectors.leaderboard_orgs(benchmark=benchmark),
         "mine": mine,
+        # A refused, rejected or withdrawn entry has nothing left to withdraw.
+        "withdrawable": [str(v) for v in ACTIVE_STATUSES],
         "pending": pending,
         "api": f"/api/v1/benchmarks/{path}",
         "page_data": {"api": f"/api/v1/benchmarks/{path}", "canModerate": access >= Access.ADMIN,
@@ -125,14 +117,14 @@ def entry_page(request: HttpRequest, owner: str, slug: str, submission_id: int) 
     if not submission_visible(user=request.user, submission=submission, benchmark_access=access):
         raise Http404
     path = benchmark_path(benchmark)
-    secondary = [(m["name"], _cell(submission.metrics.get(m["key"]))) for m in benchmark.secondary_metrics]
+    secondary = [(m["name"], cell_text(submission.metrics.get(m["key"]))) for m in benchmark.secondary_metrics]
     context = {
         "benchmark": benchmark,
         "entry": submission,
-        "score": _cell(submission.score),
+        "score": cell_text(submission.score),
         "secondary": secondary,
-        "summary": sorted((k, _cell(v)) for k, v in (nonfinite_as_strings(submission.summary) or {}).items()),
-        "config": sorted((k, _cell(v)) for k, v in (submission.config or {}).items()),
+        "summary": sorted((k, cell_text(v)) for k, v in (nonfinite_as_strings(submission.summary) or {}).items()),
+        "config": sorted((k, cell_text(v)) for k, v in (submission.config or {}).items()),
         "page_data": {"api": f"/api/v1/benchmarks/{path}/submissions/{submission.pk}", "entry": submission.pk},
     }
     return render(request, "benchmarks/entry.html", context)

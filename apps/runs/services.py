@@ -36,6 +36,7 @@ from apps.runs.models import (
     RunWriter,
     Visibility,
 )
+from apps.runs.names import run_name_new
 from apps.runs.signals import alert_recorded, run_finished, run_upserted
 
 # Fields a client may set on create, resume and update, with their limits.
@@ -75,6 +76,14 @@ def project_update(*, project: Project, data: dict[str, Any]) -> Project:
         project.visibility = data["visibility"]
     project.save()
     return project
+
+
+def project_delete(*, project: Project) -> None:
+    """With all its runs, their streams and (through a background task) their files."""
+    with transaction.atomic():
+        for run in project.runs.all():
+            run_delete(run=run)
+        project.delete()
 
 
 def _run_fields(data: dict[str, Any]) -> dict[str, Any]:
@@ -136,6 +145,8 @@ def _run_upsert(
 
                 raise Http404
             try:
+                if not fields.get("name"):  # W&B's readable name rather than the random id
+                    fields["name"] = run_name_new(Run.objects.filter(project=project).count() + 1)
                 with transaction.atomic():
                     run = Run.objects.create(
                         project=project, run_id=run_id, user=user, heartbeat_at=now, **fields

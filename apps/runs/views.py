@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.db import OperationalError, transaction
 from django.db.models import Count, Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from apps.core import directory
 from apps.core.access import Access
 from apps.core.errors import BadInput, Conflict, is_query_timeout, query_timeout_message
 from apps.core.rendering import nonfinite_as_strings, unstorable_text_find
@@ -47,7 +49,8 @@ def org_home(request: HttpRequest, org: str) -> HttpResponse:
         request,
         "runs/org_home.html",
         {"org": organization, "projects": projects, "can_create": access >= Access.WRITE,
-         "is_admin": access >= Access.ADMIN, "error": error},
+         "is_admin": access >= Access.ADMIN, "error": error,
+         "sections": directory.org_sections(user=request.user, org=organization, access=access)},
     )
 
 
@@ -75,6 +78,33 @@ def project_page(request: HttpRequest, org: str, project: str) -> HttpResponse:
     return render(request, "runs/project.html", context)
 
 
+@require_http_methods(["GET", "POST"])
+def project_settings_page(request: HttpRequest, org: str, project: str) -> HttpResponse:
+    """Admins only: rename, describe, make public or private, delete (after typing its name)."""
+    p, access = page_project(request, org, project, Access.ADMIN)
+    error = ""
+    if request.method == "POST":
+        if request.POST.get("action") == "delete":
+            if request.POST.get("confirm", "").strip().lower() != p.slug:
+                error = f"Type {p.slug} to confirm."
+            else:
+                services.project_delete(project=p)
+                messages.success(request, f"Deleted project {p.organization.slug}/{p.slug}.")
+                return redirect("org-home", org=p.organization.slug)
+        else:
+            try:
+                fields = ("name", "description", "visibility")
+                services.project_update(project=p, data={f: request.POST.get(f, "") for f in fields})
+            except BadInput as e:
+                error = str(e.detail)
+            else:
+                messages.success(request, "Saved.")
+                return redirect("project-settings", org=p.organization.slug, project=p.slug)
+    context = _page_context(p, access)
+    context.update(error=error, visibilities=Visibility.values, page_data=None)
+    return render(request, "runs/project_settings.html", context)
+
+
 def _table_initial(request: HttpRequest, project: Project) -> dict[str, Any]:
     """The runs table's first page, in the HTML: the table shows without a round trip."""
     filter_text, order_text = request.GET.get("filter", ""), request.GET.get("order", "")
@@ -90,8 +120,10 @@ def _table_initial(request: HttpRequest, project: Project) -> dict[str, Any]:
             raise
         if savepoint:
             transaction.savepoint_rollback(savepoint)
-        # The unfiltered table, with what was wrong with the filter.
-        page = table.table_page(project=project, filter_text="", order_text="", columns=columns)
+        # No rows, with what was wrong with the filter: the unfiltered ones
+        # under the error would read as the filter's answer.
+        page = {"count": 0, "offset": 0, "limit": table.PAGE_SIZE, "columns": [c.as_dict() for c in columns],
+                "results": []}
         error = (
             {"error": str(e.detail), "field": e.field}
             if isinstance(e, BadInput)

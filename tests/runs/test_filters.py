@@ -357,6 +357,17 @@ def test_it_reads_plain_keys_with_dashes_digits_and_dollars(project: Project) ->
     assert ids(project, "config.2d = true") == {"r"}
 
 
+def test_it_reads_keys_the_agent_made_of_nested_dicts_without_backquotes(project: Project) -> None:
+    # agent.log({"test": {"acc": ...}}) stores "test/acc": `/` means nothing else in the language.
+    make(project, "hit", summary={"test/acc": 0.95, "val": {"top/1": 3}})
+    make(project, "miss", summary={"test/acc": 0.5, "test": {"acc": 0.99}})
+    assert ids(project, "summary.test/acc > 0.9") == {"hit"}
+    assert ids(project, "summary.test/acc > 0.9") == ids(project, "summary.`test/acc` > 0.9")
+    assert ids(project, "summary.val.top/1 = 3") == {"hit"}
+    assert ids(project, "summary.test.acc > 0.9") == {"miss"}  # a dot is still a nested key
+    assert ordered(project, "-summary.test/acc") == ["hit", "miss"]
+
+
 def test_it_does_not_index_arrays(project: Project) -> None:
     make(project, "r", config={"layers": [64, 128], "named": {"0": 64}})
     assert ids(project, "config.layers.0 = 64") == set()
@@ -686,6 +697,7 @@ def test_it_refuses_bad_orders(db: Any, text: str, message: str, column: int) ->
         ("config.lr = " + "9" * 101, "number longer than 100 characters", 13),
         ("name = 'a' # note", "unexpected character '#'", 12),
         ("`config`.x = 1", "backticks quote a key", 1),
+        ("train/loss < 1", "a key such as train/... goes after 'summary.' or 'config.' (summary.train/...)", 6),
     ],
 )
 def test_it_explains_parse_errors(text: str, message: str, column: int) -> None:

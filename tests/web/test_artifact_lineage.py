@@ -90,6 +90,7 @@ def test_the_graph_shows_the_chain_both_ways_and_its_nodes_navigate(web_server: 
     # A node is a link to its page: the dataset, then its producer.
     page.locator(f"[data-testid=lineage-node][data-id='run:{p}/train']").click()
     page.wait_for_url(f"**/{p}/runs/train")
+    page.click("[data-testid=tab-artifacts]")  # the run page's graph is in its Artifacts tab
     page.wait_for_selector("[data-testid=lineage-node]")
     nodes, edges = graph(page)  # the run page's graph, two edges each way
     assert nodes == {f"run:{p}/prep", f"artifact:{p}/data:v0", f"run:{p}/train", f"artifact:{p}/model:v0",

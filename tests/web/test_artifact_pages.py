@@ -45,7 +45,7 @@ def test_a_run_page_links_its_artifacts_to_their_version_pages(web_server: Serve
     project = seeded(web_server)
     page = new_page(web_server.url)
     sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
-    page.goto(f"/local/{project}/runs/train")
+    page.goto(f"/local/{project}/runs/train#artifacts")
     page.wait_for_selector("[data-testid=artifact-inputs] a")
     assert page.locator("[data-testid=artifact-inputs] a").all_text_contents() == ["data:v0"]
     assert page.locator("[data-testid=artifact-outputs] a").all_text_contents() == ["model:v0"]

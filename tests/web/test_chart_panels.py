@@ -77,7 +77,7 @@ def test_the_run_page_draws_each_kind_of_chart(web_server: ServerProcess, new_pa
 
     page = new_page(web_server.url)
     sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
-    page.goto(f"/local/{project}/runs/{run_id}")
+    page.goto(f"/local/{project}/runs/{run_id}#charts")
 
     def drawn(key: str) -> dict[str, Any]:
         page.wait_for_function(f"() => ({PLOT_DATA})({key!r}) !== null", timeout=20_000)

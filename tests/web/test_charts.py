@@ -132,3 +132,72 @@ def test_a_run_logged_by_the_agent_appears_and_its_chart_grows_without_a_reload(
             proc.kill()
     assert page.evaluate("window.marker") == "not reloaded"
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_panel_titles_are_whole_at_every_width(web_server: ServerProcess, new_page: Any, width: int) -> None:
+    project = f"titles-{uuid.uuid4().hex[:6]}"
+    base = f"{web_server.url}/api/v1/projects/local/{project}"
+    s = _api(web_server)
+    keys = ["epoch", "train/loss", "train/accuracy", "val/loss", "val/accuracy_top5_of_the_validation_set"]
+    s.put(f"{base}/runs/r1", json={"name": "r1"}).raise_for_status()
+    s.post(f"{base}/runs/r1/streams/history", json={"offset": 0, "records": [
+        {"step": i, "time": 1_700_000_000 + i, "data": {k: float(i + j) for j, k in enumerate(keys)}} for i in range(20)
+    ]}).raise_for_status()
+    page = new_page(web_server.url)
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    page.goto(f"/local/{project}/")
+    for k in keys:
+        wait_chart(page, k)
+    titles = page.eval_on_selector_all(
+        "[data-testid=panel] .panel-title",
+        "ts => ts.map(t => [t.textContent, t.scrollWidth <= t.clientWidth + 1, t.getBoundingClientRect().width > 0])")
+    assert sorted(t[0] for t in titles) == sorted(keys)
+    assert all(whole and shown for _, whole, shown in titles), titles
+
+
+def test_the_tooltip_names_only_the_runs_with_data_at_the_cursor(web_server: ServerProcess, new_page: Any) -> None:
+    # On the wall-time axis, a run that ran earlier has no value now: the tip must not lend it its last one.
+    project = f"tip-{uuid.uuid4().hex[:6]}"
+    base = f"{web_server.url}/api/v1/projects/local/{project}"
+    s = _api(web_server)
+    for run_id, t0 in (("early", 1_700_000_000), ("late", 1_700_010_000)):
+        s.put(f"{base}/runs/{run_id}", json={"name": run_id}).raise_for_status()
+        s.post(f"{base}/runs/{run_id}/streams/history", json={"offset": 0, "records": [
+            {"step": i, "time": t0 + i * 10, "data": {"loss": 1.0 + i}} for i in range(50)]}).raise_for_status()
+    page = new_page(web_server.url)
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    page.goto(f"/local/{project}/")
+    wait_chart(page, "loss")
+    page.select_option("[data-testid=panel][data-key=loss] [data-testid=panel-x]", "time")
+    wait_chart(page, "loss", lambda st: st["first"] is not None and st["first"] > 1e9)
+    box = page.locator("[data-testid=panel][data-key=loss] .u-over").bounding_box()
+
+    def names_at(fraction: float) -> list[str]:
+        page.mouse.move(box["x"] + box["width"] * fraction, box["y"] + box["height"] / 2)
+        page.wait_for_selector("[data-testid=panel][data-key=loss] .chart-tip:not([hidden])")
+        return page.locator("[data-testid=panel][data-key=loss] .chart-tip-name").all_text_contents()
+
+    assert names_at(0.98) == ["late"]
+    assert names_at(0.02) == ["early"]
+    assert names_at(0.5) == []  # between the two runs, neither has data
+
+
+def test_add_panel_offers_only_keys_a_line_chart_can_draw(web_server: ServerProcess, new_page: Any) -> None:
+    from tests.web.media_seed import histogram
+
+    project = f"add-{uuid.uuid4().hex[:6]}"
+    base = f"{web_server.url}/api/v1/projects/local/{project}"
+    s = _api(web_server)
+    s.put(f"{base}/runs/r1", json={"name": "r1"}).raise_for_status()
+    s.post(f"{base}/runs/r1/streams/history", json={"offset": 0, "records": [
+        {"step": i, "time": 1_700_000_000 + i, "data": {"loss": 1.0 / (i + 1), "acc": i / 10, "weights": histogram(i, 8)}}
+        for i in range(10)]}).raise_for_status()
+    page = new_page(web_server.url)
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    page.goto(f"/local/{project}/")
+    wait_chart(page, "loss")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=add-panel-key] option').length > 0")
+    offered = page.locator("[data-testid=add-panel-key] option").all_text_contents()
+    assert sorted(offered) == ["acc", "loss"]  # not the histogram, which would draw "No data"

@@ -73,3 +73,22 @@ def test_a_run_without_a_patch_and_unknown_runs(web_server: ServerProcess, new_p
     assert page.goto(f"/local/{slug}/compare/?runs=a,nope").status == 404
     page.goto(f"/local/{slug}/compare/?runs=a")
     assert page.is_visible("[data-testid=compare-empty]")
+
+
+def test_the_compare_page_keeps_the_address_it_was_opened_with(web_server: ServerProcess, new_page: Any) -> None:
+    # Its script rewrote "?runs=a,b" to "?runs=a%2Cb" as it loaded: a test waiting
+    # for the address it had clicked to (test_runs_table) waited forever when the
+    # page loaded before it looked. The address changes only when a choice does.
+    slug, api = project_create(web_server)
+    for run_id in ("a", "b"):
+        api("PUT", f"/runs/{run_id}", json={"config": {"lr": 0.1 if run_id == "a" else 0.2}})
+    page = new_page(web_server.url)
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    page.goto(f"/local/{slug}/compare/?runs=a,b")
+    page.wait_for_load_state("load")
+    assert page.evaluate("location.search") == "?runs=a,b"
+    page.wait_for_url("**/compare/?runs=a,b", timeout=2000)
+    page.check("[data-testid=only-diff]")
+    assert page.evaluate("location.search") == "?runs=a,b&diff=1"
+    page.uncheck("[data-testid=only-diff]")
+    assert page.evaluate("location.search") == "?runs=a,b"

@@ -109,3 +109,39 @@ def test_a_member_submits_from_the_page_and_an_owner_admin_hides_the_entry(web_s
     page.wait_for_function("() => document.querySelectorAll('[data-testid=entry]').length === 3")
     mine = page.locator("[data-testid=my-submission]", has_text="the best")
     assert mine.locator("[data-testid=reason]").text_content() == "a duplicate"
+
+
+def test_my_entries_show_rounded_scores_and_no_withdraw_once_refused(web_server: ServerProcess, new_page: Any) -> None:
+    from tests.web.conftest import sign_in
+
+    project, slug = seeded_benchmark(web_server)
+    s = requests.Session()
+    s.headers["Authorization"] = f"Bearer {web_server.api_key}"
+    api = f"{web_server.url}/api/v1"
+    precise = f"{api}/projects/local/{project}/runs/precise"
+    s.put(precise, json={"summary": {"loss": 0.12345678901234567}}).raise_for_status()
+    s.post(f"{precise}/finish", json={"exit_code": 0}).raise_for_status()
+    empty = f"{api}/projects/local/{project}/runs/empty"  # no loss in its summary: refused
+    s.put(empty, json={"summary": {"acc": 1.0}}).raise_for_status()
+    s.post(f"{empty}/finish", json={"exit_code": 0}).raise_for_status()
+    for run_id in ("precise", "empty"):
+        r = s.post(f"{api}/benchmarks/local/{slug}/submissions/", json={"run": f"local/{project}/{run_id}", "name": run_id})
+        assert r.status_code == 201, r.text
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        statuses = {x["name"]: x["status"] for x in s.get(f"{api}/benchmarks/local/{slug}/submissions/").json()["results"]}
+        if statuses.get("precise") == "accepted" and statuses.get("empty") == "refused":
+            break
+        time.sleep(0.2)
+    assert statuses == {**statuses, "precise": "accepted", "empty": "refused"}
+    page = new_page(web_server.url)
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    page.goto(f"/benchmarks/local/{slug}/")
+    row = page.locator("[data-testid=my-submission]", has_text="precise")
+    assert row.locator("[data-testid=my-score]").text_content() == "0.123457"
+    assert row.locator("button[data-action=withdraw]").count() == 1
+    refused = page.locator("[data-testid=my-submission]", has_text="empty")
+    assert "refused" in refused.text_content()
+    assert refused.locator("button[data-action=withdraw]").count() == 0  # nothing left to withdraw
+    page.wait_for_selector("[data-testid=score]")
+    assert all(len(t) <= 8 for t in page.locator("[data-testid=score]").all_text_contents())

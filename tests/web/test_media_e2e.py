@@ -77,7 +77,7 @@ def test_a_real_agent_script_logs_every_media_type_and_the_run_page_shows_each(
 
     page = new_page(web_server.url)
     sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
-    page.goto(f"/local/{project}/runs/{run_id}")
+    page.goto(f"/local/{project}/runs/{run_id}#charts")
     panel = lambda key: page.locator(f"[data-testid=media-section] [data-key='{key}']")  # noqa: E731
 
     # The gallery of the newest step, from the worker's thumbnails, captions as text, boxes drawn.

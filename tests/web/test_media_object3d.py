@@ -56,7 +56,7 @@ def test_a_point_cloud_is_drawn_in_3d_and_a_model_offered_for_download(
 
     page = new_page(web_server.url)
     sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
-    page.goto(f"/local/{project}/runs/{run_id}")
+    page.goto(f"/local/{project}/runs/{run_id}#charts")
     cloud = page.locator("[data-testid=media-section] [data-key='cloud'] [data-testid=media-object3d]")
     cloud.wait_for()
     page.wait_for_selector("[data-key='cloud'] [data-testid=media-object3d][data-drawn='1']", timeout=30_000)

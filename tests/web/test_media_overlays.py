@@ -61,7 +61,7 @@ def test_boxes_and_masks_are_drawn_where_they_belong_and_toggle_by_group(
 
     page = new_page(web_server.url)
     sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
-    page.goto(f"/local/{project}/runs/{run_id}")
+    page.goto(f"/local/{project}/runs/{run_id}#charts")
     panel = page.locator("[data-testid=media-section] [data-key='det']")
     panel.locator("[data-testid=media-item]").wait_for()
     panel.scroll_into_view_if_needed()

@@ -61,7 +61,7 @@ def test_the_image_grid_steps_through_captions_boxes_masks_and_failures(web_serv
     project, s = project_create(web_server)
     seed_images(web_server, project, s)
     page = signed_in(web_server, new_page)
-    page.goto(f"/local/{project}/runs/r1")
+    page.goto(f"/local/{project}/runs/r1#charts")
     panel = page.locator("[data-testid=media-panel][data-key=samples]")
     panel.locator("[data-testid=media-item] >> nth=2").wait_for()
     assert panel.get_attribute("data-step") == "20"
@@ -103,7 +103,7 @@ def test_histograms_over_time_draw_on_a_canvas(web_server: ServerProcess, new_pa
     s.put(url, json={}).raise_for_status()
     log_histograms(s, url, "weights", 1000)
     page = signed_in(web_server, new_page)
-    page.goto(f"/local/{project}/runs/r1")
+    page.goto(f"/local/{project}/runs/r1#charts")
     view = page.locator("[data-testid=histogram-panel][data-key=weights] .hist-view[data-drawn-at]")
     view.wait_for()
     assert view.get_attribute("data-steps") == "1000" and view.get_attribute("data-bins") == "64"
@@ -113,6 +113,12 @@ def test_histograms_over_time_draw_on_a_canvas(web_server: ServerProcess, new_pa
         for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && !(d[i] > 240 && d[i + 1] > 240 && d[i + 2] > 240) && d[i + 2] > d[i + 1] - 60) n++;
         return n / (c.width * c.height); }""")
     assert coloured > 0.05
+    # The value axis reads round numbers at round steps (it read the edges' quarters: 0.5426).
+    ticks = page.get_attribute("[data-testid=histogram-canvas]", "data-y-ticks").split()
+    steps = {round(float(b) - float(a), 9) for a, b in zip(ticks, ticks[1:])}
+    assert len(ticks) >= 3 and len(steps) == 1, ticks
+    assert re.fullmatch(r"[125]0*(\.0+)?|0\.0*[125]", f"{steps.pop():g}".rstrip("0").rstrip(".") or "0"), ticks
+    assert all(len(t.split(".")[-1]) <= 2 or "e" in t for t in ticks), ticks
     # Hovering names the cell as text.
     page.locator("[data-testid=histogram-canvas]").scroll_into_view_if_needed()
     box = page.locator("[data-testid=histogram-canvas]").bounding_box()
@@ -160,7 +166,7 @@ def test_players_tables_plotly_and_sandboxed_html(web_server: ServerProcess, new
          "status": "failed", "error": "Refused: <b>SVG</b> or HTML markup", "meta": {"row": 1, "col": 2}},
     ])
     page = signed_in(web_server, new_page)
-    page.goto(f"/local/{project}/runs/r1")
+    page.goto(f"/local/{project}/runs/r1#charts")
     page.locator("[data-testid=media-panel][data-key=custom] [data-testid=media-html]").wait_for()
 
     # Players load their files.
@@ -237,7 +243,7 @@ def test_public_media_is_readable_anonymously_and_private_media_is_not(web_serve
     public, s = project_create(web_server, "public")
     seed_images(web_server, public, s)
     page = new_page(web_server.url)
-    page.goto(f"/local/{public}/runs/r1")
+    page.goto(f"/local/{public}/runs/r1#charts")
     page.locator("[data-testid=media-panel] [data-testid=media-item] >> nth=2").wait_for()
     page.wait_for_function("() => [...document.querySelectorAll('img.media-img')].every((i) => i.complete && i.naturalWidth > 0)")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import uuid
 from typing import Any
@@ -50,7 +51,7 @@ def test_the_run_page_shows_everything_as_text_with_coloured_console(web_server:
     project, _ = seeded_run(web_server)
     page = new_page(web_server.url)
     sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
-    page.goto(f"/local/{project}/runs/r1")
+    page.goto(f"/local/{project}/runs/r1#logs")
     page.wait_for_selector("[data-testid=console] .line >> nth=2")
     red = page.locator("[data-testid=console] span.ansi-red")
     assert red.text_content() == "red alert"
@@ -64,6 +65,7 @@ def test_the_run_page_shows_everything_as_text_with_coloured_console(web_server:
     page.fill("[data-testid=console-filter]", "green")
     assert page.locator("[data-testid=console] .line:visible").count() == 1
 
+    page.click("[data-testid=tab-code]")
     page.wait_for_selector("[data-testid=diff] .d-add")
     assert "<script>" in page.locator("[data-testid=diff] .d-add").text_content()
     assert page.locator("[data-testid=diff] .d-del").text_content().startswith("-lr")
@@ -79,7 +81,7 @@ def test_smoothing_and_log_scale_apply_to_the_runs_metric_charts(web_server: Ser
     project, _ = seeded_run(web_server)
     page = new_page(web_server.url)
     sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
-    page.goto(f"/local/{project}/runs/r1")
+    page.goto(f"/local/{project}/runs/r1#charts")
     page.wait_for_function("() => (window.cairnCharts || []).filter(c => c.u).length === 4")
     loss = "window.cairnCharts.find(c => c.key === 'loss').u"
     raw = page.evaluate(f"Array.from({loss}.data[1])")
@@ -93,6 +95,10 @@ def test_smoothing_and_log_scale_apply_to_the_runs_metric_charts(web_server: Ser
     page.check("[data-testid=run-log]")
     assert page.evaluate(f"{loss}.scales.y.distr") == 3  # uPlot's log distribution
     assert page.evaluate("window.cairnCharts.find(c => c.key === 'acc').u.scales.y.distr") == 3
+    # The y-axis labels of a log scale are numbers (they read "null null null"), some ticks unlabelled.
+    page.wait_for_function(f"() => {loss}.axes[1]._values && {loss}.axes[1]._values.length > 0")
+    labels = page.evaluate(f"{loss}.axes[1]._values")
+    assert [v for v in labels if v] and all(re.fullmatch(r"[0-9.e+-]+[kMG]?", v) for v in labels if v), labels
 
 
 def test_earlier_console_lines_load_on_request(web_server: ServerProcess, new_page: Any) -> None:
@@ -103,7 +109,7 @@ def test_earlier_console_lines_load_on_request(web_server: ServerProcess, new_pa
     ]}).raise_for_status()
     page = new_page(web_server.url)
     sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
-    page.goto(f"/local/{project}/runs/r1")
+    page.goto(f"/local/{project}/runs/r1#logs")
     page.wait_for_selector("[data-testid=console] .line >> nth=4999")
     assert page.locator("[data-testid=console] .line").count() == 5_000
     assert page.locator("[data-testid=console] .line").first.text_content() == "line 100"  # offset 103
@@ -202,6 +208,7 @@ def test_anonymous_visitors_read_notes_of_a_public_run_but_cannot_edit(web_serve
     assert page.text_content("[data-testid=notes]") == f"notes {XSS}"
     assert page.locator("[data-testid=notes-edit]").count() == 0
     assert page.locator("[data-testid=notes-save]").count() == 0
+    page.click("[data-testid=tab-logs]")
     page.wait_for_selector("[data-testid=console] .line >> nth=2")
 
 

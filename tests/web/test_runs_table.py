@@ -23,9 +23,9 @@ XSS = "<img src=x onerror=window.pwned=1>"
 SELECTION = "import('/static/cairn/selection.js').then((m) => m.selection)"
 RUNS = [
     # id, config, summary, tags, finished
-    ("r-a", {"lr": 0.1, "opt": "sgd", "bs": 32}, {"acc": 0.50, "loss": 1.2}, ["base"], True),
-    ("r-b", {"lr": 0.01, "opt": "adam", "bs": 64}, {"acc": 0.70, "loss": 0.8}, [], True),
-    ("r-c", {"lr": 0.001, "opt": "adam", "bs": 32}, {"acc": 0.90, "loss": 0.3}, ["base"], True),
+    ("r-a", {"lr": 0.1, "opt": "sgd", "bs": 32}, {"acc": 0.50, "loss": 1.2, "val/acc": 0.5}, ["base"], True),
+    ("r-b", {"lr": 0.01, "opt": "adam", "bs": 64}, {"acc": 0.70, "loss": 0.8, "val/acc": 0.7}, [], True),
+    ("r-c", {"lr": 0.001, "opt": "adam", "bs": 32}, {"acc": 0.90, "loss": 0.3, "val/acc": 0.9}, ["base"], True),
     ("r-d", {"lr": 0.003, "opt": "adam", "bs": 128}, {"acc": 0.65, "loss": 0.9}, [], False),
     ("r-e", {"lr": 0.03, "opt": "sgd", "bs": 64}, {"acc": 0.55, "loss": 1.1}, [], True),
 ]
@@ -109,6 +109,19 @@ def test_filtering_and_sorting_give_the_rows_the_api_gives(web_server: ServerPro
     page.wait_for_selector("[data-testid=filter-error]:not([hidden])")
     error = api.s.get(api.base + "/runs/", params={"filter": "config.lr <"}).json()["error"]
     assert error in page.text_content("[data-testid=filter-error]")
+    # The rows of the earlier filter are gone: under the error they would read as its answer.
+    assert shown_ids(page) == []
+    assert page.text_content(".rt-empty") == "No runs shown: the filter above has an error."
+    assert page.text_content("[data-testid=run-count]") == ""
+    # A good filter brings rows back; a key the agent made of nested dicts needs no backquotes.
+    page.fill("[data-testid=filter]", "summary.val/acc > 0.6")
+    page.press("[data-testid=filter]", "Enter")
+    page.wait_for_selector("[data-testid=filter-error]", state="hidden")
+    assert shown_ids(page) == [r["id"] for r in api("GET", "/runs/", params={"filter": "summary.`val/acc` > 0.6"})["results"]]
+    # Opened with a refused filter in its address, the page shows no rows either.
+    page.goto(f"/local/{slug}/?filter=config.lr%20%3C")
+    page.wait_for_selector("[data-testid=filter-error]:not([hidden])")
+    assert shown_ids(page) == []
 
 
 def test_the_charts_selection_follows_the_table_until_a_run_is_toggled(web_server: ServerProcess, new_page: Any, seeded: tuple[str, Api]) -> None:

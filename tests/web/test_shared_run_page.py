@@ -69,6 +69,7 @@ def test_a_shared_run_shows_each_writer_apart(web_server: ServerProcess, new_pag
     assert rows.nth(1).locator("td").nth(3).text_content() == "finished"
 
     # A group per writer, only the first open, its charts titled without the prefix, in the usual order.
+    page.click("[data-testid=tab-system]")
     page.wait_for_function(f"() => ({DRAWN})('rank-0/') === 3")
     groups = page.locator("[data-testid=system-group]")
     assert groups.count() == 3
@@ -88,6 +89,7 @@ def test_a_shared_run_shows_each_writer_apart(web_server: ServerProcess, new_pag
     assert cpu == [10.0 + i for i in range(10)]
 
     # The console: every writer's lines, each marked; a tab reads one writer's.
+    page.click("[data-testid=tab-logs]")
     console = page.locator("[data-testid=console] .line")
     console.nth(5).wait_for()
     assert console.count() == 6
@@ -107,7 +109,7 @@ def test_a_shared_run_shows_each_writer_apart(web_server: ServerProcess, new_pag
     rank_join(s, run, 10)
     page.wait_for_function("() => document.querySelectorAll('[data-testid=console] .line').length === 8")
     page.wait_for_function("() => document.querySelectorAll('[data-testid=system-group]').length === 4")
-    page.wait_for_selector("[data-testid=writers-count]:text-is('4 writers, 3 running')")
+    page.wait_for_selector("[data-testid=writers-count]:text-is('4 writers, 3 running')", state="attached")
     assert [g.get_attribute("data-writer") for g in groups.all()] == ["rank-0", "rank-1", "rank-2", "rank-10"]
     assert groups.nth(3).evaluate("(d) => d.open") is False
     assert tabs.all_text_contents() == ["All", "rank-0", "rank-1", "rank-2", "rank-10"]
@@ -126,7 +128,7 @@ def test_a_run_that_is_not_shared_keeps_one_system_grid_and_one_console(web_serv
     ]}).raise_for_status()
     page = new_page(web_server.url)
     sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
-    page.goto(f"/local/{project}/runs/r1")
+    page.goto(f"/local/{project}/runs/r1#logs")
     page.wait_for_function(f"() => ({DRAWN})('') === 2")
     page.locator("[data-testid=console] .line").first.wait_for()
     assert page.locator("[data-testid=system-charts] [data-testid=panel]").count() == 2
@@ -154,7 +156,7 @@ def test_a_writers_tab_shows_its_last_lines_and_earlier_ones_on_request(web_serv
     lines(1, 2_600, 2_500)
     page = new_page(web_server.url)
     sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
-    page.goto(f"/local/{project}/runs/r1")
+    page.goto(f"/local/{project}/runs/r1#logs")
     page.click("[data-testid=console-tab][data-writer=rank-1]")
     shown = page.locator("[data-testid=console] .line")
     page.wait_for_function("() => document.querySelectorAll('[data-testid=console] .line').length === 5000")

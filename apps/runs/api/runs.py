@@ -97,9 +97,7 @@ class ProjectDetailApi(ProjectScopedApi):
         parameters=PROJECT_PATH, responses={204: None},
     )
     def delete(self, request: Request, org: str, project: str) -> Response:
-        for run in self.project.runs.all():
-            services.run_delete(run=run)
-        self.project.delete()
+        services.project_delete(project=self.project)
         return Response(status=204)
 
 

@@ -127,7 +127,8 @@ class _Token:
 
 _NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_SEGMENT = re.compile(r"[\w$-]+")
+# A key the agent made of nested dicts (`test/acc`) needs no backticks: `/` means nothing else here.
+_SEGMENT = re.compile(r"[\w$/-]+")
 _HINTS = {"==": "use '=' to compare", "&": "use 'and'", "|": "use 'or'", "!": "use 'not'"}
 
 
@@ -165,6 +166,11 @@ def _tokenize(text: str) -> list[_Token]:
             i += 1
         elif c == "`":
             raise FilterError("backticks quote a key after 'config.' or 'summary.'", i)
+        elif c == "/" and tokens and tokens[-1].kind == "field" and len(tokens[-1].value) == 1:
+            word = tokens[-1].text
+            raise FilterError(
+                f"unexpected '/': a key such as {word}/... goes after 'summary.' or 'config.'"
+                f" (summary.{word}/...)", i)
         else:
             raise FilterError(f"unexpected character {c!r}", i)
     tokens.append(_Token("end", "", n))

@@ -3,6 +3,7 @@
 // read the bare tokens the API uses by default. Also how API values are shown,
 // and `el`, the one way the pages build DOM (text never parsed as HTML).
 // Modules take it whole: `import * as cairn from "./api.js"`.
+import { ago, exact } from "./util.js";
 function csrfToken() {
   const m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
   return m ? decodeURIComponent(m[1]) : "";
@@ -75,3 +76,11 @@ export function el(tag, attrs, ...children) {
   for (const c of children) if (c !== null && c !== undefined) node.append(c);
   return node;
 }
+
+// A date as the pages show it, everywhere the same: how long ago, the exact
+// moment on hover (util.js's `ago` and `exact`); "—" for none.
+export function moment(iso, attrs) {
+  if (!iso) return el("span", Object.assign({ class: "muted", text: "—" }, attrs));
+  return el("time", Object.assign({ datetime: iso, title: exact(iso), text: ago(iso) }, attrs));
+}
+

@@ -198,7 +198,8 @@ export class Chart {
       axes: [
         Object.assign({}, axisStyle, mode === "time" ? {} : { values: (u, vals) => vals.map(fmt) }),
         Object.assign({}, axisStyle, {
-          values: (u, vals) => vals.map(compact),
+          // A log scale passes null for the ticks it leaves unlabelled: no label, not "null".
+          values: (u, vals) => vals.map((v) => (v === null || v === undefined ? "" : compact(v))),
           // Wide enough for the longest label (0.00075), no wider.
           size: (u, vals) => (vals && vals.length ? Math.max(...vals.map((v) => String(v).length)) * 7 + 18 : 40),
         }),
@@ -267,7 +268,11 @@ export class Chart {
     let shown = 0;
     // Faint runs last: the runs drawn boldly are the ones the tip must name.
     const order = this.runs.map((r, i) => [r, i]).sort((a, b) => !!a[0].faint - !!b[0].faint);
+    // A run with no data at the cursor (on a wall-time axis, one that ran at
+    // another time) is not named: its nearest point would read as its value then.
+    const reach = ((u.scales.x.max - u.scales.x.min) / Math.max(1, u.over.clientWidth)) * 6;  // 6 px
     order.forEach(([r, i]) => {
+      if (!r.xs.length || x < r.xs[0] - reach || x > r.xs[r.xs.length - 1] + reach) return;
       const j = nearest(r.xs, x);
       if (j < 0 || shown >= 20) return;
       shown++;

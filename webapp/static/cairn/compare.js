@@ -12,7 +12,12 @@ function mountCompare(table) {
     }
     const p = new URLSearchParams(location.search);
     if (onlyDiff.checked) p.set("diff", "1"); else p.delete("diff");
-    history.replaceState(null, "", "?" + p.toString());
+    // Only when something changed, and with the run list's commas as typed: a
+    // rewrite at load (to "runs=a%2Cb") changed the address under whoever had
+    // just opened it, and anything waiting for that address waited forever.
+    if (p.toString() !== new URLSearchParams(location.search).toString()) {
+      history.replaceState(null, "", "?" + p.toString().replace(/%2C/gi, ","));
+    }
   }
   onlyDiff.addEventListener("change", apply);
   filter.addEventListener("input", apply);

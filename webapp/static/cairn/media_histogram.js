@@ -22,6 +22,23 @@ const LUT = (() => {
 // Draws a steps × bins matrix: columns are steps (left to right), rows bins
 // (low values at the bottom); colour is the count on a square-root scale.
 // One ImageData of steps × bins pixels, scaled up with smoothing off.
+// About `n` ticks between lo and hi at round steps (1, 2 or 5 times a power of
+// ten), each labelled with the decimals its step needs.
+export function niceTicks(lo, hi, n) {
+  if (!(hi > lo) || !Number.isFinite(lo) || !Number.isFinite(hi)) return [{ v: lo, label: fmt(lo) }];
+  const raw = (hi - lo) / n;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((st) => st >= raw);
+  const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+  const out = [];
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) {
+    const a = Math.abs(v);
+    const label = a !== 0 && (a >= 1e5 || a < 1e-3) ? v.toExponential(1) : (Math.abs(v) < step / 2 ? 0 : v).toFixed(decimals);
+    out.push({ v, label });
+  }
+  return out;
+}
+
 export function drawHeatmap(canvas, data, opts) {
   const t0 = performance.now();
   const W = opts.width, H = opts.height, dpr = window.devicePixelRatio || 1;
@@ -63,10 +80,12 @@ export function drawHeatmap(canvas, data, opts) {
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
   const lo = data.edges[0], hi = data.edges[nBins];
-  for (let k = 0; k <= 4; k++) {
-    const v = lo + ((hi - lo) * k) / 4;
-    ctx.fillText(fmt(v), plot.x - 4, plot.y + plot.h - (plot.h * k) / 4);
+  // Round values at their place on the axis (0.5, 1, 1.5), not the edges' quarters (0.5426).
+  const yTicks = niceTicks(lo, hi, 4);
+  for (const t of yTicks) {
+    ctx.fillText(t.label, plot.x - 4, plot.y + plot.h - (plot.h * (t.v - lo)) / (hi - lo || 1));
   }
+  canvas.dataset.yTicks = yTicks.map((t) => t.label).join(" ");
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
   const ticks = Math.min(nSteps, Math.max(2, Math.floor(plot.w / 90)));

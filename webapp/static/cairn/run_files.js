@@ -3,11 +3,12 @@
 // the code diff the agent saved (code/diff.patch). File names and contents are
 // put on the page as text.
 import * as cairn from "./api.js";
-import { fileSize as size, fileUrl as runFileUrl, when } from "./util.js";
+import { fileSize as size, fileUrl as runFileUrl } from "./util.js";
 
 const el = cairn.el;
 const PREVIEW_BYTES = 100 * 1024;
 const TEXT_EXT = /\.(txt|log|md|py|json|jsonl|ya?ml|toml|cfg|ini|csv|tsv|patch|diff|sh|js|ts|html|css|xml|rst)$/i;
+const MEDIA_DIR = "media/";  // where the agent writes logged media (agent/_media/_base.py)
 const IMAGE_EXT = /\.(png|jpe?g|gif|webp|bmp|svg)$/i;
 
 
@@ -73,6 +74,18 @@ export function runFiles(runApi) {
     preview.replaceChildren(head, el("p", { class: "muted", text: "No preview for this file type." }));
   }
 
+  function fileRow(f) {
+    return el("tr", {},
+      el("td", {}, el("button", { class: "link", text: f.path, onclick: () => showPreview(f) })),
+      el("td", { text: size(f.size) }),
+      el("td", {}, cairn.moment(f.updated_at)),
+      el("td", {}, el("a", { href: fileUrl(f.path), download: "", text: "Download" })));
+  }
+
+  const mediaTable = el("table", { class: "grid", "data-testid": "media-files" });
+  const mediaSummary = el("summary", { "data-testid": "media-files-summary" });
+  const mediaBox = el("details", { class: "media-files", hidden: "" }, mediaSummary, mediaTable);
+
   async function loadFiles() {
     const body = await cairn.get(`${runApi}/files/`);
     const sig = body.results.map((f) => f.path + f.sha256).join();
@@ -82,13 +95,16 @@ export function runFiles(runApi) {
       filesTable.replaceChildren(el("tr", {}, el("td", { class: "muted", text: "No files." })));
       return body.results;
     }
-    filesTable.replaceChildren(
-      el("tr", {}, el("th", { text: "Path" }), el("th", { text: "Size" }), el("th", { text: "Updated" }), el("th", { text: "" })),
-      ...body.results.map((f) => el("tr", {},
-        el("td", {}, el("button", { class: "link", text: f.path, onclick: () => showPreview(f) })),
-        el("td", { text: size(f.size) }),
-        el("td", { text: when(f.updated_at) }),
-        el("td", {}, el("a", { href: fileUrl(f.path), download: "", text: "Download" })))));
+    // The files of logged media (images, tables...) are drawn in the Charts tab:
+    // listed apart, folded, so that the run's own files are not lost among them.
+    const own = body.results.filter((f) => !f.path.startsWith(MEDIA_DIR));
+    const media = body.results.filter((f) => f.path.startsWith(MEDIA_DIR));
+    const head = () => el("tr", {}, el("th", { text: "Path" }), el("th", { text: "Size" }), el("th", { text: "Updated" }), el("th", { text: "" }));
+    filesTable.replaceChildren(head(), ...own.map(fileRow));
+    if (!own.length) filesTable.append(el("tr", {}, el("td", { class: "muted", colspan: "4", text: "No files but logged media." })));
+    mediaBox.hidden = !media.length;
+    mediaSummary.textContent = `Media files (${media.length}), drawn in the Charts tab`;
+    mediaTable.replaceChildren(head(), ...media.map(fileRow));
     return body.results;
   }
 
@@ -105,5 +121,5 @@ export function runFiles(runApi) {
     diffBox.replaceChildren(diffView(text), cut ? el("p", { class: "muted", text: "Showing the first 100 KB." }) : "");
   }
 
-  return { table: filesTable, preview, diffBox, load: loadFiles, loadDiff };
+  return { table: filesTable, media: mediaBox, preview, diffBox, load: loadFiles, loadDiff };
 }

@@ -1,5 +1,6 @@
-// The run page: overview, notes and tags, code diff, config and summary,
-// metric and system charts, console and files. Everything the run's author
+// The run page, in tabs (run_tabs.js): the overview (state, duration, host,
+// command, git, notes and tags, config and summary), metric charts and media,
+// system charts, the console, files, artifacts and the code. Everything the run's author
 // wrote (names, notes, config, console lines, file names and contents) is put
 // on the page as text, never parsed as HTML.
 import * as cairn from "./api.js";
@@ -11,8 +12,13 @@ import { consoleSection } from "./run_console_tabs.js";
 import { runFiles } from "./run_files.js";
 import { runFingerprint } from "./run_fingerprint.js";
 import { sharedSystem } from "./run_system.js";
+import { runTabs } from "./run_tabs.js";
 import { writersOverview } from "./run_writers.js";
-import { duration, groupUrl, pageData, runUrl, when } from "./util.js";
+import { duration, groupUrl, pageData, runUrl } from "./util.js";
+
+// The agent's first system sample comes about this long after the run starts
+// (agent/_service.py), then every `system_interval` (10 s by default).
+const FIRST_SAMPLE_S = 2;
 
 function mountRunPage(root, page) {
   const API = page.api;
@@ -29,18 +35,52 @@ function mountRunPage(root, page) {
   // --- Header and overview ---------------------------------------------------
 
   const stateBadge = el("span", { class: "state", "data-testid": "run-state" });
-  const title = el("h1", { class: "run-title" });
+  const title = el("h1", { class: "run-title", "data-testid": "run-title" });
+  // The id once: beside the name when the run has one (the title is the id otherwise).
+  const idText = el("code", { class: "muted", "data-testid": "run-id", text: page.run, hidden: "" });
   const overview = el("dl", { class: "kv", "data-testid": "overview" });
-  const header = el("div", { class: "run-header" }, title, stateBadge, el("code", { class: "muted", text: page.run }));
+  const header = el("div", { class: "run-header" }, title, stateBadge, idText);
+  if (page.canWrite) header.append(renameForm());
+
+  // --- Rename ----------------------------------------------------------------
+
+  function renameForm() {
+    const input = el("input", { type: "text", maxlength: "200", "aria-label": "Run name", "data-testid": "rename-input" });
+    const said = el("span", { class: "muted", "data-testid": "rename-status" });
+    const form = el("form", { class: "rename-form", hidden: "", onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        const updated = await cairn.patch(RUN, { name: input.value.trim() });
+        run = updated;
+        title.textContent = updated.name || updated.id;
+        idText.hidden = !updated.name || updated.name === updated.id;
+        document.title = document.title.replace(/^[^·]*·/, `${updated.name || updated.id} ·`);
+        form.hidden = true;
+        open.hidden = false;
+        said.textContent = "";
+      } catch (err) {
+        said.textContent = `Not renamed: ${err.message}`;
+      }
+    } }, input, el("button", { class: "primary", text: "Save", "data-testid": "rename-save" }),
+    el("button", { type: "button", text: "Cancel", onclick: () => { form.hidden = true; open.hidden = false; } }), said);
+    const open = el("button", { type: "button", class: "link", text: "Rename", "data-testid": "rename",
+      onclick: () => { input.value = run ? run.name || "" : ""; form.hidden = false; open.hidden = true; input.focus(); } });
+    return el("span", { class: "rename" }, open, form);
+  }
 
   function overviewRows(r) {
     const sys = r.system || {};
     const git = sys.git || {};
     const args = Array.isArray(sys.args) ? sys.args.map(String) : [];
+    const stateText = r.state === "failed" && r.exit_code !== null && r.exit_code !== undefined
+      ? `failed (exit code ${r.exit_code})` : r.state;
     const rows = [
-      ["Created", when(r.created_at)],
-      ["Finished", r.finished_at ? when(r.finished_at) : (r.state === "running" ? "running" : "—")],
-      ["Duration", duration(r.runtime || 0)],
+      ["State", el("span", { class: `state ${r.state}`, "data-testid": "overview-state", text: stateText })],
+      ["Started", cairn.moment(r.created_at)],
+    ];
+    if (r.finished_at) rows.push(["Ended", cairn.moment(r.finished_at)]);
+    rows.push(
+      [r.state === "running" ? "Running for" : "Duration", duration(r.runtime || 0) || "0s"],
       ["User", r.user || "—"],
       ["Host", sys.host || "—"],
       ["Command", sys.program ? [sys.program, ...args].join(" ") : "—"],
@@ -48,17 +88,18 @@ function mountRunPage(root, page) {
       ["Git remote", git.remote || "—"],
       ["Git branch", git.branch || "—"],
       ["Git commit", git.commit ? git.commit + (git.dirty ? " (uncommitted changes)" : "") : "—"],
-    ];
+    );
     const group = r.group && groupUrl(page.org, page.project, r.group);
     if (r.group) rows.push(["Group", group ? el("a", { href: group, text: r.group, "data-testid": "run-group" }) : r.group]);
     if (r.job_type) rows.push(["Job type", r.job_type]);
-    if (r.exit_code !== null && r.exit_code !== undefined) rows.push(["Exit code", String(r.exit_code)]);
     return rows;
   }
 
   function showRun(r, gen) {
     run = r;
     title.textContent = r.name || r.id;
+    idText.hidden = !r.name || r.name === r.id;
+    if (systemEmpty) systemNote.textContent = noSystemWhy();
     stateBadge.textContent = r.state;
     stateBadge.className = `state ${r.state}`;
     const kids = [];
@@ -189,7 +230,21 @@ function mountRunPage(root, page) {
   // keys: a shared run's system keys, if known (the page brings them at first).
   async function loadSystem(writers, keys = null) {
     const drawn = page.shared ? await system.load(writers, keys) : (await system.load()).length;
-    systemNote.textContent = drawn ? "" : "No system metrics.";
+    systemEmpty = !drawn;
+    systemNote.textContent = drawn ? "" : noSystemWhy();
+  }
+  let systemEmpty = false;  // the note says why once the run is known (showRun)
+
+  // Why a run has no system samples, as far as the page can tell.
+  function noSystemWhy() {
+    if (!run) return "No system metrics yet.";
+    const lasted = run.runtime || 0;
+    const sampling = `the agent takes its first sample about ${FIRST_SAMPLE_S} s after the run starts, then one every 10 s (settings system_interval)`;
+    if (run.state === "running") return `No system metrics yet: ${sampling}.`;
+    if (lasted < FIRST_SAMPLE_S + 1) {
+      return `No system metrics: the run ${run.state === "crashed" ? "crashed" : "ended"} after ${duration(lasted) || "0s"}, before the first sample (${sampling}).`;
+    }
+    return `No system metrics: the run lasted ${duration(lasted)}, but none arrived. The agent may have had them switched off (settings capture_system_metrics=False)${run.state === "crashed" ? ", or its process died before sending them" : ""}.`;
   }
 
   // --- Page ------------------------------------------------------------------
@@ -204,23 +259,22 @@ function mountRunPage(root, page) {
   const fingerprintView = runFingerprint(RUN);
   // The diff is one of the files: it shows once the list has it.
   const loadFiles = () => filesView.load().then((list) => filesView.loadDiff(list, run));
-  const grid2 = el("div", { class: "two-col" },
-    section("Config", "config-section", configTable),
-    section("Summary", "summary-section", summaryTable));
-  root.append(
-    header,
+  const tabs = runTabs();
+  tabs.panel("overview").append(
     el("div", { class: "two-col" },
       section("Overview", "overview-section", overview, writersView.box, alertsView.box),
       section("Notes and tags", "notes-section", tagsBox, notesBox)),
-    grid2,
-    section("Charts", "charts-section", chartTools, metricsNote, metrics.grid),
-    section("System", "system-section", systemNote, page.shared ? system.box : system.grid),
-    section("Console", "console-section", ...consoleView.nodes),
-    section("Files", "files-section", filesView.table, filesView.preview),
-    section("Code diff", "diff-section", filesView.diffBox),
-    section("Artifacts", "artifacts-section", artifactsView.box),
-    section("Fingerprint", "fingerprint-section", fingerprintView.box),
-  );
+    el("div", { class: "two-col" },
+      section("Config", "config-section", configTable),
+      section("Summary", "summary-section", summaryTable)),
+    section("Fingerprint", "fingerprint-section", fingerprintView.box));
+  tabs.panel("charts").append(section("Charts", "charts-section", chartTools, metricsNote, metrics.grid));
+  tabs.panel("system").append(section("System", "system-section", systemNote, page.shared ? system.box : system.grid));
+  tabs.panel("logs").append(section("Console", "console-section", ...consoleView.nodes));
+  tabs.panel("files").append(section("Files", "files-section", filesView.table, filesView.media, filesView.preview));
+  tabs.panel("artifacts").append(section("Artifacts", "artifacts-section", artifactsView.box));
+  tabs.panel("code").append(section("Code diff", "diff-section", filesView.diffBox));
+  root.append(header, tabs.bar, ...[...tabs.bar.children].map((b) => tabs.panel(b.dataset.tab)));
 
   async function withWriters(read) {
     const writers = await read;

@@ -34,6 +34,7 @@ export function mountRunsTable(root, pageData, initial) {
     checked: new Set(),
     rowsById: new Map(), // id -> {tr, row, cells: Map(colId -> td)}
     seq: 0,
+    failed: !!initial.error, // the filter was refused: no rows are shown
   };
 
   // --- The frame ----------------------------------------------------------------
@@ -165,12 +166,15 @@ export function mountRunsTable(root, pageData, initial) {
       if (!state.groups.groups.length) frag.append(emptyRow("No runs match."));
     } else {
       for (const r of state.page.results) frag.append(runRow(r));
-      if (!state.page.results.length) frag.append(emptyRow(state.filter ? "No runs match the filter." : "No runs yet."));
+      if (!state.page.results.length) {
+        frag.append(emptyRow(state.failed ? "No runs shown: the filter above has an error."
+          : state.filter ? "No runs match the filter." : "No runs yet."));
+      }
     }
     body.append(frag);
     table.replaceChildren(colgroup, thead, body);
     const count = isGrouped ? state.groups.groups.reduce((n, g) => n + g.count, 0) : state.page.count;
-    countText.textContent = `${count.toLocaleString()} run${count === 1 ? "" : "s"}`;
+    countText.textContent = state.failed ? "" : `${count.toLocaleString()} run${count === 1 ? "" : "s"}`;
     const from = state.page.count ? state.offset + 1 : 0;
     const to = Math.min(state.offset + LIMIT, state.page.count);
     pagerText.textContent = isGrouped ? `${state.groups.groups.length} groups` : `${from}–${to} of ${state.page.count.toLocaleString()}`;
@@ -249,12 +253,18 @@ export function mountRunsTable(root, pageData, initial) {
         state.page = page;
       }
       state.columns = state.page.columns;
+      state.failed = false;
       showError(null);
       render();
       if (state.offset === 0) selection.follow(state.page.results);
     } catch (err) {
       if (seq !== state.seq) return;
       showError(err.data && err.data.error ? err.data : { error: err.message });
+      // No rows of an earlier filter under the error: they would read as its answer.
+      state.page = { ...state.page, results: [], count: 0 };
+      state.groups = null;
+      state.failed = true;
+      render();
     } finally {
       if (seq === state.seq) root.classList.remove("loading");
     }

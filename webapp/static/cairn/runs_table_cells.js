@@ -6,7 +6,7 @@
 // Every value from a run goes into the page with textContent (cairn.el's
 // `text`), never as HTML.
 import * as cairn from "./api.js";
-import { ago, duration } from "./util.js";
+import { ago, duration, exact } from "./util.js";
 
 const el = cairn.el;
 
@@ -26,7 +26,7 @@ export function fillCell(td, col, v, addFilter) {
     }
   } else if (col.id === "created_at" || col.id === "finished_at") {
     td.textContent = ago(v);
-    if (v) td.title = v;
+    if (v) td.title = exact(v);
   } else if (col.id === "runtime") {
     td.textContent = duration(cairn.num(v));
     td.className = "num";

@@ -135,6 +135,16 @@ export function when(t) {
   return t || t === 0 ? new Date(t).toLocaleString() : "—";
 }
 
+// The exact moment, for the hover of a date shown as how long ago: "2026-12-06 21:45:03 UTC+1".
+export function exact(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  const pad = (n) => String(n).padStart(2, "0");
+  const off = -d.getTimezoneOffset();
+  const zone = off === 0 ? "UTC" : `UTC${off > 0 ? "+" : "-"}${Math.floor(Math.abs(off) / 60)}${Math.abs(off) % 60 ? ":" + pad(Math.abs(off) % 60) : ""}`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${zone}`;
+}
+
 // How long ago, for lists: "just now", "5m ago", "3h ago", "2d ago", then the date.
 export function ago(iso) {
   if (!iso) return "";

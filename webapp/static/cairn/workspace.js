@@ -116,7 +116,9 @@ export function mountWorkspace(root, page) {
   toolbar.append(status);
 
   function fillAddSelect() {
-    addSelect.replaceChildren(...state.keys.map((k) => cairn.el("option", { value: k.key, text: k.key })));
+    // A line chart draws numbers: media keys (images, histograms) have panels of their own below.
+    addSelect.replaceChildren(...state.keys.filter((k) => k.numeric)
+      .map((k) => cairn.el("option", { value: k.key, text: k.key })));
   }
 
   function xOptions(panel) {
