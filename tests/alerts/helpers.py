@@ -25,7 +25,7 @@ def rule(person: Person, project: str = P, **body: Any) -> dict[str, Any]:
 def log(person: Person, run_id: str, rows: list[dict[str, Any]], offset: int = 0, project: str = P) -> None:
     """History rows (their `data`), at steps from `offset`, into the run (created if new)."""
     c = person.client()
-    c.put(f"{project}/runs/{run_id}", {}, format="json")
+    c.put(f"{project}/runs/{run_id}", {"name": run_id}, format="json")
     records = [{"step": offset + i, "time": 1000.0 + offset + i, "data": d} for i, d in enumerate(rows)]
     body = json.dumps({"offset": offset, "records": records})  # NaN as the protocol writes it
     r = c.post(f"{project}/runs/{run_id}/streams/history", body, content_type="application/json")

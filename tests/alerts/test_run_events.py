@@ -42,7 +42,7 @@ def test_a_failed_run_and_not_a_finished_one(world: World, receiver: Receiver, d
     c = world.member.client()
     with django_capture_on_commit_callbacks(execute=True):
         for run_id, code in (("ok", 0), ("bad", 3)):
-            c.put(f"{P}/runs/{run_id}", {}, format="json")
+            c.put(f"{P}/runs/{run_id}", {"name": run_id}, format="json")
             c.post(f"{P}/runs/{run_id}/finish", {"exit_code": code}, format="json")
     [got] = receiver.wait(1)
     assert got.json()["run"]["id"] == "bad" and "exit code 3" in got.json()["text"]
@@ -75,7 +75,7 @@ def test_agent_alerts_once_per_alert_and_merged_repeats_add_to_its_count(
     hook = channel(world.owner, url=receiver.url)
     rule(world.member, kind="agent_alert", min_level="WARN", channels=[hook["id"]])
     c = world.member.client()
-    c.put(f"{P}/runs/r1", {}, format="json")
+    c.put(f"{P}/runs/r1", {"name": "r1"}, format="json")
     url = f"{P}/runs/r1/alerts"
     with django_capture_on_commit_callbacks(execute=True):
         c.post(url, {"id": "a1", "title": "Loss diverged", "level": "WARN", "count": 1}, format="json")
@@ -112,7 +112,7 @@ def test_mutes_snoozes_and_the_rate_limit(world: World, receiver: Receiver, djan
     hook = channel(world.owner, url=receiver.url)
     made = rule(world.member, kind="agent_alert", max_per_hour=2, channels=[hook["id"]])
     c = world.member.client()
-    c.put(f"{P}/runs/r1", {}, format="json")
+    c.put(f"{P}/runs/r1", {"name": "r1"}, format="json")
 
     def alert(n: int) -> None:
         with django_capture_on_commit_callbacks(execute=True):
@@ -142,7 +142,7 @@ def test_mutes_snoozes_and_the_rate_limit(world: World, receiver: Receiver, djan
 def test_notifications_are_listed_and_marked_read(world: World, django_capture_on_commit_callbacks: Any) -> None:
     rule(world.member, kind="agent_alert")
     c = world.member.client()
-    c.put(f"{P}/runs/r1", {}, format="json")
+    c.put(f"{P}/runs/r1", {"name": "r1"}, format="json")
     with django_capture_on_commit_callbacks(execute=True):
         for n in range(3):
             c.post(f"{P}/runs/r1/alerts", {"id": f"a{n}", "title": f"alert {n}"}, format="json")
