@@ -30,9 +30,19 @@ def _page(request: HttpRequest, status: int) -> HttpResponse:
     return render(request, "errors/error.html", {"status": status, "title": title, "message": message}, status=status)
 
 
+def _bare_page(request: HttpRequest, status: int) -> HttpResponse:
+    """The page without context processors: what failed may be what they read
+    (the database for a 500, the Host header for a 400)."""
+    title, message = PAGES[status]
+    html = loader.get_template("errors/error.html").render(
+        {"status": status, "title": title, "message": message, "request": request}
+    )
+    return HttpResponse(html, status=status)
+
+
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if not is_api_request(request):
-        return _page(request, 400)
+        return _bare_page(request, 400)
     if isinstance(exception, RequestDataTooBig):
         return error_response("Request body too large.", 413)
     return error_response("Bad request.", 400)
@@ -52,10 +62,5 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if not is_api_request(request):
-        # No context processors: what failed may be the database they read.
-        title, message = PAGES[500]
-        html = loader.get_template("errors/error.html").render(
-            {"status": 500, "title": title, "message": message, "request": request}
-        )
-        return HttpResponse(html, status=500)
+        return _bare_page(request, 500)
     return error_response("Internal server error.", 500)

@@ -86,7 +86,7 @@ def delivery_send(*, delivery_id: int, last_try: bool) -> str:
     """One try: the delivery's new state, or RETRY when it should be tried again."""
     with transaction.atomic():
         delivery = (
-            Delivery.objects.select_for_update()
+            Delivery.objects.select_for_update(of=("self",))  # PostgreSQL locks no outer-joined row
             .select_related("event__rule__project__organization", "event__run", "channel", "user")
             .filter(pk=delivery_id)
             .first()

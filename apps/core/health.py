@@ -106,18 +106,36 @@ class ProbeMiddleware:
     }
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        from csp.middleware import CSPMiddleware
+
         self.get_response = get_response
+        self.csp = CSPMiddleware(get_response)  # the same policy header every answer has
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         probe = self.PROBES.get(request.path_info)
         if probe is not None and request.method in ("GET", "HEAD") and not request.META.get("HTTP_AUTHORIZATION") \
                 and not request.COOKIES:
             body, status = probe()
-            return JsonResponse(body, status=status)
+            response = JsonResponse(body, status=status)
+            response["X-Content-Type-Options"] = "nosniff"
+            self.csp.process_request(request)
+            return self.csp.process_response(request, response)  # type: ignore[return-value]
         return self.get_response(request)
 
 
 _CHECK = serializers.ChoiceField(choices=["ok", "unreachable", "late", "never ran"])
+
+
+_READINESS = inline_serializer("Readiness", {
+    "status": serializers.ChoiceField(choices=["ready", "unready"]),
+    "checks": inline_serializer("ReadinessChecks", {
+        "database": _CHECK, "broker": _CHECK, "storage": _CHECK, "scheduler": _CHECK,
+    }),
+    "scheduler_age_s": serializers.FloatField(allow_null=True, required=False),
+    "tasks": inline_serializer("PendingTasks", {
+        "waiting": serializers.IntegerField(), "failed": serializers.IntegerField(),
+    }, required=False),
+})
 
 
 class HealthApi(APIView):
@@ -148,16 +166,7 @@ class ReadyApi(APIView):
             "three rounds (a scheduler and a worker are alive); else 503, naming the check that failed. "
             "`tasks`: work queued and not yet done, and work that failed for good."
         ),
-        responses={(code, "application/json"): inline_serializer("Readiness", {
-            "status": serializers.ChoiceField(choices=["ready", "unready"]),
-            "checks": inline_serializer("ReadinessChecks", {
-                "database": _CHECK, "broker": _CHECK, "storage": _CHECK, "scheduler": _CHECK,
-            }),
-            "scheduler_age_s": serializers.FloatField(allow_null=True, required=False),
-            "tasks": inline_serializer("PendingTasks", {
-                "waiting": serializers.IntegerField(), "failed": serializers.IntegerField(),
-            }, required=False),
-        }) for code in (200, 503)},
+        responses={200: _READINESS, 503: _READINESS},
     )
     def get(self, request: Request) -> Response:
         body, status = readiness_status()
