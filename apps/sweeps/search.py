@@ -21,6 +21,7 @@ import random
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from apps.sweeps.config import SweepConfig
@@ -49,23 +50,24 @@ def _seed(*parts: Any) -> int:
 # --- grid -------------------------------------------------------------------
 
 
-def grid_taken(trials: list[Trial]) -> set[int]:
-    """Points held by a trial; a point whose only trial crashed is free again (once)."""
+def grid_taken(points: list[tuple[int | None, str]]) -> set[int]:
+    """Points held by a trial, from the trials' (grid index, state) pairs; a point whose
+    only trial crashed is free again (once)."""
     crashed: dict[int, int] = {}
     taken: set[int] = set()
-    for t in trials:
-        if t.grid_index is None:
+    for index, state in points:
+        if index is None:
             continue
-        if t.state == "crashed":
-            crashed[t.grid_index] = crashed.get(t.grid_index, 0) + 1
+        if state == "crashed":
+            crashed[index] = crashed.get(index, 0) + 1
         else:
-            taken.add(t.grid_index)
+            taken.add(index)
     taken.update(i for i, n in crashed.items() if n >= 2)
     return taken
 
 
-def grid_next(cfg: SweepConfig, trials: list[Trial]) -> Suggestion | None:
-    taken = grid_taken(trials)
+def grid_next(cfg: SweepConfig, points: list[tuple[int | None, str]]) -> Suggestion | None:
+    taken = grid_taken(points)
     total = grid_total(cfg.params)
     for index in range(total):
         if index not in taken:
@@ -115,6 +117,27 @@ _lock = threading.Lock()
 
 
 _OWNED: list[type] = []  # FrozenTrial's subclass below, made once optuna is imported
+_SAMPLER: list[type] = []  # TPESampler's subclass below, likewise
+
+
+def _sampler_class() -> type:
+    if not _SAMPLER:
+        from optuna.samplers import TPESampler
+
+        class SweepTPESampler(TPESampler):
+            """TPE over the sweep's own search space. Every trial the study is told fits that
+            space (others are left out), so the intersection of all trials' spaces, which
+            Optuna would compute over every trial on a process's first ask, is that space."""
+
+            def __init__(self, space: dict[str, Any], **kwargs: Any) -> None:
+                super().__init__(**kwargs)
+                self._space = {k: d for k, d in space.items() if not d.single()}
+
+            def infer_relative_search_space(self, study: Any, trial: Any) -> dict[str, Any]:
+                return dict(self._space)
+
+        _SAMPLER.append(SweepTPESampler)
+    return _SAMPLER[0]
 
 
 def _owned() -> type:
@@ -138,6 +161,19 @@ def _fits(dist: Any, value: Any) -> bool:
         return False
 
 
+def _checker(dist: Any) -> Any:
+    """A fast test of whether a stored value fits `dist` (a rebuild tests every trial's values)."""
+    from optuna.distributions import FloatDistribution, IntDistribution
+
+    if isinstance(dist, FloatDistribution) and dist.step is None:
+        low, high = dist.low, dist.high
+        return lambda v: type(v) in (int, float) and low <= v <= high
+    if isinstance(dist, IntDistribution) and dist.step == 1:
+        low, high = dist.low, dist.high
+        return lambda v: type(v) is int and low <= v <= high
+    return lambda v: _fits(dist, v)
+
+
 def _optuna_state(t: Trial) -> tuple[Any, float | None]:
     from optuna.trial import TrialState
 
@@ -150,8 +186,10 @@ def _optuna_state(t: Trial) -> tuple[Any, float | None]:
 
 def _tell(cached: _Cached, dists: dict[str, Any], trials: list[Trial]) -> None:
     """Bring the study up to the stored trials: add new ones, finish the ones that ended."""
-    from optuna.trial import TrialState, create_trial
+    from optuna.trial import TrialState
 
+    now = datetime.now()
+    checks = {k: _checker(d) for k, d in dists.items()}
     study = cached.study
     storage = study._storage  # the in-memory storage: state changes go straight to it
     for t in trials:
@@ -167,17 +205,17 @@ def _tell(cached: _Cached, dists: dict[str, Any], trials: list[Trial]) -> None:
                 cached.told[t.pk] = (number, state.name)
                 continue
         params = {k: v for k, v in t.raw.items() if k in dists and v is not None}
-        if set(params) != set(dists) or not all(_fits(dists[k], v) for k, v in params.items()):
+        if len(params) != len(dists) or not all(checks[k](v) for k, v in params.items()):
             continue  # the trial's values do not fit this search space: nothing to learn from it
-        frozen = create_trial(
-            params=params,
-            distributions={k: dists[k] for k in params},
-            state=state,
-            value=value if state == TrialState.COMPLETE else None,
+        # Built directly and handed to the storage uncopied: its values were checked above, and
+        # it is ours alone (create_trial's checks and Study.add_trial's deep copy were 80% of a
+        # rebuild at a thousand trials).
+        frozen = _owned()(
+            number=cached.count, state=state, value=value if state == TrialState.COMPLETE else None,
+            datetime_start=now, datetime_complete=None if state == TrialState.RUNNING else now,
+            params=params, distributions=dict(dists), user_attrs={}, system_attrs={},
+            intermediate_values={}, trial_id=-1,
         )
-        # Straight to the storage, uncopied: create_trial has checked it, and it is ours alone
-        # (Study.add_trial deep-copies each trial, 80% of a rebuild at a thousand trials).
-        frozen.__class__ = _owned()
         storage.create_new_trial(study._study_id, template_trial=frozen)
         cached.told[t.pk] = (cached.count, state.name)
         cached.count += 1
@@ -193,7 +231,7 @@ def bayes_next(cfg: SweepConfig, sweep_key: str, trials: list[Trial]) -> tuple[S
     with _lock:
         cached = _CACHE.pop(sweep_key, None)
     if cached is None or cached.signature != signature:
-        sampler = optuna.samplers.TPESampler(seed=_seed(sweep_key) % 2**32, constant_liar=True)
+        sampler = _sampler_class()(dists, seed=_seed(sweep_key) % 2**32, constant_liar=True, multivariate=True)
         direction = optuna.study.StudyDirection.MAXIMIZE if cfg.metric_goal == "maximize" else optuna.study.StudyDirection.MINIMIZE
         cached = _Cached(optuna.create_study(sampler=sampler, direction=direction), signature)
     _tell(cached, dists, trials)
@@ -229,10 +267,11 @@ def bayes_unknown(sweep_key: str, pks: list[int]) -> list[int]:
     return [pk for pk in pks if pk not in told]
 
 
-def suggest(cfg: SweepConfig, sweep_key: str, trials: list[Trial], count: int) -> tuple[Suggestion | None, Any]:
+def suggest(cfg: SweepConfig, sweep_key: str, trials: list[Any], count: int) -> tuple[Suggestion | None, Any]:
     """The next suggestion (None: the search space is exhausted), and a token for bayes.
 
-    `trials`: what the method needs of them (none for random, which needs `count` only)."""
+    `trials`: what the method needs of them: nothing for random (it needs `count` only),
+    (grid index, state) pairs for grid, `Trial`s for bayes."""
     if cfg.method == "grid":
         return grid_next(cfg, trials), None
     if cfg.method == "random":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 import string
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -33,6 +34,7 @@ from apps.sweeps.space import assemble
 _ALPHABET = string.ascii_lowercase + string.digits
 AGENT_ID_PATTERN = r"^[A-Za-z0-9_.:@-]{1,64}$"
 _RUN_ID = re.compile(RUN_ID_PATTERN)
+_BEAT_FRESH = timedelta(seconds=10)
 
 
 def new_id(n: int = 8) -> str:
@@ -40,8 +42,20 @@ def new_id(n: int = 8) -> str:
     return "".join(secrets.choice(_ALPHABET) for _ in range(n))
 
 
+# A sweep's config never changes once created: each process parses it once.
+_CONFIGS: OrderedDict[tuple[int, str], SweepConfig] = OrderedDict()
+_CONFIGS_SIZE = 64
+
+
 def sweep_config(sweep: Sweep) -> SweepConfig:
-    return config_parse(sweep.config)
+    key = (sweep.pk, sweep.sweep_id)
+    cfg = _CONFIGS.get(key)
+    if cfg is None:
+        cfg = config_parse(sweep.config)
+        _CONFIGS[key] = cfg
+        while len(_CONFIGS) > _CONFIGS_SIZE:
+            _CONFIGS.popitem(last=False)
+    return cfg
 
 
 def sweep_create(*, project: Project, user: User | AnonymousUser | None, data: dict[str, Any]) -> Sweep:
@@ -116,20 +130,25 @@ def _agent(sweep: Sweep, agent_id: Any, host: Any = "") -> SweepAgent | None:
         return None
     if not isinstance(agent_id, str) or not re.fullmatch(AGENT_ID_PATTERN, agent_id):
         raise BadInput("An agent id is 1-64 of A-Z, a-z, 0-9 and _.:@-", "agent")
-    agent, _ = SweepAgent.objects.get_or_create(
-        sweep=sweep, agent_id=agent_id, defaults={"host": host}
+    now = timezone.now()
+    agent, created = SweepAgent.objects.get_or_create(
+        sweep=sweep, agent_id=agent_id, defaults={"host": host, "heartbeat_at": now}
     )
-    SweepAgent.objects.filter(pk=agent.pk).update(heartbeat_at=timezone.now())
+    # An agent asking is alive; a beat a few seconds old says as much and saves a write.
+    if not created and (agent.heartbeat_at is None or now - agent.heartbeat_at > _BEAT_FRESH):
+        SweepAgent.objects.filter(pk=agent.pk).update(heartbeat_at=now)
     return agent
 
 
-def _trials(sweep: Sweep, method: str, key: str) -> tuple[int, list[search.Trial]]:
-    """How many trials the sweep has, and what its method needs of them (no more: this is the hot path)."""
+def _trials(sweep: Sweep, method: str, key: str) -> tuple[int, list[Any]]:
+    """How many trials the sweep has, and what its method needs of them (no more: this is the hot path):
+    nothing for random, (grid index, state) pairs for grid, `search.Trial`s for bayes."""
     if method == "random":
         return sweep.trials.count(), []
     if method == "grid":
-        rows = list(sweep.trials.values_list("pk", "state", "grid_index"))
-        return len(rows), [search.Trial(pk, st, {}, None, gi) for pk, st, gi in rows]
+        # Only the points and states, as plain tuples: a thousand Trial objects cost more than the query.
+        points = list(sweep.trials.values_list("grid_index", "state"))
+        return len(points), points
     found = list(sweep.trials.values_list("pk", "state", "metric"))
     # Parameters only of the trials this process's study has not been told yet.
     unknown = search.bayes_unknown(key, [r[0] for r in found])
@@ -162,7 +181,7 @@ def _can_finish(sweep: Sweep) -> None:
 def sweep_next(*, sweep: Sweep, agent_id: Any = None, host: Any = "") -> Next:
     """The next run for an agent, chosen under the sweep's row lock."""
     with transaction.atomic():
-        sweep = Sweep.objects.select_for_update().get(pk=sweep.pk)
+        sweep = Sweep.objects.select_for_update().defer("config").get(pk=sweep.pk)
         agent = _agent(sweep, agent_id, host)
         if sweep.state == SweepState.PAUSED:
             return Next("wait", reason="paused")
