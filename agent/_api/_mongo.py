@@ -50,12 +50,13 @@ _FIELDS = {
     "updatedAt": "heartbeat_at",
     "runtime": "runtime",
     "duration": "runtime",
+    # W&B's `sweep` and `sweepName` both name the sweep by its id.
+    "sweep": "sweep",
+    "sweepName": "sweep",
 }
 # Prefixes of keyed fields: W&B's summary is `summary_metrics`.
 _KEYED = {"config": "config", "summary_metrics": "summary", "summary": "summary"}
 _UNSUPPORTED = {
-    "sweep": "sweeps do not exist in Cairn yet",
-    "sweepName": "sweeps do not exist in Cairn yet",
     "system_metrics": "system metrics are history, not a run field, in Cairn",
     "host": "the host is not a filter field",
 }

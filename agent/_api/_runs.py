@@ -207,7 +207,7 @@ class ApiRun:
     """A run on the server with W&B's attributes: ``id``, ``name`` (the display name),
     ``entity``, ``project``, ``path`` (``[entity, project, id]``), ``url``, ``state``,
     ``config``, ``summary``, ``tags``, ``notes``, ``group``, ``job_type``, ``created_at``,
-    ``heartbeat_at``, ``user``, ``lastHistoryStep``. The server's other fields
+    ``heartbeat_at``, ``user``, ``lastHistoryStep``, ``sweep`` (and ``sweep_name``, its id). The server's other fields
     (``runtime``, ``system``, ``streams``...) read as attributes too.
 
     >>> run = Api().run("local/mnist/2x7kq9")  # doctest: +SKIP
@@ -236,6 +236,14 @@ class ApiRun:
         self.heartbeat_at: Optional[str] = data.get("heartbeat_at")
         self.url: Optional[str] = data.get("url")
         self.user: Optional[str] = data.get("user")
+        self.sweep_name: Optional[str] = data.get("sweep")  # W&B's name for the sweep's id
+
+    @property
+    def sweep(self) -> Any:
+        """The sweep that handed the run out (W&B's ``run.sweep``), or None (a request)."""
+        if not self.sweep_name:
+            return None
+        return self._api.sweep(f"{self.entity}/{self.project}/{self.sweep_name}")
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -275,10 +283,6 @@ class ApiRun:
     def lastHistoryStep(self) -> int:  # noqa: N802 - W&B's name
         step = self._attrs.get("last_step")
         return -1 if step is None else int(step)
-
-    @property
-    def sweep(self) -> None:
-        return None  # sweeps do not exist in Cairn yet
 
     @property
     def system_metrics(self) -> dict[str, Any]:

@@ -61,7 +61,7 @@ def run_page(runs: QuerySet[Run], *, offset: int, limit: int) -> tuple[list[Run]
     if not keyed:
         return [], runs.count() if offset else 0
     ids = [pk for pk, _ in keyed]
-    by_id = Run.objects.select_related("user").in_bulk(ids)
+    by_id = Run.objects.select_related("user", "sweep_trial__sweep").in_bulk(ids)
     return [by_id[pk] for pk in ids if pk in by_id], int(keyed[0][1])
 
 
@@ -70,7 +70,7 @@ def run_get(*, project: Project, run_id: str) -> Run:
 
     if "\x00" in run_id:  # names no run, and PostgreSQL refuses to look one up
         raise Http404
-    run = Run.objects.select_related("user", "project__organization").filter(project=project, run_id=run_id).first()
+    run = Run.objects.select_related("user", "project__organization", "sweep_trial__sweep").filter(project=project, run_id=run_id).first()
     if run is None:
         raise Http404
     return run

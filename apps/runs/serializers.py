@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from rest_framework.request import Request
 
 from apps.runs.models import Project, Run, RunFile, RunWriter
@@ -35,6 +36,15 @@ def project_payload(project: Project, run_count: int | None = None) -> dict[str,
     return out
 
 
+def _sweep_id(run: Run) -> str | None:
+    # The sweeps app's link to the run (its reverse one-to-one); readers select it along.
+    try:
+        trial = run.sweep_trial  # type: ignore[attr-defined]
+    except ObjectDoesNotExist:
+        return None
+    return str(trial.sweep.sweep_id)
+
+
 def run_payload(run: Run, request: Request | None = None) -> dict[str, Any]:
     project = run.project
     org = project.organization.slug
@@ -53,6 +63,7 @@ def run_payload(run: Run, request: Request | None = None) -> dict[str, Any]:
         "notes": run.notes,
         "group": run.group,
         "job_type": run.job_type,
+        "sweep": _sweep_id(run),
         "config": run.config,
         "summary": run.summary,
         "system": run.system,

@@ -37,6 +37,8 @@ from agent._api import mongo_filter, mongo_order
         ({"summary_metrics.acc": {"$exists": True}}, "summary.acc exists"),
         ({"config.lr": {"$exists": False}}, "config.lr not exists"),
         ({"tags": "a"}, 'tags contains "a"'),
+        ({"sweep": "abc123"}, 'sweep = "abc123"'),
+        ({"sweepName": {"$in": ["a", "b"]}}, 'sweep in ("a", "b")'),
         ({"tags": {"$in": ["a", "b"]}}, 'tags in ("a", "b")'),
         ({"tags": {"$nin": ["a"]}}, 'tags not in ("a")'),
         ({"tags": {"$ne": "a"}}, 'tags not contains "a"'),
@@ -59,7 +61,7 @@ def test_it_writes_each_operator_in_the_filter_language(query: dict[str, Any], t
 @pytest.mark.parametrize(
     ("query", "named"),
     [
-        ({"sweep": "abc"}, "'sweep' is not supported: sweeps do not exist"),
+        ({"system_metrics": 1}, "'system_metrics' is not supported"),
         ({"colour": "red"}, "unknown field 'colour'"),
         ({"config.lr": {"$mod": [2, 0]}}, "operator $mod on 'config.lr' is not supported"),
         ({"$where": "x"}, "operator $where is not supported at the top level"),

@@ -147,10 +147,16 @@ def test_a_wandb_sweep_file_runs_unchanged_and_grid_exhaustion_ends_it(cairn_ser
     # W&B's read API: api.sweep(path), its runs and best run.
     import agent
 
-    sweep = agent.Api(base_url=cairn_server.url, api_key=cairn_server.api_key).sweep(path)
+    api = agent.Api(base_url=cairn_server.url, api_key=cairn_server.api_key)
+    sweep = api.sweep(path)
     assert sweep.state == "finished" and sweep.config["method"] == "grid"
     assert sorted(r.id for r in sweep.runs) == sorted(t["run_id"] for t in trials)
     assert sweep.best_run().id == best["run_id"]
+    # W&B's filter on a sweep, and a run's sweep.
+    org, project, sweep_id = path.split("/")
+    found = list(api.runs(f"{org}/{project}", filters={"sweep": sweep_id}))
+    assert sorted(r.id for r in found) == sorted(t["run_id"] for t in trials)
+    assert found[0].sweep_name == sweep_id and found[0].sweep.id == sweep_id
 
 
 def test_agents_in_parallel_stop_at_run_cap_exactly(cairn_server: Any, tmp_path: Path) -> None:

@@ -125,6 +125,28 @@ def test_a_finished_run_gives_its_trial_the_metric(world: World) -> None:
     assert body["best_run_id"] == b["run_id"] and body["best_value"] == 0.25
 
 
+def test_runs_filter_by_their_sweep(world: World) -> None:
+    one = _sweep(world, {"method": "random", "parameters": {"x": {"min": 0.0, "max": 1.0}}})
+    two = _sweep(world, {"method": "random", "parameters": {"x": {"min": 0.0, "max": 1.0}}})
+    a, b, c = next_run(world.member, one), next_run(world.member, one), next_run(world.member, two)
+    for sweep_id, trial in ((one, a), (one, b), (two, c)):
+        _run_through(world, sweep_id, trial["run_id"], {"loss": 1.0})
+    run_services.run_upsert(project=world.private, run_id="alone", user=world.member.user, data={})
+
+    def ids(text: str, order: str = "") -> list[str]:
+        r = world.viewer.client().get("/api/v1/projects/acme/secret/runs/", {"filter": text, "order": order})
+        assert r.status_code == 200, r.content
+        return sorted(run["id"] for run in r.json()["results"])
+
+    assert ids(f'sweep = "{one}"') == sorted([a["run_id"], b["run_id"]])
+    assert ids(f'sweep in ("{one}", "{two}")') == sorted([a["run_id"], b["run_id"], c["run_id"]])
+    assert ids("sweep = null") == ["alone"]
+    assert ids(f'sweep != "{one}"') == [c["run_id"]]
+    assert len(ids("", order="sweep")) == 4
+    r = world.viewer.client().get("/api/v1/projects/acme/secret/runs/", {"filter": "sweep > 3"})
+    assert r.status_code == 400 and r.json()["field"] == "filter"
+
+
 def test_run_cap_is_exact_and_ends_the_sweep(world: World) -> None:
     sweep_id = _sweep(
         world, {"method": "random", "run_cap": 3, "parameters": {"x": {"min": 0.0, "max": 1.0}}}

@@ -137,14 +137,16 @@ def _has_value(kind: str, field: Field, values: Sequence[Literal]) -> Q:
         return _ALL
     if kind == "user":
         return Q(user__isnull=False)
-    if kind == "time?":
-        return Q(**{f"{field.name}__isnull": False})
+    if kind in ("time?", "text?"):
+        return Q(**{f"{_FIELDS[field.name][1]}__isnull": False})
     return _ALL
 
 
 def _equal(kind: str, column: str, value: Literal) -> Q:
     if value is None:
-        return Q(user__isnull=True) if kind == "user" else Q(**{column: ""})
+        if kind == "user":
+            return Q(user__isnull=True)
+        return Q(**{f"{column}__isnull": True}) if kind == "text?" else Q(**{column: ""})
     if isinstance(value, float) and math.isnan(value):
         return _NONE
     return Q(**{column: value})

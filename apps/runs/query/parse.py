@@ -93,6 +93,8 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "notes": ("text", "notes"),
     "id": ("text", "run_id"),
     "fingerprint": ("text", "fingerprint"),
+    # The sweep that handed the run out (its id); null for a run of no sweep.
+    "sweep": ("text?", "sweep_trial__sweep__sweep_id"),
     "user": ("user", "user__username"),
     "tags": ("tags", "tags"),
     "runtime": ("number", "runtime"),
@@ -419,6 +421,7 @@ def _check(field: Field, op: str, op_pos: int, values: list[tuple[Literal, int]]
     allowed = {
         "json": {"string", "number", "boolean", "null"},
         "text": {"string", "null"},
+        "text?": {"string", "null"},
         "user": {"string", "null"},
         "tags": {"string"},
         "number": {"number"},

@@ -121,6 +121,7 @@ class RunSerializer(serializers.Serializer):
     notes = serializers.CharField(allow_blank=True)
     group = serializers.CharField(allow_blank=True)
     job_type = serializers.CharField(allow_blank=True)
+    sweep = serializers.CharField(allow_null=True, help_text="The id of the sweep that handed the run out (docs/sweeps.md).")
     config = serializers.DictField(child=serializers.JSONField())
     summary = serializers.DictField(child=serializers.JSONField())
     system = serializers.DictField(child=serializers.JSONField())
