@@ -49,6 +49,9 @@ def allowed_hosts(host: str) -> str:
     return ",".join(dict.fromkeys(n for n in names if n))
 
 
+WORKER_RESTARTS = 5  # in a minute, before the server gives up
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -81,15 +84,16 @@ def main(argv: Optional[list[str]] = None) -> int:
             env=env,
         )
     ]
-    if not args.no_worker:
-        children.append(
-            subprocess.Popen(
-                [python, "-m", "celery", "--quiet", "-A", "webapp", "worker", "--pool", "solo",
-                 "--queues", QUEUES, "--loglevel", "WARNING"],
-                cwd=ROOT,
-                env={**env, "CAIRN_EMBEDDED_SCHEDULE": "true"},
-            )
+    def start_worker() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [python, "-m", "celery", "--quiet", "-A", "webapp", "worker", "--pool", "solo",
+             "--queues", QUEUES, "--loglevel", "WARNING"],
+            cwd=ROOT,
+            env={**env, "CAIRN_EMBEDDED_SCHEDULE": "true"},
         )
+
+    if not args.no_worker:
+        children.append(start_worker())
 
     def stop(signum: int = 0, frame: Optional[FrameType] = None) -> None:
         for child in children:
@@ -123,11 +127,21 @@ def main(argv: Optional[list[str]] = None) -> int:
         "Stop with Ctrl-C.\n",
         flush=True,
     )
+    # A worker that dies is started again: its tasks are in the outbox and the broker, and
+    # are done once it is back. One that keeps dying (5 times in a minute) stops the server.
+    restarts: list[float] = []
     while True:
-        for child in children:
-            if child.poll() is not None:
-                print(f"A Cairn process exited (code {child.returncode}); stopping.", file=sys.stderr)
+        if children[0].poll() is not None:
+            print(f"The Cairn web server exited (code {children[0].returncode}); stopping.", file=sys.stderr)
+            stop()
+        if len(children) > 1 and children[1].poll() is not None:
+            now = time.monotonic()
+            restarts = [t for t in restarts if now - t < 60] + [now]
+            if len(restarts) > WORKER_RESTARTS:
+                print(f"The Cairn worker keeps exiting (code {children[1].returncode}); stopping.", file=sys.stderr)
                 stop()
+            print(f"The Cairn worker exited (code {children[1].returncode}); starting it again.", file=sys.stderr, flush=True)
+            children[1] = start_worker()
         time.sleep(0.5)
 
 
