@@ -44,13 +44,14 @@ def eager_tasks() -> Iterator[None]:
 def broker_down(eager_tasks: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The web process's broker is unreachable; tasks are not run inline."""
     conf = current_app.conf
-    saved = conf.task_always_eager, conf.broker_url
+    saved = conf.task_always_eager, conf.broker_url, conf.broker_transport
     monkeypatch.setenv("CELERY_BROKER_URL", DEAD_BROKER)  # Celery reads it before its settings
-    conf.task_always_eager, conf.broker_url = False, DEAD_BROKER
+    # (the embedded broker's transport class goes too: it would serve any URL)
+    conf.task_always_eager, conf.broker_url, conf.broker_transport = False, DEAD_BROKER, None
     _fresh_pool()
     yield
     monkeypatch.undo()
-    conf.task_always_eager, conf.broker_url = saved
+    conf.task_always_eager, conf.broker_url, conf.broker_transport = saved
     _fresh_pool()
 
 
