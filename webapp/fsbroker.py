@@ -20,14 +20,15 @@ from kombu.utils.json import dumps
 
 
 class Channel(filesystem.Channel):
-    def _put(self, queue: Any, message: Any, **kwargs: Any) -> None:
+    # (kombu's filesystem channel names the argument `payload`, its base class `message`)
+    def _put(self, queue: Any, payload: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         # The name kombu gives (its order is the time); the worker reads only `*.<queue>.msg`.
         name = f"{int(round(monotonic() * 1000))}_{uuid.uuid4()}.{queue}.msg"
         path = os.path.join(self.data_folder_out, name)
         partial = f"{path}.partial"
         try:
             with open(partial, "wb") as fh:
-                fh.write(dumps(message).encode())
+                fh.write(dumps(payload).encode())
             os.replace(partial, path)
         except OSError as exc:
             raise ChannelError(f"Cannot add file {path!r} to directory") from exc
