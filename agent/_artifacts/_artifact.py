@@ -172,7 +172,11 @@ class Artifact:
         local_path = os.fspath(local_path)
         if not os.path.isfile(local_path):
             raise ValueError(f"{local_path}: not a file")
-        digest, size = file_sha256(local_path)
+        return self._add_local(local_path, name, policy, overwrite, file_sha256(local_path))
+
+    def _add_local(self, local_path: str, name: Optional[str], policy: Optional[str], overwrite: bool,
+                   hashed: tuple[str, int]) -> ArtifactManifestEntry:
+        digest, size = hashed
         entry = ArtifactManifestEntry(
             _entry_path(name or os.path.basename(local_path)), digest, size, local_path=os.path.abspath(local_path)
         )
@@ -187,11 +191,25 @@ class Artifact:
         local_path = os.fspath(local_path)
         if not os.path.isdir(local_path):
             raise ValueError(f"{local_path}: not a folder")
+        if policy not in POLICIES:
+            raise ValueError(f"policy must be 'mutable' or 'immutable', not {policy!r}")
+        found: list[tuple[str, str]] = []
         for folder, _dirs, files in os.walk(local_path):
             for f in sorted(files):
                 full = os.path.join(folder, f)
                 rel = os.path.relpath(full, local_path).replace(os.sep, "/")
-                self.add_file(full, name=f"{name.strip('/')}/{rel}" if name else rel, policy=policy, overwrite=merge)
+                found.append((full, f"{name.strip('/')}/{rel}" if name else rel))
+        # Hashing reads every byte: several files at once (reads and hashlib let go of the GIL).
+        paths = [full for full, _ in found]
+        if len(paths) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as pool:
+                hashed = list(pool.map(file_sha256, paths))
+        else:
+            hashed = [file_sha256(p) for p in paths]
+        for (full, entry_name), digest_size in zip(found, hashed):
+            self._add_local(full, entry_name, policy, merge, digest_size)
 
     def add_reference(self, uri: str, name: Optional[str] = None, checksum: bool = True,
                       max_objects: Optional[int] = None) -> list[ArtifactManifestEntry]:
