@@ -9,8 +9,9 @@ callback whose batch hook does nothing, since any batch hook makes Keras
 stop dispatching callbacks asynchronously and convert its logs each batch) (an offline run: the training process does
 what it does online, the background process writes to disk instead of the
 network). Only ``fit`` is timed: the run is started before, as a script
-starts it before training, and its background process's start-up is let end
-(``agent.init``'s cost, which ``bench/agent_bench.py`` measures). The figure is the median tracked time over the
+starts it before training, and each side is timed after a pause that lets
+the background processes of the run starting, and of the one before
+finishing, settle (``agent.init``'s cost, which ``bench/agent_bench.py`` measures). The figure is the median tracked time over the
 median untracked one. It also times ``import agent`` (median of 15 fresh
 interpreters) and checks that it imports no integration; ``--compare`` times
 another checkout's beside it (main, say).
@@ -43,8 +44,9 @@ def timed(fn):
     t0, c0 = time.perf_counter(), time.process_time(); fn()
     return time.perf_counter() - t0, time.process_time() - c0
 def settle():
-    # The run's background process starts with the run: let its start-up
-    # (agent.init's cost, measured in bench/agent_bench.py) end before timing.
+    # The run's background process starts with the run, and the last one's
+    # ends after its finish(): let both be done before timing either side
+    # (agent.init's cost is measured in bench/agent_bench.py).
     time.sleep(1.5)
 def record(side, both):
     times[side].append(both[0]); times[side + "_cpu"].append(both[1])
@@ -73,6 +75,7 @@ def fit(logger):
     return timed(lambda: trainer.fit(Tiny(), data))
 fit(False)  # warm up
 for _ in range(rounds):
+    settle()
     record("off", fit(False))
     logger = CairnLogger(project="bench", offline=True, settings=SETTINGS)
     run = logger.experiment
@@ -94,10 +97,11 @@ class Noop(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         pass
 def fit(callbacks):
-    return timed(lambda: model.fit(x, y, epochs=4, batch_size=16, verbose=0, callbacks=callbacks))
+    return timed(lambda: model.fit(x, y, epochs=16, batch_size=16, verbose=0, callbacks=callbacks))
 fit([])  # warm up: compiles
 for _ in range(rounds):
     # Beside per-batch logging, the peer is a callback with an empty batch hook: Keras's own cost.
+    settle()
     record("off", fit([] if freq == "epoch" else [Noop()]))
     run = agent.init(project="bench", mode="offline", settings=SETTINGS)
     settle()
@@ -128,6 +132,7 @@ def fit(callbacks):
     return timed(trainer.train)
 fit([])  # warm up
 for _ in range(rounds):
+    settle()
     record("off", fit([]))
     run = agent.init(project="bench", mode="offline", settings=SETTINGS)
     settle()
@@ -177,8 +182,8 @@ def main() -> None:
         raise SystemExit(f"{PYTHON} is missing: make .venv-frameworks/.ok")
     cases: list[tuple[str, str, str, tuple[str, ...]]] = [
         ("lightning", "Lightning `CairnLogger` (256 steps, a row each)", LIGHTNING, ()),
-        ("keras", "Keras `CairnMetricsLogger(log_freq=\"epoch\")` (1,024 batches, JAX)", KERAS, ("epoch",)),
-        ("keras", "Keras `CairnMetricsLogger(log_freq=1)` (1,024 batches, a row each), beside an empty batch hook",
+        ("keras", "Keras `CairnMetricsLogger(log_freq=\"epoch\")` (4,096 batches, JAX)", KERAS, ("epoch",)),
+        ("keras", "Keras `CairnMetricsLogger(log_freq=1)` (4,096 batches, a row each), beside an empty batch hook",
          KERAS, ("1",)),
         ("transformers", "Transformers `CairnCallback` (32 steps, `logging_steps=1`)", TRANSFORMERS, ()),
     ]

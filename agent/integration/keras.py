@@ -50,6 +50,12 @@ def _learning_rate(model: Any) -> Optional[float]:
         return None
 
 
+def _scheduled(model: Any) -> bool:
+    """Whether the learning rate follows a schedule, so that it changes from batch to batch."""
+    optimizer = getattr(model, "optimizer", None)
+    return isinstance(getattr(optimizer, "_learning_rate", None), keras.optimizers.schedules.LearningRateSchedule)
+
+
 class CairnMetricsLogger(keras.callbacks.Callback):
     """Log the metrics Keras reports (``model.compile``'s, validation's) and the learning rate.
 
@@ -81,6 +87,15 @@ class CairnMetricsLogger(keras.callbacks.Callback):
             # Only then: a callback with a batch hook makes Keras wait for
             # each batch's metrics, where it could dispatch callbacks asynchronously.
             self.on_train_batch_end = self._batch_end
+        self._lr: Optional[float] = None
+        self._lr_known = False
+
+    def on_epoch_begin(self, epoch: int, logs: Optional[dict[str, Any]] = None) -> None:
+        # A fixed learning rate changes between epochs only (ReduceLROnPlateau,
+        # LearningRateScheduler): it is read at the epoch's first logged batch
+        # and kept, as reading it syncs the model's state on JAX. A schedule's
+        # is read at each logged batch.
+        self._lr_known = False
 
     def on_epoch_end(self, epoch: int, logs: Optional[dict[str, Any]] = None) -> None:
         row = {f"epoch/{key}": value for key, value in (logs or {}).items()}
@@ -96,7 +111,10 @@ class CairnMetricsLogger(keras.callbacks.Callback):
         if self.log_freq and batch % self.log_freq == 0:
             row = {f"batch/{key}": value for key, value in (logs or {}).items()}
             row["batch/batch_step"] = step
-            lr = _learning_rate(self.model)
+            if not self._lr_known:
+                model = self.model
+                self._lr, self._lr_known = _learning_rate(model), not _scheduled(model)
+            lr = self._lr
             if lr is not None:
                 row["batch/learning_rate"] = lr
             self.run.log(row)

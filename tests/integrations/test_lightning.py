@@ -90,3 +90,51 @@ def test_it_logs_hyperparameters_metrics_at_the_trainer_step_the_summary_and_the
     assert artifact.metadata["ModelCheckpoint"]["monitor"] == "val/loss"
     folder = Path(artifact.download(root=str(tmp_path / "ckpt")))
     assert hashlib.sha256((folder / "model.ckpt").read_bytes()).hexdigest() == seen["best_sha256"]
+
+
+OWN_ROWS = """
+import json
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+import lightning.pytorch as pl
+import agent
+from agent.integration.lightning import CairnLogger
+
+seen = {}
+
+class Tiny(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.net = torch.nn.Linear(4, 1)
+
+    def training_step(self, batch, i):
+        x, y = batch
+        loss = torch.nn.functional.mse_loss(self.net(x), y)
+        self.log("train/loss", loss)
+        seen[self.global_step] = loss.item()
+        agent.log({"mine/a": i})  # rows of the script's own, two a step: the trainer's step falls behind
+        agent.log({"mine/b": i})
+        return loss
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+run = agent.init(config={"batch_size": 16})
+data = TensorDataset(torch.randn(64, 4), torch.randn(64, 1))
+trainer = pl.Trainer(max_epochs=1, logger=CairnLogger(), log_every_n_steps=1, enable_progress_bar=False,
+                     enable_checkpointing=False, accelerator="cpu")
+trainer.fit(Tiny(), DataLoader(data, batch_size=16))
+json.dump({"run_id": run.id, "train": seen}, open("seen.json", "w"))
+"""
+
+
+def test_the_trainer_s_metrics_are_kept_when_the_script_logs_rows_of_its_own(
+    train: Callable[..., Trained],
+) -> None:
+    trained = train(OWN_ROWS)
+    # The logger joined the run the script started, and lost no step of the trainer's.
+    assert trained.run.config["batch_size"] == 16
+    rows = trained.rows("train/loss")
+    assert {row["trainer/global_step"]: row["train/loss"] for row in rows} == {
+        int(k): v for k, v in trained.seen["train"].items()}
+    assert len(trained.rows("mine/a")) == len(trained.rows("mine/b")) == 4
