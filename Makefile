@@ -48,8 +48,9 @@ typecheck: $(VENV)/.dev
 	CAIRN_SECRET_KEY=typecheck $(VENV)/bin/mypy agent apps webapp
 
 # tests/compat runs under this pytest and starts W&B users' scripts with
-# .venv-compat/bin/python, so the venv is built first.
-test-server: $(VENV)/.dev webapp/static/vendor/.ok .venv-compat/.ok
+# .venv-compat/bin/python, and tests/integrations trains with
+# .venv-frameworks/bin/python, so those venvs are built first.
+test-server: $(VENV)/.dev webapp/static/vendor/.ok .venv-compat/.ok .venv-frameworks/.ok
 	CAIRN_SECRET_KEY=test $(VENV)/bin/pytest -q -p no:cacheprovider
 
 # A small venv per Python with only what the agent needs.
@@ -69,6 +70,17 @@ test-server: $(VENV)/.dev webapp/static/vendor/.ok .venv-compat/.ok
 	.venv-compat/bin/python -c 'import sys, torch; sys.exit("a CUDA torch was installed" if torch.version.cuda else 0)'
 	touch $@
 
+# The framework integrations (tests/integrations): Lightning, Keras 3 on JAX
+# and Transformers. torch is installed alone first, so that what depends on it
+# finds the CPU wheel in place and pip never reaches for a CUDA build.
+.venv-frameworks/.ok: pyproject.toml Makefile
+	$$(tools/find-python 3.11) -m venv .venv-frameworks
+	.venv-frameworks/bin/python -m pip install --quiet --upgrade pip
+	.venv-frameworks/bin/python -m pip install --quiet -e . torch==2.13.0
+	.venv-frameworks/bin/python -m pip install --quiet torch==2.13.0 lightning pytorch-lightning transformers accelerate keras jax pytest
+	.venv-frameworks/bin/python -c 'import sys, torch; sys.exit("a CUDA torch was installed" if torch.version.cuda else 0)'
+	touch $@
+
 test-agent-pythons: $(foreach v,$(AGENT_PYTHONS),.venv-agent-$(v)/.ok)
 	@for v in $(AGENT_PYTHONS); do \
 	  echo "== agent tests on Python $$v"; \
@@ -78,4 +90,4 @@ test-agent-pythons: $(foreach v,$(AGENT_PYTHONS),.venv-agent-$(v)/.ok)
 test: lint typecheck test-server test-agent-pythons
 
 clean:
-	rm -rf $(VENV) .venv-agent-* .venv-compat var node_modules webapp/static/vendor .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-agent-* .venv-compat .venv-frameworks var node_modules webapp/static/vendor .pytest_cache .mypy_cache .ruff_cache

@@ -2,7 +2,9 @@
 
 The layers, from the top: the package's front door (``agent/__init__.py``),
 the convenience layer ``_fluent``, the launcher ``_launch``, the ``Run``
-object ``_run``, the charts ``plot`` (public, built on ``_media``), and ``_media``. A module imports only layers below its own;
+object ``_run``, the charts ``plot`` (public, built on ``_media``), and ``_media``; above the
+front door, the framework integrations (``agent.integration``), which users
+import by name and which may use any layer. A module imports only layers below its own;
 every other module is a helper (``_errors``, ``_spool``, ``_state`` ...) that
 any layer may import and that imports no layer itself. Imports inside
 functions count (a lazy import still closes a circle); those under
@@ -16,8 +18,11 @@ from pathlib import Path
 from typing import Optional
 
 AGENT = Path(__file__).resolve().parents[2] / "agent"
-LAYERS = ("_media", "plot", "_run", "_launch", "_fluent", "__init__")  # bottom to top
+LAYERS = ("_media", "plot", "_run", "_launch", "_fluent", "__init__", "integration")  # bottom to top
 SERVER = ("apps", "webapp", "django")
+# What training imports: only agent/integration/ may, each module its own framework.
+FRAMEWORKS = ("torch", "lightning", "pytorch_lightning", "lightning_fabric", "keras", "jax", "transformers",
+              "tensorflow")
 # The `cairn` command: an entry point of its own that nothing imports, so it may use any layer.
 ENTRY_POINTS = ("agent.cli",)
 
@@ -140,3 +145,30 @@ def test_it_never_imports_the_server() -> None:
         if name.split(".")[0] in SERVER
     ]
     assert wrong == []
+
+
+def test_only_the_integrations_import_a_framework() -> None:
+    wrong = [
+        f"{path.relative_to(AGENT.parent)}:{line} imports {name}"
+        for path in _agent_files()
+        if "integration" not in path.relative_to(AGENT).parts
+        for line, name, type_checking in _imports_of(path)[1]
+        if name.split(".")[0] in FRAMEWORKS and not type_checking
+    ]
+    assert wrong == []
+    modules = {_module_name(p): _imports_of(p)[1] for p in _agent_files()}
+    assert any(name == "keras" for _, name, _ in modules["agent.integration.keras"])
+    assert any(name.startswith("transformers") for _, name, _ in modules["agent.integration.transformers"])
+
+
+def test_importing_agent_and_its_integration_package_imports_no_framework() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, agent, agent.integration;"
+        f"found = sorted(m for m in sys.modules if m.split('.')[0] in {FRAMEWORKS!r});"
+        "assert not found, found;"
+        "assert not [m for m in sys.modules if m.startswith('agent.integration.')]"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=str(AGENT.parent))
