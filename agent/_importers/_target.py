@@ -207,8 +207,13 @@ class ImportedRun:
             from .. import _media
 
             for key, value in list(row.items()):
-                if type(value) not in SCALARS:
+                if type(value) in SCALARS:
+                    continue
+                items = value if isinstance(value, list) else [value]
+                if items and all(isinstance(v, _media.Media) for v in items):
                     row[key] = _media.reference(self, key, step, value)  # type: ignore[arg-type]
+                else:
+                    del row[key]  # no media, and not a value history holds
         self._record(_spool.HISTORY, (int(step), float(when), row))
         self.rows += 1
 

@@ -109,6 +109,38 @@ def _json(text: str) -> Any:
         return None
 
 
+def _tree(items: Any) -> dict[str, Any]:
+    """Items keyed by paths (``nested_key``: wandb-core splits a logged dict into its leaves) as nested dicts."""
+    tree: dict[str, Any] = {}
+    for item in items:
+        path = [item.key] if item.key else list(item.nested_key)
+        here = tree
+        for part in path[:-1]:
+            nxt = here.get(part)
+            if not isinstance(nxt, dict):
+                nxt = here[part] = {}
+            here = nxt
+        if path:
+            here[path[-1]] = _json(item.value_json)
+    return tree
+
+
+def _flatten(tree: dict[str, Any], prefix: str, row: dict[str, Any], files: str) -> None:
+    """A history row: W&B's own keys (``_runtime``) left out, media converted, other dicts as ``a/b`` keys."""
+    for key, value in tree.items():
+        if key.startswith("_"):
+            continue
+        if isinstance(value, dict):
+            if "_type" in value:
+                media = _media(value, files)
+                if media is not None:
+                    row[prefix + key] = media
+            else:
+                _flatten(value, f"{prefix}{key}/", row, files)
+        elif value is None or isinstance(value, (bool, int, float, str)):
+            row[prefix + key] = value
+
+
 def _media(value: dict[str, Any], files: str) -> Any:
     """A W&B media value as ours (images and histograms), or None."""
     kind = value.get("_type")
@@ -170,18 +202,13 @@ def _write(run: ImportedRun, folders: list[str], first: Any) -> None:
         for record in records(_wandb_file(folder)):
             kind = record.WhichOneof("record_type")
             if kind == "history":
-                row, when = {}, last_time
-                for item in record.history.item:
-                    key, value = _key(item), _json(item.value_json)
-                    if key == "_step" and isinstance(value, int):
-                        step = value
-                    elif key == "_timestamp" and isinstance(value, (int, float)):
-                        when = float(value)
-                    elif not key.startswith("_"):
-                        if isinstance(value, dict):
-                            value = _media(value, files)
-                        if value is not None or item.value_json == "null":
-                            row[key] = value
+                tree = _tree(record.history.item)
+                when = tree.pop("_timestamp", None)
+                when = float(when) if isinstance(when, (int, float)) else last_time
+                at = tree.pop("_step", None)
+                step = at if isinstance(at, int) and not isinstance(at, bool) else step
+                row: dict[str, Any] = {}
+                _flatten(tree, "", row, files)
                 if row:
                     run.log(step, when, row)
                 last_time, step = when, step + 1
@@ -190,8 +217,7 @@ def _write(run: ImportedRun, folders: list[str], first: Any) -> None:
                 changed.update({_key(r): None for r in record.config.remove})
                 run.config({k: v for k, v in changed.items() if not k.startswith("_")})
             elif kind == "summary":
-                for u in record.summary.update:
-                    summary[_key(u)] = _json(u.value_json)
+                summary.update(_tree(record.summary.update))
                 for r in record.summary.remove:
                     summary.pop(_key(r), None)
             elif kind == "stats":
