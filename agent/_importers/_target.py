@@ -146,7 +146,12 @@ class ImportedRun:
         local = read_json(os.path.join(self.dir, STATE)) or {}
         if (local.get("upload") or {}).get("finished"):
             return True
-        stored = self.dest.stored(self.project, self.id)
+        from .._errors import ServerError
+
+        try:
+            stored = self.dest.stored(self.project, self.id)
+        except ServerError:  # cannot tell now: staged, and uploaded when the server answers
+            return False
         if stored is None or stored.get("state") == "running":
             return False
         was = (stored.get("system") or {}).get("imported") or {}
