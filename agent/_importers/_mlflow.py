@@ -12,12 +12,14 @@ times, in ``system.imported``.
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any, Callable, Optional
 
     from ._target import Destination, ImportedRun
@@ -67,15 +69,40 @@ def _runs(client: Any, experiment_id: str) -> list[Any]:
             return out
 
 
+def _points(client: Any, run_id: str, keys: list[str]) -> Iterable[tuple[str, float, int, int]]:
+    """``(key, value, timestamp, step)`` of every value of the run's metrics ``keys``.
+
+    From a database tracking URI (``sqlite:///``, ``postgresql://``), MLflow's
+    own store, session and ``SqlMetric`` model are asked for plain rows in one
+    query: building a ``Metric`` entity per value is what makes
+    ``get_metric_history`` slow. Otherwise (a server) ``get_metric_history``,
+    several metrics at once.
+    """
+    store = getattr(getattr(client, "_tracking_client", None), "store", None)
+    sessions = getattr(store, "ManagedSessionMaker", None)
+    if sessions is not None:
+        try:
+            from mlflow.store.tracking.dbmodels.models import SqlMetric
+        except ImportError:
+            sessions = None
+    if sessions is not None:
+        with sessions() as session:
+            query = session.query(SqlMetric.key, SqlMetric.value, SqlMetric.timestamp, SqlMetric.step, SqlMetric.is_nan)
+            for key, value, ts, step, is_nan in query.filter(SqlMetric.run_uuid == run_id).yield_per(50_000):
+                yield key, (math.nan if is_nan else value), ts, step
+        return
+    with ThreadPoolExecutor(max_workers=min(READERS, max(1, len(keys)))) as pool:
+        for series in pool.map(lambda k: client.get_metric_history(run_id, k), keys):
+            for m in series:
+                yield m.key, m.value, m.timestamp, m.step
+
+
 def history(client: Any, run_id: str, keys: list[str]) -> list[tuple[int, float, dict[str, Any]]]:
     """Every metric value of a run as history rows, by step then time (one row per step and time)."""
-    with ThreadPoolExecutor(max_workers=min(READERS, max(1, len(keys)))) as pool:
-        series = list(pool.map(lambda k: client.get_metric_history(run_id, k), keys))
     rows: dict[tuple[int, int], dict[str, Any]] = {}
-    for values in series:
-        for m in values:
-            row = rows.setdefault((int(m.step), int(m.timestamp)), {})
-            row[m.key] = float(m.value)
+    for key, value, ts, step in _points(client, run_id, keys):
+        row = rows.setdefault((int(step), int(ts)), {})
+        row[key] = float(value)
     # One row per (step, timestamp): MLflow may hold a key twice at one step, at different times.
     return [(step, ts / 1000.0, row) for (step, ts), row in sorted(rows.items())]
 

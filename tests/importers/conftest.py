@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 import pytest
 
 from tests.ci import unavailable
 from tests.compat.conftest import ServerReader
-from tests.serverproc import ROOT, ServerProcess, free_port
+from tests.importers.mlflowserver import MlflowServer
+from tests.serverproc import ROOT, ServerProcess
 
 
 def importers_interpreter() -> Path:
@@ -92,69 +92,6 @@ def reader(cairn_server: ServerProcess) -> ServerReader:
     return ServerReader(cairn_server)
 
 
-class MlflowServer:
-    """``mlflow server`` on SQLite, or on a PostgreSQL database of its own when DATABASE_URL is PostgreSQL (CI)."""
-
-    def __init__(self, python: str, data: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.data = data
-        self.pg_db: Optional[str] = None
-        base = os.environ.get("DATABASE_URL", "")
-        if base.startswith(("postgres://", "postgresql://")):
-            self.pg_db = f"mlflow_{os.getpid()}_{self.port}"
-            self.pg_admin = base.rsplit("/", 1)[0] + "/postgres"
-            self._psql(f'CREATE DATABASE "{self.pg_db}"')
-            backend = base.rsplit("/", 1)[0].replace("postgres://", "postgresql://", 1) + "/" + self.pg_db
-        else:
-            backend = f"sqlite:///{data / 'mlflow.db'}"
-        self.log = open(data / "mlflow-server.log", "wb")
-        bin_dir = Path(python).parent
-        self.proc = subprocess.Popen(
-            [str(bin_dir / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
-             "--backend-store-uri", backend, "--artifacts-destination", str(data / "artifacts")],
-            cwd=str(data), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-
-    def _psql(self, sql: str) -> None:
-        import psycopg
-
-        with psycopg.connect(self.pg_admin, autocommit=True) as conn:
-            conn.execute(sql)  # type: ignore[arg-type]
-
-    def wait(self, timeout: float = 180.0) -> None:
-        import time
-
-        import requests
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                break
-            try:
-                if requests.get(f"{self.url}/health", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        self.stop()
-        raise AssertionError("mlflow server did not start:\n" + (self.data / "mlflow-server.log").read_text()[-3000:])
-
-    def stop(self) -> None:
-        import signal
-
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.log.close()
-        if self.pg_db:
-            self._psql(f'DROP DATABASE IF EXISTS "{self.pg_db}" WITH (FORCE)')
-
-
 @pytest.fixture
 def mlflow_server(importers_python: str, tmp_path: Path) -> Iterator[MlflowServer]:
     data = tmp_path / "mlflow"
@@ -165,10 +102,3 @@ def mlflow_server(importers_python: str, tmp_path: Path) -> Iterator[MlflowServe
         yield server
     finally:
         server.stop()
-
-
-def rows_of(reader: ServerReader, org: str, project: str, run_id: str) -> list[dict[str, Any]]:
-    return reader.history(org, project, run_id)
-
-
-__all__ = ["MlflowServer", "ServerReader", "rows_of", "sys"]

@@ -64,6 +64,11 @@ def test_it_imports_experiments_runs_and_their_history_once(
     assert listed["count"] == 2
     assert reader.run(org, project, good)["streams"]["history"] == 50
 
+    # From the database directly (MLflow's store, one query): the same history.
+    direct = cairn("import", "mlflow", "--tracking-uri", mlflow_server.backend, "--project", "via-db", cwd=tmp_path)
+    assert direct.stdout.count("imported, synced") == 2, direct.stdout
+    assert reader.history(org, "via-db", good) == rows
+
 
 def test_an_interrupted_import_continues_where_it_stopped(
     run_py: Callable[..., Any], cairn: Callable[..., Any], reader: ServerReader,
