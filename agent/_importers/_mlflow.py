@@ -189,7 +189,10 @@ def import_mlflow(
                 run.meta(notes=data.tags.get(NOTE), tags=_tags(data.tags), job_type="mlflow")
                 for step, when, row in rows:
                     run.log(step, when, row)
-                _artifacts(client, uri, run, info.run_id)
+                try:
+                    _artifacts(client, uri, run, info.run_id)
+                except Exception as exc:  # e.g. mlflow-artifacts:/ read from the database, without its server
+                    say(f"{run.project}/{run.id}: artifacts not imported: {exc}")
                 run.end(STATES.get(info.status, "crashed"))
 
             failed += 0 if import_run(run, write, say=say, timeout=timeout, keep=keep) else 1
