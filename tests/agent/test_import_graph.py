@@ -2,7 +2,8 @@
 
 The layers, from the top: the package's front door (``agent/__init__.py``),
 the convenience layer ``_fluent``, the launcher ``_launch``, the ``Run``
-object ``_run``, the charts ``plot`` (public, built on ``_media``), and ``_media``. A module imports only layers below its own;
+object ``_run``, ``sync_tensorboard``'s follower ``_tensorboard``, the importers
+``_importers`` (they write media), the charts ``plot`` (public, built on ``_media``), and ``_media``. A module imports only layers below its own;
 every other module is a helper (``_errors``, ``_spool``, ``_state`` ...) that
 any layer may import and that imports no layer itself. Imports inside
 functions count (a lazy import still closes a circle); those under
@@ -16,7 +17,8 @@ from pathlib import Path
 from typing import Optional
 
 AGENT = Path(__file__).resolve().parents[2] / "agent"
-LAYERS = ("_media", "plot", "_run", "_launch", "_fluent", "__init__")  # bottom to top
+# bottom to top; the importers (`cairn import`) write media, and sync_tensorboard's follower reads with them
+LAYERS = ("_media", "plot", "_importers", "_tensorboard", "_run", "_launch", "_fluent", "__init__")
 SERVER = ("apps", "webapp", "django")
 # The `cairn` command: an entry point of its own that nothing imports, so it may use any layer.
 ENTRY_POINTS = ("agent.cli",)
