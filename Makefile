@@ -75,7 +75,7 @@ test-server: $(VENV)/.dev webapp/static/vendor/.ok .venv-compat/.ok .venv-import
 .venv-importers/.ok: pyproject.toml Makefile
 	$$(tools/find-python 3.11) -m venv .venv-importers
 	.venv-importers/bin/python -m pip install --quiet --upgrade pip
-	.venv-importers/bin/python -m pip install --quiet -e . mlflow psycopg2-binary wandb tensorboard tbparse tensorboardX numpy Pillow pytest
+	.venv-importers/bin/python -m pip install --quiet -e . mlflow "psycopg[binary]" wandb tensorboard tbparse tensorboardX numpy Pillow pytest
 	.venv-importers/bin/python -c 'import importlib.util, sys; sys.exit("torch was pulled in" if importlib.util.find_spec("torch") else 0)'
 	touch $@
 

@@ -143,9 +143,6 @@ class ImportedRun:
 
     def done_before(self) -> bool:
         """Whether the server has this run from this version of its source (nothing to do)."""
-        local = read_json(os.path.join(self.dir, STATE)) or {}
-        if (local.get("upload") or {}).get("finished"):
-            return True
         from .._errors import ServerError
 
         try:
@@ -158,8 +155,12 @@ class ImportedRun:
         return bool(was.get("version") == self.imported.get("version"))
 
     def spooled_before(self) -> bool:
-        """Whether an earlier import wrote every record already (its upload was interrupted)."""
-        return os.path.isfile(os.path.join(self.dir, DONE))
+        """Whether an earlier import wrote every record of this version already (its upload was interrupted)."""
+        try:
+            with open(os.path.join(self.dir, DONE)) as fh:
+                return fh.read() == str(self.imported.get("version"))
+        except OSError:
+            return False
 
     # -- writing ------------------------------------------------------------------------
 
@@ -272,7 +273,7 @@ class ImportedRun:
         state_file["system_info"] = self._system  # with what the source said as it was read
         write_json(os.path.join(self.dir, STATE), state_file)
         with open(os.path.join(self.dir, DONE), "w") as fh:
-            fh.write(str(self.rows))
+            fh.write(str(self.imported.get("version")))
 
     # -- uploading ------------------------------------------------------------------------
 
