@@ -48,9 +48,10 @@ typecheck: $(VENV)/.dev
 	CAIRN_SECRET_KEY=typecheck $(VENV)/bin/mypy agent apps webapp
 
 # tests/compat runs under this pytest and starts W&B users' scripts with
-# .venv-compat/bin/python, and tests/integrations trains with
-# .venv-frameworks/bin/python, so those venvs are built first.
-test-server: $(VENV)/.dev webapp/static/vendor/.ok .venv-compat/.ok .venv-frameworks/.ok
+# .venv-compat/bin/python, tests/integrations trains with
+# .venv-frameworks/bin/python and tests/importers imports with
+# .venv-importers/bin/python, so those venvs are built first.
+test-server: $(VENV)/.dev webapp/static/vendor/.ok .venv-compat/.ok .venv-frameworks/.ok .venv-importers/.ok
 	CAIRN_SECRET_KEY=test $(VENV)/bin/pytest -q -p no:cacheprovider
 
 # A small venv per Python with only what the agent needs.
@@ -81,6 +82,15 @@ test-server: $(VENV)/.dev webapp/static/vendor/.ok .venv-compat/.ok .venv-framew
 	.venv-frameworks/bin/python -c 'import sys, torch; sys.exit("a CUDA torch was installed" if torch.version.cuda else 0)'
 	touch $@
 
+# The importers' sources (tests/importers, bench/import_bench.py): MLflow, W&B
+# and TensorBoard (with tensorboardX to write event files); no torch.
+.venv-importers/.ok: pyproject.toml Makefile
+	$$(tools/find-python 3.11) -m venv .venv-importers
+	.venv-importers/bin/python -m pip install --quiet --upgrade pip
+	.venv-importers/bin/python -m pip install --quiet -e . mlflow "psycopg[binary]" wandb tensorboard tbparse tensorboardX numpy Pillow pytest
+	.venv-importers/bin/python -c 'import importlib.util, sys; sys.exit("torch was pulled in" if importlib.util.find_spec("torch") else 0)'
+	touch $@
+
 test-agent-pythons: $(foreach v,$(AGENT_PYTHONS),.venv-agent-$(v)/.ok)
 	@for v in $(AGENT_PYTHONS); do \
 	  echo "== agent tests on Python $$v"; \
@@ -90,4 +100,4 @@ test-agent-pythons: $(foreach v,$(AGENT_PYTHONS),.venv-agent-$(v)/.ok)
 test: lint typecheck test-server test-agent-pythons
 
 clean:
-	rm -rf $(VENV) .venv-agent-* .venv-compat .venv-frameworks var node_modules webapp/static/vendor .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-agent-* .venv-compat .venv-frameworks .venv-importers var node_modules webapp/static/vendor .pytest_cache .mypy_cache .ruff_cache

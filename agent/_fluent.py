@@ -128,8 +128,8 @@ def init(
     anonymous: Optional[str] = None,
     resume_from: Optional[str] = None,
     fork_from: Optional[str] = None,
-    tensorboard: Optional[bool] = None,
-    sync_tensorboard: Optional[bool] = None,
+    tensorboard: Union[bool, str, None] = None,
+    sync_tensorboard: Union[bool, str, None] = None,
     monitor_gym: Optional[bool] = None,
     magic: Any = None,
     fingerprint_exclude: Optional[Sequence[str]] = None,
@@ -144,6 +144,9 @@ def init(
     only; upload later with ``cairn sync``) or ``disabled`` (every call a
     no-op). A run already current is finished first (``reinit``). Use it as
     a context manager to mark the run failed on an exception.
+
+    ``sync_tensorboard=True`` (or a log folder) logs what TensorBoard writers
+    write during the run, at TensorBoard's steps (docs/importing.md).
 
     ``benchmark="owner/slug"`` enters the run in that benchmark when it
     finishes: the server scores it from the run's summary then.
@@ -253,6 +256,10 @@ def init(
             _others.append(run)  # W&B: a run of its own; agent.log still logs to the current one
         _forked_from = None  # a forked child with a run of its own logs to it
     if resolved.mode != "disabled":
+        if sync_tensorboard or tensorboard:
+            from ._tensorboard import follow
+
+            follow(run, sync_tensorboard or tensorboard)
         _install_hooks()
         if save_code:
             from ._code import save_main

@@ -116,8 +116,6 @@ def warn_unsupported(
         said.append("resume_from (rewinding a run) is not supported: the run starts as asked otherwise")
     if fork_from is not None:
         said.append("fork_from (forking a run) is not supported: a new run starts")
-    if sync_tensorboard or tensorboard:
-        said.append("sync_tensorboard: TensorBoard logs are not synced yet")
     if monitor_gym:
         said.append("monitor_gym: gym videos are not logged yet")
     if magic:

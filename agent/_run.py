@@ -378,6 +378,11 @@ class Run(RunSurface, RunArtifacts):
             return
         self._finished = True
         quiet = self.settings.quiet if quiet is None else quiet
+        for hook in self.__dict__.pop("_finish_hooks", ()):  # e.g. sync_tensorboard's last read
+            try:
+                hook()
+            except Exception as exc:
+                self._internal_error(exc)
         try:
             if self._pending:
                 self._commit()

@@ -1,4 +1,4 @@
-"""The ``cairn`` command: ``login``, ``sync``, ``status``, ``check``, ``sweep``, ``agent``, ``offline``, ``online``."""
+"""The ``cairn`` command: ``login``, ``sync``, ``status``, ``check``, ``sweep``, ``agent``, ``import``, ``offline``, ``online``."""
 
 from __future__ import annotations
 
@@ -77,6 +77,15 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from ._service import find_runs, sync_run
     from ._state import read_json
 
+    if args.tensorboard:  # W&B's `wandb sync --sync-tensorboard`: the same as `cairn import tensorboard`
+        from ._importers import dispatch as import_dispatch
+
+        return import_dispatch(
+            argparse.Namespace(
+                source="tensorboard", path=args.tensorboard, project=args.project, org=args.org,
+                host=args.host, key=args.key, dir=args.dir, keep=False, timeout=args.timeout,
+            )
+        )
     dirs = list(args.paths)
     if args.all or not dirs:
         dirs = find_runs(_root(args.dir))
@@ -199,6 +208,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     sync.add_argument("--host", help="server URL")
     sync.add_argument("--key", help="API key")
     sync.add_argument("--org", help="organisation, when the run has none")
+    sync.add_argument("--tensorboard", metavar="DIR", help="upload TensorBoard event files instead: one run per folder of them")
+    sync.add_argument("--project", help="with --tensorboard: the project (default: CAIRN_PROJECT)")
     sync.add_argument(
         "--timeout",
         type=float,
@@ -221,6 +232,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     from ._sweepcli import add_parsers, dispatch
 
     add_parsers(sub)
+    from ._importers import add_parsers as add_import_parsers
+
+    add_import_parsers(sub)
     sub.add_parser("offline", help="make runs offline by default")
     sub.add_parser("online", help="make runs online by default")
 
@@ -237,6 +251,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         return cmd_mode(args.command)
     if args.command in ("sweep", "agent"):
         return dispatch(args)
+    if args.command == "import":
+        from ._importers import dispatch as import_dispatch
+
+        return import_dispatch(args)
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -2,7 +2,8 @@
 
 The layers, from the top: the package's front door (``agent/__init__.py``),
 the convenience layer ``_fluent``, the launcher ``_launch``, the ``Run``
-object ``_run``, the charts ``plot`` (public, built on ``_media``), and ``_media``; above the
+object ``_run``, ``sync_tensorboard``'s follower ``_tensorboard``, the importers
+``_importers`` (they write media), the charts ``plot`` (public, built on ``_media``), and ``_media``; above the
 front door, the framework integrations (``agent.integration``), which users
 import by name and which may use any layer. A module imports only layers below its own;
 every other module is a helper (``_errors``, ``_spool``, ``_state`` ...) that
@@ -18,7 +19,8 @@ from pathlib import Path
 from typing import Optional
 
 AGENT = Path(__file__).resolve().parents[2] / "agent"
-LAYERS = ("_media", "plot", "_run", "_launch", "_fluent", "__init__", "integration")  # bottom to top
+# bottom to top; the importers (`cairn import`) write media, and sync_tensorboard's follower reads with them
+LAYERS = ("_media", "plot", "_importers", "_tensorboard", "_run", "_launch", "_fluent", "__init__", "integration")
 SERVER = ("apps", "webapp", "django")
 # What training imports: only agent/integration/ may, each module its own framework.
 FRAMEWORKS = ("torch", "lightning", "pytorch_lightning", "lightning_fabric", "keras", "jax", "transformers",
