@@ -39,7 +39,7 @@ def project_payload(project: Project, run_count: int | None = None) -> dict[str,
 def _sweep_id(run: Run) -> str | None:
     # The sweeps app's link to the run (its reverse one-to-one); readers select it along.
     try:
-        trial = run.sweep_trial  # type: ignore[attr-defined]
+        trial = run.sweep_trial
     except ObjectDoesNotExist:
         return None
     return str(trial.sweep.sweep_id)
