@@ -129,3 +129,6 @@ class PasswordResetRequest(models.Model):
     email_hash = models.CharField(max_length=64, db_index=True)
     client = models.CharField(max_length=64, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"reset asked at {self.created_at}"

@@ -20,7 +20,14 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from apps.core.tasks import enqueue_on_commit
-from apps.orgs.models import InviteLink, Membership, Organization, PasswordResetRequest, Profile, Role
+from apps.orgs.models import (
+    InviteLink,
+    Membership,
+    Organization,
+    PasswordResetRequest,
+    Profile,
+    Role,
+)
 
 SEND_EMAIL_TASK = "orgs.send_email"
 # Live (unused, unexpired, unrevoked) links an organisation may hold at once.

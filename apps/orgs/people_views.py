@@ -28,10 +28,10 @@ from apps.orgs.models import Organization
 AUTH_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
-class SignUpForm(UserCreationForm):  # type: ignore[type-arg]
+class SignUpForm(UserCreationForm):
     email = forms.EmailField(required=False, help_text="For password resets. Optional.")
 
-    class Meta(UserCreationForm.Meta):
+    class Meta(UserCreationForm.Meta):  # type: ignore[name-defined]
         model = User
         fields = ("username", "email")
 
@@ -57,7 +57,7 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
         try:
             with transaction.atomic():
                 if request.user.is_authenticated:
-                    user: User = request.user  # type: ignore[assignment]
+                    user: User = request.user
                 elif can_sign_up:
                     form, new_user = _sign_up(request)
                     if new_user is None:
