@@ -6,6 +6,7 @@ organisation of a real server, made through its API like an agent would.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 import subprocess
@@ -25,6 +26,7 @@ class Demo:
     sweep: str
     benchmark: str
     entry: int
+    public_report: str  # the published report's address, "" if publishing failed
 
 
 def _history(steps: int, seed: int) -> list[dict[str, object]]:
@@ -78,7 +80,20 @@ def demo_seed(server: ServerProcess, *, steps: int = 200) -> Demo:
          f"from apps.runs.models import Run; Run.objects.filter(project__slug={project!r}, run_id='run4').update(state='crashed')"],
         env=server.env, cwd=str(ROOT), check=True, capture_output=True,
     )
+    # A dataset the first run used, and the model it made (artifacts, lineage).
+    papi = f"{api}/projects/local/{project}"
+    for name, type_, files, run_id in (("cifar10", "dataset", {"train.csv": b"x,y\n1,2\n"}, "run1"),
+                                       ("resnet", "model", {"model.pt": b"weights"}, "run0")):
+        for body in files.values():
+            s.put(f"{papi}/artifacts/blobs/{hashlib.sha256(body).hexdigest()}", data=body).raise_for_status()
+        manifest = [{"path": k, "digest": hashlib.sha256(b).hexdigest(), "size": len(b)} for k, b in files.items()]
+        s.post(f"{papi}/artifacts/", json={"name": name, "type": type_, "run_id": run_id, "manifest": manifest,
+                                           "aliases": ["latest"]}).raise_for_status()
+    s.post(f"{papi}/runs/run0/artifacts/used", json={"artifact": f"local/{project}/cifar10:latest"}).raise_for_status()
     report = s.post(f"{api}/projects/local/{project}/reports", json={"title": "Learning-rate study"}).json()["id"]
+    s.patch(f"{api}/reports/{report}", json={"description": "Which **learning rate** trains fastest."})
+    published = s.post(f"{api}/reports/{report}/publish", json={"visibility": "public"})
+    public_url = published.json()["url"] if published.ok else ""
     sweep = s.post(f"{api}/projects/local/{project}/sweeps/", json={"config": {
         "method": "grid", "metric": {"name": "val/acc", "goal": "maximize"},
         "parameters": {"lr": {"values": [0.1, 0.01]}},
@@ -92,7 +107,7 @@ def demo_seed(server: ServerProcess, *, steps: int = 200) -> Demo:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not s.get(f"{api}/benchmarks/local/{benchmark}/leaderboard").json()["count"]:
         time.sleep(0.2)
-    return Demo(project, runs, report, sweep, benchmark, entry)
+    return Demo(project, runs, report, sweep, benchmark, entry, public_url)
 
 
 RUN_TABS = ("overview", "charts", "system", "logs", "files", "artifacts", "code")
@@ -106,6 +121,7 @@ def demo_pages(demo: Demo, *, signed_in: bool) -> dict[str, str]:
         "leaderboard": f"/benchmarks/local/{demo.benchmark}/",
         "entry": f"/benchmarks/local/{demo.benchmark}/entries/{demo.entry}/",
         "not-found": "/no-such-org/no-such-project/",
+        **({"report-public": demo.public_report} if demo.public_report else {}),
         "join-invalid": "/join/not-a-real-token/",
         "search": "/search/?q=cnn",
     }
@@ -128,6 +144,8 @@ def demo_pages(demo: Demo, *, signed_in: bool) -> dict[str, str]:
         "alerts": f"{p}/alerts/",
         "alert-channels": "/local/-/alert-channels/",
         "registry": "/local/-/registry/",
+        "artifact": f"{p}/artifacts/resnet/",
+        "artifact-version": f"{p}/artifacts/resnet/latest",
         "members": "/local/-/members/",
         "keys": "/settings/keys/",
         "invitations": "/settings/invitations/",
