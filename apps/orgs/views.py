@@ -74,6 +74,8 @@ def _link_change(request: HttpRequest, organization: Organization, action: str) 
         return "Choose admin, member or viewer."
     if email:
         try:
+            if len(email) > 254:
+                raise ValidationError("too long")
             validate_email(email)
         except ValidationError:
             return f"{email[:100]} is not an email address."
@@ -92,7 +94,8 @@ def _link_change(request: HttpRequest, organization: Organization, action: str) 
 
 
 def _int(raw: str | None) -> int:
-    return int(raw) if raw and raw.isdigit() else 0
+    # A form field is text: only a short run of ASCII digits is an id (int() refuses 4,300+ digits).
+    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) <= 18 else 0
 
 
 @require_http_methods(["GET", "POST"])
