@@ -27,6 +27,7 @@ class Demo:
     benchmark: str
     entry: int
     public_report: str  # the published report's address, "" if publishing failed
+    join_token: str  # an unused invitation link's token, to `local` as a member
 
 
 def _history(steps: int, seed: int) -> list[dict[str, object]]:
@@ -107,7 +108,15 @@ def demo_seed(server: ServerProcess, *, steps: int = 200) -> Demo:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not s.get(f"{api}/benchmarks/local/{benchmark}/leaderboard").json()["count"]:
         time.sleep(0.2)
-    return Demo(project, runs, report, sweep, benchmark, entry, public_url)
+    # Invitation links have no API: made as the members page makes them.
+    made = subprocess.run(
+        [server_python(), str(ROOT / "manage.py"), "shell", "-c",
+         "from django.contrib.auth.models import User; from apps.orgs import people; from apps.orgs.models import Organization, Role; "
+         "print(people.invite_link_create(org=Organization.objects.get(slug='local'), role=Role.MEMBER, "
+         "invited_by=User.objects.get(username='admin'), days=7).token)"],
+        env=server.env, cwd=str(ROOT), check=True, capture_output=True, text=True,
+    )
+    return Demo(project, runs, report, sweep, benchmark, entry, public_url, made.stdout.strip().splitlines()[-1])
 
 
 RUN_TABS = ("overview", "charts", "system", "logs", "files", "artifacts", "code")
@@ -127,6 +136,7 @@ def demo_pages(demo: Demo, *, signed_in: bool) -> dict[str, str]:
     }
     if not signed_in:
         return {**common, "sign-in": "/login/", "sign-up": "/signup/", "password-reset": "/password-reset/",
+                "password-reset-link-invalid": "/password-reset/MQ/set-password/", "join": f"/join/{demo.join_token}/",
                 "private-project": f"{p}/"}
     pages = {
         "home": "/local/",
