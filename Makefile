@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # The agent must run where training runs: its tests also run on the oldest
 # and newest Python we support.
 AGENT_PYTHONS ?= 3.9 3.13
-.PHONY: run test lint typecheck test-server test-agent-pythons clean
+.PHONY: run test lint typecheck test-server test-agent-pythons clean screenshots
 
 $(VENV)/.server: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "The server needs Python 3.11 or later (set PYTHON=python3.12, say).")'
@@ -39,6 +39,10 @@ var/secret-key:
 
 run: $(VENV)/.server webapp/static/vendor/.ok var/secret-key
 	CAIRN_SECRET_KEY_FILE=var/secret-key $(PY) -m webapp.serve
+
+# Every page at desktop and phone width, signed in and out, under var/screenshots/ (not part of `make test`).
+screenshots: $(VENV)/.dev webapp/static/vendor/.ok
+	$(PY) tools/screenshots.py
 
 lint: $(VENV)/.dev webapp/static/vendor/.ok
 	$(VENV)/bin/ruff check .

@@ -38,6 +38,8 @@ TASK_QUEUES = {
     "sweeps.expire_trials": QUEUE_DEFAULT,
     "sweeps.early_terminate": QUEUE_DEFAULT,
     "sweeps.compute_importance": QUEUE_DEFAULT,
+    # Invitations and password resets: a person is waiting for the mail.
+    "orgs.send_email": QUEUE_DEFAULT,
 }
 
 app = Celery("cairn")
@@ -110,7 +112,7 @@ class EmbeddedSchedule(bootsteps.StartStopStep):
 
 
 app.steps["worker"].add(EmbeddedSchedule)
-app.autodiscover_tasks(["apps.core", "apps.runs", "apps.reports", "apps.benchmarks", "apps.artifacts", "apps.alerts", "apps.sweeps"])
+app.autodiscover_tasks(["apps.core", "apps.orgs", "apps.runs", "apps.reports", "apps.benchmarks", "apps.artifacts", "apps.alerts", "apps.sweeps"])
 
 
 @signals.task_prerun.connect

@@ -302,6 +302,28 @@ EMAIL_BACKEND = envstr(
     "CAIRN_EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
 )
+# Django's file backend writes each message under this folder (tests read them there).
+EMAIL_FILE_PATH = envstr("CAIRN_EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
+# Invitations and password resets go by email only when mail really leaves:
+# an SMTP host, or a backend named on purpose. The console backend alone would
+# print a sign-in link into the server's log.
+CAIRN_EMAIL_ENABLED = bool(EMAIL_HOST or envstr("CAIRN_EMAIL_BACKEND"))
+
+# --- People (docs/people.md) -------------------------------------------------
+# Who may create an account: open (anyone, from the sign-in page), invite (only
+# through an organisation's invitation link) or closed (nobody: accounts come
+# from `cairn-server createsuperuser`/`manage.py cairn_user`; links then only
+# let existing users join).
+CAIRN_SIGNUP = envstr("CAIRN_SIGNUP", "invite")
+if CAIRN_SIGNUP not in ("open", "invite", "closed"):
+    raise ImproperlyConfigured(f"CAIRN_SIGNUP={CAIRN_SIGNUP!r}: use open, invite or closed")
+# Days an invitation link stays valid unless the admin picks otherwise (1 to 90).
+CAIRN_INVITE_DAYS = envint("CAIRN_INVITE_DAYS", 7)
+if not 1 <= CAIRN_INVITE_DAYS <= 90:
+    raise ImproperlyConfigured("CAIRN_INVITE_DAYS must be 1 to 90")
+# Password reset: hours a reset link works, and emails asked for per address and per client address an hour.
+PASSWORD_RESET_TIMEOUT = envint("CAIRN_PASSWORD_RESET_HOURS", 2) * 3600
+CAIRN_PASSWORD_RESET_LIMIT = envint("CAIRN_PASSWORD_RESET_LIMIT", 5)
 
 # --- API ------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -268,7 +268,7 @@ class BadgeApi(BenchmarkScopedApi):
     )
     def get(self, request: Request, owner: str, slug: str) -> HttpResponse:
         best = selectors.leaderboard_best(benchmark=self.benchmark)
-        svg = badge.badge_svg(label=self.benchmark.name, value=badge.score_text(best.score if best else None))
+        svg = badge.badge_svg(label=self.benchmark.name, value=badge.score_text(best.score if best else None, self.benchmark.precision))
         response = HttpResponse(svg, content_type="image/svg+xml")
         response["Cache-Control"] = "max-age=60"
         response["X-Content-Type-Options"] = "nosniff"

@@ -12,9 +12,11 @@ _PAD = 10
 MAX_LABEL = 40
 
 
-def score_text(score: float | None) -> str:
+def score_text(score: float | None, precision: int | None = None) -> str:
     if score is None or not math.isfinite(score):
         return "no entries"
+    if precision is not None:
+        return f"{score:.{precision}f}"
     if score == int(score) and abs(score) < 1e15:
         return str(int(score))
     return f"{score:.4g}" if abs(score) < 1e-3 or abs(score) >= 1e6 else f"{score:.4f}".rstrip("0").rstrip(".")

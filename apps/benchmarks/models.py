@@ -34,6 +34,8 @@ class Benchmark(models.Model):
     metric_name = models.CharField(max_length=200)
     metric_key = models.CharField(max_length=256)
     direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.HIGHER)
+    # Decimal places the pages show scores with (0.8234 with 4); None: six significant digits.
+    precision = models.PositiveSmallIntegerField(null=True, blank=True)
     # [{"name": ..., "key": ...}]: shown as columns, required like the primary.
     secondary_metrics = models.JSONField(default=list, blank=True)
     # Config keys shown as columns and offered as filters.

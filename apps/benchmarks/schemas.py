@@ -50,6 +50,9 @@ class BenchmarkSerializer(serializers.Serializer):
     task_url = serializers.CharField(allow_blank=True)
     dataset_url = serializers.CharField(allow_blank=True)
     metric = MetricSerializer()
+    precision = serializers.IntegerField(
+        allow_null=True, help_text="Decimal places scores are shown with; null: six significant digits."
+    )
     secondary_metrics = SecondaryMetricSerializer(many=True)
     config_columns = serializers.ListField(child=serializers.CharField())
     requires_approval = serializers.BooleanField()
@@ -93,6 +96,10 @@ class BenchmarkFieldsSerializer(serializers.Serializer):
     dataset_url = _url()
     metric_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     direction = serializers.ChoiceField(choices=Direction.choices, required=False)
+    precision = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=12,
+        help_text="Decimal places scores are shown with (primary and secondary metrics); null: six significant digits.",
+    )
     secondary_metrics = SecondaryMetricsField(required=False, help_text='Summary keys, or {"name", "key"}.')
     config_columns = serializers.ListField(
         child=serializers.RegexField(_NONBLANK, max_length=256), required=False, max_length=MAX_CONFIG_COLUMNS,

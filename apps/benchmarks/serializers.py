@@ -25,6 +25,7 @@ def benchmark_payload(benchmark: Benchmark, request: Request | None = None) -> d
         "task_url": benchmark.task_url,
         "dataset_url": benchmark.dataset_url,
         "metric": {"name": benchmark.metric_name, "key": benchmark.metric_key, "direction": benchmark.direction},
+        "precision": benchmark.precision,
         "secondary_metrics": benchmark.secondary_metrics,
         "config_columns": benchmark.config_columns,
         "requires_approval": benchmark.requires_approval,

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 MAX_SECONDARY = 20
 MAX_CONFIG_COLUMNS = 20
 MAX_SUMMARY_STRING = 1000
+MAX_PRECISION = 12
 
 
 # --- Benchmarks --------------------------------------------------------------
@@ -92,6 +93,11 @@ def _apply(benchmark: Benchmark, data: dict[str, Any]) -> None:
         if data["direction"] not in Direction.values:
             raise BadInput("Use higher or lower.", "direction")
         benchmark.direction = data["direction"]
+    if "precision" in data:
+        p = data["precision"]
+        if p is not None and (isinstance(p, bool) or not isinstance(p, int) or not 0 <= p <= MAX_PRECISION):
+            raise BadInput(f"Decimal places: 0 to {MAX_PRECISION}, or null for six significant digits.", "precision")
+        benchmark.precision = p
     if "secondary_metrics" in data:
         benchmark.secondary_metrics = _secondary_check(data["secondary_metrics"])
     if "config_columns" in data:

@@ -40,8 +40,8 @@ def _row(benchmark: Benchmark, s: Any) -> dict[str, Any]:
         "name": s.name,
         "org": s.organization.slug,
         "by": s.submitted_by.get_username() if s.submitted_by else "",
-        "score": cell_text(s.score),
-        "metrics": [cell_text(s.metrics.get(m["key"])) for m in benchmark.secondary_metrics],
+        "score": cell_text(s.score, benchmark.precision),
+        "metrics": [cell_text(s.metrics.get(m["key"]), benchmark.precision) for m in benchmark.secondary_metrics],
         "config": [cell_text((s.config or {}).get(k)) for k in benchmark.config_columns],
         "commit": (s.code or {}).get("commit", "")[:10],
         "submitted_at": s.submitted_at,
@@ -117,11 +117,11 @@ def entry_page(request: HttpRequest, owner: str, slug: str, submission_id: int) 
     if not submission_visible(user=request.user, submission=submission, benchmark_access=access):
         raise Http404
     path = benchmark_path(benchmark)
-    secondary = [(m["name"], cell_text(submission.metrics.get(m["key"]))) for m in benchmark.secondary_metrics]
+    secondary = [(m["name"], cell_text(submission.metrics.get(m["key"]), benchmark.precision)) for m in benchmark.secondary_metrics]
     context = {
         "benchmark": benchmark,
         "entry": submission,
-        "score": cell_text(submission.score),
+        "score": cell_text(submission.score, benchmark.precision),
         "secondary": secondary,
         "summary": sorted((k, cell_text(v)) for k, v in (nonfinite_as_strings(submission.summary) or {}).items()),
         "config": sorted((k, cell_text(v)) for k, v in (submission.config or {}).items()),

@@ -83,3 +83,52 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix} ({self.user})"
+
+
+class InviteLink(models.Model):
+    """An invitation by link: whoever opens it first (signing up, or signed in)
+    joins with its role. Only the token's SHA-256 is kept, like an API key's;
+    the link is shown once to the admin who made it (and mailed, when asked)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invite_links")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    # Where it was mailed, if it was; anyone holding the link may still use it.
+    email = models.EmailField(blank=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"link to {self.organization} as {self.role}"
+
+
+class Profile(models.Model):
+    """What a user sets on their profile page beyond Django's user fields."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cairn_profile")
+    default_organization = models.ForeignKey(
+        Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"profile of {self.user}"
+
+
+class PasswordResetRequest(models.Model):
+    """One asked-for reset email, counted to limit them (per address, per
+    client) in every web process alike; rows older than an hour mean nothing."""
+
+    email_hash = models.CharField(max_length=64, db_index=True)
+    client = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"reset asked at {self.created_at}"

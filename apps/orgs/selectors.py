@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db.models import QuerySet
 
-from apps.orgs.models import ApiKey, Invitation, Membership, Organization, Role
+from apps.orgs.models import ApiKey, Invitation, Membership, Organization, Profile, Role
 
 
 def org_role(*, user: AbstractBaseUser | AnonymousUser, org: Organization) -> Role | None:
@@ -18,7 +18,18 @@ def org_list_for_user(*, user: User) -> QuerySet[Membership]:
     return Membership.objects.filter(user_id=user.pk).select_related("organization").order_by("organization__slug")
 
 
+def user_profile_default_org(*, user: User) -> Organization | None:
+    """The organisation the user picked on their profile, while still a member of it."""
+    return Organization.objects.filter(
+        pk=Profile.objects.filter(user_id=user.pk).values("default_organization")[:1], memberships__user_id=user.pk
+    ).first()
+
+
 def user_default_org(*, user: User) -> Organization | None:
+    """Where the start page leads: the profile's choice, else the first organisation joined."""
+    chosen = user_profile_default_org(user=user)
+    if chosen is not None:
+        return chosen
     m = Membership.objects.filter(user_id=user.pk).select_related("organization").order_by("created_at").first()
     return m.organization if m else None
 

@@ -28,7 +28,7 @@ def api_key_revoke(*, user: User, key_id: int) -> bool:
 
 
 # First path segments the pages use; an organisation cannot be named after them.
-RESERVED_ORG_SLUGS = frozenset({"admin", "api", "login", "logout", "settings", "static", "media", "benchmarks", "reports", "r", "notifications", "search"})
+RESERVED_ORG_SLUGS = frozenset({"admin", "api", "login", "logout", "settings", "static", "media", "benchmarks", "reports", "r", "notifications", "search", "join", "signup", "password-reset"})
 
 
 class ReservedSlug(ValueError):

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from apps.core.access import Access
 from apps.core.rendering import unstorable_text_find
-from apps.orgs import selectors, services
+from apps.orgs import people, selectors, services
 from apps.orgs.models import Organization, Role
 from apps.orgs.permissions import page_org
 
@@ -28,6 +32,8 @@ def _members_change(request: HttpRequest, organization: Organization) -> str:
     """An admin's form on the members page: invite, cancel an invitation,
     change a role, remove. The error to show, or ""."""
     action = request.POST.get("action", "role")
+    if action in ("link", "revoke-link"):
+        return _link_change(request, organization, action)
     if action == "cancel":
         invitation = selectors.invitation_get_for_org(org=organization, invitation_id=_int(request.POST.get("invitation_id")))
         if invitation is not None:
@@ -57,8 +63,39 @@ def _members_change(request: HttpRequest, organization: Organization) -> str:
     return ""
 
 
+def _link_change(request: HttpRequest, organization: Organization, action: str) -> str:
+    """Make an invitation link (shown once, mailed when asked) or revoke one."""
+    if action == "revoke-link":
+        people.invite_link_revoke(org=organization, link_id=_int(request.POST.get("link_id")))
+        return ""
+    role, email = request.POST.get("role", "member"), request.POST.get("email", "").strip()
+    days = _int(request.POST.get("days")) if request.POST.get("days") else settings.CAIRN_INVITE_DAYS
+    if role not in Role.values:
+        return "Choose admin, member or viewer."
+    if email:
+        try:
+            if len(email) > 254:
+                raise ValidationError("too long")
+            validate_email(email)
+        except ValidationError:
+            return f"{email[:100]} is not an email address."
+    join_url = (settings.PUBLIC_URL + "/join/") if settings.PUBLIC_URL else request.build_absolute_uri("/join/")
+    try:
+        new = people.invite_link_create(
+            org=organization, role=Role(role), invited_by=request.user, days=days, email=email, join_url=join_url,  # type: ignore[arg-type]
+        )
+    except (ValueError, people.TooManyLinks) as e:
+        return str(e)
+    # Shown on the next page only, like a new API key: only its hash is kept.
+    request.session["new_invite_link"] = join_url + new.token + "/"
+    if email and settings.CAIRN_EMAIL_ENABLED:
+        messages.success(request, f"Invitation link made and mailed to {email}.")
+    return ""
+
+
 def _int(raw: str | None) -> int:
-    return int(raw) if raw and raw.isdigit() else 0
+    # A form field is text: only a short run of ASCII digits is an id (int() refuses 4,300+ digits).
+    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) <= 18 else 0
 
 
 @require_http_methods(["GET", "POST"])
@@ -86,6 +123,11 @@ def org_settings(request: HttpRequest, org: str) -> HttpResponse:
             "org": organization,
             "members": selectors.member_list(org=organization),
             "invitations": selectors.invitation_list_for_org(org=organization) if is_admin else [],
+            "links": people.invite_link_list(org=organization) if is_admin else [],
+            "new_link": request.session.pop("new_invite_link", "") if is_admin else "",
+            "invite_days": settings.CAIRN_INVITE_DAYS,
+            "email_enabled": settings.CAIRN_EMAIL_ENABLED,
+            "now": timezone.now(),
             "is_admin": is_admin,
             "roles": Role.values,
             "error": error,

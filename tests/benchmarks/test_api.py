@@ -21,6 +21,9 @@ pytestmark = pytest.mark.django_db
         ({"slug": "b", "metric_key": "acc", "secondary_metrics": [{"name": "x"}]}, "secondary_metrics[0].key"),
         ({"slug": "b", "metric_key": "acc", "config_columns": "lr"}, "config_columns"),
         ({"slug": "b", "metric_key": "acc", "requires_approval": "yes"}, "requires_approval"),
+        ({"slug": "b", "metric_key": "acc", "precision": 13}, "precision"),
+        ({"slug": "b", "metric_key": "acc", "precision": "2"}, "precision"),
+        ({"slug": "b", "metric_key": "acc", "precision": True}, "precision"),
     ],
 )
 def test_it_refuses_bad_input_naming_the_field(lab: Lab, body: dict[str, object], field: str) -> None:
@@ -76,3 +79,19 @@ def test_the_schema_lists_the_benchmark_endpoints(lab: Lab) -> None:
     for path in ("/api/v1/benchmarks/{owner}/{slug}/leaderboard", "/api/v1/benchmarks/{owner}/{slug}/submissions/",
                  "/api/v1/benchmarks/{owner}/{slug}/badge.svg"):
         assert path in schema
+
+
+@pytest.mark.django_db(transaction=True)  # the scoring task runs on commit
+def test_the_pages_show_scores_to_the_benchmarks_decimal_places(lab: Lab) -> None:
+    from tests.benchmarks.conftest import finished_run, submit
+
+    benchmark = benchmark_create(lab, precision=3)
+    assert lab.olivia.client().get("/api/v1/benchmarks/lab/imagenet").json()["precision"] == 3
+    submit(lab.owner, benchmark, finished_run(lab.private, "r1", {"acc": 0.87654321}))
+    page = Client().get("/benchmarks/lab/imagenet/").content.decode()
+    assert ">0.877<" in page and "0.876543" not in page
+    badge = Client().get("/api/v1/benchmarks/lab/imagenet/badge.svg").content.decode()
+    assert "0.877" in badge
+    r = lab.olivia.client().patch("/api/v1/benchmarks/lab/imagenet", {"precision": None}, format="json")
+    assert r.status_code == 200
+    assert ">0.876543<" in Client().get("/benchmarks/lab/imagenet/").content.decode()

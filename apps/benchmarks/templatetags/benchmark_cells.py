@@ -12,5 +12,6 @@ register = template.Library()
 
 
 @register.filter
-def cell(value: Any) -> str:
-    return cell_text(value)
+def cell(value: Any, precision: int | None = None) -> str:
+    """`{{ s.score|cell:benchmark.precision }}`: to the benchmark's decimal places."""
+    return cell_text(value, precision)

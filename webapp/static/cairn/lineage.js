@@ -133,7 +133,8 @@ export function drawLineage(graph) {
   const { at, width, height } = layout(graph.nodes, graph.edges);
   const marker = `lineage-arrow-${++graphs}`;
   const root = svg("svg", {
-    class: "lineage", width, height, viewBox: `0 0 ${width} ${height}`, role: "img",
+    // A group, not an image: its nodes are links, which an image would hide (nested-interactive).
+    class: "lineage", width, height, viewBox: `0 0 ${width} ${height}`, role: "group",
     "aria-label": "Lineage graph", "data-testid": "lineage-graph",
   }, svg("defs", {}, svg("marker", {
     id: marker, viewBox: "0 0 8 8", refX: 8, refY: 4, markerWidth: 8, markerHeight: 8, orient: "auto",

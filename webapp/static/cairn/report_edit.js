@@ -208,11 +208,11 @@ async function start() {
     delete copy.html;
     return copy;  // `error` stays until the next save says the panel is complete
   }) };
-  const title = textInput(state.title, (v) => { state.title = v; }, { class: "re-title", "data-testid": "report-title-input" });
-  const desc = cairn.el("textarea", { class: "re-desc", placeholder: "Description (Markdown)" });
+  const title = textInput(state.title, (v) => { state.title = v; }, { class: "re-title", "data-testid": "report-title-input", "aria-label": "Report title" });
+  const desc = cairn.el("textarea", { class: "re-desc", placeholder: "Description (Markdown)", "aria-label": "Description (Markdown)" });
   desc.value = state.description;
   desc.addEventListener("input", () => { state.description = desc.value; changed(); });
-  const visibility = cairn.el("select", { "data-testid": "publish-visibility" },
+  const visibility = cairn.el("select", { "data-testid": "publish-visibility", "aria-label": "Who may read the published report" },
     cairn.el("option", { value: "org", text: "Organisation" }), cairn.el("option", { value: "public", text: "Public (anyone with the link)" }));
   if (r.visibility === "public") visibility.value = "public";
   const frozen = cairn.el("input", { type: "checkbox", "data-testid": "publish-frozen" });
@@ -229,7 +229,7 @@ async function start() {
   indexing.checked = !!r.allow_indexing;
   indexing.addEventListener("change", () => cairn.patch(page.api, { allow_indexing: indexing.checked })
     .then(() => { status.textContent = "Saved"; }, (e) => { error.textContent = e.message; }));
-  const copy = cairn.el("select", { "data-testid": "copy-workspace" }, cairn.el("option", { value: "", text: "Copy a workspace chart…" }));
+  const copy = cairn.el("select", { "data-testid": "copy-workspace", "aria-label": "Copy a workspace chart" }, cairn.el("option", { value: "", text: "Copy a workspace chart…" }));
   copy.addEventListener("focus", () => { if (copy.options.length < 2) copyFromWorkspace(copy); }, { once: true });
   copyFromWorkspace(copy).catch(() => {});
   const preview = cairn.el("a", { href: `${page.readUrl}?draft=1`, target: "_blank", text: "Preview draft ↗", "data-testid": "preview" });
