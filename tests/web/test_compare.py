@@ -134,20 +134,17 @@ def test_media_cells_are_thumbnails_the_page_fits_and_shared_metrics_are_overlai
         assert series == 1 + 3 * 2
 
 
-def test_ten_runs_of_a_thousand_config_keys_compare_within_half_a_second(web_server: ServerProcess, new_page: Any) -> None:
+def test_ten_runs_of_a_thousand_config_keys_side_by_side(web_server: ServerProcess, new_page: Any) -> None:
+    # The floor (<= 500 ms) is measured by bench/workspace_bench.py; here, that the page holds them all.
     slug, api = project_create(web_server)
     ids = [f"k{i}" for i in range(10)]
     for i, run_id in enumerate(ids):
         api("PUT", f"/runs/{run_id}", json={"config": {f"param_{j:04d}": (j * i) % 7 for j in range(1000)}})
     page = new_page(web_server.url)
     sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
-    url = f"/local/{slug}/compare/?runs={','.join(ids)}"
-    page.goto(url)  # warm: templates compiled, static files cached
-    times = []
-    for _ in range(3):
-        page.goto(url)
-        page.wait_for_selector("[data-testid=compare-table] tr[data-key=param_0999]", state="attached")
-        times.append(page.evaluate("performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd"))
-    print(f"compare 10 runs x 1,000 config keys: {min(times):.0f} ms to the page parsed (best of 3: {sorted(times)})")
-    assert page.locator("[data-testid=compare-table] tbody[data-section=config] tr[data-key]").count() == 1000
-    assert min(times) <= 500
+    page.goto(f"/local/{slug}/compare/?runs={','.join(ids)}")
+    rows = page.locator("[data-testid=compare-table] tbody[data-section=config] tr[data-key]")
+    assert rows.count() == 1000
+    assert rows.nth(3).evaluate("tr => [...tr.cells].map(c => c.textContent)") == ["param_0003"] + [str((3 * i) % 7) for i in range(10)]
+    assert page.get_attribute("[data-testid=compare-table] tr[data-key=param_0000]", "class") == "same"
+    assert page.get_attribute("[data-testid=compare-table] tr[data-key=param_0001]", "class") == "differ"

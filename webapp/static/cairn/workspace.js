@@ -306,9 +306,11 @@ export function mountWorkspace(root, page) {
     const t0 = performance.now();
     const views = state.panels.filter((p) => sectionOf(p) === name).map((p) => state.views.get(p.id)).filter(Boolean);
     await ensureKeys(views.map((v) => v.panel));
+    const t1 = performance.now();
     for (const v of views) drawPanel(v);
     const s = sectionEls.get(name);
-    if (s) s.el.dataset.drawnMs = String(performance.now() - t0);  // for benchmarks
+    // For benchmarks: reading its keys, then drawing its panels.
+    if (s) Object.assign(s.el.dataset, { readMs: String(t1 - t0), drawMs: String(performance.now() - t1) });
   }
 
   // Its keys edited: it may belong to another section now.
