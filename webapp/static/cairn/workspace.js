@@ -11,6 +11,7 @@ import { groupPoints } from "./chart_groups.js";
 import { Chart, runPoints, timeMap } from "./charts.js";
 import { selection } from "./selection.js";
 import { hashColor, xMetric, xOrigin, xTimed } from "./util.js";
+import { addPanelControls } from "./workspace_add.js";
 import { addToReport, panelMenu, panelTitle } from "./workspace_panel.js";
 import { drawRunsPanel, runValues, runsPanelColumns } from "./workspace_runs_panels.js";
 import { isOpen, keepLocalSections, localSections, sectionLabel, sectionOf, sectionsOf } from "./workspace_sections.js";
@@ -20,7 +21,6 @@ const LIVE_MS = 3000;
 const MAX_RUNS = 50;
 const MAX_REGEX_KEYS = 20;
 const DASHES = [null, [6, 3], [2, 3], [8, 3, 2, 3]];
-const PANEL_TYPES = { line: "Line", scatter: "Scatter", parallel: "Parallel coordinates", importance: "Importance" };
 
 export function mountWorkspace(root, page) {
   const API = page.api;
@@ -136,57 +136,24 @@ export function mountWorkspace(root, page) {
   const runsNote = cairn.el("span", { class: "muted" });
   root.append(cairn.el("div", { class: "ws-head" }, cairn.el("h2", { text: "Charts" }), runsNote, toolbar), grid);
 
-  // "Add panel": a type, then what that type can draw (a line: numeric keys only).
-  const addType = cairn.el("select", { "aria-label": "Panel type", "data-testid": "add-panel-type" },
-    ...Object.entries(PANEL_TYPES).map(([v, text]) => cairn.el("option", { value: v, text })));
-  const addSelect = cairn.el("select", { "aria-label": "Metric for a new panel", "data-testid": "add-panel-key" });
-  const addSecond = cairn.el("select", { "aria-label": "Second key", "data-testid": "add-panel-key2", hidden: "" });
-  if (state.canWrite) {
-    addType.onchange = fillAddSelect;
-    toolbar.append(addType, addSelect, addSecond, cairn.el("button", {
-      text: "Add panel", "data-testid": "add-panel", onclick: addPanel }));
-  }
+  // "Add panel" (workspace_add.js).
+  const adder = addPanelControls({ numericKeys, tableKeys, onAdd: addPanel, onError: (text) => { status.textContent = text; } });
+  if (state.canWrite) toolbar.append(...adder.els);
   toolbar.append(status);
 
-  async function addPanel() {
-    const type = addType.value;
-    if (!addSelect.value) return;
-    let panel;
-    if (type === "line") {
-      panel = linePanel(addSelect.value);
-      state.hidden = state.hidden.filter((k) => k !== addSelect.value);
-    } else if (type === "scatter") {
-      panel = { ...linePanel(addSelect.value), type, keys: [addSelect.value, addSecond.value || addSelect.value] };
-    } else if (type === "parallel") {
-      panel = { ...linePanel(addSelect.value), type, keys: [...addSelect.selectedOptions].map((o) => o.value).slice(0, 20) };
-    } else {
-      panel = { ...linePanel(addSelect.value), type };
-    }
+  async function tableKeys() {
+    if (!state.tableKeys) state.tableKeys = await cairn.get(`${API}/table/keys`);
+    return state.tableKeys;
+  }
+
+  async function addPanel({ type, key, keys }) {
+    const panel = { ...linePanel(key), ...(type !== "line" ? { type } : {}), ...(keys ? { keys } : {}) };
+    if (type === "line") state.hidden = state.hidden.filter((k) => k !== key);
     state.panels.push(panel);
     state.sections[sectionOf(panel)] = true;
     save();
     layout();
     await showSection(sectionOf(panel));
-  }
-
-  async function fillAddSelect() {
-    const type = addType.value;
-    addSelect.multiple = type === "parallel";
-    addSecond.hidden = type !== "scatter";
-    if (type === "line") {
-      // A line chart draws numbers: media keys (images, histograms) have panels of their own below.
-      addSelect.replaceChildren(...numericKeys().map((k) => cairn.el("option", { value: k, text: k })));
-      return;
-    }
-    if (!state.tableKeys) {
-      try { state.tableKeys = await cairn.get(`${API}/table/keys`); } catch (e) { status.textContent = e.message; return; }
-    }
-    const summary = (state.tableKeys.summary || []).map((c) => c.id);
-    const config = (state.tableKeys.config || []).map((c) => c.id);
-    const opt = (id) => cairn.el("option", { value: id, text: id });
-    if (type === "importance") addSelect.replaceChildren(...summary.map(opt));  // the metric
-    else addSelect.replaceChildren(...[...config, ...summary].map(opt));
-    addSecond.replaceChildren(...[...summary, ...config].map(opt));
   }
 
   function move(panel, d) {
@@ -420,9 +387,7 @@ export function mountWorkspace(root, page) {
     if (view.chart) { view.chart.setRuns(chartRuns(view.panel, state.history), { keepZoom: !!keepZoom }); return; }
     // Across runs: the table's values of the runs shown.
     try {
-      if (!state.tableKeys && view.panel.type === "importance" && !(view.panel.keys || []).length) {
-        state.tableKeys = await cairn.get(`${API}/table/keys`);
-      }
+      if (view.panel.type === "importance" && !(view.panel.keys || []).length) await tableKeys();
       const columns = runsPanelColumns(view.panel, state.tableKeys || {});
       drawRunsPanel(view.body, view.panel, state.runs, await runValues(API, state.runs, columns), columns);
       view.el.dataset.drawnAt = String(performance.now());
@@ -470,7 +435,7 @@ export function mountWorkspace(root, page) {
     const body = await cairn.get(`${API}/keys`);
     const before = state.keys.map((k) => k.key).join();
     state.keys = body.keys;
-    if (state.keys.map((k) => k.key).join() !== before && addType.value === "line") fillAddSelect();
+    if (state.keys.map((k) => k.key).join() !== before && adder.showsMetrics()) adder.fill();
     if (autoPanels()) layout();
   }
 
@@ -509,7 +474,7 @@ export function mountWorkspace(root, page) {
       state.sections = { ...(ws.sections || {}), ...localSections(page) };
       state.canWrite = ws.can_write;
       state.keys = ws.keys;
-      fillAddSelect();
+      adder.fill();
       autoPanels();
       describeRuns();
       layout();

@@ -5,7 +5,8 @@
 // a workspace of hundreds of keys draws one section's charts, not all.
 
 export const NO_PREFIX = "";  // the section of keys without a prefix
-export const RUNS_SECTION = ":runs";  // scatter, parallel coordinates, importance (no key prefix starts with ":")
+// Scatter, parallel coordinates, importance. A prefix is what comes before a "/": this one would need a key ":runs/…".
+export const RUNS_SECTION = ":runs";
 
 export function sectionOf(panel) {
   if ((panel.type || "line") !== "line") return RUNS_SECTION;
