@@ -263,9 +263,11 @@ export function mountWorkspace(root, page) {
   async function toggleSection(name) {
     const open = !openSection(name);
     state.sections[name] = open;
+    // Its keys asked for before its panels are made: the request runs while they are.
+    const reading = open ? ensureKeys(state.panels.filter((p) => sectionOf(p) === name)) : null;
     save();
     layout();
-    if (open) await showSection(name);
+    if (open) { await reading; await showSection(name); }
   }
 
   // Read what an opened section's panels need and draw them.

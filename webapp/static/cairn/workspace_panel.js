@@ -37,6 +37,14 @@ export function panelMenu(panel, view, ctx) {
   const summary = cairn.el("summary", { text: "⋯", title: "Panel options", "aria-label": "Panel options", "data-testid": "panel-menu" });
   const body = cairn.el("div", { class: "panel-menu-body" });
   menu.append(summary, body);
+  // Its controls are made on the first open: 20 panels of a section each listing 200 keys for the x-axis
+  // would otherwise cost the section's opening thousands of elements nobody has asked for.
+  let built = false;
+  summary.addEventListener("click", () => { if (!built) { built = true; menuBody(panel, view, ctx, body); } });
+  return menu;
+}
+
+function menuBody(panel, view, ctx, body) {
   const row = (...kids) => cairn.el("div", { class: "panel-menu-row" }, ...kids);
   const type = panel.type || "line";
 
@@ -109,7 +117,6 @@ export function panelMenu(panel, view, ctx) {
     body.append(row(cairn.el("button", { type: "button", text: "Remove panel", class: "danger", "data-testid": "panel-remove",
       onclick: () => ctx.remove(panel) })));
   }
-  return menu;
 }
 
 // "Add to report…": the project's reports the user edits; the chosen one gets a line panel
