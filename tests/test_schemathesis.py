@@ -50,7 +50,7 @@ GRAMMAR_OPERATIONS = {
     "project_history": "the runs named must be at most 50 distinct ids",
     "member_add": "the username is checked as a username (no control characters, at most 150)",
     "file_upload": "X-Cairn-Sha256 must be the body's digest",
-    "workspace_save": "a panel takes only its known fields",
+    "workspace_save": "a panel takes only its known fields; a section name is at most 256 characters",
     "history_append": "a record takes only its known fields",
     "system_append": "a record takes only its known fields",
     "artifact_blob_upload": "the body must match the SHA-256 in the URL",

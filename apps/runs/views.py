@@ -178,7 +178,8 @@ def compare_page(request: HttpRequest, org: str, project: str) -> HttpResponse:
     runs = [selectors.run_get(project=p, run_id=r) for r in run_ids]
     context = _page_context(p, access)
     context["runs"] = runs
-    context["sections"] = compare.compare_sections(runs)
+    context["sections"] = compare.compare_sections(runs, project=p)
+    context["page_data"]["runs"] = [r.run_id for r in runs]  # type: ignore[index]  # compare.js overlays their charts
     context["commits"] = compare.commits(runs)
     context["patch_diffs"] = compare.patch_diffs(runs)
     return render(request, "runs/compare.html", context)

@@ -24,7 +24,11 @@ MAX_RUNS = 50
 MAX_KEYS = 500
 MAX_PANELS = 200
 PANEL_SIZES = ("s", "m", "l")
-PANEL_FIELDS = {"id", "key", "x", "smoothing", "log", "size"}
+PANEL_FIELDS = {"id", "type", "key", "keys", "regex", "x", "smoothing", "log", "size"}
+# line: metrics over steps; the others read the runs' config and summary (table column ids).
+PANEL_TYPES = ("line", "scatter", "parallel", "importance")
+MAX_PANEL_KEYS = 20
+MAX_SECTIONS = 200
 
 # A line chart's x-axis: the step, wall time, time since the run started, or another metric.
 X_AXES = ("step", "time", "relative")
@@ -161,10 +165,11 @@ def workspace_get(*, project: Project) -> dict[str, Any]:
     """The saved layout, or an empty one: the page then makes a panel per key."""
     ws = Workspace.objects.filter(project=project).select_related("updated_by").first()
     if ws is None:
-        return {"panels": [], "hidden": [], "saved": False, "updated_at": None, "updated_by": None}
+        return {"panels": [], "hidden": [], "sections": {}, "saved": False, "updated_at": None, "updated_by": None}
     return {
         "panels": ws.layout.get("panels", []),
         "hidden": ws.layout.get("hidden", []),
+        "sections": ws.layout.get("sections", {}),
         "saved": True,
         "updated_at": ws.updated_at.isoformat().replace("+00:00", "Z"),
         "updated_by": ws.updated_by.get_username() if ws.updated_by else None,
@@ -192,7 +197,31 @@ def _panel_check(panel: Any, field: str) -> dict[str, Any]:
     if size not in PANEL_SIZES:
         raise BadInput("Use s, m or l.", f"{field}.size")
     out["size"] = size
+    # Optional fields stay out of a panel that has none: old layouts read back as written.
+    kind = panel.get("type", "line")
+    if kind not in PANEL_TYPES:
+        raise BadInput(f"Use one of {', '.join(PANEL_TYPES)}.", f"{field}.type")
+    if kind != "line":
+        out["type"] = kind
+    if "keys" in panel:
+        keys = panel["keys"]
+        if not isinstance(keys, list) or len(keys) > MAX_PANEL_KEYS:
+            raise BadInput(f"Must be a list of at most {MAX_PANEL_KEYS} keys.", f"{field}.keys")
+        out["keys"] = [_short_text(k, f"{field}.keys[{i}]") for i, k in enumerate(keys)]
+    if "regex" in panel:
+        # Matched by the browser (a JavaScript regular expression) against the keys it lists.
+        out["regex"] = _short_text(panel["regex"], f"{field}.regex")
     return out
+
+
+def _sections_check(value: Any) -> dict[str, bool]:
+    """Which sections are open, by name ("" for the keys without a prefix)."""
+    if not isinstance(value, dict) or len(value) > MAX_SECTIONS:
+        raise BadInput(f"Must be an object of at most {MAX_SECTIONS} sections.", "sections")
+    for name, is_open in value.items():
+        if len(name) > 256 or not isinstance(is_open, bool):
+            raise BadInput("Section names of at most 256 characters, each true (open) or false.", "sections")
+    return dict(value)
 
 
 def workspace_save(*, project: Project, user: User | None, data: Any) -> dict[str, Any]:
@@ -209,7 +238,9 @@ def workspace_save(*, project: Project, user: User | None, data: Any) -> dict[st
     if not isinstance(hidden, list) or len(hidden) > MAX_KEYS:
         raise BadInput(f"Must be a list of at most {MAX_KEYS} keys.", "hidden")
     hidden = [_short_text(k, f"hidden[{i}]") for i, k in enumerate(hidden)]
+    sections = _sections_check(data.get("sections", {}))
     Workspace.objects.update_or_create(
-        project=project, defaults={"layout": {"panels": checked, "hidden": hidden}, "updated_by": user}
+        project=project,
+        defaults={"layout": {"panels": checked, "hidden": hidden, "sections": sections}, "updated_by": user},
     )
     return workspace_get(project=project)

@@ -138,11 +138,36 @@ def test_an_outsider_does_not_learn_a_private_workspace_exists(world: World) -> 
         ({"panels": [{"id": "a", "key": "k", "script": "x"}]}, "panels[0]"),
         ({"panels": [{"id": "a", "key": "k"}, {"id": "a", "key": "j"}]}, "panels"),
         ({"panels": "nope"}, "panels"),
+        ({"panels": [{"id": "a", "key": "k", "type": "pie"}]}, "panels[0].type"),
+        ({"panels": [{"id": "a", "key": "k", "keys": ["a"] * 21}]}, "panels[0].keys"),
+        ({"panels": [{"id": "a", "key": "k", "keys": [""]}]}, "panels[0].keys[0]"),
+        ({"panels": [{"id": "a", "key": "k", "regex": "x" * 257}]}, "panels[0].regex"),
+        ({"sections": {"train": "yes"}}, "sections"),
+        ({"sections": ["train"]}, "sections"),
+        ({"sections": {str(i): True for i in range(201)}}, "sections"),
     ],
 )
 def test_it_refuses_malformed_panels(world: World, body: dict[str, Any], field: str) -> None:
     r = world.member.client().put(f"{PRIVATE}/workspace", body, format="json")
     assert r.status_code == 400 and r.json()["field"] == field
+
+
+def test_panels_of_several_keys_across_runs_and_open_sections_are_saved(world: World) -> None:
+    layout = {
+        "panels": [
+            {"id": "p1", "key": "train/loss", "keys": ["train/loss", "val/loss"]},
+            {"id": "p2", "key": "/acc$/", "regex": "acc$"},
+            {"id": "p3", "type": "scatter", "key": "config.lr", "keys": ["config.lr", "summary.loss"]},
+            {"id": "p4", "type": "line", "key": "loss"},
+        ],
+        "sections": {"train": True, "": False},
+    }
+    assert world.member.client().put(f"{PRIVATE}/workspace", layout, format="json").status_code == 200
+    saved = world.viewer.client().get(f"{PRIVATE}/workspace").json()
+    assert saved["sections"] == {"train": True, "": False}
+    assert [{k: v for k, v in p.items() if k in ("type", "keys", "regex")} for p in saved["panels"]] == [
+        {"keys": ["train/loss", "val/loss"]}, {"regex": "acc$"}, {"type": "scatter", "keys": ["config.lr", "summary.loss"]}, {},
+    ]
 
 
 def test_the_browser_gets_non_finite_values_as_strings(world: World) -> None:

@@ -59,6 +59,14 @@ def wait_chart(page: Any, key: str, until: Any = lambda s: True, timeout: float 
     raise AssertionError(f"chart {key!r} never got there; last state {state}")
 
 
+def open_sections(page: Any) -> None:
+    """Open every closed section of the workspace (at first only the first is open)."""
+    page.wait_for_selector("[data-testid=section]")
+    closed = page.eval_on_selector_all("[data-testid=section].closed", "ss => ss.map(s => s.dataset.section)")
+    for name in closed:
+        page.click(f"[data-testid=section][data-section='{name}'] [data-testid=section-toggle]")
+
+
 def test_a_chart_holds_the_sampled_points_and_shows_a_one_step_spike(web_server: ServerProcess, new_page: Any) -> None:
     project = f"spike-{uuid.uuid4().hex[:6]}"
     base = f"{web_server.url}/api/v1/projects/local/{project}"
@@ -148,6 +156,7 @@ def test_panel_titles_are_whole_at_every_width(web_server: ServerProcess, new_pa
     page.set_viewport_size({"width": width, "height": 900})
     sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
     page.goto(f"/local/{project}/")
+    open_sections(page)
     for k in keys:
         wait_chart(page, k)
     titles = page.eval_on_selector_all(
@@ -170,7 +179,9 @@ def test_the_tooltip_names_only_the_runs_with_data_at_the_cursor(web_server: Ser
     sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
     page.goto(f"/local/{project}/")
     wait_chart(page, "loss")
+    page.click("[data-testid=panel][data-key=loss] [data-testid=panel-menu]")
     page.select_option("[data-testid=panel][data-key=loss] [data-testid=panel-x]", "time")
+    page.keyboard.press("Escape")  # the menu closed, the plot in view again
     wait_chart(page, "loss", lambda st: st["first"] is not None and st["first"] > 1e9)
     box = page.locator("[data-testid=panel][data-key=loss] .u-over").bounding_box()
 

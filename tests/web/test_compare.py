@@ -92,3 +92,59 @@ def test_the_compare_page_keeps_the_address_it_was_opened_with(web_server: Serve
     assert page.evaluate("location.search") == "?runs=a,b&diff=1"
     page.uncheck("[data-testid=only-diff]")
     assert page.evaluate("location.search") == "?runs=a,b"
+
+
+def test_media_cells_are_thumbnails_the_page_fits_and_shared_metrics_are_overlaid(
+    web_server: ServerProcess, new_page: Any
+) -> None:
+    from tests.web.media_seed import histogram, png
+
+    slug, api = project_create(web_server)
+    long_list = list(range(2000))  # printed whole, it made the page thousands of pixels wide
+    for i, run_id in enumerate(("m1", "m2")):
+        image = png(64, 48, (200, 40 * i, 10))
+        path = f"media/image/best/0-0-{run_id}.png"
+        api("PUT", f"/runs/{run_id}", json={"name": f"media-{run_id}", "config": {"widths": long_list, "lr": 0.1 * (i + 1)},
+                                             "summary": {"best": {"_type": "image", "path": path, "width": 64, "height": 48,
+                                                                  "sha256": hashlib.sha256(image).hexdigest(), "size": len(image)},
+                                                         "weights": histogram(3, 32)}})
+        upload(api, run_id, path, image)
+        api("POST", f"/runs/{run_id}/streams/history", json={"offset": 0, "records": [
+            {"step": s, "time": 1_700_000_000.0 + s, "data": {"loss": 1.0 / (s + 1 + i), "only_" + run_id: 1.0}} for s in range(30)]})
+    for width in (1440, 390):
+        page = new_page(web_server.url)
+        page.set_viewport_size({"width": width, "height": 900})
+        sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+        page.goto(f"/local/{slug}/compare/?runs=m1,m2")
+        table = "[data-testid=compare-table]"
+        best = page.locator(f"{table} tbody[data-section=summary] tr[data-key=best] td").nth(1)
+        assert best.text_content().strip() == "image 64×48"
+        thumb = best.locator("img.cmp-thumb")
+        page.wait_for_function("(img) => img.complete && img.naturalWidth === 64", arg=thumb.element_handle())
+        weights = page.locator(f"{table} tbody[data-section=summary] tr[data-key=weights] td").nth(1)
+        assert weights.text_content().strip() == "histogram, 32 bins"
+        widths = page.locator(f"{table} tbody[data-section=config] tr[data-key=widths] td").nth(1)
+        assert len(widths.text_content()) <= 80 and widths.get_attribute("title").startswith("[0, 1, 2")
+        page.wait_for_selector("[data-testid=compare-chart][data-key=loss] .u-over")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        # The metric both logged, overlaid, one line a run; those only one logged are not charted.
+        assert page.eval_on_selector_all("[data-testid=compare-chart]", "cs => cs.map(c => c.dataset.key)") == ["loss"]
+        assert sorted(page.locator("[data-testid=compare-chart] .chart-legend-name").all_text_contents()) == ["media-m1", "media-m2"]
+        series = page.evaluate("() => window.cairnCharts.find(c => c.key === 'loss').u.data.length")
+        assert series == 1 + 3 * 2
+
+
+def test_ten_runs_of_a_thousand_config_keys_side_by_side(web_server: ServerProcess, new_page: Any) -> None:
+    # The floor (<= 500 ms) is measured by bench/workspace_bench.py; here, that the page holds them all.
+    slug, api = project_create(web_server)
+    ids = [f"k{i}" for i in range(10)]
+    for i, run_id in enumerate(ids):
+        api("PUT", f"/runs/{run_id}", json={"config": {f"param_{j:04d}": (j * i) % 7 for j in range(1000)}})
+    page = new_page(web_server.url)
+    sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    page.goto(f"/local/{slug}/compare/?runs={','.join(ids)}")
+    rows = page.locator("[data-testid=compare-table] tbody[data-section=config] tr[data-key]")
+    assert rows.count() == 1000
+    assert rows.nth(3).evaluate("tr => [...tr.cells].map(c => c.textContent)") == ["param_0003"] + [str((3 * i) % 7) for i in range(10)]
+    assert page.get_attribute("[data-testid=compare-table] tr[data-key=param_0000]", "class") == "same"
+    assert page.get_attribute("[data-testid=compare-table] tr[data-key=param_0001]", "class") == "differ"

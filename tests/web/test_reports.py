@@ -141,6 +141,7 @@ def test_a_workspace_chart_is_copied_into_a_report(web_server: ServerProcess, ne
     sign_in(page, "admin", web_server.admin_password)  # type: ignore[attr-defined]
     page.goto(f"/local/{slug}/")
     panel = page.locator("[data-testid=panel][data-key=loss]")
+    panel.locator("[data-testid=panel-menu]").click()
     panel.locator("[data-testid=panel-log]").check()
     panel.locator("[data-testid=panel-x]").select_option("relative")
     panel.locator("[data-testid=panel-add-report]").click()

@@ -58,7 +58,20 @@ class GroupHistorySerializer(serializers.Serializer):
 
 class WorkspacePanelSerializer(serializers.Serializer):
     id = serializers.CharField(min_length=1, max_length=64)
-    key = serializers.CharField(min_length=1, max_length=256)
+    type = serializers.ChoiceField(
+        choices=list(workspace.PANEL_TYPES), required=False,
+        help_text="line (default): metrics over steps; scatter, parallel, importance: the runs' config and summary.",
+    )
+    key = serializers.CharField(min_length=1, max_length=256, help_text="The panel's title and first key.")
+    keys = serializers.ListField(
+        child=serializers.CharField(min_length=1, max_length=256), required=False,
+        max_length=workspace.MAX_PANEL_KEYS,
+        help_text="Line: the metrics drawn; others: table column ids (config.lr, summary.loss).",
+    )
+    regex = serializers.CharField(
+        min_length=1, max_length=256, required=False,
+        help_text="Line: draw every numeric key this (JavaScript) regular expression matches.",
+    )
     x = serializers.RegexField(
         rf"^(step|time|relative|metric:.{{1,{workspace.MAX_METRIC_KEY}}})$", required=False,
         help_text="step (default), time, relative or metric:<key>.",
@@ -76,11 +89,16 @@ class WorkspaceSaveSerializer(serializers.Serializer):
         child=serializers.CharField(min_length=1, max_length=256), required=False, max_length=workspace.MAX_KEYS,
         help_text="Keys whose automatic panel was removed.",
     )
+    sections = serializers.DictField(
+        child=serializers.BooleanField(), required=False,
+        help_text="Open (true) or collapsed (false), by section name: a key's prefix before '/', '' for none.",
+    )
 
 
 class WorkspaceSerializer(serializers.Serializer):
     panels = WorkspacePanelSerializer(many=True)
     hidden = serializers.ListField(child=serializers.CharField())
+    sections = serializers.DictField(child=serializers.BooleanField())
     saved = serializers.BooleanField()
     updated_at = serializers.DateTimeField(allow_null=True)
     updated_by = serializers.CharField(allow_null=True)

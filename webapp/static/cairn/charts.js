@@ -94,7 +94,7 @@ function xFormat(mode) {
 }
 
 export class Chart {
-  // opts: key, title, height, x (a panel's x-axis, see util.js: "step", "time", "relative", "metric:<key>"),
+  // opts: key, title, height, legend (a compact one under the plot), x (a panel's x-axis, see util.js: "step", "time", "relative", "metric:<key>"),
   // log, smoothing, onZoom(min, max) (x units), onReset().
   constructor(el, opts) {
     this.el = el;
@@ -107,17 +107,26 @@ export class Chart {
     this.tip = cairn.el("div", { class: "chart-tip", hidden: "" });
     this.empty = cairn.el("div", { class: "chart-empty muted", text: "No data" });
     el.append(this.plot, this.tip, this.empty);
+    // A compact legend under the plot (opts.legend): who each colour is, without hovering.
+    this.legend = this.opts.legend ? cairn.el("div", { class: "chart-legend", "data-testid": "chart-legend" }) : null;
+    if (this.legend) el.append(this.legend);
     this.entry = { key: this.opts.key, el, chart: this, get u() { return this.chart.u; } };
     registry.push(this.entry);
     this.resizer = new ResizeObserver(() => this.resize());
     this.resizer.observe(el);
   }
 
-  // runs: [{id, name, color, xs, ys, mins, maxs, faint}], each sorted by x.
+  // runs: [{id, name, color, xs, ys, mins, maxs, faint, dash}], each sorted by x (dash: uPlot's, e.g. [6, 3]).
   setRuns(runs, { keepZoom = false } = {}) {
     this.runs = runs.filter((r) => r.xs.length);
     if (!keepZoom) this.zoom = null;
     this.render();
+  }
+
+  // The key it is listed under in window.cairnCharts (a panel's keys were edited).
+  setKey(key) {
+    this.opts.key = key;
+    this.entry.key = key;
   }
 
   setOptions(changes) {
@@ -142,11 +151,28 @@ export class Chart {
   }
 
   signature() {
-    return [this.opts.x, this.opts.log, ...this.runs.map((r) => r.id + r.color + !!r.faint)].join("|");
+    return [this.opts.x, this.opts.log, ...this.runs.map((r) => r.id + r.color + !!r.faint + (r.dash || ""))].join("|");
+  }
+
+  drawLegend() {
+    if (!this.legend) return;
+    const MAX = 12;
+    const shown = this.runs.filter((r) => !r.faint);
+    const items = shown.slice(0, MAX).map((r, i) => {
+      const sw = cairn.el("span", { class: "swatch" });
+      sw.style.background = r.color || color(i);
+      if (r.dash) sw.classList.add("dashed");
+      const name = r.name || r.id;
+      return cairn.el("span", { class: "chart-legend-item", title: name, "data-run": r.id }, sw,
+        cairn.el("span", { class: "chart-legend-name", text: name }));
+    });
+    if (shown.length > MAX) items.push(cairn.el("span", { class: "muted", text: `+${shown.length - MAX}` }));
+    this.legend.replaceChildren(...items);
   }
 
   render() {
     this.empty.hidden = this.runs.length > 0;
+    this.drawLegend();
     if (!this.runs.length) { this.destroyPlot(); return; }
     const data = this.data();
     if (this.u && this.sig === this.signature()) {
@@ -172,7 +198,7 @@ export class Chart {
       const c = r.color || color(i);
       // A faint run is a thin, pale line without a band: context behind the runs that matter.
       series.push({ label: r.name || r.id, stroke: r.faint ? alpha(c, 0.3) : c, width: r.faint ? 1 : 1.5, spanGaps: true,
-        points: { show: false } });
+        points: { show: false }, ...(r.dash ? { dash: r.dash } : {}) });
       series.push({ stroke: "transparent", width: 0, spanGaps: true, points: { show: false } });
       series.push({ stroke: "transparent", width: 0, spanGaps: true, points: { show: false } });
       if (!r.faint) bands.push({ series: [3 * i + 3, 3 * i + 2], fill: alpha(c, 0.14) });

@@ -257,17 +257,28 @@ export function mountRunsTable(root, pageData, initial) {
       showError(null);
       render();
       if (state.offset === 0) selection.follow(state.page.results);
+      selection.setGroups(chartGroups());
     } catch (err) {
       if (seq !== state.seq) return;
       showError(err.data && err.data.error ? err.data : { error: err.message });
       // No rows of an earlier filter under the error: they would read as its answer.
       state.page = { ...state.page, results: [], count: 0 };
       state.groups = null;
+      selection.setGroups(null);
       state.failed = true;
       render();
     } finally {
       if (seq === state.seq) root.classList.remove("loading");
     }
+  }
+
+  // What the charts draw as groups: the largest ten, each with the filter that reads its runs.
+  function chartGroups() {
+    if (!state.groupBy || !state.groups) return null;
+    return state.groups.groups.filter((g) => g.filter).slice(0, 10).map((g) => ({
+      name: g.value === null || g.value === undefined ? "(none)" : String(g.value),
+      filter: state.filter.trim() ? `(${state.filter}) and ${g.filter}` : g.filter,
+    }));
   }
 
   function syncUrl() {

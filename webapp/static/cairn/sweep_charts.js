@@ -31,7 +31,7 @@ function fmt(v) {
   return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : String(Math.round(v * 1000) / 1000);
 }
 
-// rows: [{id, values: {axis: value}}]; axes: [names]; onBrush(brushes) with brushes {axis: [lo, hi]} in 0..1 (0 at the bottom).
+// rows: [{id, values: {axis: value}, color?}]; axes: [names]; onBrush(brushes) with brushes {axis: [lo, hi]} in 0..1 (0 at the bottom).
 export function parallel(el, rows, axes, onBrush) {
   const W = Math.max(320, el.clientWidth || 800), H = 260, top = 24, bottom = 20, left = 40, right = 40;
   const svg = svgEl("svg", { viewBox: `0 0 ${W} ${H}`, width: "100%", "data-testid": "parallel-coordinates", role: "img", "aria-label": "parallel coordinates" });
@@ -41,7 +41,7 @@ export function parallel(el, rows, axes, onBrush) {
   const lines = new Map();
   rows.forEach((r, k) => {
     const pts = axes.map((a, i) => { const t = scales[a].at(r.values[a]); return t === null ? null : `${x(i)},${y(t)}`; }).filter(Boolean);
-    const line = svgEl("polyline", { points: pts.join(" "), fill: "none", stroke: color(k), "stroke-width": 1.5, "stroke-opacity": 0.8, "data-run": r.id });
+    const line = svgEl("polyline", { points: pts.join(" "), fill: "none", stroke: r.color || color(k), "stroke-width": 1.5, "stroke-opacity": 0.8, "data-run": r.id });
     lines.set(r.id, line);
     svg.append(line);
   });
@@ -99,7 +99,7 @@ export function scatter(el, rows, param, metric) {
   pts.forEach((r, k) => {
     const tx = sx.at(r.values[param]), ty = sy.at(r.values[metric]);
     if (tx === null || ty === null) return;
-    const c = svgEl("circle", { cx: pad + tx * (W - pad - 8), cy: H - pad - ty * (H - pad - 8), r: 4, fill: color(k), "data-run": r.id });
+    const c = svgEl("circle", { cx: pad + tx * (W - pad - 8), cy: H - pad - ty * (H - pad - 8), r: 4, fill: r.color || color(k), "data-run": r.id });
     c.append(svgEl("title", {}, `${r.id}: ${param}=${JSON.stringify(r.values[param])} ${metric}=${r.values[metric]}`));
     svg.append(c);
   });

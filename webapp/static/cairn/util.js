@@ -66,6 +66,20 @@ export function color(i) {
   return PALETTE[i % PALETTE.length];
 }
 
+// A run's (or group's) own colour, from its id alone: the same whatever the
+// table's order. FNV-1a, enough to spread ids over the palette.
+export function hashColor(id, used) {
+  let h = 0x811c9dc5;
+  for (const ch of String(id)) h = Math.imul(h ^ ch.codePointAt(0), 0x01000193) >>> 0;
+  const start = h % PALETTE.length;
+  // Taken by another shown run: the next free one (the palette has 20; 50 runs share).
+  for (let k = 0; used && k < PALETTE.length; k++) {
+    const c = PALETTE[(start + k) % PALETTE.length];
+    if (!used.has(c)) return c;
+  }
+  return PALETTE[start];
+}
+
 // --- The x-axis of a line chart --------------------------------------------------
 // A panel's x is "step", "time" (wall clock), "relative" (time since the run's
 // first step) or "metric:<key>" (another metric, read at each step); the server

@@ -1,45 +1,67 @@
-// The project workspace: a chart panel per metric over the selected runs.
-// Panels are saved per project (members); others see the saved layout and may
-// look around (zoom, smoothing) without saving. One request draws every panel;
-// a zoom asks only for its panel's key in the zoomed step range. The runs are
-// the selection's (selection.js): the runs table's first rows or those picked.
+// The project workspace: chart panels over the selected runs, in sections made
+// from the keys' prefixes (workspace_sections.js). Panels are saved per project
+// (members); others see the saved layout and may look around (zoom, smoothing)
+// without saving. Only open sections are read and drawn: opening one reads its
+// keys in one request. A zoom asks only for its panel's keys in the zoomed step
+// range. The runs are the selection's (selection.js): the runs table's first
+// rows or those picked; while the table is grouped, each group is drawn as its
+// mean with a min-max band (chart_groups.js).
 import * as cairn from "./api.js";
+import { groupPoints } from "./chart_groups.js";
 import { Chart, runPoints, timeMap } from "./charts.js";
 import { selection } from "./selection.js";
-import { X_AXES, color, metricX, xMetric, xOrigin, xSeriesKey, xTimed } from "./util.js";
+import { hashColor, xMetric, xOrigin, xTimed } from "./util.js";
+import { addPanelControls } from "./workspace_add.js";
+import { addToReport, panelMenu, panelTitle } from "./workspace_panel.js";
+import { drawRunsPanel, runValues, runsPanelColumns } from "./workspace_runs_panels.js";
+import { isOpen, keepLocalSections, localSections, sectionLabel, sectionOf, sectionsOf } from "./workspace_sections.js";
+
+const SAMPLES = 1000;
+const LIVE_MS = 3000;
+const MAX_RUNS = 50;
+const MAX_REGEX_KEYS = 20;
+const DASHES = [null, [6, 3], [2, 3], [8, 3, 2, 3]];
 
 export function mountWorkspace(root, page) {
   const API = page.api;
-  const SAMPLES = 1000;
-  const LIVE_MS = 3000;
-  const SIZES = { s: "S", m: "M", l: "L" };
-
   const state = {
-    runs: [],          // [{id, name, color}] shown
+    runs: [],          // [{id, name, color}] whose history is read (the groups' runs too)
+    groups: null,      // [{name, color, runs: [ids]}] while the table is grouped
     keys: [],          // [{key, numeric, runs}]
-    panels: [],        // [{id, key, x, smoothing, log, size}]
+    tableKeys: null,   // the runs table's config and summary columns, for panels across runs
+    panels: [],        // [{id, type?, key, keys?, regex?, x, smoothing, log, size}]
     hidden: [],        // keys whose automatic panel was removed
-    saved: false,
+    sections: {},      // section name → open
     canWrite: !!page.canWrite,
-    history: {},       // run id → {state, series}
-    views: new Map(),  // panel id → {panel, el, chart}
+    history: {},       // run id → {state, series}: the keys of open sections
+    loaded: new Set(), // keys read into history for the runs shown
+    views: new Map(),  // panel id → {panel, el, body, chart, setTitle}
   };
 
   // --- Which runs ----------------------------------------------------------
 
-  function selectionRuns() {
-    return selection.get().slice(0, 50).map((r, i) => ({ id: r.id, name: r.name || r.id, color: r.color || color(i) }));
-  }
+  const selectionRuns = () => selection.get().slice(0, MAX_RUNS).map((r) => ({ id: r.id, name: r.name || r.id, color: r.color || hashColor(r.id) }));
 
   async function recentRuns() {
     const body = await cairn.get(`${API}/runs/?limit=10&order=-created_at`);
-    return body.results.map((r, i) => ({ id: r.id, name: r.name || r.id, color: color(i), state: r.state }));
+    return body.results.map((r) => ({ id: r.id, name: r.name || r.id, state: r.state }));
+  }
+
+  // The groups' runs: a share of MAX_RUNS each, read through the runs table with each group's filter.
+  async function loadGroups(groups) {
+    const per = Math.max(1, Math.min(20, Math.floor(MAX_RUNS / groups.length)));
+    const read = await Promise.all(groups.map((g) => cairn.get(`${API}/table/rows?` + new URLSearchParams({
+      filter: g.filter, columns: "state", limit: String(per) })).catch(() => ({ results: [] }))));
+    state.groups = groups.map((g, i) => ({ name: g.name, color: hashColor(`group:${g.name}`), runs: read[i].results.map((r) => r.id) }));
+    state.runs = read.flatMap((b) => b.results.map((r) => ({ id: r.id, name: r.name || r.id, color: hashColor(r.id), state: r.values && r.values.state })));
   }
 
   // The table's selection; while nobody has picked runs by hand, runs started
   // after the page loaded are shown too (the table lists what it loaded).
   let knownAtLoad = null;
   async function loadRuns(first) {
+    if (selection.groups && selection.groups.length) { await loadGroups(selection.groups); return; }
+    state.groups = null;
     const sel = selectionRuns();
     if (selection.manual) { state.runs = sel; return; }
     if (first) {
@@ -53,39 +75,54 @@ export function mountWorkspace(root, page) {
     const have = new Set(sel.map((r) => r.id));
     const used = new Set(sel.map((r) => r.color));
     const fresh = recent.filter((r) => !knownAtLoad.has(r.id) && !have.has(r.id));
-    let k = 0;
-    for (const r of fresh) {
-      while (used.has(color(k)) && k < 40) k++;
-      r.color = color(k++);
-    }
-    state.runs = [...fresh, ...sel].slice(0, 50);
+    for (const r of fresh) { r.color = hashColor(r.id, used); used.add(r.color); }
+    state.runs = [...fresh, ...sel].slice(0, MAX_RUNS);
   }
 
-  // --- Panels --------------------------------------------------------------
+  // --- Panels and sections -------------------------------------------------
 
   let counter = 0;
-  function newId() { return `p${Date.now().toString(36)}${(counter++).toString(36)}`; }
+  const newId = () => `p${Date.now().toString(36)}${(counter++).toString(36)}`;
+  const linePanel = (key) => ({ id: newId(), key, x: "step", smoothing: 0, log: false, size: "m" });
+  const numericKeys = () => state.keys.filter((k) => k.numeric).map((k) => k.key);
 
   // Saved panels, then one for each numeric key not shown and not removed.
   function autoPanels() {
-    const have = new Set(state.panels.map((p) => p.key));
+    const have = new Set(state.panels.filter((p) => !p.keys && !p.regex).map((p) => p.key));
     const hidden = new Set(state.hidden);
     let added = false;
-    for (const k of state.keys) {
-      if (!k.numeric || have.has(k.key) || hidden.has(k.key)) continue;
-      state.panels.push({ id: newId(), key: k.key, x: "step", smoothing: 0, log: false, size: "m" });
+    for (const k of numericKeys()) {
+      if (have.has(k) || hidden.has(k)) continue;
+      state.panels.push(linePanel(k));
       added = true;
     }
     return added;
   }
 
+  // The keys a line panel draws: its list, or the numeric keys its regex matches.
+  function panelKeys(panel) {
+    if (panel.regex) {
+      let re;
+      try { re = new RegExp(panel.regex); } catch { return []; }
+      return numericKeys().filter((k) => re.test(k)).slice(0, MAX_REGEX_KEYS);
+    }
+    return panel.keys || [panel.key];
+  }
+
+  const openSection = (name) => {
+    const names = sectionsOf(state.panels).map((s) => s.name);
+    return isOpen(name, names.indexOf(name), state.sections);
+  };
+  const panelShown = (panel) => openSection(sectionOf(panel));
+
   let saveTimer = null;
   function save() {
+    keepLocalSections(page, state.sections);
     if (!state.canWrite) return;
     clearTimeout(saveTimer);
     saveTimer = setTimeout(async () => {
       try {
-        await cairn.put(`${API}/workspace`, { panels: state.panels, hidden: state.hidden });
+        await cairn.put(`${API}/workspace`, { panels: state.panels, hidden: state.hidden, sections: state.sections });
         status.textContent = "Layout saved";
       } catch (e) {
         status.textContent = `Not saved: ${e.message}`;
@@ -94,177 +131,185 @@ export function mountWorkspace(root, page) {
   }
 
   const toolbar = cairn.el("div", { class: "ws-toolbar" });
-  const grid = cairn.el("div", { class: "ws-grid", "data-testid": "panels" });
+  const grid = cairn.el("div", { class: "ws-sections", "data-testid": "panels" });
   const status = cairn.el("span", { class: "muted ws-status", "data-testid": "workspace-status" });
   const runsNote = cairn.el("span", { class: "muted" });
   root.append(cairn.el("div", { class: "ws-head" }, cairn.el("h2", { text: "Charts" }), runsNote, toolbar), grid);
 
-  const addSelect = cairn.el("select", { "aria-label": "Metric for a new panel", "data-testid": "add-panel-key" });
-  if (state.canWrite) {
-    toolbar.append(addSelect, cairn.el("button", {
-      text: "Add panel", "data-testid": "add-panel",
-      onclick: () => {
-        if (!addSelect.value) return;
-        state.panels.push({ id: newId(), key: addSelect.value, x: "step", smoothing: 0, log: false, size: "m" });
-        state.hidden = state.hidden.filter((k) => k !== addSelect.value);
-        save();
-        layout();
-        drawPanel(state.views.get(state.panels[state.panels.length - 1].id));
-      },
-    }));
-  }
+  // "Add panel" (workspace_add.js).
+  const adder = addPanelControls({ numericKeys, tableKeys, onAdd: addPanel, onError: (text) => { status.textContent = text; } });
+  if (state.canWrite) toolbar.append(...adder.els);
   toolbar.append(status);
 
-  function fillAddSelect() {
-    // A line chart draws numbers: media keys (images, histograms) have panels of their own below.
-    addSelect.replaceChildren(...state.keys.filter((k) => k.numeric)
-      .map((k) => cairn.el("option", { value: k.key, text: k.key })));
+  async function tableKeys() {
+    if (!state.tableKeys) state.tableKeys = await cairn.get(`${API}/table/keys`);
+    return state.tableKeys;
   }
 
-  function xOptions(panel) {
-    const opts = [...X_AXES];
-    for (const k of state.keys) if (k.numeric && k.key !== panel.key) opts.push([metricX(k.key), k.key]);
-    return opts;
+  async function addPanel({ type, key, keys }) {
+    const panel = { ...linePanel(key), ...(type !== "line" ? { type } : {}), ...(keys ? { keys } : {}) };
+    if (type === "line") state.hidden = state.hidden.filter((k) => k !== key);
+    state.panels.push(panel);
+    state.sections[sectionOf(panel)] = true;
+    save();
+    layout();
+    await showSection(sectionOf(panel));
+  }
+
+  function move(panel, d) {
+    // Within its section: the next panel of the same section, before or after.
+    const s = sectionOf(panel);
+    const same = state.panels.filter((p) => sectionOf(p) === s);
+    const j = same.indexOf(panel) + d;
+    if (j < 0 || j >= same.length) return;
+    const a = state.panels.indexOf(panel), b = state.panels.indexOf(same[j]);
+    [state.panels[a], state.panels[b]] = [state.panels[b], state.panels[a]];
+    save();
+    layout();
+  }
+
+  function remove(panel) {
+    state.panels = state.panels.filter((p) => p !== panel);
+    if (!panel.keys && !panel.regex && (panel.type || "line") === "line"
+        && !state.panels.some((p) => p.key === panel.key) && !state.hidden.includes(panel.key)) state.hidden.push(panel.key);
+    save();
+    layout();
   }
 
   function panelView(panel) {
-    const title = cairn.el("span", { class: "panel-title", text: panel.key, title: panel.key });
-    const xSel = cairn.el("select", { class: "panel-x", "aria-label": "x-axis", "data-testid": "panel-x" });
-    for (const [v, label] of xOptions(panel)) xSel.append(cairn.el("option", { value: v, text: label }));
-    xSel.value = panel.x;
-    const smooth = cairn.el("input", { type: "range", min: "0", max: "0.99", step: "0.01", value: String(panel.smoothing),
-      class: "panel-smooth", "aria-label": "Smoothing", "data-testid": "panel-smoothing", title: "Smoothing (EMA)" });
-    const smoothVal = cairn.el("span", { class: "muted panel-smooth-val", text: panel.smoothing.toFixed(2) });
-    const log = cairn.el("input", { type: "checkbox", "data-testid": "panel-log" });
-    log.checked = panel.log;
-    const controls = cairn.el("div", { class: "panel-controls" },
-      xSel, cairn.el("label", { class: "panel-opt", title: "Smoothing (EMA)" }, "smooth", smooth, smoothVal),
-      cairn.el("label", { class: "panel-opt" }, log, "log"));
-    const head = cairn.el("div", { class: "panel-head" }, title, controls);
+    const title = cairn.el("span", { class: "panel-title", "data-testid": "panel-title" });
+    const setTitle = (t) => { title.textContent = t; title.title = t; };
+    setTitle(panelTitle(panel));
+    const head = cairn.el("div", { class: "panel-head" }, title);
     const body = cairn.el("div", { class: "panel-body" });
-    const el = cairn.el("div", { class: `panel size-${panel.size}`, "data-testid": "panel", dataset: { key: panel.key, panelId: panel.id } }, head, body);
-    const view = { panel, el, body, chart: null, zoomSeq: 0 };
-
-    xSel.onchange = async () => {
-      panel.x = xSel.value;
-      save();
-      view.chart.setOptions({ x: panel.x });
-      if (!hasData(panel)) await fetchAll();
-      drawPanel(view);
-    };
-    smooth.oninput = () => { panel.smoothing = +smooth.value; smoothVal.textContent = panel.smoothing.toFixed(2); view.chart.setOptions({ smoothing: panel.smoothing }); };
-    smooth.onchange = save;
-    log.onchange = () => { panel.log = log.checked; save(); view.chart.setOptions({ log: panel.log }); };
-
-    if (state.canWrite) {
-      const sizes = cairn.el("span", { class: "seg" });
-      for (const [s, label] of Object.entries(SIZES)) {
-        sizes.append(cairn.el("button", { text: label, class: panel.size === s ? "on" : "", title: `Width ${label}`,
-          "data-testid": `panel-size-${s}`,
-          onclick: () => {
-            panel.size = s;
-            el.className = `panel size-${s}`;
-            for (const b of sizes.children) b.classList.toggle("on", b.textContent === label);
-            save();
-          } }));
-      }
-      const move = (d) => {
-        const i = state.panels.indexOf(panel), j = i + d;
-        if (j < 0 || j >= state.panels.length) return;
-        [state.panels[i], state.panels[j]] = [state.panels[j], state.panels[i]];
-        save();
-        layout();
-      };
-      controls.append(sizes, addToReport(panel),
-        cairn.el("button", { text: "↑", title: "Move earlier", "data-testid": "panel-up", onclick: () => move(-1) }),
-        cairn.el("button", { text: "↓", title: "Move later", "data-testid": "panel-down", onclick: () => move(1) }),
-        cairn.el("button", { text: "×", title: "Remove panel", class: "danger", "data-testid": "panel-remove",
-          onclick: () => {
-            state.panels = state.panels.filter((p) => p !== panel);
-            if (!state.panels.some((p) => p.key === panel.key) && !state.hidden.includes(panel.key)) state.hidden.push(panel.key);
-            view.chart.destroy();
-            state.views.delete(panel.id);
-            el.remove();
-            save();
-          } }));
-      // Drag a panel by its title onto another to put it there.
-      head.draggable = true;
-      head.addEventListener("dragstart", (e) => { e.dataTransfer.setData("text/x-cairn-panel", panel.id); el.classList.add("dragging"); });
-      head.addEventListener("dragend", () => el.classList.remove("dragging"));
-      el.addEventListener("dragover", (e) => { if (e.dataTransfer.types.includes("text/x-cairn-panel")) e.preventDefault(); });
-      el.addEventListener("drop", (e) => {
-        const from = state.panels.findIndex((p) => p.id === e.dataTransfer.getData("text/x-cairn-panel"));
-        if (from < 0 || state.panels[from] === panel) return;
-        e.preventDefault();
-        const [moved] = state.panels.splice(from, 1);
-        state.panels.splice(state.panels.indexOf(panel), 0, moved);
-        save();
-        layout();
+    const el = cairn.el("div", { class: `panel size-${panel.size}`, "data-testid": "panel",
+      dataset: { key: panel.key, panelId: panel.id, type: panel.type || "line" } }, head, body);
+    const view = { panel, el, body, chart: null, zoomSeq: 0, setTitle };
+    head.append(panelMenu(panel, view, { canWrite: state.canWrite, numericKeys, save, move, remove,
+      refetch: (v) => showPanel(v), keysChanged,
+      addToReport: (p) => addToReport(p, { page, runIds: () => state.runs.map((r) => r.id), keys: () => panelKeys(p) }) }));
+    if (state.canWrite) dragToReorder(panel, head, el);
+    if ((panel.type || "line") === "line") {
+      view.chart = new Chart(body, {
+        key: panel.key, x: panel.x, log: panel.log, smoothing: panel.smoothing, legend: true,
+        onZoom: (min, max) => zoomPanel(view, min, max),
+        onReset: () => drawPanel(view),
       });
     }
-
-    view.chart = new Chart(body, {
-      key: panel.key, x: panel.x, log: panel.log, smoothing: panel.smoothing,
-      onZoom: (min, max) => zoomPanel(view, min, max),
-      onReset: () => drawPanel(view),
-    });
     return view;
   }
 
-  // "Add to report…": the project's reports the user edits; the chosen one gets a line panel
-  // of this key, x-axis, smoothing and log, over the runs shown now (a hand-picked run set).
-  function addToReport(panel) {
-    const box = cairn.el("span", { class: "add-report" });
-    const menu = cairn.el("div", { class: "add-report-menu", hidden: true, "data-testid": "add-report-menu" });
-    const note = cairn.el("span", { class: "muted", "data-testid": "add-report-done" });
-    const button = cairn.el("button", { text: "Add to report…", title: "Copy this chart into a report", "data-testid": "panel-add-report",
-      onclick: async () => {
-        if (!menu.hidden) { menu.hidden = true; return; }
-        menu.replaceChildren(cairn.el("div", { class: "muted", text: "Loading…" }));
-        menu.hidden = false;
-        try {
-          const list = (await cairn.get(`${API}/reports`)).results;
-          menu.replaceChildren(...(list.length ? list.map((r) => cairn.el("button", {
-            text: `${r.title}${r.visibility === "draft" ? " (draft)" : ""}`, "data-testid": "add-report-item",
-            onclick: () => append(r) })) : [cairn.el("div", { class: "muted", text: "No reports yet: make one under Reports." })]));
-        } catch (e) { menu.replaceChildren(cairn.el("div", { class: "panel-error", text: e.message })); }
-      } });
-    async function append(report) {
-      menu.hidden = true;
-      const runs = state.runs.map((r) => r.id);
-      const line = { kind: "line", title: panel.key, keys: [panel.key], smoothing: panel.smoothing, log: panel.log,
-        x: panel.x, runset: { runs } };
-      try {
-        await cairn.post(`/api/v1/reports/${encodeURIComponent(report.id)}/blocks`, { block: { type: "panel", panel: line } });
-        note.replaceChildren("Added to ", cairn.el("a", { href: `/${page.org}/${page.project}/reports/${encodeURIComponent(report.id)}/edit`, text: report.title }));
-      } catch (e) { note.textContent = e.message; }
-    }
-    box.append(button, menu, note);
-    return box;
+  // Drag a panel by its title onto another of its section to put it there.
+  function dragToReorder(panel, head, el) {
+    head.draggable = true;
+    head.addEventListener("dragstart", (e) => { e.dataTransfer.setData("text/x-cairn-panel", panel.id); el.classList.add("dragging"); });
+    head.addEventListener("dragend", () => el.classList.remove("dragging"));
+    el.addEventListener("dragover", (e) => { if (e.dataTransfer.types.includes("text/x-cairn-panel")) e.preventDefault(); });
+    el.addEventListener("drop", (e) => {
+      const from = state.panels.findIndex((p) => p.id === e.dataTransfer.getData("text/x-cairn-panel"));
+      if (from < 0 || state.panels[from] === panel) return;
+      e.preventDefault();
+      const [moved] = state.panels.splice(from, 1);
+      state.panels.splice(state.panels.indexOf(panel), 0, moved);
+      save();
+      layout();
+    });
   }
 
-  // Put the panels' elements in order, creating the missing ones.
+  // The sections in order, each a header (open or closed) and, when open, its panels.
+  const sectionEls = new Map();  // name → {el, head, grid}
   function layout() {
     const keep = new Set(state.panels.map((p) => p.id));
-    for (const [id, v] of state.views) if (!keep.has(id)) { v.chart.destroy(); v.el.remove(); state.views.delete(id); }
-    const els = state.panels.map((p) => {
-      let v = state.views.get(p.id);
-      if (!v) { v = panelView(p); state.views.set(p.id, v); }
-      return v.el;
+    for (const [id, v] of state.views) if (!keep.has(id)) { if (v.chart) v.chart.destroy(); v.el.remove(); state.views.delete(id); }
+    const sections = sectionsOf(state.panels);
+    const els = sections.map(({ name, panels }, i) => {
+      let s = sectionEls.get(name);
+      if (!s) {
+        const count = cairn.el("span", { class: "muted ws-section-count" });
+        const toggle = cairn.el("button", { type: "button", class: "ws-section-toggle", "data-testid": "section-toggle",
+          onclick: () => toggleSection(name) }, cairn.el("span", { class: "ws-caret", "aria-hidden": "true" }),
+          cairn.el("span", { class: "ws-section-name", text: sectionLabel(name) }), count);
+        s = { el: cairn.el("section", { class: "ws-section", "data-testid": "section", dataset: { section: name } },
+          cairn.el("h3", { class: "ws-section-head" }, toggle), cairn.el("div", { class: "ws-grid" })), toggle, count };
+        s.grid = s.el.lastChild;
+        sectionEls.set(name, s);
+      }
+      const open = isOpen(name, i, state.sections);
+      s.el.classList.toggle("closed", !open);
+      s.toggle.setAttribute("aria-expanded", String(open));
+      s.count.textContent = `${panels.length} panel${panels.length === 1 ? "" : "s"}`;
+      // A closed section's panels are not made: a workspace of hundreds of keys costs its open sections only.
+      s.grid.replaceChildren(...(open ? panels.map((p) => {
+        let v = state.views.get(p.id);
+        if (!v) { v = panelView(p); state.views.set(p.id, v); }
+        return v.el;
+      }) : []));
+      if (!open) for (const p of panels) dropView(p.id);
+      return s.el;
     });
     grid.replaceChildren(...els);
+    for (const name of [...sectionEls.keys()]) if (!sections.some((s) => s.name === name)) sectionEls.delete(name);
     if (!state.panels.length) grid.append(cairn.el("p", { class: "muted", text: state.runs.length ? "No metrics logged yet." : "No runs to chart yet." }));
+  }
+
+  function dropView(id) {
+    const v = state.views.get(id);
+    if (!v) return;
+    if (v.chart) v.chart.destroy();
+    v.el.remove();
+    state.views.delete(id);
+  }
+
+  async function toggleSection(name) {
+    const open = !openSection(name);
+    state.sections[name] = open;
+    // Its keys asked for before its panels are made: the request runs while they are.
+    const reading = open ? ensureKeys(state.panels.filter((p) => sectionOf(p) === name)) : null;
+    save();
+    layout();
+    if (open) { await reading; await showSection(name); }
+  }
+
+  // Read what an opened section's panels need and draw them.
+  async function showSection(name) {
+    const t0 = performance.now();
+    const views = state.panels.filter((p) => sectionOf(p) === name).map((p) => state.views.get(p.id)).filter(Boolean);
+    await ensureKeys(views.map((v) => v.panel));
+    const t1 = performance.now();
+    for (const v of views) drawPanel(v);
+    const s = sectionEls.get(name);
+    // For benchmarks: reading its keys, then drawing its panels.
+    if (s) Object.assign(s.el.dataset, { readMs: String(t1 - t0), drawMs: String(performance.now() - t1) });
+  }
+
+  // Its keys edited: it may belong to another section now.
+  async function keysChanged(view, before) {
+    // The key it drew alone, if no panel draws it alone now, stays away: no automatic panel brings it back.
+    const alone = (p) => !p.keys && !p.regex && (p.type || "line") === "line";
+    if (before && !state.panels.some((p) => alone(p) && p.key === before) && !state.hidden.includes(before)) state.hidden.push(before);
+    view.el.dataset.key = view.panel.key;
+    if (view.chart) view.chart.setKey(view.panel.key);
+    state.sections[sectionOf(view.panel)] = true;  // the panel just edited stays in sight, in its new section
+    save();
+    layout();
+    await showPanel(view);
+  }
+
+  async function showPanel(view) {
+    await ensureKeys([view.panel]);
+    drawPanel(view);
   }
 
   // --- Data ----------------------------------------------------------------
 
-  function wantedKeys() {
+  function keysOf(panels) {
     const keys = new Set();
-    for (const p of state.panels) {
-      keys.add(p.key);
+    for (const p of panels) {
+      if ((p.type || "line") !== "line") continue;
+      for (const k of panelKeys(p)) keys.add(k);
       if (xMetric(p.x)) keys.add(xMetric(p.x));
     }
-    return [...keys];
+    return keys;
   }
 
   function historyUrl(keys, extra) {
@@ -274,47 +319,88 @@ export function mountWorkspace(root, page) {
     return `${API}/history?${q}`;
   }
 
-  function chartRuns(panel, history) {
-    const out = [];
-    for (const r of state.runs) {
-      const h = history[r.id];
-      if (!h) continue;
-      const full = state.history[r.id];
-      const times = timeMap((full && full.series._time) || h.series._time);
-      const xKey = xMetric(panel.x);
-      const pts = runPoints(h.series[panel.key], {
-        x: panel.x, times, xSeries: xKey ? (h.series[xKey] || (full && full.series[xKey])) : null,
-      });
-      if (pts) out.push(Object.assign({ id: r.id, name: r.name, color: r.color }, pts));
+  const needTimes = (panels) => panels.some((p) => xTimed(p.x));
+  const timesLoaded = () => Object.values(state.history).every((h) => "_time" in h.series);
+
+  // Read the keys of `panels` not read yet (one request), into history.
+  async function ensureKeys(panels) {
+    if (!state.runs.length) return;
+    const missing = [...keysOf(panels)].filter((k) => !state.loaded.has(k));
+    const times = needTimes(panels) && !timesLoaded();
+    if (!missing.length && !times) return;
+    const keys = missing.length ? missing : [...keysOf(panels)].slice(0, 1);
+    const body = await cairn.get(historyUrl(keys, times ? { times: 1 } : {}));
+    for (const [id, h] of Object.entries(body.runs)) {
+      if (!state.history[id]) state.history[id] = h;
+      else { Object.assign(state.history[id].series, h.series); state.history[id].state = h.state; }
     }
+    for (const k of missing) state.loaded.add(k);
+  }
+
+  // Everything the open sections show, read again (a live tick, other runs).
+  async function fetchOpen() {
+    const panels = state.panels.filter(panelShown);
+    const keys = [...keysOf(panels)];
+    if (!state.runs.length || !keys.length) { state.history = {}; state.loaded = new Set(); return; }
+    const body = await cairn.get(historyUrl(keys, needTimes(panels) ? { times: 1 } : {}));
+    state.history = body.runs;
+    state.loaded = new Set(keys);
+  }
+
+  // The open sections read again and drawn, with whatever a section opened meanwhile needs.
+  async function refreshOpen(seq) {
+    await fetchOpen();
+    await ensureKeys(state.panels.filter(panelShown));
+    if (seq === undefined || seq === fetchSeq) drawAll();
+  }
+
+  // One chart line per run and key (a key's dash tells keys apart), or per group and key.
+  function chartRuns(panel, history) {
+    const keys = panelKeys(panel);
+    const xKey = xMetric(panel.x);
+    const points = (id, key) => {
+      const h = history[id];
+      if (!h) return null;
+      const full = state.history[id];
+      const times = timeMap((full && full.series._time) || h.series._time);
+      return runPoints(h.series[key], { x: panel.x, times, xSeries: xKey ? (h.series[xKey] || (full && full.series[xKey])) : null });
+    };
+    const out = [];
+    keys.forEach((key, k) => {
+      const suffix = keys.length > 1 ? ` · ${key}` : "";
+      const dash = DASHES[k % DASHES.length];
+      if (state.groups) {
+        for (const g of state.groups) {
+          const pts = groupPoints(g.runs.map((id) => points(id, key)));
+          if (pts) out.push({ id: `group:${g.name}:${key}`, name: `${g.name}${suffix}`, color: g.color, dash, group: g.name, n: g.runs.length, ...pts });
+        }
+        return;
+      }
+      for (const r of state.runs) {
+        const pts = points(r.id, key);
+        if (pts) out.push({ id: keys.length > 1 ? `${r.id}:${key}` : r.id, name: `${r.name}${suffix}`, color: r.color, dash, ...pts });
+      }
+    });
     return out;
   }
 
-  // Whether the fetched history has what the panel's x-axis needs.
-  function hasData(panel) {
-    const need = xSeriesKey(panel.x);
-    if (!need) return true;
-    return Object.values(state.history).every((h) => need in h.series);
-  }
-
-  function drawPanel(view, keepZoom) {
+  async function drawPanel(view, keepZoom) {
     if (!view) return;
-    view.chart.setRuns(chartRuns(view.panel, state.history), { keepZoom: !!keepZoom });
-  }
-
-  let fetchSeq = 0;
-  async function fetchAll() {
-    if (!state.runs.length) { state.history = {}; return; }
-    const keys = wantedKeys();
-    if (!keys.length) { state.history = {}; return; }
-    const times = state.panels.some((p) => xTimed(p.x));
-    const body = await cairn.get(historyUrl(keys, times ? { times: 1 } : {}));
-    state.history = body.runs;
+    if (view.chart) { view.chart.setRuns(chartRuns(view.panel, state.history), { keepZoom: !!keepZoom }); return; }
+    // Across runs: the table's values of the runs shown.
+    try {
+      if (view.panel.type === "importance" && !(view.panel.keys || []).length) await tableKeys();
+      const columns = runsPanelColumns(view.panel, state.tableKeys || {});
+      drawRunsPanel(view.body, view.panel, state.runs, await runValues(API, state.runs, columns), columns);
+      view.el.dataset.drawnAt = String(performance.now());
+    } catch (e) {
+      view.body.replaceChildren(cairn.el("div", { class: "panel-error", text: e.message }));
+    }
   }
 
   function drawAll() {
     for (const v of state.views.values()) {
-      if (v.chart.zoom) v.zoomStale = true; else drawPanel(v);
+      if (v.chart && v.chart.zoom) v.zoomStale = true; else drawPanel(v);
     }
   }
 
@@ -338,28 +424,27 @@ export function mountWorkspace(root, page) {
       return;
     }
     const seq = ++view.zoomSeq;
-    const keys = [panel.key];
-    const body = await cairn.get(historyUrl(keys, { min_step: Math.max(0, Math.floor(lo)), max_step: Math.max(0, Math.ceil(hi)) }));
+    const body = await cairn.get(historyUrl(panelKeys(panel), { min_step: Math.max(0, Math.floor(lo)), max_step: Math.max(0, Math.ceil(hi)) }));
     if (seq !== view.zoomSeq || !view.chart.zoom) return;
     view.chart.setRuns(chartRuns(panel, body.runs), { keepZoom: true });
   }
 
   // --- Live ----------------------------------------------------------------
 
-  function anyRunning() {
-    return state.runs.some((r) => (state.history[r.id] || r).state === "running");
-  }
+  const anyRunning = () => state.runs.some((r) => (state.history[r.id] || r).state === "running");
 
   async function refreshKeys() {
     const body = await cairn.get(`${API}/keys`);
     const before = state.keys.map((k) => k.key).join();
     state.keys = body.keys;
-    if (state.keys.map((k) => k.key).join() !== before) fillAddSelect();
+    if (state.keys.map((k) => k.key).join() !== before && adder.showsMetrics()) adder.fill();
     if (autoPanels()) layout();
   }
 
   function describeRuns() {
-    runsNote.textContent = state.runs.length ? `${state.runs.length} run${state.runs.length === 1 ? "" : "s"} selected` : "";
+    const n = state.groups ? state.groups.length : state.runs.length;
+    const what = state.groups ? "group" : "run";
+    runsNote.textContent = n ? `${n} ${what}${n === 1 ? "" : "s"} ${state.groups ? "shown" : "selected"}` : "";
   }
 
   let ticking = false;
@@ -372,9 +457,8 @@ export function mountWorkspace(root, page) {
       const changed = state.runs.map((r) => r.id).join() !== ids;
       if (changed || anyRunning()) {
         await refreshKeys();
-        await fetchAll();
         describeRuns();
-        drawAll();
+        await refreshOpen();
       }
     } catch (e) {
       status.textContent = `Refresh failed: ${e.message}`;
@@ -383,28 +467,20 @@ export function mountWorkspace(root, page) {
     }
   }
 
+  let fetchSeq = 0;
   async function start() {
     try {
-      await loadRuns(true);
-      // The layout and every numeric series at once: most panels show those.
-      const [ws, first] = await Promise.all([
-        cairn.get(`${API}/workspace`),
-        state.runs.length ? cairn.get(historyUrl([], { numeric: 1 })) : null,
-      ]);
+      const [ws] = await Promise.all([cairn.get(`${API}/workspace`), loadRuns(true)]);
       state.panels = ws.panels;
       state.hidden = ws.hidden;
-      state.saved = ws.saved;
+      state.sections = { ...(ws.sections || {}), ...localSections(page) };
       state.canWrite = ws.can_write;
       state.keys = ws.keys;
-      fillAddSelect();
+      adder.fill();
       autoPanels();
       describeRuns();
       layout();
-      state.history = first ? first.runs : {};
-      if (!state.panels.every(hasData) || !wantedKeys().every((k) => Object.values(state.history).every((h) => k in h.series))) {
-        await fetchAll();
-      }
-      drawAll();
+      await refreshOpen();
       performance.mark("cairn:workspace-drawn");  // for benchmarks
       if (!state.canWrite && ws.saved) status.textContent = "Saved layout (read-only)";
     } catch (e) {
@@ -419,8 +495,7 @@ export function mountWorkspace(root, page) {
         const seq = ++fetchSeq;
         await loadRuns();
         describeRuns();
-        await fetchAll();
-        if (seq === fetchSeq) drawAll();
+        await refreshOpen(seq);
       }, 30);
     });
   }
