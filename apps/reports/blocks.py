@@ -2,7 +2,7 @@
 
     {"id": "b1", "type": "text", "text": "# Markdown"}
     {"id": "b2", "type": "panel", "panel": {
-        "kind": "line" | "bar" | "scatter" | "parallel" | "table" | "media",
+        "kind": "line" | "bar" | "scatter" | "parallel" | "table" | "media" | "importance",
         "title": "...",
         "runset": {"project": "slug" (same organisation; default the report's),
                    "filter": "filter language" | "runs": ["run id", ...],
@@ -14,6 +14,7 @@
         parallel: "fields": ["config.lr", ..., "summary.acc"]
         table:    "fields": ["config.lr", "summary.acc", ...]
         media:    "key": "samples" (a media or histogram key), "step": int | null (null: the newest)
+        importance: "metric": "summary.acc", "fields": ["config.lr", ...] (the parameters)
     }}
 
 A field is `config.<path>` or `summary.<path>` in the filter language's
@@ -33,7 +34,7 @@ MAX_BLOCKS = 200
 MAX_TEXT = 100_000
 MAX_LINE_KEYS = 10
 MAX_FIELDS = 20
-PANEL_KINDS = ("line", "bar", "scatter", "parallel", "table", "media")
+PANEL_KINDS = ("line", "bar", "scatter", "parallel", "table", "media", "importance")
 _PANEL_FIELDS = {
     "line": {"keys", "smoothing", "log", "x"},
     "bar": {"field"},
@@ -41,6 +42,7 @@ _PANEL_FIELDS = {
     "parallel": {"fields"},
     "table": {"fields"},
     "media": {"key", "step"},
+    "importance": {"metric", "fields"},
 }
 
 
@@ -126,6 +128,9 @@ def panel_check(value: Any, field: str) -> dict[str, Any]:
     elif kind == "scatter":
         out["x"] = field_check(value.get("x"), f"{field}.x")
         out["y"] = field_check(value.get("y"), f"{field}.y")
+    elif kind == "importance":
+        out["metric"] = field_check(value.get("metric"), f"{field}.metric")
+        out["fields"] = _fields(value.get("fields"), f"{field}.fields", 1)
     elif kind == "media":
         out["key"] = _text(value.get("key"), f"{field}.key", 256)
         step = value.get("step")

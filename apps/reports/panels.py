@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from apps.core.importance import importance_of
 from apps.reports.media import media_panel_data
 from apps.reports.models import Report
 from apps.reports.runsets import runset_runs
@@ -73,6 +74,9 @@ def panel_data(
     if kind == "bar":
         out["field"] = panel["field"]
         out["runs"] = [{**r, "value": field_value(run, panel["field"])} for r, run in zip(_runs(runs), runs)]
+    elif kind == "importance":
+        out["metric"], out["fields"] = panel["metric"], panel["fields"]
+        out.update(importance_data(runs, panel["metric"], panel["fields"]))
     elif kind == "scatter":
         out["x"], out["y"] = panel["x"], panel["y"]
         out["runs"] = [
@@ -85,6 +89,33 @@ def panel_data(
             {**r, "values": [field_value(run, f) for f in panel["fields"]]} for r, run in zip(_runs(runs), runs)
         ]
     return out
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def importance_data(runs: list[Run], metric: str, fields: list[str]) -> dict[str, Any]:
+    """The importance panel: each field's importance for `metric` and its correlation, over the
+    runs that have a number for the metric and a value for every field (text values enter as
+    their rank among the runs' values, as a sweep's categorical parameters do)."""
+    values = [[field_value(run, f) for f in fields] for run in runs]
+    texts = [sorted({v for row in values if isinstance(v := row[i], str)}) for i in range(len(fields))]
+    rows: list[list[float]] = []
+    ys: list[float] = []
+    for run, row in zip(runs, values):
+        y = _number(field_value(run, metric))
+        feats = [texts[i].index(v) if isinstance(v, str) else _number(v) for i, v in enumerate(row)]
+        if y is None or any(f is None for f in feats):
+            continue
+        rows.append([float(f) for f in feats if f is not None])
+        ys.append(y)
+    # 50 trees: the panel is drawn as the page is read; a report's run set is at most 50 runs.
+    return {"runs_used": len(ys), "params": importance_of(fields, rows, ys, trees=50)}
 
 
 _SHORT = {"values", "min", "max"}

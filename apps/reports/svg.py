@@ -172,6 +172,29 @@ def bar_svg(data: dict[str, Any]) -> str:
     return _svg(height, body, str(data.get("field", "")))
 
 
+def importance_svg(data: dict[str, Any]) -> str:
+    """One row a parameter: its importance as a bar (green when it raises the metric, red when it
+    lowers it), with the importance and the correlation written beside it."""
+    params = data.get("params") or []
+    if not params:
+        text = f"Too few runs with numbers to tell ({data.get('runs_used', 0)} of at least 3)"
+        return _svg(80, [f'<text x="{W / 2}" y="44" text-anchor="middle" {FONT}>{_esc(text)}</text>'], "empty chart")
+    row, left = 18, 190
+    xs = _Scale(0.0, 1.0, left, W - RIGHT - 170)
+    body = []
+    for i, p in enumerate(params):
+        y = TOP + i * row
+        corr = p.get("correlation")
+        fill = "#98a2b3" if corr is None else ("#2e7d32" if corr >= 0 else "#c62828")
+        body.append(f'<text x="{left - 6}" y="{y + 12}" text-anchor="end" {FONT}>{_esc(str(p["name"])[:34])}</text>')
+        width = max(1.0, xs(float(p["importance"])) - left)
+        body.append(f'<rect x="{left}" y="{y + 2}" width="{width:.1f}" height="{row - 5}" fill="{fill}"/>')
+        said = f"importance {p['importance']:.2f}, correlation " + ("n/a" if corr is None else f"{corr:+.2f}")
+        body.append(f'<text x="{left + width + 4:.1f}" y="{y + 12}" {FONT}>{_esc(said)}</text>')
+    label = f"importance of each parameter for {data.get('metric', '')}"
+    return _svg(TOP + 8 + row * len(params), body, label)
+
+
 def _categorical(values: list[Any]) -> tuple[list[float | None], list[str] | None]:
     nums = [_num(v) for v in values]
     if all(n is not None or v is None for n, v in zip(nums, values)):
@@ -326,4 +349,6 @@ def panel_figure(data: dict[str, Any], panel: dict[str, Any], media_url: MediaUr
         return scatter_svg(data)
     if kind == "parallel":
         return parallel_svg(data)
+    if kind == "importance":
+        return importance_svg(data)
     return table_html(data)

@@ -73,7 +73,7 @@ def _read(request: HttpRequest, report: Report, access: ReportAccess) -> HttpRes
         base = f"/api/v1/reports/{report.key}/panels/{quote(block_id, safe='')}/media/"
         return lambda item, what: f"{base}{int(item['id'])}/{what}{'?draft=1' if draft else ''}"
 
-    drawn = figures(report=report, draft=draft, kinds={"bar", "scatter", "parallel", "table", "media"},
+    drawn = figures(report=report, draft=draft, kinds={"bar", "scatter", "parallel", "table", "media", "importance"},
                     media_url=media_url)
     blocks, line_panels = _reader_blocks(content, drawn)
     groups = _request_groups(len(line_panels))

@@ -1,5 +1,5 @@
-"""Parameter importance: a random forest's importances (scikit-learn) and each
-parameter's correlation with the metric, over the sweep's ended runs.
+"""Parameter importance over the sweep's ended runs (apps/core/importance.py: a
+random forest's importances and each parameter's correlation with the metric).
 
 Computed by a task when a run of the sweep ends (`sweeps.compute_importance`)
 and cached on the sweep, so the page reads it for free. Log-scaled
@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from apps.core.importance import MIN_RUNS, importance_of
 from apps.sweeps.config import config_parse
 from apps.sweeps.models import Sweep
 
-MIN_RUNS = 3
 MAX_RUNS = 10_000
 
 
@@ -27,8 +27,6 @@ def _feature(base: tuple[Any, ...], raw: Any) -> float | None:
 
 
 def importance_compute(sweep: Sweep) -> dict[str, Any]:
-    import numpy as np
-
     cfg = config_parse(sweep.config)
     params = [p for p in cfg.params if p.base[0] != "const"]
     rows = list(
@@ -45,25 +43,8 @@ def importance_compute(sweep: Sweep) -> dict[str, Any]:
         X.append([float(f) for f in feats if f is not None])
         y.append(float(metric))
     out: dict[str, Any] = {"runs": len(y), "metric": cfg.metric_name, "params": []}
-    if len(y) < MIN_RUNS or not params:
-        return out
-    from sklearn.ensemble import RandomForestRegressor
-
-    Xa, ya = np.asarray(X), np.asarray(y)
-    forest = RandomForestRegressor(n_estimators=100, random_state=0, n_jobs=1).fit(Xa, ya)
-    for i, p in enumerate(params):
-        col = Xa[:, i]
-        corr = None
-        if col.std() > 0 and ya.std() > 0:
-            corr = float(np.corrcoef(col, ya)[0, 1])
-        out["params"].append(
-            {
-                "name": p.name,
-                "importance": float(forest.feature_importances_[i]),
-                "correlation": corr,
-            }
-        )
-    out["params"].sort(key=lambda e: -e["importance"])
+    if len(y) >= MIN_RUNS:
+        out["params"] = importance_of([p.name for p in params], X, y)
     return out
 
 

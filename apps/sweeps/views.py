@@ -29,6 +29,7 @@ def sweep_page(request: HttpRequest, org: str, project: str, sweep_id: str) -> H
         # "To a report": the reports' own panels over this sweep's runs (apps/reports).
         "reports_api": f"/api/v1/projects/{p.organization.slug}/{p.slug}/reports",
         "reports_base": f"/{p.organization.slug}/{p.slug}/reports/",
+        "sweep_id": sweep.sweep_id,
         "metric": sweep.metric_name,
         "goal": sweep.metric_goal,
         "can_write": access >= Access.WRITE,

@@ -170,8 +170,12 @@ def test_to_a_report_makes_a_draft_with_the_reports_panels_over_the_sweeps_runs(
     s.headers["Authorization"] = f"Bearer {web_server.api_key}"
     api = f"{web_server.url}/api/v1/reports/{report_id}"
     blocks = s.get(api).json()["draft"]["blocks"]
-    assert [b["panel"]["kind"] for b in blocks] == ["parallel", "scatter", "scatter", "line"]
+    assert [b["panel"]["kind"] for b in blocks] == ["parallel", "importance", "scatter", "scatter", "line"]
     assert blocks[0]["panel"]["fields"] == ["config.lr", "config.batch", "summary.loss"]
-    data = s.get(f"{api}/data", params={"blocks": "s0", "draft": "1"}).json()["panels"]["s0"]
-    got = {r["id"]: r["values"][2] for r in data["runs"]}
+    assert blocks[0]["panel"]["runset"]["filter"] == f'sweep = "{sweep_id}"'  # live: the sweep's runs
+    data = s.get(f"{api}/data", params={"blocks": "s0,s1", "draft": "1"}).json()["panels"]
+    got = {r["id"]: r["values"][2] for r in data["s0"]["runs"]}
     assert got == pytest.approx(losses)
+    # The loss is lr * 10 + batch / 100: lr matters most, and both raise it.
+    assert [p["name"] for p in data["s1"]["params"]] == ["config.lr", "config.batch"]
+    assert all(p["correlation"] > 0 for p in data["s1"]["params"])

@@ -5,7 +5,7 @@
 import * as cairn from "./api.js";
 import { minute, pageData } from "./util.js";
 
-const KINDS = { line: "Line chart", bar: "Bar chart", scatter: "Scatter", parallel: "Parallel coordinates", table: "Runs table", media: "Media" };
+const KINDS = { line: "Line chart", bar: "Bar chart", scatter: "Scatter", parallel: "Parallel coordinates", table: "Runs table", media: "Media", importance: "Parameter importance" };
 const SAVE_DELAY = 800;
 
 const page = pageData();
@@ -81,6 +81,7 @@ function panelDefaults(kind, old) {
   if (kind === "scatter") Object.assign(p, { x: "config.", y: "summary." });
   if (kind === "parallel" || kind === "table") p.fields = (old && old.fields) || [];
   if (kind === "media") Object.assign(p, { key: "", step: null });
+  if (kind === "importance") Object.assign(p, { metric: (old && old.metric) || "summary.", fields: (old && old.fields) || [] });
   return p;
 }
 
@@ -130,6 +131,10 @@ function panelEditor(block) {
     grid.append(...field("Media key", textInput(p.key, (v) => { p.key = v.trim(); },
       { placeholder: "images, video, audio or histograms: e.g. samples", "data-testid": "panel-media-key" })),
       ...field("Step", step));
+  } else if (p.kind === "importance") {
+    grid.append(...field("Metric", textInput(p.metric, (v) => { p.metric = v; }, { placeholder: "summary.val/loss", "data-testid": "panel-metric" })),
+      ...field("Parameters", textInput(p.fields.join(", "), (v) => { p.fields = csv(v); },
+        { placeholder: "config.lr, config.dropout", "data-testid": "panel-fields" })));
   } else if (p.kind === "scatter") {
     grid.append(...field("x", textInput(p.x, (v) => { p.x = v; }, { placeholder: "config.lr" })),
       ...field("y", textInput(p.y, (v) => { p.y = v; }, { placeholder: "summary.acc" })));

@@ -104,25 +104,26 @@ function importance(el, imp) {
     rows.length ? table : cairn.el("p", { class: "muted", text: "Computed once three runs have ended with the metric." }));
 }
 
-// A draft report of this sweep: the reports' own panels (parallel coordinates, the
-// metric against each parameter, the metric over steps) over its last 50 runs.
+// A draft report of this sweep: the reports' own panels (parallel coordinates, parameter
+// importance, the metric against each parameter, the metric over steps) over its newest 50 runs, live.
 function field(root, path) {
   const seg = (s) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(s) ? s : "`" + s + "`");
   return [root, ...path.map(seg)].join(".");
 }
 
-function reportButton(list, paramNames) {
+function reportButton(paramNames) {
   const button = document.getElementById("sweep-report");
   if (!button) return;
   button.addEventListener("click", async () => {
-    const runs = list.filter((t) => t.run_state).slice(-50).map((t) => t.run_id);
     const params = paramNames.filter((p) => !p.includes("`")).slice(0, page.metric ? 19 : 20);
     const fields = params.map((p) => field("config", p.split(".")));
     const metric = page.metric ? field("summary", [page.metric]) : null;
-    const runset = { runs };
+    // Live: the runs the sweep hands out from now on join the report's panels too.
+    const runset = { filter: `sweep = "${page.sweep_id}"`, order: "-created_at", limit: 50 };
     const axes = metric ? [...fields, metric] : fields;
     const blocks = axes.length >= 2 ? [{ type: "panel", panel: { kind: "parallel", title: "Parameters", runset, fields: axes } }] : [];
     if (metric) {
+      if (fields.length) blocks.push({ type: "panel", panel: { kind: "importance", title: "Parameter importance", runset, metric, fields } });
       fields.slice(0, 10).forEach((f, i) => blocks.push({ type: "panel", panel: { kind: "scatter", title: `${page.metric} against ${params[i]}`, runset, x: f, y: metric } }));
       blocks.push({ type: "panel", panel: { kind: "line", title: page.metric, runset, keys: [page.metric] } });
     }
@@ -142,7 +143,7 @@ async function main() {
   const list = trials.results;
   const paramNames = [...new Set(list.flatMap((t) => Object.keys(flatten(t.params))))];
   const filter = runsTable(list, paramNames);
-  reportButton(list, paramNames);
+  reportButton(paramNames);
   const charts = document.getElementById("sweep-charts");
   const rows = list.map((t) => ({ id: t.run_id, values: Object.assign(flatten(t.params), page.metric ? { [page.metric]: t.metric } : {}) }));
   const axes = page.metric ? [...paramNames, page.metric] : paramNames;
