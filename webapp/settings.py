@@ -257,6 +257,8 @@ CAIRN_ARTIFACT_REF_S3_BUCKETS = envlist("CAIRN_ARTIFACT_REF_S3_BUCKETS", "")
 # Where resumable uploads' parts are gathered before they go to storage (shared by the web servers).
 CAIRN_UPLOAD_DIR = Path(envstr("CAIRN_UPLOAD_DIR", str(DATA_DIR / "uploads"))).resolve()
 CAIRN_HEARTBEAT_TIMEOUT = envfloat("CAIRN_HEARTBEAT_TIMEOUT", 300.0)
+# Reconciliation (apps/runs/reconcile.py): a run ended this long ago with history still to merge was missed.
+CAIRN_RECONCILE_AFTER = envfloat("CAIRN_RECONCILE_AFTER", 3600.0)
 # Media (docs/media.md): what a worker accepts, and what it makes.
 CAIRN_MEDIA_MAX_BYTES = envint("CAIRN_MEDIA_MAX_BYTES", 256 * 1024**2)
 CAIRN_MEDIA_MAX_PIXELS = envint("CAIRN_MEDIA_MAX_PIXELS", 100_000_000)  # per image or video frame
