@@ -159,6 +159,20 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 CAIRN_QUERY_TIMEOUT = envfloat("CAIRN_QUERY_TIMEOUT", 5.0)
 if not 0 <= CAIRN_QUERY_TIMEOUT < 1e6:
     raise ImproperlyConfigured(f"CAIRN_QUERY_TIMEOUT={CAIRN_QUERY_TIMEOUT}: use seconds, 0 for no limit")
+# PostgreSQL: each process shares a pool of this many connections among its
+# threads (webapp/dbpool.py); 0: no pool, each thread keeps its own (CAIRN_DB_CONN_MAX_AGE).
+CAIRN_DB_POOL_MAX = envint("CAIRN_DB_POOL_MAX", 0)
+if CAIRN_DB_POOL_MAX < 0:
+    raise ImproperlyConfigured(f"CAIRN_DB_POOL_MAX={CAIRN_DB_POOL_MAX}: use a number of connections, 0 for no pool")
+if CAIRN_DB_POOL_MAX and _db["ENGINE"] == "django.db.backends.postgresql":
+    from webapp.dbpool import pool_options
+
+    # Pooled connections are returned after each request: Django refuses a pool with persistent ones.
+    _db["CONN_MAX_AGE"] = 0
+    _db.setdefault("OPTIONS", {})["pool"] = pool_options(
+        max_size=CAIRN_DB_POOL_MAX, min_size=min(envint("CAIRN_DB_POOL_MIN", 1), CAIRN_DB_POOL_MAX),
+        timeout=envfloat("CAIRN_DB_POOL_TIMEOUT", 30.0),
+    )
 _db["TEST"] = {"NAME": envstr("CAIRN_TEST_DATABASE_NAME") or None}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -421,3 +435,12 @@ LOGGING = {
 }
 # Prometheus metrics at /metrics for a scraper that sends this bearer token; unset: no /metrics.
 CAIRN_METRICS_TOKEN = envstr("CAIRN_METRICS_TOKEN")
+# Errors to Sentry when a DSN is set (webapp/sentry.py; the `sentry` extra).
+CAIRN_SENTRY_DSN = envstr("CAIRN_SENTRY_DSN")
+if CAIRN_SENTRY_DSN:
+    _traces = envfloat("CAIRN_SENTRY_TRACES_SAMPLE_RATE", 0.0)
+    if not 0 <= _traces <= 1:
+        raise ImproperlyConfigured(f"CAIRN_SENTRY_TRACES_SAMPLE_RATE={_traces}: use a fraction from 0 to 1")
+    from webapp.sentry import sentry_init
+
+    sentry_init(dsn=CAIRN_SENTRY_DSN, environment=envstr("CAIRN_SENTRY_ENVIRONMENT"), traces_sample_rate=_traces)
