@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import time
 import uuid
@@ -28,13 +27,11 @@ import pytest
 import requests
 
 from tests.ci import unavailable
+from tests.netns import ROOT_ADDRESS, Hosts, netns_refused
 from tests.serverproc import ROOT, free_port, server_python
 
 pytestmark = pytest.mark.server
 
-PREFIX = f"cm{uuid.uuid4().hex[:4]}"  # names of this run's namespaces and links
-BRIDGE = f"{PREFIX}br"
-ROOT_ADDRESS = "10.213.0.1"
 HOSTS = {"db": "10.213.0.2", "web": "10.213.0.3", "worker": "10.213.0.4", "agent": "10.213.0.5"}
 ROWS = 3000
 
@@ -49,57 +46,6 @@ run.finish()
 """
 
 
-def _ip(*args: str) -> None:
-    subprocess.run(["ip", *args], check=True, capture_output=True)
-
-
-class Hosts:
-    """The namespaces and their bridge; processes started in them, by host."""
-
-    def __init__(self) -> None:
-        self.procs: dict[str, list[subprocess.Popen[bytes]]] = {name: [] for name in HOSTS}
-        self.made: list[str] = []
-
-    def create(self) -> None:
-        _ip("link", "add", BRIDGE, "type", "bridge")
-        self.made.append("bridge")
-        _ip("addr", "add", f"{ROOT_ADDRESS}/24", "dev", BRIDGE)
-        _ip("link", "set", BRIDGE, "up")
-        for i, (name, address) in enumerate(HOSTS.items()):
-            ns, veth = f"{PREFIX}-{name}", f"{PREFIX}v{i}"
-            _ip("netns", "add", ns)
-            self.made.append(ns)
-            _ip("link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns)
-            _ip("link", "set", veth, "master", BRIDGE)
-            _ip("link", "set", veth, "up")
-            _ip("-n", ns, "addr", "add", f"{address}/24", "dev", "eth0")
-            _ip("-n", ns, "link", "set", "eth0", "up")
-            _ip("-n", ns, "link", "set", "lo", "up")
-
-    def start(self, host: str, argv: list[str], env: dict[str, str], log: Path) -> None:
-        with open(log, "ab") as out:
-            self.procs[host].append(subprocess.Popen(
-                ["ip", "netns", "exec", f"{PREFIX}-{host}", *argv], env=env, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True, cwd=str(log.parent)))
-
-    def kill(self, host: str) -> None:
-        """The host dies: every process on it, at once."""
-        for p in self.procs[host]:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
-        self.procs[host] = []
-
-    def destroy(self) -> None:
-        for host in HOSTS:
-            self.kill(host)
-        for name in reversed(self.made):
-            if name == "bridge":
-                subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True)
-            else:
-                subprocess.run(["ip", "netns", "del", name], capture_output=True)
-
-
 @pytest.fixture
 def hosts() -> Iterator[Hosts]:
     if os.geteuid() != 0 or shutil.which("ip") is None:
@@ -109,11 +55,10 @@ def hosts() -> Iterator[Hosts]:
     for tool in ("socat", "redis-server"):
         if shutil.which(tool) is None:
             unavailable(f"{tool} is not installed")
-    probe = subprocess.run(["ip", "netns", "add", f"{PREFIX}-probe"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        unavailable(f"ip netns add refused: {probe.stderr.strip()}")
-    subprocess.run(["ip", "netns", "del", f"{PREFIX}-probe"], capture_output=True)
-    h = Hosts()
+    refused = netns_refused()
+    if refused:
+        unavailable(f"ip netns add refused: {refused}")
+    h = Hosts(HOSTS)
     try:
         h.create()
         yield h
