@@ -34,7 +34,7 @@ from django.utils import timezone
 from apps.core.models import PendingTask, ScanCursor
 from apps.core.observability import RECONCILED
 from apps.core.tasks import enqueue_on_commit
-from apps.runs.history.compaction import TARGET_ROWS, run_history_mergeable
+from apps.runs.history import TARGET_ROWS, run_history_mergeable
 from apps.runs.models import HistoryChunk, Media, MediaStatus, Project, Run, RunState
 
 log = logging.getLogger(__name__)
