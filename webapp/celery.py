@@ -28,6 +28,7 @@ TASK_QUEUES = {
     "runs.delete_stored_files": QUEUE_FILES,
     "runs.media_process": QUEUE_MEDIA,
     "runs.media_requeue": QUEUE_MEDIA,
+    "runs.reconcile": QUEUE_FILES,
     "benchmarks.score_submission": QUEUE_SCORING,
     "artifacts.collect_garbage": QUEUE_FILES,
     "artifacts.verify_blobs": QUEUE_FILES,
@@ -50,6 +51,7 @@ app.conf.task_routes = {name: {"queue": queue} for name, queue in TASK_QUEUES.it
 DEAD_RUN_CHECK_INTERVAL = float(os.environ.get("CAIRN_DEAD_RUN_CHECK_INTERVAL", "30"))
 SWEEP_CHECK_INTERVAL = float(os.environ.get("CAIRN_SWEEP_CHECK_INTERVAL", "10"))
 ARTIFACT_UPKEEP_INTERVAL = float(os.environ.get("CAIRN_ARTIFACT_UPKEEP_INTERVAL", "3600"))
+RECONCILE_INTERVAL = float(os.environ.get("CAIRN_RECONCILE_INTERVAL", "600"))
 ALERT_STALL_CHECK_INTERVAL = float(os.environ.get("CAIRN_ALERT_STALL_CHECK_INTERVAL", "60"))
 # Production runs one `celery beat` for these.
 app.conf.beat_schedule = {
@@ -66,6 +68,8 @@ app.conf.beat_schedule = {
         "task": "runs.media_requeue",
         "schedule": DEAD_RUN_CHECK_INTERVAL,
     },
+    # Missed work (apps/runs/reconcile.py): uncompacted runs, stale media, objects of deleted runs.
+    "runs-reconcile": {"task": "runs.reconcile", "schedule": RECONCILE_INTERVAL},
     # Artifacts' upkeep (apps/artifacts/maintenance.py): each call does a bounded share.
     "artifacts-collect-garbage": {"task": "artifacts.collect_garbage", "schedule": ARTIFACT_UPKEEP_INTERVAL},
     "artifacts-verify-blobs": {"task": "artifacts.verify_blobs", "schedule": ARTIFACT_UPKEEP_INTERVAL},

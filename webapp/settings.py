@@ -159,6 +159,20 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 CAIRN_QUERY_TIMEOUT = envfloat("CAIRN_QUERY_TIMEOUT", 5.0)
 if not 0 <= CAIRN_QUERY_TIMEOUT < 1e6:
     raise ImproperlyConfigured(f"CAIRN_QUERY_TIMEOUT={CAIRN_QUERY_TIMEOUT}: use seconds, 0 for no limit")
+# PostgreSQL: each process shares a pool of this many connections among its
+# threads (webapp/dbpool.py); 0: no pool, each thread keeps its own (CAIRN_DB_CONN_MAX_AGE).
+CAIRN_DB_POOL_MAX = envint("CAIRN_DB_POOL_MAX", 0)
+if CAIRN_DB_POOL_MAX < 0:
+    raise ImproperlyConfigured(f"CAIRN_DB_POOL_MAX={CAIRN_DB_POOL_MAX}: use a number of connections, 0 for no pool")
+if CAIRN_DB_POOL_MAX and _db["ENGINE"] == "django.db.backends.postgresql":
+    from webapp.dbpool import pool_options
+
+    # Pooled connections are returned after each request: Django refuses a pool with persistent ones.
+    _db["CONN_MAX_AGE"] = 0
+    _db.setdefault("OPTIONS", {})["pool"] = pool_options(
+        max_size=CAIRN_DB_POOL_MAX, min_size=min(envint("CAIRN_DB_POOL_MIN", 1), CAIRN_DB_POOL_MAX),
+        timeout=envfloat("CAIRN_DB_POOL_TIMEOUT", 30.0),
+    )
 _db["TEST"] = {"NAME": envstr("CAIRN_TEST_DATABASE_NAME") or None}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -257,6 +271,8 @@ CAIRN_ARTIFACT_REF_S3_BUCKETS = envlist("CAIRN_ARTIFACT_REF_S3_BUCKETS", "")
 # Where resumable uploads' parts are gathered before they go to storage (shared by the web servers).
 CAIRN_UPLOAD_DIR = Path(envstr("CAIRN_UPLOAD_DIR", str(DATA_DIR / "uploads"))).resolve()
 CAIRN_HEARTBEAT_TIMEOUT = envfloat("CAIRN_HEARTBEAT_TIMEOUT", 300.0)
+# Reconciliation (apps/runs/reconcile.py): a run ended this long ago with history still to merge was missed.
+CAIRN_RECONCILE_AFTER = envfloat("CAIRN_RECONCILE_AFTER", 3600.0)
 # Media (docs/media.md): what a worker accepts, and what it makes.
 CAIRN_MEDIA_MAX_BYTES = envint("CAIRN_MEDIA_MAX_BYTES", 256 * 1024**2)
 CAIRN_MEDIA_MAX_PIXELS = envint("CAIRN_MEDIA_MAX_PIXELS", 100_000_000)  # per image or video frame
@@ -442,3 +458,12 @@ LOGGING = {
 }
 # Prometheus metrics at /metrics for a scraper that sends this bearer token; unset: no /metrics.
 CAIRN_METRICS_TOKEN = envstr("CAIRN_METRICS_TOKEN")
+# Errors to Sentry when a DSN is set (webapp/sentry.py; the `sentry` extra).
+CAIRN_SENTRY_DSN = envstr("CAIRN_SENTRY_DSN")
+if CAIRN_SENTRY_DSN:
+    _traces = envfloat("CAIRN_SENTRY_TRACES_SAMPLE_RATE", 0.0)
+    if not 0 <= _traces <= 1:
+        raise ImproperlyConfigured(f"CAIRN_SENTRY_TRACES_SAMPLE_RATE={_traces}: use a fraction from 0 to 1")
+    from webapp.sentry import sentry_init
+
+    sentry_init(dsn=CAIRN_SENTRY_DSN, environment=envstr("CAIRN_SENTRY_ENVIRONMENT"), traces_sample_rate=_traces)

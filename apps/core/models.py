@@ -48,3 +48,13 @@ class SchedulerBeat(models.Model):
 
 
 TASK_ID_PREFIX = "pending-"
+
+
+class ScanCursor(models.Model):
+    """Where a periodic scan that does a bounded share each round stopped (the reconciliation's storage walk)."""
+
+    name = models.CharField(max_length=100, primary_key=True)
+    position = models.CharField(max_length=500, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} after {self.position!r}"

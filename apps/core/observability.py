@@ -49,6 +49,7 @@ TASK_DURATION = Histogram(
     "cairn_task_duration_seconds", "Time a Celery task ran", ["task"],
     buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900),
 )
+RECONCILED = Counter("cairn_reconciled", "Missed work found (and done) by reconciliation", ["kind"])
 
 # Read at each scrape: name -> (help, function returning {label value: number}).
 _BACKLOGS: dict[str, tuple[str, str, Callable[[], dict[str, float]]]] = {}

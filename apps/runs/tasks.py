@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.files.storage import default_storage
 
-from apps.runs import history, media, services
+from apps.runs import history, media, reconcile, services
 
 
 @shared_task(name="runs.mark_dead_runs", time_limit=60, soft_time_limit=50)
@@ -60,3 +60,8 @@ def media_process(self: Any, media_pk: int) -> str:
 @shared_task(name="runs.media_requeue", time_limit=60, soft_time_limit=50)
 def media_requeue() -> int:
     return media.media_requeue_stale(older_than_seconds=settings.CAIRN_MEDIA_REQUEUE_AFTER)
+
+
+@shared_task(name="runs.reconcile", time_limit=600, soft_time_limit=570)
+def reconcile_missed_work() -> dict[str, int]:
+    return vars(reconcile.reconcile())

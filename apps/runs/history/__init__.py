@@ -19,13 +19,14 @@ from .sampling import CAPACITY, Sampled, SeriesSummary, downsample_raw
 
 # isort: split
 # Last: compaction reads the database through modules that import the names above.
-from .compaction import chunk_records, run_history_compact  # noqa: E402
+from .compaction import TARGET_ROWS, chunk_records, run_history_compact, run_history_mergeable  # noqa: E402
 
 __all__ = [
     "CAPACITY",
     "MAX_DEPTH",
     "MAX_KEY_LENGTH",
     "MAX_VALUE_BYTES",
+    "TARGET_ROWS",
     "Column",
     "DecodedChunk",
     "EncodedChunk",
@@ -41,4 +42,5 @@ __all__ = [
     "export_jsonl",
     "merge_rows",
     "run_history_compact",
+    "run_history_mergeable",
 ]

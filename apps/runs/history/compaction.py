@@ -66,6 +66,16 @@ def _groups(chunks: list[Chunk]) -> list[list[Chunk]]:
     return [g for g in groups if len(g) > 1]
 
 
+def run_history_mergeable(*, run_pk: int) -> bool:
+    """Whether compaction would merge anything (chunks of other writers, or with gaps, stay apart)."""
+    rows = HistoryChunk.objects.filter(run_id=run_pk).order_by("stream", "first_offset").values_list(
+        "stream", "pk", "first_offset", "row_count", "writer_id", "writer_offset")
+    streams: dict[int, list[Chunk]] = {}
+    for stream, pk, first_offset, row_count, writer, writer_offset in rows:
+        streams.setdefault(stream, []).append((pk, first_offset, row_count, writer, writer_offset))
+    return any(_groups(chunks) for chunks in streams.values())
+
+
 def run_history_compact(*, run_pk: int) -> int:
     """Returns how many chunks were merged away."""
     merged = 0
