@@ -21,3 +21,18 @@ def unavailable(reason: str, *, ci: Optional[str] = None) -> NoReturn:
     if os.environ.get("CI") == "true":
         pytest.fail(ci or reason)
     pytest.skip(reason)
+
+
+def venv_python(venv: str, override: str) -> str:
+    """The interpreter of the project's venv `venv` (built by `make test`, target `<venv>/.ok`),
+    or the one the environment variable `override` names; missing: unavailable."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    path = Path(os.environ.get(override) or root / venv / "bin" / "python")
+    if not path.exists():
+        unavailable(
+            f"{path} is missing: make {venv}/.ok",
+            ci=f"{path} is missing: `make test` builds it (target {venv}/.ok)",
+        )
+    return str(path)

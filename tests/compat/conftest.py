@@ -32,27 +32,17 @@ from typing import Any, Callable, Optional
 import pytest
 import requests
 
-from tests.ci import unavailable
+from tests.ci import venv_python
 from tests.serverproc import ROOT, ServerProcess
 
 COMPAT = Path(__file__).resolve().parent
 OBSERVER = COMPAT / "observer"
 
 
-def compat_interpreter() -> Path:
-    return Path(os.environ.get("CAIRN_COMPAT_PYTHON") or ROOT / ".venv-compat" / "bin" / "python")
-
-
 @pytest.fixture(scope="session")
 def compat_python() -> str:
     """The compat venv's interpreter: torch and friends beside the agent."""
-    path = compat_interpreter()
-    if not path.exists():
-        unavailable(
-            f"{path} is missing: make .venv-compat/.ok",
-            ci=f"{path} is missing: `make test` builds it (target .venv-compat/.ok)",
-        )
-    return str(path)
+    return venv_python(".venv-compat", "CAIRN_COMPAT_PYTHON")
 
 
 class ServerReader:

@@ -21,25 +21,15 @@ from typing import Callable, Optional
 
 import pytest
 
-from tests.ci import unavailable
+from tests.ci import venv_python
 from tests.compat.conftest import ServerReader
 from tests.importers.mlflowserver import MlflowServer
 from tests.serverproc import ROOT, ServerProcess
 
 
-def importers_interpreter() -> Path:
-    return Path(os.environ.get("CAIRN_IMPORTERS_PYTHON") or ROOT / ".venv-importers" / "bin" / "python")
-
-
 @pytest.fixture(scope="session")
 def importers_python() -> str:
-    path = importers_interpreter()
-    if not path.exists():
-        unavailable(
-            f"{path} is missing: make .venv-importers/.ok",
-            ci=f"{path} is missing: `make test` builds it (target .venv-importers/.ok)",
-        )
-    return str(path)
+    return venv_python(".venv-importers", "CAIRN_IMPORTERS_PYTHON")
 
 
 def environment(server: ServerProcess, base: Path) -> dict[str, str]:

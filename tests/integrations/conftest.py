@@ -28,24 +28,14 @@ from typing import Any, Callable
 import pytest
 
 import agent
-from tests.ci import unavailable
+from tests.ci import venv_python
 from tests.serverproc import ROOT, ServerProcess
-
-
-def frameworks_interpreter() -> Path:
-    return Path(os.environ.get("CAIRN_FRAMEWORKS_PYTHON") or ROOT / ".venv-frameworks" / "bin" / "python")
 
 
 @pytest.fixture(scope="session")
 def frameworks_python() -> str:
     """The frameworks venv's interpreter: Lightning, Keras, JAX and Transformers beside the agent."""
-    path = frameworks_interpreter()
-    if not path.exists():
-        unavailable(
-            f"{path} is missing: make .venv-frameworks/.ok",
-            ci=f"{path} is missing: `make test` builds it (target .venv-frameworks/.ok)",
-        )
-    return str(path)
+    return venv_python(".venv-frameworks", "CAIRN_FRAMEWORKS_PYTHON")
 
 
 @dataclass
