@@ -233,3 +233,26 @@ def test_scatter_parallel_and_importance_panels(web_server: ServerProcess, new_p
     layout = saved_layout(api, lambda w: len([p for p in w["panels"] if p.get("type")]) == 3)
     types = [p.get("type") for p in layout["panels"] if p.get("type")]
     assert types == ["scatter", "parallel", "importance"]
+
+
+def test_a_panel_dragged_by_its_title_onto_another_takes_its_place(web_server: ServerProcess, new_page: Any) -> None:
+    slug, api = seed(web_server)  # its own: the saved layout changes
+    page = signed_in(web_server, new_page, f"/local/{slug}/")
+    open_section(page, "train")
+    wait_chart(page, "train/loss")
+    order = "ps => ps.map(p => p.dataset.key)"
+    before = page.eval_on_selector_all("[data-section=train] [data-testid=panel]", order)
+    assert sorted(before) == ["train/acc", "train/loss"]
+    first, second = before
+    # The browser's own drag events, as a mouse drag makes them (one DataTransfer throughout).
+    page.evaluate("""([from, to]) => {
+        const head = document.querySelector(`[data-testid=panel][data-key='${from}'] .panel-head`);
+        const target = document.querySelector(`[data-testid=panel][data-key='${to}']`);
+        const dt = new DataTransfer();
+        const fire = (el, type) => el.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
+        fire(head, "dragstart"); fire(target, "dragover"); fire(target, "drop"); fire(head, "dragend");
+    }""", [second, first])
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll('[data-section=train] [data-testid=panel]')].map(p => p.dataset.key)[0] === '{second}'")
+    saved = saved_layout(api, lambda w: [p["key"] for p in w["panels"] if p["key"].startswith("train/")] == [second, first])
+    assert [p["key"] for p in saved["panels"] if p["key"].startswith("train/")] == [second, first]

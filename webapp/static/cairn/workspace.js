@@ -1,18 +1,17 @@
-// The project workspace: chart panels over the selected runs, in sections made
-// from the keys' prefixes (workspace_sections.js). Panels are saved per project
-// (members); others see the saved layout and may look around (zoom, smoothing)
-// without saving. Only open sections are read and drawn: opening one reads its
-// keys in one request. A zoom asks only for its panel's keys in the zoomed step
-// range. The runs are the selection's (selection.js): the runs table's first
-// rows or those picked; while the table is grouped, each group is drawn as its
-// mean with a min-max band (chart_groups.js).
+// The project workspace: chart panels over the selected runs, in sections made from the keys'
+// prefixes (workspace_sections.js). Panels are saved per project (members); others see the saved
+// layout and may look around (zoom, smoothing) without saving. Only open sections are read and
+// drawn (one request per section opened); a zoom asks only for its panel's keys in the zoomed
+// range. The runs are the selection's (selection.js); while the table is grouped, each group is
+// drawn as its mean with a min-max band (chart_groups.js).
+
 import * as cairn from "./api.js";
 import { groupPoints } from "./chart_groups.js";
 import { Chart, runPoints, timeMap } from "./charts.js";
 import { selection } from "./selection.js";
 import { hashColor, xMetric, xOrigin, xTimed } from "./util.js";
 import { addPanelControls } from "./workspace_add.js";
-import { addToReport, panelMenu, panelTitle } from "./workspace_panel.js";
+import { addToReport, dragToReorder, panelMenu, panelTitle } from "./workspace_panel.js";
 import { drawRunsPanel, runValues, runsPanelColumns } from "./workspace_runs_panels.js";
 import { isOpen, keepLocalSections, localSections, sectionLabel, sectionOf, sectionsOf } from "./workspace_sections.js";
 
@@ -188,7 +187,7 @@ export function mountWorkspace(root, page) {
     head.append(panelMenu(panel, view, { canWrite: state.canWrite, numericKeys, save, move, remove,
       refetch: (v) => showPanel(v), keysChanged,
       addToReport: (p) => addToReport(p, { page, runIds: () => state.runs.map((r) => r.id), keys: () => panelKeys(p) }) }));
-    if (state.canWrite) dragToReorder(panel, head, el);
+    if (state.canWrite) dragToReorder(() => state.panels, panel, head, el, () => { save(); layout(); });
     if ((panel.type || "line") === "line") {
       view.chart = new Chart(body, {
         key: panel.key, x: panel.x, log: panel.log, smoothing: panel.smoothing, legend: true,
@@ -197,23 +196,6 @@ export function mountWorkspace(root, page) {
       });
     }
     return view;
-  }
-
-  // Drag a panel by its title onto another of its section to put it there.
-  function dragToReorder(panel, head, el) {
-    head.draggable = true;
-    head.addEventListener("dragstart", (e) => { e.dataTransfer.setData("text/x-cairn-panel", panel.id); el.classList.add("dragging"); });
-    head.addEventListener("dragend", () => el.classList.remove("dragging"));
-    el.addEventListener("dragover", (e) => { if (e.dataTransfer.types.includes("text/x-cairn-panel")) e.preventDefault(); });
-    el.addEventListener("drop", (e) => {
-      const from = state.panels.findIndex((p) => p.id === e.dataTransfer.getData("text/x-cairn-panel"));
-      if (from < 0 || state.panels[from] === panel) return;
-      e.preventDefault();
-      const [moved] = state.panels.splice(from, 1);
-      state.panels.splice(state.panels.indexOf(panel), 0, moved);
-      save();
-      layout();
-    });
   }
 
   // The sections in order, each a header (open or closed) and, when open, its panels.

@@ -162,3 +162,21 @@ document.addEventListener("keydown", (e) => {
     if (d.contains(document.activeElement)) d.querySelector("summary").focus();
   }
 });
+
+// Drag a panel by its title onto another of its section to put it there: `list()` gives the
+// workspace's panels, reordered in place; `moved` runs after (save and lay out again).
+export function dragToReorder(list, panel, head, el, moved) {
+  head.draggable = true;
+  head.addEventListener("dragstart", (e) => { e.dataTransfer.setData("text/x-cairn-panel", panel.id); el.classList.add("dragging"); });
+  head.addEventListener("dragend", () => el.classList.remove("dragging"));
+  el.addEventListener("dragover", (e) => { if (e.dataTransfer.types.includes("text/x-cairn-panel")) e.preventDefault(); });
+  el.addEventListener("drop", (e) => {
+    const panels = list();
+    const from = panels.findIndex((p) => p.id === e.dataTransfer.getData("text/x-cairn-panel"));
+    if (from < 0 || panels[from] === panel) return;
+    e.preventDefault();
+    const [dragged] = panels.splice(from, 1);
+    panels.splice(panels.indexOf(panel), 0, dragged);
+    moved();
+  });
+}
