@@ -33,6 +33,15 @@ def cairn_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
     server.cleanup()
 
 
+@pytest.fixture(scope="session")
+def cairn_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Cairn's wheel, built once a session from a clean copy of the source (the
+    installed-server and deploy-doc tests share it: each build takes half a minute)."""
+    from tests.wheel import source_copy, wheel_build
+
+    return wheel_build(source_copy(tmp_path_factory.mktemp("source")), tmp_path_factory.mktemp("dist"))
+
+
 @pytest.fixture
 def tasks_eager() -> Iterator[None]:
     """Celery tasks run in the request that queues them, told to the app directly

@@ -4,8 +4,6 @@ by the package build, never committed) and serve its charts."""
 
 from __future__ import annotations
 
-import shutil
-import site
 import subprocess
 import sys
 import zipfile
@@ -16,43 +14,18 @@ from typing import Any
 import pytest
 import requests
 
-from tests.ci import unavailable
 from tests.serverproc import ROOT, ServerProcess
 from tests.web.conftest import sign_in
 from tests.web.test_charts import log_steps, wait_chart
+from tests.wheel import venv_libraries_pth
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
 VENDOR_FILES = ("uPlot.iife.min.js", "uPlot.min.css", "plotly.min.js", "katex/katex.min.js")
 
 
-def _source_copy(dest: Path) -> Path:
-    """The files git tracks, as a fresh clone has them: no node_modules, no built assets."""
-    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True)
-    if listed.returncode != 0:
-        unavailable("not a git checkout: cannot tell which files a clean source has")
-    for name in listed.stdout.decode().split("\0"):
-        if name and (ROOT / name).is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, dest / name)
-    return dest
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    source = _source_copy(tmp_path_factory.mktemp("source"))
-    out = tmp_path_factory.mktemp("dist")
-    built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(source)],
-        capture_output=True, text=True, timeout=900,
-    )
-    assert built.returncode == 0, built.stderr[-3000:]
-    (whl,) = out.glob("cairn-*.whl")
-    return whl
-
-
-def test_the_wheel_carries_the_front_end_libraries_and_the_server_command(wheel: Path) -> None:
-    with zipfile.ZipFile(wheel) as z:
+def test_the_wheel_carries_the_front_end_libraries_and_the_server_command(cairn_wheel: Path) -> None:
+    with zipfile.ZipFile(cairn_wheel) as z:
         names = set(z.namelist())
         entry_points = next(z.read(n).decode() for n in names if n.endswith("entry_points.txt"))
     for name in VENDOR_FILES:
@@ -62,14 +35,13 @@ def test_the_wheel_carries_the_front_end_libraries_and_the_server_command(wheel:
 
 
 @pytest.fixture(scope="module")
-def installed_server(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def installed_server(cairn_wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     venv = tmp_path_factory.mktemp("venv")
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     # Its libraries are the test environment's (no second download of Django);
     # its own code only the wheel's.
-    (purelib,) = Path(venv, "lib").glob("python3*/site-packages")
-    (purelib / "server-deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
-    pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", str(wheel)],
+    venv_libraries_pth(venv)
+    pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", str(cairn_wheel)],
                          capture_output=True, text=True)
     assert pip.returncode == 0, pip.stderr[-3000:]
     server = ServerProcess(tmp_path_factory.mktemp("installed"), command=[str(venv / "bin" / "cairn-server"), "serve"])
