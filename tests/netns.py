@@ -3,15 +3,21 @@
 10.213.0.0/24 is used only on the bridge and in the namespaces made here; the
 root namespace has 10.213.0.1 on the bridge and forwards nothing, so nothing
 outside this machine is ever reached. Needs root and iproute2.
+
+PostgresCluster: a throwaway PostgreSQL server for a namespace host (the
+machine's PostgreSQL binaries, a cluster of its own in a temporary folder).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import uuid
 from pathlib import Path
+from typing import Optional
 
 ROOT_ADDRESS = "10.213.0.1"
 
@@ -81,3 +87,50 @@ class Hosts:
         # The kernel frees a namespace's links lazily: the root ends go now.
         for i in range(len(self.hosts)):
             subprocess.run(["ip", "link", "del", f"{self.prefix}v{i}"], capture_output=True)
+
+
+def postgres_binaries() -> Optional[Path]:
+    """The folder of the newest installed PostgreSQL's `initdb` and `postgres` (Debian's
+    /usr/lib/postgresql/N/bin, else PATH); None when there is none."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+                   key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
+    if found:
+        return found[-1].parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+class PostgresCluster:
+    """A PostgreSQL cluster of its own, run by the `postgres` user (the server refuses
+    root), to be started on a namespace host listening on that host's address only."""
+
+    def __init__(self, binaries: Path, address: str, network: str = "10.213.0.0/24") -> None:
+        self.binaries, self.address = binaries, address
+        # Under /tmp itself: pytest's folders are root's alone, the postgres user could not enter them.
+        self.folder = Path(tempfile.mkdtemp(prefix="cairn-pg-"))
+        shutil.chown(self.folder, "postgres", "postgres")
+        self.data = self.folder / "data"
+        done = subprocess.run([*self._as_postgres(), str(binaries / "initdb"), "-D", str(self.data), "-U", "postgres",
+                               "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"],
+                              cwd=self.folder, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"initdb failed: {done.stderr[-2000:]}")
+        with open(self.data / "pg_hba.conf", "a") as hba:
+            hba.write(f"host all all {network} trust\n")  # the bridge's hosts, no one else
+
+    @staticmethod
+    def _as_postgres() -> list[str]:
+        return ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups"]
+
+    def argv(self) -> list[str]:
+        """The server, in the foreground. fsync is off: the test kills processes, never the
+        machine, and what a killed server wrote is in the kernel's cache all the same."""
+        return [*self._as_postgres(), str(self.binaries / "postgres"), "-D", str(self.data), "-p", "5432",
+                "-c", f"listen_addresses={self.address}", "-c", f"unix_socket_directories={self.folder}",
+                "-c", "fsync=off", "-c", "max_connections=200"]
+
+    def url(self, database: str) -> str:
+        return f"postgresql://postgres@{self.address}:5432/{database}"
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)

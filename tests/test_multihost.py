@@ -2,14 +2,15 @@
 
 The hosts share a bridge on 10.213.0.0/24, addresses used only inside the
 namespaces this test creates (the root namespace has 10.213.0.1 on the bridge
-and forwards nothing). The database host runs Redis and stands in front of the
-machine's PostgreSQL (a socat relay to a relay in the root namespace bound to
-the bridge address only). Each host is killed (every process in it, SIGKILL)
-and started again in turn while the agent logs; then every row is stored
-exactly once, the run is finished, and no task is left undone.
+and forwards nothing). The database host runs Redis and a PostgreSQL server of
+its own (a cluster the test makes with the machine's PostgreSQL binaries),
+both listening on its bridge address only. Each host is killed (every process
+in it, SIGKILL: PostgreSQL then recovers from its write-ahead log) and started
+again in turn while the agent logs; then every row is stored exactly once, the
+run is finished, and no task is left undone.
 
-Needs root and `ip netns`; skipped with the reason when they are missing,
-failing under CI.
+Needs root, `ip netns`, redis-server and PostgreSQL's server binaries; skipped
+with the reason when they are missing, failing under CI.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import os
 import shutil
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,8 +27,8 @@ import pytest
 import requests
 
 from tests.ci import unavailable
-from tests.netns import ROOT_ADDRESS, Hosts, netns_refused
-from tests.serverproc import ROOT, free_port, server_python
+from tests.netns import Hosts, PostgresCluster, netns_refused, postgres_binaries
+from tests.serverproc import ROOT, server_python
 
 pytestmark = pytest.mark.server
 
@@ -50,11 +50,11 @@ run.finish()
 def hosts() -> Iterator[Hosts]:
     if os.geteuid() != 0 or shutil.which("ip") is None:
         unavailable("network namespaces need root and iproute2")
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        unavailable("the hosts share a PostgreSQL database: set DATABASE_URL", ci="DATABASE_URL must be PostgreSQL")
-    for tool in ("socat", "redis-server"):
+    for tool in ("redis-server", "setpriv"):
         if shutil.which(tool) is None:
             unavailable(f"{tool} is not installed")
+    if postgres_binaries() is None:
+        unavailable("PostgreSQL's server (initdb, postgres) is not installed")
     refused = netns_refused()
     if refused:
         unavailable(f"ip netns add refused: {refused}")
@@ -66,14 +66,29 @@ def hosts() -> Iterator[Hosts]:
         h.destroy()
 
 
-def _database(base: str) -> tuple[str, str, int]:
-    """A fresh database on the machine's PostgreSQL: (name, user@host part, port)."""
+@pytest.fixture
+def postgres() -> Iterator[PostgresCluster]:
+    """The database host's PostgreSQL cluster, made for this test (initdb: a few seconds)."""
+    binaries = postgres_binaries()
+    assert binaries is not None
+    cluster = PostgresCluster(binaries, HOSTS["db"])
+    yield cluster
+    cluster.remove()
+
+
+def _database_create(cluster: PostgresCluster, name: str, timeout: float) -> None:
+    """Once the database host's server answers, from the root namespace (on the bridge too)."""
     import psycopg
 
-    name = f"cairn_mh_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(base.rsplit("/", 1)[0] + "/postgres", autocommit=True) as con:
-        con.execute(f"CREATE DATABASE {name}")
-    return name, base, 5432
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with psycopg.connect(cluster.url("postgres"), autocommit=True, connect_timeout=2) as con:
+                con.execute(f"CREATE DATABASE {name}")
+            return
+        except psycopg.OperationalError:
+            assert time.monotonic() < deadline, f"PostgreSQL not up after {timeout} s"
+            time.sleep(0.3)
 
 
 def _wait(url: str, timeout: float) -> None:
@@ -88,16 +103,10 @@ def _wait(url: str, timeout: float) -> None:
         time.sleep(0.3)
 
 
-def test_each_host_killed_in_turn_loses_and_duplicates_nothing(hosts: Hosts, tmp_path: Path) -> None:
-    base = os.environ["DATABASE_URL"]
-    name, _, _ = _database(base)
-    pg = base.rsplit("/", 1)[0]  # postgresql://user@127.0.0.1:5432
-    pg_port = int(pg.rsplit(":", 1)[1]) if pg.count(":") >= 2 else 5432
-    relay_port = free_port()
-    # Root side: PostgreSQL reachable on the bridge address only, for the database host.
-    root_relay = subprocess.Popen(["socat", f"TCP-LISTEN:{relay_port},bind={ROOT_ADDRESS},reuseaddr,fork",
-                                   f"TCP:127.0.0.1:{pg_port}"], start_new_session=True)
-    db_url = pg.replace("127.0.0.1", HOSTS["db"]).replace(f":{pg_port}", ":5432") + "/" + name
+def test_each_host_killed_in_turn_loses_and_duplicates_nothing(
+    hosts: Hosts, postgres: PostgresCluster, tmp_path: Path
+) -> None:
+    db_url = postgres.url("cairn")
     env = {**os.environ, "DATABASE_URL": db_url, "CELERY_BROKER_URL": f"redis://{HOSTS['db']}:6379/0",
            "CAIRN_SECRET_KEY": "multihost-secret", "PYTHONPATH": str(ROOT), "CAIRN_STORAGE": "local",
            "CAIRN_ALLOWED_HOSTS": HOSTS["web"], "CAIRN_DEAD_RUN_CHECK_INTERVAL": "2", "CAIRN_LOG_LEVEL": "WARNING"}
@@ -105,8 +114,7 @@ def test_each_host_killed_in_turn_loses_and_duplicates_nothing(hosts: Hosts, tmp
     python = server_python()
 
     def start_db() -> None:
-        hosts.start("db", ["socat", "TCP-LISTEN:5432,reuseaddr,fork", f"TCP:{ROOT_ADDRESS}:{relay_port}"],
-                    env, tmp_path / "db.log")
+        hosts.start("db", postgres.argv(), env, tmp_path / "db.log")
         hosts.start("db", ["redis-server", "--bind", HOSTS["db"], "--port", "6379", "--save", "",
                            "--appendonly", "no", "--protected-mode", "no", "--dir", str(tmp_path)], env, tmp_path / "db.log")
 
@@ -125,7 +133,8 @@ def test_each_host_killed_in_turn_loses_and_duplicates_nothing(hosts: Hosts, tmp
         (tmp_path / "web").mkdir()
         (tmp_path / "worker").mkdir()
         start_db()
-        local = {**env, "DATABASE_URL": base.rsplit("/", 1)[0] + "/" + name, "CAIRN_DATA_DIR": str(tmp_path / "web")}
+        _database_create(postgres, "cairn", 60)
+        local = {**env, "CAIRN_DATA_DIR": str(tmp_path / "web")}
         subprocess.run([python, "-m", "webapp", "migrate"], env=local, check=True, capture_output=True)
         made = subprocess.run([python, "-m", "webapp", "manage", "cairn_user", "mh", "--password", "mh-password-1234",
                                "--org", "mh", "--role", "admin", "--api-key"],
@@ -149,6 +158,8 @@ def test_each_host_killed_in_turn_loses_and_duplicates_nothing(hosts: Hosts, tmp
             time.sleep(4)
             start()
         assert training.wait(timeout=300) == 0, (tmp_path / "agent" / "agent.log").read_text()[-3000:]
+        # The database host's own server died with it and came back from its write-ahead log.
+        assert "automatic recovery in progress" in (tmp_path / "db.log").read_text(errors="replace")
 
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {key}"
@@ -167,10 +178,4 @@ def test_each_host_killed_in_turn_loses_and_duplicates_nothing(hosts: Hosts, tmp
                          for p in sorted(tmp_path.rglob("*.log")))
         raise AssertionError(f"{e}\n{logs}") from e
     finally:
-        root_relay.kill()
-        root_relay.wait()
         hosts.destroy()
-        import psycopg
-
-        with psycopg.connect(base.rsplit("/", 1)[0] + "/postgres", autocommit=True) as con:
-            con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
