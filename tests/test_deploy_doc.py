@@ -42,7 +42,8 @@ from tests.ci import unavailable
 from tests.serverproc import ROOT, free_port
 from tests.wheel import venv_libraries_pth
 
-pytestmark = [pytest.mark.server, pytest.mark.timeout(240)]
+# Setup may include the session's wheel build (half a minute to two, with the load).
+pytestmark = [pytest.mark.server, pytest.mark.timeout(420)]
 
 DOC = ROOT / "docs" / "deploy.md"
 FENCE = re.compile(
@@ -160,6 +161,8 @@ class Trial:
 
 
 def _placeholders(tmp: Path, database: str, s3: tuple[str, str], port: int) -> dict[str, str]:
+    if shutil.which("curl") is None:
+        unavailable("curl is not installed (the doc's commands use it)")
     broker = os.environ.get("CELERY_BROKER_URL", "")
     if not broker.startswith("redis"):
         unavailable("the documented deployment uses Redis: set CELERY_BROKER_URL=redis://...")
