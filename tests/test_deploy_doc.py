@@ -7,7 +7,8 @@ wheel in `dist/`: a fresh venv, `pip install` of the wheel, the settings,
 `background`: started and left running), the wait for readiness, the first
 admin, a key, an organisation, a second user. The doc's placeholders (hosts,
 port, bucket, paths) are replaced by this machine's PostgreSQL, Redis, a moto
-S3 server and temporary folders; nothing else of the commands is changed.
+S3 server and temporary folders, and `--workers 4` by 2 (a small test
+machine); nothing else of the commands is changed.
 
 Two things the test provides and says so: the wheel is the session's
 (`cairn_wheel`, built by the doc's build command; the block marked `wheel` is
@@ -229,7 +230,7 @@ def _signed_in_page(base: str, username: str, password: str, path: str) -> reque
 
 AGENT = """
 import agent
-run = agent.init(project="doc-trial", id="first", settings={"quiet": True})
+run = agent.init(project="doc-trial", id="trial-run-7", settings={"quiet": True})
 for i in range(100):
     run.log({"loss": 1.0 / (i + 1)})
 open("notes.txt", "w").write("written by the deploy trial")
@@ -312,7 +313,7 @@ def _check_the_server(base: str, outputs: str, tmp: Path) -> None:
         timeout=120,
     )
     assert trained.returncode == 0, trained.stderr[-3000:]
-    run = f"{base}/api/v1/projects/acme/doc-trial/runs/first"
+    run = f"{base}/api/v1/projects/acme/doc-trial/runs/trial-run-7"
     assert api.get(run, timeout=10).json()["state"] == "finished"
     rows = [
         line
@@ -328,7 +329,7 @@ def _check_the_server(base: str, outputs: str, tmp: Path) -> None:
     )
     # The project page, signed in, through the TLS proxy.
     page = _signed_in_page(base, "alice", "alice passes the validators", "/acme/doc-trial/")
-    assert page.status_code == 200 and "first" in page.text
+    assert page.status_code == 200 and "trial-run-7" in page.text
     assert "Strict-Transport-Security" in page.headers  # CAIRN_HTTPS=true took effect
     waiting: Any = None
     deadline = time.monotonic() + 30
