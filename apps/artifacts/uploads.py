@@ -137,31 +137,37 @@ class _Group:
         self.held = {b.sha256: b for b in Blob.objects.filter(organization=org, sha256__in=list(files))
                      .select_related("verification")}
         self.new = [sha for sha in files if sha not in self.held or blob_needs_repair(self.held[sha])]
-        self.stores: dict[str, Future[str | None]] = {}
+        self.stores: list[Future[dict[str, str | None]]] = []
 
     def start(self, pool: ThreadPoolExecutor | None, made: set[str]) -> None:
-        def store(sha: str) -> str | None:
-            data = self.files[sha]
-            if hashlib.sha256(data).hexdigest() != sha:
-                return None
-            return _write(blob_storage_name(self.org, sha), data, made)
+        def store(shas: list[str]) -> dict[str, str | None]:
+            """Each file's storage name, or None where its bytes are not what its digest says (not written)."""
+            out: dict[str, str | None] = {}
+            for sha in shas:
+                data = self.files[sha]
+                ok = hashlib.sha256(data).hexdigest() == sha
+                out[sha] = _write(blob_storage_name(self.org, sha), data, made) if ok else None
+            return out
 
-        for sha in self.new:
-            future: Future[str | None] = Future()
-            if pool is None:  # object storage's client is not shared between threads: here, one at a time
-                future.set_result(store(sha))
-            else:
-                future = pool.submit(store, sha)
-            self.stores[sha] = future
+        if pool is None:  # object storage's client is not shared between threads: here, one at a time
+            done: Future[dict[str, str | None]] = Future()
+            done.set_result(store(self.new))
+            self.stores.append(done)
+            return
+        # A slice per writer, not a task per file: 10,000 submits cost the request thread more than the writes.
+        self.stores += [pool.submit(store, self.new[i::WRITERS]) for i in range(min(WRITERS, len(self.new)))]
 
     def finish(self, summary: dict[str, Any]) -> None:
-        """The rows of the files stored; a file held already is still checked against its digest."""
+        """Wait for the group's writes; the rows of the files stored."""
+        names: dict[str, str | None] = {}
+        for future in self.stores:
+            names.update(future.result())
         rows = []
         for sha, data in self.files.items():
-            if sha not in self.stores:  # held already: not stored again, so not hashed either
+            if sha not in names:  # held already: not stored again, so not hashed either
                 summary["present"] += 1
                 continue
-            stored = self.stores[sha].result()
+            stored = names[sha]
             if stored is None:
                 self.bad.append(sha)
             elif sha in self.held:  # found corrupt or gone: repaired with these verified bytes
