@@ -18,7 +18,7 @@ which of the group the organisation holds, then on local storage `WRITERS`
 threads hash each file and write it straight to its place (a temporary name
 beside it, then a rename) while this thread reads the next group from the
 socket (hashlib, reads and writes let go of the GIL). A file whose SHA-256
-differs is never written; the request is then 400 naming the first one, and
+differs is never written; the request is then 400 naming the first one found, and
 the verified files of the groups read so far are kept.
 """
 
