@@ -157,8 +157,12 @@ def main() -> None:
         total = make_files(folder, args.files, args.kb)
         mb = total / MB
         print(f"{args.files} files of {args.kb} KB: {mb:.0f} MB", file=sys.stderr)
+        # Each measure starts with the disk's write-back done: otherwise the copy runs while the
+        # kernel writes the fresh 1 GB out, and Cairn while it writes the copy's.
+        os.sync()
         copy_s = loopback_copy(folder, tmp / "copy")
         shutil.rmtree(tmp / "copy")
+        os.sync()
         server = Server(tmp / "server", worker=True)
         server.start()
         try:

@@ -189,8 +189,8 @@ class BlobBatchApi(ProjectScopedApi):
         operation_id="artifact_blobs_batch", summary="Upload many small artifact files at once",
         description="Writers of the project. The body is, for each file, a line `<hex sha256> <size>\\n` then its "
         f"bytes (files up to {uploads.MAX_BATCH_BLOB} bytes; at most CAIRN_MAX_BODY_SIZE in all, on Content-Length). "
-        "Each file is checked against its SHA-256 as it is read: the first that differs is 400 and not kept. "
-        "Files the organisation holds already are not stored again.",
+        "Each file is checked against its SHA-256 before it is written: one that differs is never stored, and the "
+        "request is 400 naming the first one found. Files the organisation holds already are skipped, not stored again.",
         parameters=PROJECT_PATH, request=BINARY, responses=ArtifactBatchSerializer,
     )
     def post(self, request: Request, org: str, project: str) -> Response:

@@ -8,10 +8,18 @@ many small files in one body, each a header line then its bytes:
 
 Limits are applied before work: the whole body is at most
 `CAIRN_MAX_BODY_SIZE` (checked on `Content-Length`), each file at most
-`MAX_BATCH_BLOB` bytes, at most `MAX_DIGESTS` files. Each file is hashed as
-it is read; the first whose SHA-256 differs stops the request (400) and is
-not kept; those before it were verified and are kept. Files the organisation
-holds already are read and skipped, not stored again.
+`MAX_BATCH_BLOB` bytes, at most `MAX_DIGESTS` files. Files the organisation
+holds already are read and skipped: not hashed, not stored again.
+
+The body is read in large blocks and cut into files here: the WSGI server's
+stream copies its buffer on every small read, which cost more than the
+hashing. Files are stored a group (`GROUP_BYTES`) at a time: one query says
+which of the group the organisation holds, then on local storage `WRITERS`
+threads hash each file and write it straight to its place (a temporary name
+beside it, then a rename) while this thread reads the next group from the
+socket (hashlib, reads and writes let go of the GIL). A file whose SHA-256
+differs is never written; the request is then 400 naming the first one found, and
+the verified files of the groups read so far are kept.
 """
 
 from __future__ import annotations
@@ -20,7 +28,8 @@ import hashlib
 import os
 import re
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
 
 from django.conf import settings
@@ -33,21 +42,10 @@ from apps.core.errors import BadInput, TooLarge
 from apps.orgs.models import Organization
 
 MAX_BATCH_BLOB = 4 * 1024**2  # larger files go one per request (PUT artifacts/blobs/<sha256>)
-FLUSH_BYTES = 8 * 1024**2  # held in memory before being written out
-WRITERS = 8  # threads creating files at once, on local storage
+READ_BLOCK = 1024**2  # read from the request body at once
+GROUP_BYTES = 4 * 1024**2  # files looked up and stored together; two groups are held at most
+WRITERS = 8  # threads hashing and creating files at once, on local storage
 _HEADER = re.compile(rb"([0-9a-f]{64}) (\d{1,12})\n")
-
-
-def _read_exactly(body: IO[bytes], size: int) -> bytes:
-    parts: list[bytes] = []
-    left = size
-    while left:
-        block = body.read(left)
-        if not block:
-            break
-        parts.append(block)
-        left -= len(block)
-    return b"".join(parts)
 
 
 def _local() -> bool:
@@ -56,6 +54,53 @@ def _local() -> bool:
     except NotImplementedError:
         return False
     return True
+
+
+def _files(body: IO[bytes], declared_size: int) -> Iterator[tuple[str, bytes]]:
+    """(claimed sha256, bytes) of each file of the body, its limits checked before its bytes are read."""
+    buf = bytearray()
+    pos = 0  # where the next file's header starts in `buf`
+    left = declared_size  # not read from the body yet
+    count = 0
+
+    def more() -> bool:
+        nonlocal buf, pos, left
+        block = body.read(min(READ_BLOCK, left)) if left > 0 else b""
+        if not block:
+            left = 0
+            return False
+        left -= len(block)
+        del buf[:pos]
+        pos = 0
+        buf += block
+        return True
+
+    while True:
+        end = buf.find(b"\n", pos, pos + 80)
+        while end < 0 and len(buf) - pos < 80 and more():
+            end = buf.find(b"\n", pos, pos + 80)
+        if end < 0 and len(buf) == pos:
+            return
+        match = _HEADER.fullmatch(buf, pos, end + 1) if end >= 0 else None
+        if match is None:
+            raise BadInput(f"File {count}: expected a line '<hex sha256> <size>'.", "body")
+        sha256, size = match.group(1).decode(), int(match.group(2))
+        if size > MAX_BATCH_BLOB:
+            raise TooLarge(f"File {sha256}: {size} bytes; a batch takes files up to {MAX_BATCH_BLOB} bytes.")
+        if count >= MAX_DIGESTS:
+            raise BadInput(f"At most {MAX_DIGESTS} files per batch.", "body")
+        pos = end + 1
+        if size > len(buf) - pos + left:
+            raise BadInput("The body is shorter than its files' sizes.", "body")
+        while len(buf) - pos < size and more():
+            pass
+        if len(buf) - pos < size:
+            raise BadInput(f"File {sha256}: the body ended after {len(buf) - pos} of {size} bytes.", "body")
+        with memoryview(buf) as view:
+            data = bytes(view[pos : pos + size])
+        pos += size
+        count += 1
+        yield sha256, data
 
 
 def _write(name: str, data: bytes, made: set[str]) -> str:
@@ -82,42 +127,60 @@ def _write(name: str, data: bytes, made: set[str]) -> str:
     return name
 
 
-def _flush(org: Organization, pending: dict[str, bytes], summary: dict[str, Any]) -> None:
-    """Store the verified files the organisation lacks, and their rows."""
-    if not pending:
-        return
-    held = {b.sha256: b for b in Blob.objects.filter(organization=org, sha256__in=list(pending)).select_related("verification")}
-    have = {sha for sha, b in held.items() if not blob_needs_repair(b)}
-    rows = []
-    made: set[str] = set()
-    new = [sha256 for sha256 in pending if sha256 not in have]
-    summary["present"] += len(pending) - len(new)
-    # Creating a file costs more than writing 100 KB into it, and creates in several folders
-    # go on at once: a few threads on local storage (the GIL is released while the file
-    # system works). Object storage's client is not shared between threads: one at a time.
-    def write(sha: str) -> str:
-        return _write(blob_storage_name(org, sha), pending[sha], made)
+class _Group:
+    """Files read together: which are held, and each new one's store (hashed, then written if it matches)."""
 
-    if _local() and len(new) > 1:
-        with ThreadPoolExecutor(WRITERS) as pool:
-            names = dict(zip(new, pool.map(write, new)))
-    else:
-        names = {sha: write(sha) for sha in new}
-    for sha256 in new:
-        data = pending[sha256]
-        stored = names[sha256]
-        if sha256 in held:  # found corrupt or gone: repaired with these verified bytes
-            held[sha256].verification.delete()
-            Blob.objects.filter(pk=held[sha256].pk).update(storage_name=stored)
-            summary["stored"] += 1
-            summary["stored_bytes"] += len(data)
-            continue
-        rows.append(Blob(organization=org, sha256=sha256, size=len(data), storage_name=stored))
-    # The same blob uploaded at the same time by another request: its row wins, the bytes are the same.
-    created = Blob.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-    summary["stored"] += len(created)
-    summary["stored_bytes"] += sum(r.size for r in rows)
-    pending.clear()
+    def __init__(self, org: Organization, files: dict[str, bytes], bad: list[str]) -> None:
+        self.org = org
+        self.files = files
+        self.bad = bad  # claimed digests whose bytes differed, in body order
+        self.held = {b.sha256: b for b in Blob.objects.filter(organization=org, sha256__in=list(files))
+                     .select_related("verification")}
+        self.new = [sha for sha in files if sha not in self.held or blob_needs_repair(self.held[sha])]
+        self.stores: list[Future[dict[str, str | None]]] = []
+
+    def start(self, pool: ThreadPoolExecutor | None, made: set[str]) -> None:
+        def store(shas: list[str]) -> dict[str, str | None]:
+            """Each file's storage name, or None where its bytes are not what its digest says (not written)."""
+            out: dict[str, str | None] = {}
+            for sha in shas:
+                data = self.files[sha]
+                ok = hashlib.sha256(data).hexdigest() == sha
+                out[sha] = _write(blob_storage_name(self.org, sha), data, made) if ok else None
+            return out
+
+        if pool is None:  # object storage's client is not shared between threads: here, one at a time
+            done: Future[dict[str, str | None]] = Future()
+            done.set_result(store(self.new))
+            self.stores.append(done)
+            return
+        # A slice per writer, not a task per file: 10,000 submits cost the request thread more than the writes.
+        self.stores += [pool.submit(store, self.new[i::WRITERS]) for i in range(min(WRITERS, len(self.new)))]
+
+    def finish(self, summary: dict[str, Any]) -> None:
+        """Wait for the group's writes; the rows of the files stored."""
+        names: dict[str, str | None] = {}
+        for future in self.stores:
+            names.update(future.result())
+        rows = []
+        for sha, data in self.files.items():
+            if sha not in names:  # held already: not stored again, so not hashed either
+                summary["present"] += 1
+                continue
+            stored = names[sha]
+            if stored is None:
+                self.bad.append(sha)
+            elif sha in self.held:  # found corrupt or gone: repaired with these verified bytes
+                self.held[sha].verification.delete()
+                Blob.objects.filter(pk=self.held[sha].pk).update(storage_name=stored)
+                summary["stored"] += 1
+                summary["stored_bytes"] += len(data)
+            else:
+                rows.append(Blob(organization=self.org, sha256=sha, size=len(data), storage_name=stored))
+        # The same blob uploaded at the same time by another request: its row wins, the bytes are the same.
+        created = Blob.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+        summary["stored"] += len(created)
+        summary["stored_bytes"] += sum(r.size for r in rows)
 
 
 def blobs_store_batch(*, org: Organization, body: IO[bytes], declared_size: int | None) -> dict[str, Any]:
@@ -128,37 +191,41 @@ def blobs_store_batch(*, org: Organization, body: IO[bytes], declared_size: int 
     if declared_size > limit:
         raise TooLarge(f"A batch is at most {limit} bytes; this one is {declared_size}. Send fewer files per batch.")
     summary: dict[str, Any] = {"files": 0, "stored": 0, "present": 0, "stored_bytes": 0}
-    pending: dict[str, bytes] = {}
-    held = 0
-    received = 0
-    while True:
-        line = body.readline(80)
-        if not line:
-            break
-        received += len(line)
-        match = _HEADER.fullmatch(line)
-        if match is None:
-            raise BadInput(f"File {summary['files']}: expected a line '<hex sha256> <size>'.", "body")
-        sha256, size = match.group(1).decode(), int(match.group(2))
-        if size > MAX_BATCH_BLOB:
-            raise TooLarge(f"File {sha256}: {size} bytes; a batch takes files up to {MAX_BATCH_BLOB} bytes.")
-        if summary["files"] >= MAX_DIGESTS:
-            raise BadInput(f"At most {MAX_DIGESTS} files per batch.", "body")
-        if received + size > declared_size:
-            raise BadInput("The body is shorter than its files' sizes.", "body")
-        data = _read_exactly(body, size)
-        received += len(data)
-        if len(data) != size:
-            raise BadInput(f"File {sha256}: the body ended after {len(data)} of {size} bytes.", "body")
-        if hashlib.sha256(data).hexdigest() != sha256:
-            _flush(org, pending, summary)  # the verified ones before it are kept
-            raise BadInput(f"File {sha256}: its content does not match its SHA-256; it was not stored.", "body")
-        summary["files"] += 1
-        if sha256 not in pending:
-            pending[sha256] = data
-            held += size
-        if held >= FLUSH_BYTES:
-            _flush(org, pending, summary)
-            held = 0
-    _flush(org, pending, summary)
+    bad: list[str] = []
+    made: set[str] = set()
+    pool = ThreadPoolExecutor(WRITERS) if _local() else None
+    writing: _Group | None = None  # the group being written while the next one is read
+    try:
+        files: dict[str, bytes] = {}
+        held = 0
+        for sha256, data in _files(body, declared_size):
+            summary["files"] += 1
+            if sha256 in files:  # twice in one group: stored once, if the same bytes
+                if data != files[sha256]:
+                    bad.append(sha256)
+                continue
+            files[sha256] = data
+            held += len(data) + 80
+            if held >= GROUP_BYTES:
+                done, writing = writing, None
+                if done is not None:
+                    done.finish(summary)
+                writing = _Group(org, files, bad)
+                writing.start(pool, made)
+                files, held = {}, 0
+        done, writing = writing, None
+        if done is not None:
+            done.finish(summary)
+        if files:
+            last = _Group(org, files, bad)
+            last.start(pool, made)
+            last.finish(summary)
+    finally:
+        if writing is not None:  # the body was refused: what was verified before it is kept
+            done, writing = writing, None
+            done.finish(summary)
+        if pool is not None:
+            pool.shutdown()
+    if bad:
+        raise BadInput(f"File {bad[0]}: its content does not match its SHA-256; it was not stored.", "body")
     return summary

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+import os
 
+import pytest
+from django.core.files.storage import default_storage
+
+from apps.artifacts.services import blob_storage_name
 from tests.artifacts.helpers import sha, stored_bytes
 from tests.factories import World, world_create
 
@@ -51,6 +55,44 @@ def test_a_corrupted_file_is_refused_and_those_before_it_kept(world: World) -> N
     missing = c.post("/api/v1/projects/acme/secret/artifacts/blobs/missing",
                      {"digests": [sha(good), sha(b"something else")]}, format="json").json()
     assert missing == {"missing": [sha(b"something else")]}
+    assert stored_bytes(world.org.pk) == len(good)
+
+
+def test_a_batch_of_several_groups_stores_every_file_whole(world: World) -> None:
+    # 14 files of 700 KB: several groups, and headers and files across the server's 1 MiB reads.
+    c = world.member.client()
+    files = [os.urandom(700 * 1024 + i) for i in range(14)]
+    response = post(c, batch(*files))
+    assert response.status_code == 200, response.content
+    assert response.json() == {"files": 14, "stored": 14, "present": 0, "stored_bytes": sum(map(len, files))}
+    for f in files:
+        with default_storage.open(blob_storage_name(world.org, sha(f))) as fh:
+            assert fh.read() == f
+    again = post(c, batch(*files)).json()
+    assert again == {"files": 14, "stored": 0, "present": 14, "stored_bytes": 0}
+
+
+def test_a_corrupted_file_in_a_later_group_is_refused_and_the_verified_ones_kept(world: World) -> None:
+    c = world.member.client()
+    files = [os.urandom(700 * 1024) for _ in range(12)]
+    digests = [sha(f) for f in files]
+    digests[8] = sha(b"not these bytes")
+    response = post(c, batch(*files, digests=digests))
+    assert response.status_code == 400
+    assert digests[8] in response.json()["error"]
+    asked = c.post("/api/v1/projects/acme/secret/artifacts/blobs/missing", {"digests": digests}, format="json")
+    assert digests[8] in asked.json()["missing"]
+    missing = asked.json()["missing"]
+    assert not set(digests[:8]) & set(missing)  # verified before it: kept
+    kept = [f for f, d in zip(files, digests) if d not in missing]
+    assert stored_bytes(world.org.pk) == sum(map(len, kept))
+
+
+def test_the_same_digest_twice_with_other_bytes_is_refused(world: World) -> None:
+    c = world.member.client()
+    good = b"good" * 100
+    response = post(c, batch(good, b"evil" * 100, digests=[sha(good), sha(good)]))
+    assert response.status_code == 400
     assert stored_bytes(world.org.pk) == len(good)
 
 

@@ -98,6 +98,8 @@ def test_it_downloads_a_file_by_digest(world: World) -> None:
     ({"aliases": ["a/b"]}, "aliases[0]"),
     ({"metadata": [1]}, "metadata"),
     ({"manifest": [{"path": "../x", "digest": "0" * 64, "size": 1}]}, "manifest[0].path"),
+    ({"manifest": [{"path": "a/b\x07c", "digest": "0" * 64, "size": 1}]}, "manifest[0].path"),
+    ({"manifest": [{"path": "a\x7f", "digest": "0" * 64, "size": 1}]}, "manifest[0].path"),
     ({"manifest": [{"path": "x", "digest": "nothex", "size": 1}]}, "manifest[0].digest"),
     ({"manifest": [{"path": "x", "digest": "0" * 64, "size": -1}]}, "manifest[0].size"),
 ])
