@@ -16,7 +16,7 @@ from argparse import Namespace
 from collections.abc import Mapping
 
 from .._errors import AgentWarning
-from ._common import save_text, staging, step_fits
+from ._common import log_at, save_text, staging
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -158,10 +158,7 @@ def build(package: str) -> type:
                 run.log(row)
                 return
             row["trainer/global_step"] = step
-            # A step below the last row's (the user logged rows of their own
-            # in between) is still logged, on the next row, with its
-            # trainer/global_step: nothing the trainer reports is dropped.
-            run.log(row, step=step if step_fits(run, step) else None)
+            log_at(run, row, step)
 
         @rank_zero_only
         def log_graph(self, model: Any, input_array: Any = None) -> None:

@@ -19,7 +19,7 @@ import shutil
 from transformers import TrainerCallback
 from transformers.integrations.integration_utils import rewrite_logs
 
-from ._common import staging, step_fits
+from ._common import log_at, staging
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -115,16 +115,19 @@ class CairnCallback(TrainerCallback):
                logs: Optional[dict[str, Any]] = None, **kwargs: Any) -> None:
         if not state.is_world_process_zero:
             return
-        self.setup(args, state, model)
-        logs = dict(logs or {})
-        for key in SINGLE_VALUES & logs.keys():
-            self._run.summary[key] = logs.pop(key)
+        if self._run is None:
+            self.setup(args, state, model)
+        logs = logs or {}
+        if not SINGLE_VALUES.isdisjoint(logs):
+            logs = dict(logs)
+            for key in SINGLE_VALUES & logs.keys():
+                self._run.summary[key] = logs.pop(key)
         if not logs:
             return
         row = rewrite_logs(logs)
         step = state.global_step
         row["train/global_step"] = step
-        self._run.log(row, step=step if step_fits(self._run, step) else None)
+        log_at(self._run, row, step)
 
     def on_predict(self, args: Any, state: Any, control: Any, metrics: Optional[dict[str, Any]] = None,
                    **kwargs: Any) -> None:
