@@ -17,8 +17,11 @@ Importing this module imports Keras; ``import agent`` does not.
 
 from __future__ import annotations
 
+import heapq
 import os
 import shutil
+import threading
+from collections import deque
 
 import keras
 
@@ -66,7 +69,15 @@ class CairnMetricsLogger(keras.callbacks.Callback):
     training, from ``initial_global_step``). Each is the x axis of its
     metrics (``define_metric``), as in W&B. Needs a run: call
     ``agent.init()`` first.
+
+    It is ``async_safe``: logging every batch does not make Keras wait for
+    each batch's metrics (as any other batch hook does); Keras converts them
+    in its callback threads, and the rows are logged there, in batch order.
     """
+
+    # Keras dispatches batch hooks in its own threads unless a callback lacks
+    # this: _batch_end puts the rows back in order (a lock and a heap).
+    async_safe = True
 
     def __init__(self, log_freq: Union[str, int] = "epoch", initial_global_step: int = 0,
                  *args: Any, **kwargs: Any) -> None:
@@ -86,9 +97,17 @@ class CairnMetricsLogger(keras.callbacks.Callback):
             self.run.define_metric("batch/*", step_metric="batch/batch_step")
             # Only then: a callback with a batch hook makes Keras wait for
             # each batch's metrics, where it could dispatch callbacks asynchronously.
+            self.on_train_batch_begin = self._batch_begin
             self.on_train_batch_end = self._batch_end
         self._lr: Optional[float] = None
         self._lr_known = False
+        self._lock = threading.Lock()
+        # Batches begun (in the training thread, in order) whose rows are not logged yet,
+        # and ends that arrived before an earlier batch's end: (batch, arrival, logs).
+        self._begun: deque[tuple[int, Optional[float]]] = deque()  # (batch, learning rate)
+        self._ended: list[tuple[int, int, Any]] = []
+        self._arrivals = 0
+        self._spe = 1  # the model's steps_per_execution
 
     def on_epoch_begin(self, epoch: int, logs: Optional[dict[str, Any]] = None) -> None:
         # A fixed learning rate changes between epochs only (ReduceLROnPlateau,
@@ -96,6 +115,10 @@ class CairnMetricsLogger(keras.callbacks.Callback):
         # and kept, as reading it syncs the model's state on JAX. A schedule's
         # is read at each logged batch.
         self._lr_known = False
+        self._drain()  # Keras has waited for the last epoch's hooks: nothing is still to come
+
+    def on_train_end(self, logs: Optional[dict[str, Any]] = None) -> None:
+        self._drain()
 
     def on_epoch_end(self, epoch: int, logs: Optional[dict[str, Any]] = None) -> None:
         row = {f"epoch/{key}": value for key, value in (logs or {}).items()}
@@ -105,16 +128,49 @@ class CairnMetricsLogger(keras.callbacks.Callback):
             row["epoch/learning_rate"] = lr
         self.run.log(row)
 
+    def on_train_begin(self, logs: Optional[dict[str, Any]] = None) -> None:
+        self._drain()
+        self._spe = int(getattr(self.model, "steps_per_execution", 1) or 1)
+
+    def _batch_begin(self, batch: int, logs: Optional[dict[str, Any]] = None) -> None:
+        # The training thread, in order. The learning rate is read here, not
+        # in Keras's callback threads: reading it syncs the model's state on
+        # JAX, which must not race the next step. Only for a batch that is
+        # logged (its end index is batch + steps_per_execution - 1).
+        lr = self._lr
+        if not self._lr_known and (batch + self._spe - 1) % self.log_freq == 0:  # type: ignore[operator]
+            model = self.model
+            lr, self._lr_known = _learning_rate(model), not _scheduled(model)
+            self._lr = lr
+        self._begun.append((batch, lr))
+
     def _batch_end(self, batch: int, logs: Optional[dict[str, Any]] = None) -> None:
+        # Maybe in one of Keras's threads, beside others: a batch's end is
+        # logged once the ends of the batches begun before it are. Within an
+        # epoch batch indices grow, and a batch's end index is below the next
+        # batch's begin index.
+        with self._lock:
+            self._arrivals += 1
+            ended, begun = self._ended, self._begun
+            heapq.heappush(ended, (batch, self._arrivals, logs))
+            while ended and (not begun or len(begun) == 1 or ended[0][0] < begun[1][0]):
+                lr = begun.popleft()[1] if begun else self._lr
+                end, _, end_logs = heapq.heappop(ended)
+                self._log_batch(end, end_logs, lr)
+
+    def _drain(self) -> None:
+        with self._lock:
+            while self._ended:
+                end, _, end_logs = heapq.heappop(self._ended)
+                self._log_batch(end, end_logs, self._lr)
+            self._begun.clear()
+
+    def _log_batch(self, batch: int, logs: Optional[dict[str, Any]], lr: Optional[float]) -> None:
         step = self.global_batch
         self.global_batch += 1
         if self.log_freq and batch % self.log_freq == 0:
             row = {f"batch/{key}": value for key, value in (logs or {}).items()}
             row["batch/batch_step"] = step
-            if not self._lr_known:
-                model = self.model
-                self._lr, self._lr_known = _learning_rate(model), not _scheduled(model)
-            lr = self._lr
             if lr is not None:
                 row["batch/learning_rate"] = lr
             self.run.log(row)
