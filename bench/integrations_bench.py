@@ -95,7 +95,9 @@ def record(side, measured):
         times["hooks"].append(measured[3])
 """
 
-LIGHTNING = COMMON + """
+LIGHTNING = (
+    COMMON
+    + """
 import torch, lightning.pytorch as pl, logging
 logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
 from torch.utils.data import DataLoader, TensorDataset
@@ -128,8 +130,11 @@ for _ in range(rounds):
     fixed("finish", lambda: run.finish(quiet=True))
 print(json.dumps(times))
 """
+)
 
-KERAS = COMMON + """
+KERAS = (
+    COMMON
+    + """
 import numpy as np, keras
 from agent.integration.keras import CairnMetricsLogger
 freq = sys.argv[2]
@@ -162,8 +167,11 @@ for _ in range(rounds):
     fixed("finish", lambda: run.finish(quiet=True))
 print(json.dumps(times))
 """
+)
 
-TRANSFORMERS = COMMON + """
+TRANSFORMERS = (
+    COMMON
+    + """
 import torch, transformers
 transformers.logging.set_verbosity_error()
 from transformers import BertConfig, BertForSequenceClassification, Trainer, TrainingArguments
@@ -193,6 +201,7 @@ for _ in range(rounds):
     fixed("finish", lambda: run.finish(quiet=True))
 print(json.dumps(times))
 """
+)
 
 IMPORT = """
 import sys, time
@@ -204,10 +213,23 @@ print(t)
 
 def _run(code: str, cwd: str, *args: str) -> dict[str, list[float]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_", "CAIRN_"))}
-    env.update(PYTHONPATH=str(ROOT), KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", CUDA_VISIBLE_DEVICES="",
-               HF_HUB_OFFLINE="1", XDG_CONFIG_HOME=os.path.join(cwd, "config"), CAIRN_DIR=cwd)
-    out = subprocess.run([str(PYTHON), "-c", textwrap.dedent(code), *args], cwd=cwd, env=env, text=True,
-                         capture_output=True, timeout=1800)
+    env.update(
+        PYTHONPATH=str(ROOT),
+        KERAS_BACKEND="jax",
+        JAX_PLATFORMS="cpu",
+        CUDA_VISIBLE_DEVICES="",
+        HF_HUB_OFFLINE="1",
+        XDG_CONFIG_HOME=os.path.join(cwd, "config"),
+        CAIRN_DIR=cwd,
+    )
+    out = subprocess.run(
+        [str(PYTHON), "-c", textwrap.dedent(code), *args],
+        cwd=cwd,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=1800,
+    )
     if out.returncode != 0:
         raise SystemExit(f"failed:\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}")
     result: dict[str, list[float]] = json.loads(out.stdout.strip().splitlines()[-1])
@@ -219,8 +241,14 @@ def import_time(checkout: Path, python: str) -> float:
     env["PYTHONPATH"] = str(checkout)
     times = []
     for _ in range(15):
-        out = subprocess.run([python, "-c", IMPORT], env=env, text=True, capture_output=True, check=True,
-                             cwd=tempfile.gettempdir())
+        out = subprocess.run(
+            [python, "-c", IMPORT],
+            env=env,
+            text=True,
+            capture_output=True,
+            check=True,
+            cwd=tempfile.gettempdir(),
+        )
         times.append(float(out.stdout.strip()))
     return statistics.median(times)
 
@@ -228,17 +256,33 @@ def import_time(checkout: Path, python: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--compare", type=Path, help="another checkout whose `import agent` to time beside")
+    parser.add_argument(
+        "--compare", type=Path, help="another checkout whose `import agent` to time beside"
+    )
     parser.add_argument("--only", choices=["lightning", "keras", "transformers"])
     opts = parser.parse_args()
     if not PYTHON.exists():
         raise SystemExit(f"{PYTHON} is missing: make .venv-frameworks/.ok")
     cases: list[tuple[str, str, str, tuple[str, ...]]] = [
         ("lightning", "Lightning `CairnLogger` (256 steps, a row each)", LIGHTNING, ()),
-        ("keras", "Keras `CairnMetricsLogger(log_freq=\"epoch\")` (4,096 batches, JAX)", KERAS, ("epoch",)),
-        ("keras", "Keras `CairnMetricsLogger(log_freq=1)` (4,096 batches, a row each)",
-         KERAS, ("1",)),
-        ("transformers", "Transformers `CairnCallback` (32 steps, `logging_steps=1`)", TRANSFORMERS, ()),
+        (
+            "keras",
+            'Keras `CairnMetricsLogger(log_freq="epoch")` (4,096 batches, JAX)',
+            KERAS,
+            ("epoch",),
+        ),
+        (
+            "keras",
+            "Keras `CairnMetricsLogger(log_freq=1)` (4,096 batches, a row each)",
+            KERAS,
+            ("1",),
+        ),
+        (
+            "transformers",
+            "Transformers `CairnCallback` (32 steps, `logging_steps=1`)",
+            TRANSFORMERS,
+            (),
+        ),
     ]
     rows: list[tuple[str, dict[str, float]]] = []
     with tempfile.TemporaryDirectory() as cwd:
@@ -246,25 +290,43 @@ def main() -> None:
             if opts.only and key != opts.only:
                 continue
             times = _run(code, cwd, str(opts.rounds), *args)
-            rows.append((label, {name: statistics.median(values) for name, values in times.items()}))
-            print(f"{label}: {rows[-1][1]['off']:.3f} s untracked, {rows[-1][1]['on']:.3f} s tracked", file=sys.stderr)
+            rows.append(
+                (label, {name: statistics.median(values) for name, values in times.items()})
+            )
+            print(
+                f"{label}: {rows[-1][1]['off']:.3f} s untracked, {rows[-1][1]['on']:.3f} s tracked",
+                file=sys.stderr,
+            )
     load = os.getloadavg()[0]
-    print(f"\nMedian `fit` time of {opts.rounds} rounds each, untracked and tracked alternately, one process;"
-          f" {os.cpu_count()} CPUs, load average {load:.1f} at the end.\n")
-    print("| training | untracked (s) | tracked (s) | ratio | training process CPU, untracked / tracked (s) | CPU ratio"
-          " | in the integration's hooks (ms, share of untracked fit) | background process CPU during fit (ms) | floor |")
+    print(
+        f"\nMedian `fit` time of {opts.rounds} rounds each, untracked and tracked alternately, one process;"
+        f" {os.cpu_count()} CPUs, load average {load:.1f} at the end.\n"
+    )
+    print(
+        "| training | untracked (s) | tracked (s) | ratio | training process CPU, untracked / tracked (s) | CPU ratio"
+        " | in the integration's hooks (ms, share of untracked fit) | background process CPU during fit (ms) | floor |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for label, m in rows:
-        print(f"| {label} | {m['off']:.3f} | {m['on']:.3f} | {m['on'] / m['off']:.3f} |"
-              f" {m['off_cpu']:.3f} / {m['on_cpu']:.3f} | {m['on_cpu'] / m['off_cpu']:.3f} |"
-              f" {m['hooks'] * 1e3:.1f} ({m['hooks'] / m['off']:.2%}) | {m['on_bg'] * 1e3:.0f} | ≤ 1.05 |")
+        print(
+            f"| {label} | {m['off']:.3f} | {m['on']:.3f} | {m['on'] / m['off']:.3f} |"
+            f" {m['off_cpu']:.3f} / {m['on_cpu']:.3f} | {m['on_cpu'] / m['off_cpu']:.3f} |"
+            f" {m['hooks'] * 1e3:.1f} ({m['hooks'] / m['off']:.2%}) | {m['on_bg'] * 1e3:.0f} | ≤ 1.05 |"
+        )
     for label, m in rows:
         if "hook" in m:
-            print(f"\n{label.split(' (')[0]}: untracked with an empty batch hook {m['hook']:.3f} s"
-                  f" (ratio {m['hook'] / m['off']:.3f}), CPU {m['hook_cpu']:.3f} s.")
+            print(
+                f"\n{label.split(' (')[0]}: untracked with an empty batch hook {m['hook']:.3f} s"
+                f" (ratio {m['hook'] / m['off']:.3f}), CPU {m['hook_cpu']:.3f} s."
+            )
     # Paid once a run, whatever its length, and outside training: listed apart from the fit.
-    print("\nOnce a run, outside `fit` (medians, s): "
-          + "; ".join(f"{label.split(' (')[0]}: init {m['init']:.3f}, finish {m['finish']:.3f}" for label, m in rows))
+    print(
+        "\nOnce a run, outside `fit` (medians, s): "
+        + "; ".join(
+            f"{label.split(' (')[0]}: init {m['init']:.3f}, finish {m['finish']:.3f}"
+            for label, m in rows
+        )
+    )
     ours = import_time(ROOT, str(PYTHON))
     line = f"\n`import agent`: {ours:.3f} s (median of 15, no integration imported; floor ≤ 0.1 s)"
     if opts.compare:

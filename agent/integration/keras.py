@@ -56,7 +56,9 @@ def _learning_rate(model: Any) -> Optional[float]:
 def _scheduled(model: Any) -> bool:
     """Whether the learning rate follows a schedule, so that it changes from batch to batch."""
     optimizer = getattr(model, "optimizer", None)
-    return isinstance(getattr(optimizer, "_learning_rate", None), keras.optimizers.schedules.LearningRateSchedule)
+    return isinstance(
+        getattr(optimizer, "_learning_rate", None), keras.optimizers.schedules.LearningRateSchedule
+    )
 
 
 class CairnMetricsLogger(keras.callbacks.Callback):
@@ -79,14 +81,23 @@ class CairnMetricsLogger(keras.callbacks.Callback):
     # this: _batch_end puts the rows back in order (a lock and a heap).
     async_safe = True
 
-    def __init__(self, log_freq: Union[str, int] = "epoch", initial_global_step: int = 0,
-                 *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        log_freq: Union[str, int] = "epoch",
+        initial_global_step: int = 0,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.run = _current_run("CairnMetricsLogger")
         if log_freq == "batch":
             log_freq = 1
-        if log_freq != "epoch" and (isinstance(log_freq, bool) or not isinstance(log_freq, int) or log_freq < 1):
-            raise ValueError(f"log_freq must be 'epoch', 'batch' or a positive integer, not {log_freq!r}")
+        if log_freq != "epoch" and (
+            isinstance(log_freq, bool) or not isinstance(log_freq, int) or log_freq < 1
+        ):
+            raise ValueError(
+                f"log_freq must be 'epoch', 'batch' or a positive integer, not {log_freq!r}"
+            )
         self.logging_batch_wise = log_freq != "epoch"
         self.log_freq: Optional[int] = log_freq if self.logging_batch_wise else None  # type: ignore[assignment]
         self.global_batch = int(initial_global_step)
@@ -185,17 +196,35 @@ class CairnModelCheckpoint(keras.callbacks.ModelCheckpoint):
     ``epoch_<N>``. Needs a run: call ``agent.init()`` first.
     """
 
-    def __init__(self, filepath: Any, monitor: str = "val_loss", verbose: int = 0,
-                 save_best_only: bool = False, save_weights_only: bool = False, mode: str = "auto",
-                 save_freq: Union[str, int] = "epoch", initial_value_threshold: Optional[float] = None,
-                 **kwargs: Any) -> None:
-        super().__init__(filepath=filepath, monitor=monitor, verbose=verbose, save_best_only=save_best_only,
-                         save_weights_only=save_weights_only, mode=mode, save_freq=save_freq,
-                         initial_value_threshold=initial_value_threshold, **kwargs)
+    def __init__(
+        self,
+        filepath: Any,
+        monitor: str = "val_loss",
+        verbose: int = 0,
+        save_best_only: bool = False,
+        save_weights_only: bool = False,
+        mode: str = "auto",
+        save_freq: Union[str, int] = "epoch",
+        initial_value_threshold: Optional[float] = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            filepath=filepath,
+            monitor=monitor,
+            verbose=verbose,
+            save_best_only=save_best_only,
+            save_weights_only=save_weights_only,
+            mode=mode,
+            save_freq=save_freq,
+            initial_value_threshold=initial_value_threshold,
+            **kwargs,
+        )
         self.run = _current_run("CairnModelCheckpoint")
         self._saving: Optional[str] = None  # the path being written, between the two methods below
 
-    def _should_save_model(self, epoch: int, batch: Optional[int], logs: Any, filepath: str) -> bool:
+    def _should_save_model(
+        self, epoch: int, batch: Optional[int], logs: Any, filepath: str
+    ) -> bool:
         # Keras 3 decides here whether _save_model writes: remember its answer.
         self._saving = None
         should = bool(super()._should_save_model(epoch, batch, logs, filepath))
@@ -211,8 +240,11 @@ class CairnModelCheckpoint(keras.callbacks.ModelCheckpoint):
             return
         from .._artifacts import Artifact
 
-        artifact = Artifact(f"run_{self.run.id}_model", type="model",
-                            metadata={"epoch": epoch + 1, "filename": os.path.basename(path)})
+        artifact = Artifact(
+            f"run_{self.run.id}_model",
+            type="model",
+            metadata={"epoch": epoch + 1, "filename": os.path.basename(path)},
+        )
         with staging(self.run) as folder:
             copy = shutil.copyfile(path, os.path.join(folder, os.path.basename(path)))
             artifact.add_file(copy)
@@ -223,4 +255,9 @@ class CairnModelCheckpoint(keras.callbacks.ModelCheckpoint):
 WandbMetricsLogger = CairnMetricsLogger
 WandbModelCheckpoint = CairnModelCheckpoint
 
-__all__ = ["CairnMetricsLogger", "CairnModelCheckpoint", "WandbMetricsLogger", "WandbModelCheckpoint"]
+__all__ = [
+    "CairnMetricsLogger",
+    "CairnModelCheckpoint",
+    "WandbMetricsLogger",
+    "WandbModelCheckpoint",
+]

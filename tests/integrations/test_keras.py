@@ -41,7 +41,9 @@ json.dump({"run_id": run.id, "history": history.history, "batches": batches,
 """
 
 
-def test_it_logs_epochs_batches_and_each_checkpoint(train: Callable[..., Trained], tmp_path: Path) -> None:
+def test_it_logs_epochs_batches_and_each_checkpoint(
+    train: Callable[..., Trained], tmp_path: Path
+) -> None:
     trained = train(SCRIPT)
     seen = trained.seen
     run = trained.run
@@ -58,7 +60,9 @@ def test_it_logs_epochs_batches_and_each_checkpoint(train: Callable[..., Trained
     # log_freq=2: every other batch of each epoch (3 batches an epoch), at its index over the training.
     batches = trained.rows("batch/batch_step")
     assert [row["batch/batch_step"] for row in batches] == [0, 2, 3, 5, 6, 8]
-    assert [row["batch/loss"] for row in batches] == [seen["batches"][i] for i in (0, 2, 3, 5, 6, 8)]
+    assert [row["batch/loss"] for row in batches] == [
+        seen["batches"][i] for i in (0, 2, 3, 5, 6, 8)
+    ]
 
     # A checkpoint per epoch, each a version of the run's model artifact.
     name = f"run_{seen['run_id']}_model"
