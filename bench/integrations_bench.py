@@ -63,21 +63,24 @@ def instrument(obj, names):
         setattr(obj, name, hook)
     return obj
 def background_cpu():
-    # CPU of the run's background process (a child of this one), which runs beside training.
-    total = 0.0
+    # CPU of each background process (children of this one), which run beside training:
+    # by pid, since the last run's may exit during the fit (its CPU is not this fit's).
+    out = {}
     for child in psutil.Process().children(recursive=True):
         try:
-            cpu = child.cpu_times(); total += cpu.user + cpu.system
+            cpu = child.cpu_times(); out[child.pid] = cpu.user + cpu.system
         except psutil.Error:
             pass
-    return total
+    return out
+def spent(before, after):
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 def timed(fn):
     # Wall time, and the training process's own CPU time (threads included),
     # which other processes on a busy machine do not change.
     HOOKS.clear()
     b0 = background_cpu()
     t0, c0 = time.perf_counter(), time.process_time(); fn()
-    return time.perf_counter() - t0, time.process_time() - c0, background_cpu() - b0, sum(HOOKS)
+    return time.perf_counter() - t0, time.process_time() - c0, spent(b0, background_cpu()), sum(HOOKS)
 def fixed(side, fn):
     # init and finish: paid once a run, outside training (bench/agent_bench.py measures them too).
     t0 = time.perf_counter(); out = fn(); times[side].append(time.perf_counter() - t0); return out

@@ -106,8 +106,8 @@ class CairnMetricsLogger(keras.callbacks.Callback):
         if self.logging_batch_wise:
             self.run.define_metric("batch/batch_step")
             self.run.define_metric("batch/*", step_metric="batch/batch_step")
-            # Only then: a callback with a batch hook makes Keras wait for
-            # each batch's metrics, where it could dispatch callbacks asynchronously.
+            # Only then: Keras calls a batch hook each batch (in its callback
+            # threads, as async_safe allows; on the training thread otherwise).
             self.on_train_batch_begin = self._batch_begin
             self.on_train_batch_end = self._batch_end
         self._lr: Optional[float] = None
@@ -124,7 +124,7 @@ class CairnMetricsLogger(keras.callbacks.Callback):
         # A fixed learning rate changes between epochs only (ReduceLROnPlateau,
         # LearningRateScheduler): it is read at the epoch's first logged batch
         # and kept, as reading it syncs the model's state on JAX. A schedule's
-        # is read at each logged batch.
+        # is read at each logged batch's start.
         self._lr_known = False
         self._drain()  # Keras has waited for the last epoch's hooks: nothing is still to come
 
