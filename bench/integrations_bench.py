@@ -3,16 +3,22 @@
     .venv/bin/python bench/integrations_bench.py [--rounds 5] [--compare /path/to/other/checkout]
 
 Each framework trains the same tiny model, in one process under
-``.venv-frameworks/bin/python``, alternately without tracking and with its
-integration logging every step (Keras: every epoch; and every batch beside a
-callback whose batch hook does nothing, since any batch hook makes Keras
-stop dispatching callbacks asynchronously and convert its logs each batch) (an offline run: the training process does
-what it does online, the background process writes to disk instead of the
-network). Only ``fit`` is timed: the run is started before, as a script
-starts it before training, and each side is timed after a pause that lets
-the background processes of the run starting, and of the one before
-finishing, settle (``agent.init``'s cost, which ``bench/agent_bench.py`` measures). The figure is the median tracked time over the
-median untracked one. It also times ``import agent`` (median of 15 fresh
+``.venv-frameworks/bin/python``, alternately without tracking (no callback,
+no logger) and with its integration logging every step (Keras: every epoch;
+and every batch, where an untracked fit with an empty batch hook is timed
+too, since any other batch hook makes Keras stop dispatching callbacks
+asynchronously and convert its logs each batch). An offline run: the
+training process does what it does online, the background process writes to
+disk instead of the network. Only ``fit`` is timed: the run is started
+before, as a script starts it before training, and each side is timed after
+a pause that lets the background processes of the run starting, and of the
+one before finishing, settle. ``agent.init`` and ``finish``, paid once a run
+and outside training, are timed apart. The figure is the median tracked time
+over the median untracked one; beside it, the training process's CPU time,
+the time spent inside the integration's hooks during the tracked fit (timed
+in the fit itself: the timer's cost counts against the tracked side) and the
+background process's CPU during it, which a loaded machine does not change
+the way it changes wall time. It also times ``import agent`` (median of 15 fresh
 interpreters) and checks that it imports no integration; ``--compare`` times
 another checkout's beside it (main, say).
 """
@@ -34,15 +40,50 @@ PYTHON = ROOT / ".venv-frameworks" / "bin" / "python"
 
 COMMON = """
 import json, os, sys, time, statistics
+import psutil
 import agent
 rounds = int(sys.argv[1])
 SETTINGS = {"quiet": True, "capture_console": False}
-times = {"off": [], "on": [], "off_cpu": [], "on_cpu": []}
+times = {"off": [], "on": [], "off_cpu": [], "on_cpu": [], "off_bg": [], "on_bg": [], "hooks": [],
+         "init": [], "finish": []}
+if sys.argv[2:] not in ([], ["epoch"]):
+    times.update(hook=[], hook_cpu=[], hook_bg=[])  # Keras per batch: an empty batch hook, untracked
+HOOKS = []  # seconds spent in each call of the integration's hooks during the current fit
+def instrument(obj, names):
+    # Time each hook the integration runs, inside the timed fit itself: the
+    # wrapper's own cost (about 0.1 us a call) counts against the tracked side.
+    for name in names:
+        fn = getattr(obj, name)
+        def hook(*args, _fn=fn, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return _fn(*args, **kwargs)
+            finally:
+                HOOKS.append(time.perf_counter() - t0)  # atomic: Keras may call hooks in its threads
+        setattr(obj, name, hook)
+    return obj
+def background_cpu():
+    # CPU of each background process (children of this one), which run beside training:
+    # by pid, since the last run's may exit during the fit (its CPU is not this fit's).
+    out = {}
+    for child in psutil.Process().children(recursive=True):
+        try:
+            cpu = child.cpu_times(); out[child.pid] = cpu.user + cpu.system
+        except psutil.Error:
+            pass
+    return out
+def spent(before, after):
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 def timed(fn):
     # Wall time, and the training process's own CPU time (threads included),
     # which other processes on a busy machine do not change.
+    HOOKS.clear()
+    b0 = background_cpu()
     t0, c0 = time.perf_counter(), time.process_time(); fn()
-    return time.perf_counter() - t0, time.process_time() - c0
+    return time.perf_counter() - t0, time.process_time() - c0, spent(b0, background_cpu()), sum(HOOKS)
+def fixed(side, fn):
+    # init and finish: paid once a run, outside training (bench/agent_bench.py measures them too).
+    t0 = time.perf_counter(); out = fn(); times[side].append(time.perf_counter() - t0); return out
 def settle():
     # The run's background process starts with the run, and the last one's
     # ends after its finish(): let both be done before timing either side
@@ -51,11 +92,15 @@ def settle():
     # Transformers: a few seconds of CPU on 2 cores); 1.5 s left that inside the tracked
     # side's fit, as a 2.3x "overhead" on a half-second Transformers fit.
     time.sleep(8)
-def record(side, both):
-    times[side].append(both[0]); times[side + "_cpu"].append(both[1])
+def record(side, measured):
+    times[side].append(measured[0]); times[side + "_cpu"].append(measured[1]); times[side + "_bg"].append(measured[2])
+    if side == "on":
+        times["hooks"].append(measured[3])
 """
 
-LIGHTNING = COMMON + """
+LIGHTNING = (
+    COMMON
+    + """
 import torch, lightning.pytorch as pl, logging
 logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
 from torch.utils.data import DataLoader, TensorDataset
@@ -80,15 +125,19 @@ fit(False)  # warm up
 for _ in range(rounds):
     settle()
     record("off", fit(False))
-    logger = CairnLogger(project="bench", offline=True, settings=SETTINGS)
-    run = logger.experiment
+    logger = instrument(CairnLogger(project="bench", offline=True, settings=SETTINGS),
+                        ["log_metrics", "log_hyperparams", "log_graph", "save", "finalize"])
+    run = fixed("init", lambda: logger.experiment)
     settle()
     record("on", fit(logger))
-    run.finish(quiet=True)
+    fixed("finish", lambda: run.finish(quiet=True))
 print(json.dumps(times))
 """
+)
 
-KERAS = COMMON + """
+KERAS = (
+    COMMON
+    + """
 import numpy as np, keras
 from agent.integration.keras import CairnMetricsLogger
 freq = sys.argv[2]
@@ -103,17 +152,29 @@ def fit(callbacks):
     return timed(lambda: model.fit(x, y, epochs=16, batch_size=16, verbose=0, callbacks=callbacks))
 fit([])  # warm up: compiles
 for _ in range(rounds):
-    # Beside per-batch logging, the peer is a callback with an empty batch hook: Keras's own cost.
+    # Untracked is the same fit without callbacks. Beside per-batch logging, a callback
+    # with an empty batch hook is timed too: what any batch hook costs in Keras (it
+    # dispatches callbacks synchronously then, and converts each batch's logs).
     settle()
-    record("off", fit([] if freq == "epoch" else [Noop()]))
-    run = agent.init(project="bench", mode="offline", settings=SETTINGS)
+    record("off", fit([]))
+    if freq != "epoch":
+        record("hook", fit([Noop()]))
+    run = fixed("init", lambda: agent.init(project="bench", mode="offline", settings=SETTINGS))
     settle()
-    record("on", fit([CairnMetricsLogger(log_freq=freq if freq == "epoch" else int(freq))]))
-    run.finish(quiet=True)
+    logger = CairnMetricsLogger(log_freq=freq if freq == "epoch" else int(freq))
+    # Only the hooks it overrides: timing an empty batch hook would make Keras dispatch synchronously.
+    instrument(logger, ["on_epoch_begin", "on_epoch_end"]
+               + ([] if freq == "epoch" else ["on_train_begin", "on_train_end", "on_train_batch_begin",
+                                              "on_train_batch_end"]))
+    record("on", fit([logger]))
+    fixed("finish", lambda: run.finish(quiet=True))
 print(json.dumps(times))
 """
+)
 
-TRANSFORMERS = COMMON + """
+TRANSFORMERS = (
+    COMMON
+    + """
 import torch, transformers
 transformers.logging.set_verbosity_error()
 from transformers import BertConfig, BertForSequenceClassification, Trainer, TrainingArguments
@@ -137,12 +198,13 @@ fit([])  # warm up
 for _ in range(rounds):
     settle()
     record("off", fit([]))
-    run = agent.init(project="bench", mode="offline", settings=SETTINGS)
+    run = fixed("init", lambda: agent.init(project="bench", mode="offline", settings=SETTINGS))
     settle()
-    record("on", fit([CairnCallback()]))
-    run.finish(quiet=True)
+    record("on", fit([instrument(CairnCallback(), ["on_train_begin", "on_log", "on_save", "on_train_end"])]))
+    fixed("finish", lambda: run.finish(quiet=True))
 print(json.dumps(times))
 """
+)
 
 IMPORT = """
 import sys, time
@@ -154,10 +216,23 @@ print(t)
 
 def _run(code: str, cwd: str, *args: str) -> dict[str, list[float]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_", "CAIRN_"))}
-    env.update(PYTHONPATH=str(ROOT), KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", CUDA_VISIBLE_DEVICES="",
-               HF_HUB_OFFLINE="1", XDG_CONFIG_HOME=os.path.join(cwd, "config"), CAIRN_DIR=cwd)
-    out = subprocess.run([str(PYTHON), "-c", textwrap.dedent(code), *args], cwd=cwd, env=env, text=True,
-                         capture_output=True, timeout=1800)
+    env.update(
+        PYTHONPATH=str(ROOT),
+        KERAS_BACKEND="jax",
+        JAX_PLATFORMS="cpu",
+        CUDA_VISIBLE_DEVICES="",
+        HF_HUB_OFFLINE="1",
+        XDG_CONFIG_HOME=os.path.join(cwd, "config"),
+        CAIRN_DIR=cwd,
+    )
+    out = subprocess.run(
+        [str(PYTHON), "-c", textwrap.dedent(code), *args],
+        cwd=cwd,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=1800,
+    )
     if out.returncode != 0:
         raise SystemExit(f"failed:\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}")
     result: dict[str, list[float]] = json.loads(out.stdout.strip().splitlines()[-1])
@@ -169,8 +244,14 @@ def import_time(checkout: Path, python: str) -> float:
     env["PYTHONPATH"] = str(checkout)
     times = []
     for _ in range(15):
-        out = subprocess.run([python, "-c", IMPORT], env=env, text=True, capture_output=True, check=True,
-                             cwd=tempfile.gettempdir())
+        out = subprocess.run(
+            [python, "-c", IMPORT],
+            env=env,
+            text=True,
+            capture_output=True,
+            check=True,
+            cwd=tempfile.gettempdir(),
+        )
         times.append(float(out.stdout.strip()))
     return statistics.median(times)
 
@@ -178,36 +259,77 @@ def import_time(checkout: Path, python: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--compare", type=Path, help="another checkout whose `import agent` to time beside")
+    parser.add_argument(
+        "--compare", type=Path, help="another checkout whose `import agent` to time beside"
+    )
     parser.add_argument("--only", choices=["lightning", "keras", "transformers"])
     opts = parser.parse_args()
     if not PYTHON.exists():
         raise SystemExit(f"{PYTHON} is missing: make .venv-frameworks/.ok")
     cases: list[tuple[str, str, str, tuple[str, ...]]] = [
         ("lightning", "Lightning `CairnLogger` (256 steps, a row each)", LIGHTNING, ()),
-        ("keras", "Keras `CairnMetricsLogger(log_freq=\"epoch\")` (4,096 batches, JAX)", KERAS, ("epoch",)),
-        ("keras", "Keras `CairnMetricsLogger(log_freq=1)` (4,096 batches, a row each), beside an empty batch hook",
-         KERAS, ("1",)),
-        ("transformers", "Transformers `CairnCallback` (32 steps, `logging_steps=1`)", TRANSFORMERS, ()),
+        (
+            "keras",
+            'Keras `CairnMetricsLogger(log_freq="epoch")` (4,096 batches, JAX)',
+            KERAS,
+            ("epoch",),
+        ),
+        (
+            "keras",
+            "Keras `CairnMetricsLogger(log_freq=1)` (4,096 batches, a row each)",
+            KERAS,
+            ("1",),
+        ),
+        (
+            "transformers",
+            "Transformers `CairnCallback` (32 steps, `logging_steps=1`)",
+            TRANSFORMERS,
+            (),
+        ),
     ]
-    rows: list[tuple[str, float, float, float, float]] = []
+    rows: list[tuple[str, dict[str, float]]] = []
     with tempfile.TemporaryDirectory() as cwd:
         for key, label, code, args in cases:
             if opts.only and key != opts.only:
                 continue
             times = _run(code, cwd, str(opts.rounds), *args)
-            off, on = statistics.median(times["off"]), statistics.median(times["on"])
-            off_cpu, on_cpu = statistics.median(times["off_cpu"]), statistics.median(times["on_cpu"])
-            rows.append((label, off, on, off_cpu, on_cpu))
-            print(f"{label}: {off:.3f} s untracked, {on:.3f} s tracked", file=sys.stderr)
+            rows.append(
+                (label, {name: statistics.median(values) for name, values in times.items()})
+            )
+            print(
+                f"{label}: {rows[-1][1]['off']:.3f} s untracked, {rows[-1][1]['on']:.3f} s tracked",
+                file=sys.stderr,
+            )
     load = os.getloadavg()[0]
-    print(f"\nMedian `fit` time of {opts.rounds} rounds each, untracked and tracked alternately, one process;"
-          f" {os.cpu_count()} CPUs, load average {load:.1f} at the end.\n")
-    print("| training | untracked (s) | tracked (s) | ratio | training process CPU, untracked / tracked (s) | CPU ratio | floor |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    for label, off, on, off_cpu, on_cpu in rows:
-        print(f"| {label} | {off:.3f} | {on:.3f} | {on / off:.3f} | {off_cpu:.3f} / {on_cpu:.3f} |"
-              f" {on_cpu / off_cpu:.3f} | ≤ 1.05 |")
+    print(
+        f"\nMedian `fit` time of {opts.rounds} rounds each, untracked and tracked alternately, one process;"
+        f" {os.cpu_count()} CPUs, load average {load:.1f} at the end.\n"
+    )
+    print(
+        "| training | untracked (s) | tracked (s) | ratio | training process CPU, untracked / tracked (s) | CPU ratio"
+        " | in the integration's hooks (ms, share of untracked fit) | background process CPU during fit (ms) | floor |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for label, m in rows:
+        print(
+            f"| {label} | {m['off']:.3f} | {m['on']:.3f} | {m['on'] / m['off']:.3f} |"
+            f" {m['off_cpu']:.3f} / {m['on_cpu']:.3f} | {m['on_cpu'] / m['off_cpu']:.3f} |"
+            f" {m['hooks'] * 1e3:.1f} ({m['hooks'] / m['off']:.2%}) | {m['on_bg'] * 1e3:.0f} | ≤ 1.05 |"
+        )
+    for label, m in rows:
+        if "hook" in m:
+            print(
+                f"\n{label.split(' (')[0]}: untracked with an empty batch hook {m['hook']:.3f} s"
+                f" (ratio {m['hook'] / m['off']:.3f}), CPU {m['hook_cpu']:.3f} s."
+            )
+    # Paid once a run, whatever its length, and outside training: listed apart from the fit.
+    print(
+        "\nOnce a run, outside `fit` (medians, s): "
+        + "; ".join(
+            f"{label.split(' (')[0]}: init {m['init']:.3f}, finish {m['finish']:.3f}"
+            for label, m in rows
+        )
+    )
     ours = import_time(ROOT, str(PYTHON))
     line = f"\n`import agent`: {ours:.3f} s (median of 15, no integration imported; floor ≤ 0.1 s)"
     if opts.compare:

@@ -22,6 +22,21 @@ def step_fits(run: Any, step: int) -> bool:
     return step >= floor
 
 
+def log_at(run: Any, row: dict[str, Any], step: int) -> None:
+    """``run.log(row, step=step)`` as a framework reports it: at its step when that fits.
+
+    A step below the last row's (the script logged rows of its own in
+    between) is still logged, on the next row: nothing the framework reports
+    is dropped. When ``step`` is the run's next one, as it is when the
+    framework alone logs, the row takes ``log()``'s hot path (no ``step=``):
+    the same row at the same step, without the checked path's cost.
+    """
+    if step == run.step and not run._pending:
+        run.log(row)
+    else:
+        run.log(row, step=step if step_fits(run, step) else None)
+
+
 @contextlib.contextmanager
 def staging(run: Any) -> Iterator[str]:
     """A fresh folder in the run's, removed afterwards, for a copy of what an artifact holds.

@@ -16,7 +16,7 @@ from argparse import Namespace
 from collections.abc import Mapping
 
 from .._errors import AgentWarning
-from ._common import save_text, staging, step_fits
+from ._common import log_at, save_text, staging
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -82,7 +82,12 @@ def build(package: str) -> type:
             super().__init__()
             save_dir = os.fspath(save_dir) if save_dir is not None else None
             dir = os.fspath(dir) if dir is not None else None
-            self._project = project or os.environ.get("WANDB_PROJECT") or os.environ.get("CAIRN_PROJECT") or "lightning_logs"
+            self._project = (
+                project
+                or os.environ.get("WANDB_PROJECT")
+                or os.environ.get("CAIRN_PROJECT")
+                or "lightning_logs"
+            )
             self._save_dir = save_dir or dir
             self._name = name
             self._id = version or id
@@ -144,7 +149,9 @@ def build(package: str) -> type:
             return self._save_dir
 
         @rank_zero_only
-        def log_hyperparams(self, params: Union[dict[str, Any], Namespace], *args: Any, **kwargs: Any) -> None:
+        def log_hyperparams(
+            self, params: Union[dict[str, Any], Namespace], *args: Any, **kwargs: Any
+        ) -> None:
             params = fabric_logger._convert_params(params)
             params = fabric_logger._sanitize_callable_params(params)
             params = fabric_logger._convert_json_serializable(params)
@@ -158,10 +165,7 @@ def build(package: str) -> type:
                 run.log(row)
                 return
             row["trainer/global_step"] = step
-            # A step below the last row's (the user logged rows of their own
-            # in between) is still logged, on the next row, with its
-            # trainer/global_step: nothing the trainer reports is dropped.
-            run.log(row, step=step if step_fits(run, step) else None)
+            log_at(run, row, step)
 
         @rank_zero_only
         def log_graph(self, model: Any, input_array: Any = None) -> None:
@@ -182,10 +186,17 @@ def build(package: str) -> type:
                 if run.dir is not None:
                     save_text(run, SUMMARY_FILE, str(summary) + "\n")
             except Exception as exc:  # a summary is never worth a failed training
-                warnings.warn(f"cairn: the model summary was not logged: {exc!r}", AgentWarning, stacklevel=2)
+                warnings.warn(
+                    f"cairn: the model summary was not logged: {exc!r}", AgentWarning, stacklevel=2
+                )
 
-        def watch(self, model: Any, log: Optional[str] = "gradients", log_freq: int = 100,
-                  log_graph: bool = True) -> None:
+        def watch(
+            self,
+            model: Any,
+            log: Optional[str] = "gradients",
+            log_freq: int = 100,
+            log_graph: bool = True,
+        ) -> None:
             """W&B's ``WandbLogger.watch``: gradients and parameters as histograms."""
             self.experiment.watch(model, log=log, log_freq=log_freq, log_graph=log_graph)
 
@@ -220,12 +231,20 @@ def build(package: str) -> type:
                     "original_filename": os.path.basename(path),
                     callback.__class__.__name__: {  # not type(): Lightning hands a weakref.proxy
                         k: getattr(callback, k)
-                        for k in ("monitor", "mode", "save_last", "save_top_k", "save_weights_only",
-                                  "_every_n_train_steps")
+                        for k in (
+                            "monitor",
+                            "mode",
+                            "save_last",
+                            "save_top_k",
+                            "save_weights_only",
+                            "_every_n_train_steps",
+                        )
                         if hasattr(callback, k)
                     },
                 }
-                artifact = Artifact(self._checkpoint_name or f"model-{run.id}", type="model", metadata=metadata)
+                artifact = Artifact(
+                    self._checkpoint_name or f"model-{run.id}", type="model", metadata=metadata
+                )
                 best = path == getattr(callback, "best_model_path", None)
                 with staging(run) as folder:
                     copy = shutil.copyfile(path, os.path.join(folder, "model.ckpt"))

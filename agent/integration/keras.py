@@ -17,8 +17,11 @@ Importing this module imports Keras; ``import agent`` does not.
 
 from __future__ import annotations
 
+import heapq
 import os
 import shutil
+import threading
+from collections import deque
 
 import keras
 
@@ -53,7 +56,9 @@ def _learning_rate(model: Any) -> Optional[float]:
 def _scheduled(model: Any) -> bool:
     """Whether the learning rate follows a schedule, so that it changes from batch to batch."""
     optimizer = getattr(model, "optimizer", None)
-    return isinstance(getattr(optimizer, "_learning_rate", None), keras.optimizers.schedules.LearningRateSchedule)
+    return isinstance(
+        getattr(optimizer, "_learning_rate", None), keras.optimizers.schedules.LearningRateSchedule
+    )
 
 
 class CairnMetricsLogger(keras.callbacks.Callback):
@@ -66,16 +71,33 @@ class CairnMetricsLogger(keras.callbacks.Callback):
     training, from ``initial_global_step``). Each is the x axis of its
     metrics (``define_metric``), as in W&B. Needs a run: call
     ``agent.init()`` first.
+
+    It is ``async_safe``: logging every batch does not make Keras wait for
+    each batch's metrics (as any other batch hook does); Keras converts them
+    in its callback threads, and the rows are logged there, in batch order.
     """
 
-    def __init__(self, log_freq: Union[str, int] = "epoch", initial_global_step: int = 0,
-                 *args: Any, **kwargs: Any) -> None:
+    # Keras dispatches batch hooks in its own threads unless a callback lacks
+    # this: _batch_end puts the rows back in order (a lock and a heap).
+    async_safe = True
+
+    def __init__(
+        self,
+        log_freq: Union[str, int] = "epoch",
+        initial_global_step: int = 0,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.run = _current_run("CairnMetricsLogger")
         if log_freq == "batch":
             log_freq = 1
-        if log_freq != "epoch" and (isinstance(log_freq, bool) or not isinstance(log_freq, int) or log_freq < 1):
-            raise ValueError(f"log_freq must be 'epoch', 'batch' or a positive integer, not {log_freq!r}")
+        if log_freq != "epoch" and (
+            isinstance(log_freq, bool) or not isinstance(log_freq, int) or log_freq < 1
+        ):
+            raise ValueError(
+                f"log_freq must be 'epoch', 'batch' or a positive integer, not {log_freq!r}"
+            )
         self.logging_batch_wise = log_freq != "epoch"
         self.log_freq: Optional[int] = log_freq if self.logging_batch_wise else None  # type: ignore[assignment]
         self.global_batch = int(initial_global_step)
@@ -84,18 +106,30 @@ class CairnMetricsLogger(keras.callbacks.Callback):
         if self.logging_batch_wise:
             self.run.define_metric("batch/batch_step")
             self.run.define_metric("batch/*", step_metric="batch/batch_step")
-            # Only then: a callback with a batch hook makes Keras wait for
-            # each batch's metrics, where it could dispatch callbacks asynchronously.
+            # Only then: Keras calls a batch hook each batch (in its callback
+            # threads, as async_safe allows; on the training thread otherwise).
+            self.on_train_batch_begin = self._batch_begin
             self.on_train_batch_end = self._batch_end
         self._lr: Optional[float] = None
         self._lr_known = False
+        self._lock = threading.Lock()
+        # Batches begun (in the training thread, in order) whose rows are not logged yet,
+        # and ends that arrived before an earlier batch's end: (batch, arrival, logs).
+        self._begun: deque[tuple[int, Optional[float]]] = deque()  # (batch, learning rate)
+        self._ended: list[tuple[int, int, Any]] = []
+        self._arrivals = 0
+        self._spe = 1  # the model's steps_per_execution
 
     def on_epoch_begin(self, epoch: int, logs: Optional[dict[str, Any]] = None) -> None:
         # A fixed learning rate changes between epochs only (ReduceLROnPlateau,
         # LearningRateScheduler): it is read at the epoch's first logged batch
         # and kept, as reading it syncs the model's state on JAX. A schedule's
-        # is read at each logged batch.
+        # is read at each logged batch's start.
         self._lr_known = False
+        self._drain()  # Keras has waited for the last epoch's hooks: nothing is still to come
+
+    def on_train_end(self, logs: Optional[dict[str, Any]] = None) -> None:
+        self._drain()
 
     def on_epoch_end(self, epoch: int, logs: Optional[dict[str, Any]] = None) -> None:
         row = {f"epoch/{key}": value for key, value in (logs or {}).items()}
@@ -105,16 +139,49 @@ class CairnMetricsLogger(keras.callbacks.Callback):
             row["epoch/learning_rate"] = lr
         self.run.log(row)
 
+    def on_train_begin(self, logs: Optional[dict[str, Any]] = None) -> None:
+        self._drain()
+        self._spe = int(getattr(self.model, "steps_per_execution", 1) or 1)
+
+    def _batch_begin(self, batch: int, logs: Optional[dict[str, Any]] = None) -> None:
+        # The training thread, in order. The learning rate is read here, not
+        # in Keras's callback threads: reading it syncs the model's state on
+        # JAX, which must not race the next step. Only for a batch that is
+        # logged (its end index is batch + steps_per_execution - 1).
+        lr = self._lr
+        if not self._lr_known and (batch + self._spe - 1) % self.log_freq == 0:  # type: ignore[operator]
+            model = self.model
+            lr, self._lr_known = _learning_rate(model), not _scheduled(model)
+            self._lr = lr
+        self._begun.append((batch, lr))
+
     def _batch_end(self, batch: int, logs: Optional[dict[str, Any]] = None) -> None:
+        # Maybe in one of Keras's threads, beside others: a batch's end is
+        # logged once the ends of the batches begun before it are. Within an
+        # epoch batch indices grow, and a batch's end index is below the next
+        # batch's begin index.
+        with self._lock:
+            self._arrivals += 1
+            ended, begun = self._ended, self._begun
+            heapq.heappush(ended, (batch, self._arrivals, logs))
+            while ended and (not begun or len(begun) == 1 or ended[0][0] < begun[1][0]):
+                lr = begun.popleft()[1] if begun else self._lr
+                end, _, end_logs = heapq.heappop(ended)
+                self._log_batch(end, end_logs, lr)
+
+    def _drain(self) -> None:
+        with self._lock:
+            while self._ended:
+                end, _, end_logs = heapq.heappop(self._ended)
+                self._log_batch(end, end_logs, self._lr)
+            self._begun.clear()
+
+    def _log_batch(self, batch: int, logs: Optional[dict[str, Any]], lr: Optional[float]) -> None:
         step = self.global_batch
         self.global_batch += 1
         if self.log_freq and batch % self.log_freq == 0:
             row = {f"batch/{key}": value for key, value in (logs or {}).items()}
             row["batch/batch_step"] = step
-            if not self._lr_known:
-                model = self.model
-                self._lr, self._lr_known = _learning_rate(model), not _scheduled(model)
-            lr = self._lr
             if lr is not None:
                 row["batch/learning_rate"] = lr
             self.run.log(row)
@@ -129,17 +196,35 @@ class CairnModelCheckpoint(keras.callbacks.ModelCheckpoint):
     ``epoch_<N>``. Needs a run: call ``agent.init()`` first.
     """
 
-    def __init__(self, filepath: Any, monitor: str = "val_loss", verbose: int = 0,
-                 save_best_only: bool = False, save_weights_only: bool = False, mode: str = "auto",
-                 save_freq: Union[str, int] = "epoch", initial_value_threshold: Optional[float] = None,
-                 **kwargs: Any) -> None:
-        super().__init__(filepath=filepath, monitor=monitor, verbose=verbose, save_best_only=save_best_only,
-                         save_weights_only=save_weights_only, mode=mode, save_freq=save_freq,
-                         initial_value_threshold=initial_value_threshold, **kwargs)
+    def __init__(
+        self,
+        filepath: Any,
+        monitor: str = "val_loss",
+        verbose: int = 0,
+        save_best_only: bool = False,
+        save_weights_only: bool = False,
+        mode: str = "auto",
+        save_freq: Union[str, int] = "epoch",
+        initial_value_threshold: Optional[float] = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            filepath=filepath,
+            monitor=monitor,
+            verbose=verbose,
+            save_best_only=save_best_only,
+            save_weights_only=save_weights_only,
+            mode=mode,
+            save_freq=save_freq,
+            initial_value_threshold=initial_value_threshold,
+            **kwargs,
+        )
         self.run = _current_run("CairnModelCheckpoint")
         self._saving: Optional[str] = None  # the path being written, between the two methods below
 
-    def _should_save_model(self, epoch: int, batch: Optional[int], logs: Any, filepath: str) -> bool:
+    def _should_save_model(
+        self, epoch: int, batch: Optional[int], logs: Any, filepath: str
+    ) -> bool:
         # Keras 3 decides here whether _save_model writes: remember its answer.
         self._saving = None
         should = bool(super()._should_save_model(epoch, batch, logs, filepath))
@@ -155,8 +240,11 @@ class CairnModelCheckpoint(keras.callbacks.ModelCheckpoint):
             return
         from .._artifacts import Artifact
 
-        artifact = Artifact(f"run_{self.run.id}_model", type="model",
-                            metadata={"epoch": epoch + 1, "filename": os.path.basename(path)})
+        artifact = Artifact(
+            f"run_{self.run.id}_model",
+            type="model",
+            metadata={"epoch": epoch + 1, "filename": os.path.basename(path)},
+        )
         with staging(self.run) as folder:
             copy = shutil.copyfile(path, os.path.join(folder, os.path.basename(path)))
             artifact.add_file(copy)
@@ -167,4 +255,9 @@ class CairnModelCheckpoint(keras.callbacks.ModelCheckpoint):
 WandbMetricsLogger = CairnMetricsLogger
 WandbModelCheckpoint = CairnModelCheckpoint
 
-__all__ = ["CairnMetricsLogger", "CairnModelCheckpoint", "WandbMetricsLogger", "WandbModelCheckpoint"]
+__all__ = [
+    "CairnMetricsLogger",
+    "CairnModelCheckpoint",
+    "WandbMetricsLogger",
+    "WandbModelCheckpoint",
+]

@@ -19,7 +19,7 @@ import shutil
 from transformers import TrainerCallback
 from transformers.integrations.integration_utils import rewrite_logs
 
-from ._common import staging, step_fits
+from ._common import log_at, staging
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,7 +28,13 @@ if TYPE_CHECKING:
 LOG_MODELS = ("end", "checkpoint", "false")
 # The Trainer reports these once, when training ends: summary values, not history (as W&B's).
 SINGLE_VALUES = frozenset(
-    ("train_runtime", "train_samples_per_second", "train_steps_per_second", "train_loss", "total_flos")
+    (
+        "train_runtime",
+        "train_samples_per_second",
+        "train_steps_per_second",
+        "train_loss",
+        "total_flos",
+    )
 )
 
 
@@ -87,7 +93,9 @@ class CairnCallback(TrainerCallback):
         run = _fluent.current()
         if run is None:
             init_args: dict[str, Any] = {
-                "project": os.environ.get("WANDB_PROJECT") or os.environ.get("CAIRN_PROJECT") or "huggingface"
+                "project": os.environ.get("WANDB_PROJECT")
+                or os.environ.get("CAIRN_PROJECT")
+                or "huggingface"
             }
             if state.trial_name is not None:  # a hyperparameter search: one run per trial, grouped
                 init_args.update(name=state.trial_name, group=args.run_name or args.output_dir)
@@ -99,35 +107,55 @@ class CairnCallback(TrainerCallback):
         config: dict[str, Any] = {}
         model_config = getattr(model, "config", None)
         if model_config is not None:
-            config.update(model_config if isinstance(model_config, dict) else model_config.to_dict())
+            config.update(
+                model_config if isinstance(model_config, dict) else model_config.to_dict()
+            )
         config.update(args.to_dict())
         if hasattr(model, "num_parameters"):
             config["model/num_parameters"] = model.num_parameters()
         run.config.update(config, allow_val_change=True)
 
-    def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
+    def on_train_begin(
+        self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any
+    ) -> None:
         if state.is_hyper_param_search and self._run is not None:
             self._run.finish()  # each trial is a run of its own
             self._run = None
         self.setup(args, state, model)
 
-    def on_log(self, args: Any, state: Any, control: Any, model: Any = None,
-               logs: Optional[dict[str, Any]] = None, **kwargs: Any) -> None:
+    def on_log(
+        self,
+        args: Any,
+        state: Any,
+        control: Any,
+        model: Any = None,
+        logs: Optional[dict[str, Any]] = None,
+        **kwargs: Any,
+    ) -> None:
         if not state.is_world_process_zero:
             return
-        self.setup(args, state, model)
-        logs = dict(logs or {})
-        for key in SINGLE_VALUES & logs.keys():
-            self._run.summary[key] = logs.pop(key)
+        if self._run is None:
+            self.setup(args, state, model)
+        logs = logs or {}
+        if not SINGLE_VALUES.isdisjoint(logs):
+            logs = dict(logs)
+            for key in SINGLE_VALUES & logs.keys():
+                self._run.summary[key] = logs.pop(key)
         if not logs:
             return
         row = rewrite_logs(logs)
         step = state.global_step
         row["train/global_step"] = step
-        self._run.log(row, step=step if step_fits(self._run, step) else None)
+        log_at(self._run, row, step)
 
-    def on_predict(self, args: Any, state: Any, control: Any, metrics: Optional[dict[str, Any]] = None,
-                   **kwargs: Any) -> None:
+    def on_predict(
+        self,
+        args: Any,
+        state: Any,
+        control: Any,
+        metrics: Optional[dict[str, Any]] = None,
+        **kwargs: Any,
+    ) -> None:
         if state.is_world_process_zero and self._run is not None and metrics:
             self._run.log(rewrite_logs(metrics))
 
@@ -147,10 +175,22 @@ class CairnCallback(TrainerCallback):
                 artifact, aliases=[f"epoch_{epoch}", f"checkpoint_global_step_{state.global_step}"]
             )
 
-    def on_train_end(self, args: Any, state: Any, control: Any, model: Any = None,
-                     processing_class: Any = None, **kwargs: Any) -> None:
-        if (self._log_model == "false" or self._run is None or self._run.dir is None or model is None
-                or not state.is_world_process_zero):
+    def on_train_end(
+        self,
+        args: Any,
+        state: Any,
+        control: Any,
+        model: Any = None,
+        processing_class: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        if (
+            self._log_model == "false"
+            or self._run is None
+            or self._run.dir is None
+            or model is None
+            or not state.is_world_process_zero
+        ):
             return
         from .._artifacts import Artifact
 
