@@ -11,8 +11,11 @@ warm-up:
   drawn (every run's line); beside it, the same workspace with every section
   open (what the page drew before sections: all 200 panels), as a ratio;
 - a section opened: ms from the click on its header to its 20 panels drawn;
-- compare: ms from navigation to the compare page of the 10 runs parsed
-  (`domContentLoadedEventEnd`), its 1,000 config rows in it.
+- compare: ms from navigation to the compare page of the 10 runs drawn (the
+  first frame after `domContentLoaded`: its 1,000 config rows parsed, laid out
+  and painted as far as the screen shows), and to the page parsed alone, with
+  where the time went (server, transfer, parse, scripts); `--only compare`
+  measures it alone.
 
 The peer is the page itself without sections; no other tracker's workspace
 runs here offline.
@@ -36,7 +39,9 @@ from tests.serverproc import ServerProcess  # noqa: E402
 SECTIONS, PER_SECTION, RUNS, STEPS = 10, 20, 5, 200
 KEYS = [f"s{i}/k{j:02d}" for i in range(SECTIONS) for j in range(PER_SECTION)]
 COMPARE_RUNS, CONFIG_KEYS = 10, 1000
-FLOORS = {"first_ms": 1000, "open_ms": 300, "compare_ms": 500}
+# Compare is judged at its first frame after the parse, not at the parse alone
+# (domContentLoaded): the parse can end before the table is laid out and drawn.
+FLOORS = {"first_ms": 1000, "open_ms": 300, "painted_ms": 500}
 
 # The latest first draw of the charts whose key starts with `prefix`, once `n` of them have RUNS lines; else null.
 SECTION_DRAWN = f"""([prefix, n]) => {{
@@ -46,12 +51,12 @@ SECTION_DRAWN = f"""([prefix, n]) => {{
 }}"""
 
 
-def seed(server: ServerProcess) -> str:
+def seed(server: ServerProcess, *, workspace: bool = True) -> str:
     s = requests.Session()
     s.headers["Authorization"] = f"Bearer {server.api_key}"
     s.post(f"{server.url}/api/v1/orgs/local/projects", json={"slug": "ws"}).raise_for_status()
     base = f"{server.url}/api/v1/projects/local/ws"
-    for r in range(RUNS):
+    for r in range(RUNS if workspace else 0):
         s.put(f"{base}/runs/run{r}", json={"name": f"run {r}"}).raise_for_status()
         records = [{"step": st, "time": 1_700_000_000.0 + st, "data": {k: (st + r) / (1 + i) for i, k in enumerate(KEYS)}}
                    for st in range(STEPS)]
@@ -123,7 +128,7 @@ def compare(ctx: Any, server: ServerProcess, tries: int) -> dict[str, Any]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tries", type=int, default=3)
-    ap.add_argument("--only", choices=["compare", "workspace"], help="measure one part (seeding is the same)")
+    ap.add_argument("--only", choices=["compare", "workspace"], help="measure one part")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -131,7 +136,7 @@ def main() -> None:
         server = ServerProcess(Path(tmp))
         try:
             server.start()
-            base = seed(server)
+            base = seed(server, workspace=args.only != "compare")
             with sync_playwright() as pw:
                 browser, ctx = browser_context(pw)
                 sign_in(ctx, server)
@@ -148,8 +153,8 @@ def main() -> None:
               f"| every section open: {out['all_open_ms']:,.0f} ({ratio:.1f}× slower) | ≤ {FLOORS['first_ms']} |")
         print(f"| a section opened: its 20 panels drawn (ms after the click) | {out['open_ms']:,.0f} | — | ≤ {FLOORS['open_ms']} |")
     if "compare_ms" in out:
-        print(f"| compare, 10 runs × 1,000 config keys (ms to the page parsed) | {out['compare_ms']:,.0f} | — | ≤ {FLOORS['compare_ms']} |")
-        print(f"| compare: its first frame drawn after the parse (ms after navigation) | {out['painted_ms']:,.0f} | — | — |")
+        print(f"| compare, 10 runs × 1,000 config keys: first frame drawn (ms after navigation) | {out['painted_ms']:,.0f} | — | ≤ {FLOORS['painted_ms']} |")
+        print(f"| compare: the page parsed (ms after navigation, domContentLoaded) | {out['compare_ms']:,.0f} | — | — |")
         print("compare, best try:", out["compare_parts"])
     print({k: v for k, v in out.items() if k.endswith("_all")})
     missed = [k for k, floor in FLOORS.items() if k in out and out[k] > floor]
