@@ -65,7 +65,7 @@ def demo_seed(server: ServerProcess, *, steps: int = 200) -> Demo:
         history = _history(steps, i)
         s.post(f"{url}/streams/history", json={"offset": 0, "records": history}).raise_for_status()
         last = history[-1]["data"]
-        s.patch(url, json={"summary": {**last, "test/acc": last["val/acc"] - 0.01}}).raise_for_status()  # type: ignore[dict-item]
+        s.patch(url, json={"summary": {**last, "test/acc": last["val/acc"] - 0.01}}).raise_for_status()  # type: ignore[dict-item,index]
         if i == 0:
             for step in (0, 100):
                 upload(s, url, f"media/images/samples_{step}.png", png(64, 48, (200, step, 40)))

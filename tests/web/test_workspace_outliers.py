@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.serverproc import ServerProcess
+from tests.web.conftest import sign_in
 from tests.web.test_charts import wait_chart
 from tests.web.test_runs_table import project_create, signed_in
 from tests.web.test_workspace import saved_layout
@@ -70,6 +71,19 @@ def test_a_spike_does_not_flatten_the_line_when_outliers_are_ignored(web_server:
     wait_chart(page, "loss", lambda s: s["points"] == STEPS)
     assert y_scale(page)[1] < 10
     assert menu(page).locator("[data-testid=panel-outliers]").is_checked()
+    # Copied into a report, the chart still leaves the spike off its axis there.
+    key = api("POST", "/reports", json={"title": "Spikes"})["id"]
+    panel = menu(page)
+    panel.locator("[data-testid=panel-add-report]").click()
+    panel.locator("[data-testid=add-report-item]", has_text="Spikes").click()
+    panel.locator("[data-testid=add-report-done] a").wait_for()
+    [block] = api.s.get(f"{web_server.url}/api/v1/reports/{key}").json()["draft"]["blocks"]
+    assert block["panel"]["ignore_outliers"] is True
+    report = new_page(web_server.url)
+    sign_in(report, "admin", web_server.admin_password)  # type: ignore[attr-defined]
+    report.goto(f"/local/{slug}/reports/{key}/?draft=1")
+    report.wait_for_function("() => { const c = (window.cairnCharts || []).find(c => c.u && c.el.dataset.drawnAt); "
+                             "return c && c.u.data[0].length > 0 && c.u.scales.y.max < 10; }")
     # Turned off, the spike is back in view, and the layout no longer carries the option.
     menu(page).locator("[data-testid=panel-outliers]").uncheck()
     page.wait_for_function(f"() => window.cairnCharts.find(c => c.key === 'loss').u.scales.y.max >= {SPIKE}")

@@ -130,7 +130,7 @@ function menuBody(panel, view, ctx, body) {
 }
 
 // "Add to report…": the project's reports the user edits; the chosen one gets a line panel
-// of this panel's keys, x-axis, smoothing and log, over the runs shown now (a hand-picked run set).
+// of this panel's keys, x-axis, smoothing, log and outliers, over the runs shown now (a hand-picked run set).
 export function addToReport(panel, { page, runIds, keys }) {
   const box = cairn.el("span", { class: "add-report" });
   const menu = cairn.el("div", { class: "add-report-menu", hidden: true, "data-testid": "add-report-menu" });
@@ -151,7 +151,7 @@ export function addToReport(panel, { page, runIds, keys }) {
     menu.hidden = true;
     const runs = runIds();
     const line = { kind: "line", title: panelTitle(panel), keys: keys(), smoothing: panel.smoothing, log: panel.log,
-      x: panel.x, runset: { runs } };
+      x: panel.x, ...(panel.ignore_outliers ? { ignore_outliers: true } : {}), runset: { runs } };
     try {
       await cairn.post(`/api/v1/reports/${encodeURIComponent(report.id)}/blocks`, { block: { type: "panel", panel: line } });
       note.replaceChildren("Added to ", cairn.el("a", { href: `/${page.org}/${page.project}/reports/${encodeURIComponent(report.id)}/edit`, text: report.title }));
