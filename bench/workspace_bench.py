@@ -1,6 +1,6 @@
 """The workspace's sections and the compare page in Chromium, against issue 17's floors.
 
-    .venv/bin/python bench/workspace_bench.py [--tries 3]
+    .venv/bin/python bench/workspace_bench.py [--tries 3] [--only compare|workspace]
 
 A real server (SQLite, its own data folder) seeded through the API: 5 runs
 logging 200 metric keys in 10 sections (`s0/` .. `s9/`) for 200 steps, and 10
@@ -11,8 +11,11 @@ warm-up:
   drawn (every run's line); beside it, the same workspace with every section
   open (what the page drew before sections: all 200 panels), as a ratio;
 - a section opened: ms from the click on its header to its 20 panels drawn;
-- compare: ms from navigation to the compare page of the 10 runs parsed
-  (`domContentLoadedEventEnd`), its 1,000 config rows in it.
+- compare: ms from navigation to the compare page of the 10 runs drawn (the
+  first frame after `domContentLoaded`: its 1,000 config rows parsed, laid out
+  and painted as far as the screen shows), and to the page parsed alone, with
+  where the time went (server, transfer, parse, scripts); `--only compare`
+  measures it alone.
 
 The peer is the page itself without sections; no other tracker's workspace
 runs here offline.
@@ -36,7 +39,9 @@ from tests.serverproc import ServerProcess  # noqa: E402
 SECTIONS, PER_SECTION, RUNS, STEPS = 10, 20, 5, 200
 KEYS = [f"s{i}/k{j:02d}" for i in range(SECTIONS) for j in range(PER_SECTION)]
 COMPARE_RUNS, CONFIG_KEYS = 10, 1000
-FLOORS = {"first_ms": 1000, "open_ms": 300, "compare_ms": 500}
+# Compare is judged at its first frame after the parse, not at the parse alone
+# (domContentLoaded): the parse can end before the table is laid out and drawn.
+FLOORS = {"first_ms": 1000, "open_ms": 300, "painted_ms": 500}
 
 # The latest first draw of the charts whose key starts with `prefix`, once `n` of them have RUNS lines; else null.
 SECTION_DRAWN = f"""([prefix, n]) => {{
@@ -46,12 +51,12 @@ SECTION_DRAWN = f"""([prefix, n]) => {{
 }}"""
 
 
-def seed(server: ServerProcess) -> str:
+def seed(server: ServerProcess, *, workspace: bool = True) -> str:
     s = requests.Session()
     s.headers["Authorization"] = f"Bearer {server.api_key}"
     s.post(f"{server.url}/api/v1/orgs/local/projects", json={"slug": "ws"}).raise_for_status()
     base = f"{server.url}/api/v1/projects/local/ws"
-    for r in range(RUNS):
+    for r in range(RUNS if workspace else 0):
         s.put(f"{base}/runs/run{r}", json={"name": f"run {r}"}).raise_for_status()
         records = [{"step": st, "time": 1_700_000_000.0 + st, "data": {k: (st + r) / (1 + i) for i, k in enumerate(KEYS)}}
                    for st in range(STEPS)]
@@ -97,18 +102,33 @@ def workspace(ctx: Any, server: ServerProcess, base: str, tries: int) -> dict[st
 def compare(ctx: Any, server: ServerProcess, tries: int) -> dict[str, Any]:
     page = ctx.new_page()
     url = f"{server.url}/local/cmp/compare/?runs={','.join(f'cmp{r}' for r in range(COMPARE_RUNS))}"
-    times = []
+    # The first frame after the page is parsed: the table laid out and painted, which the parse time leaves out.
+    page.add_init_script("document.addEventListener('DOMContentLoaded', () => requestAnimationFrame(() => "
+                         "setTimeout(() => { window.__paintedAt = performance.now(); })))")
+    times, parts, painted = [], [], []
     for _ in range(tries + 1):
         page.goto(url)
         page.wait_for_selector(f"[data-testid=compare-table] tr[data-key=param_{CONFIG_KEYS - 1:04d}]", state="attached")
-        times.append(page.evaluate("performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd"))
+        nav = page.evaluate("(({responseStart, responseEnd, domInteractive, domContentLoadedEventEnd}) => "
+                            "({responseStart, responseEnd, domInteractive, domContentLoadedEventEnd}))"
+                            "(performance.getEntriesByType('navigation')[0].toJSON())")
+        times.append(nav["domContentLoadedEventEnd"])
+        painted.append(page.wait_for_function("window.__paintedAt").json_value())
+        parts.append(nav)
     page.close()
-    return {"compare_ms": min(times[1:]), "compare_all": [round(t) for t in times[1:]]}
+    best = parts[1:][min(range(tries), key=lambda i: times[1:][i])]
+    # Where the time goes: the server (to the first byte), the HTML's transfer, parsing, the modules before DCL.
+    breakdown = {"server_ms": round(best["responseStart"]), "transfer_ms": round(best["responseEnd"] - best["responseStart"]),
+                 "parse_ms": round(best["domInteractive"] - best["responseEnd"]),
+                 "scripts_ms": round(best["domContentLoadedEventEnd"] - best["domInteractive"])}
+    return {"compare_ms": min(times[1:]), "compare_all": [round(t) for t in times[1:]], "compare_parts": breakdown,
+            "painted_ms": min(painted[1:]), "painted_all": [round(t) for t in painted[1:]]}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tries", type=int, default=3)
+    ap.add_argument("--only", choices=["compare", "workspace"], help="measure one part")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -116,23 +136,28 @@ def main() -> None:
         server = ServerProcess(Path(tmp))
         try:
             server.start()
-            base = seed(server)
+            base = seed(server, workspace=args.only != "compare")
             with sync_playwright() as pw:
                 browser, ctx = browser_context(pw)
                 sign_in(ctx, server)
-                out = {**workspace(ctx, server, base, args.tries), **compare(ctx, server, args.tries)}
+                out = {**(workspace(ctx, server, base, args.tries) if args.only != "compare" else {}),
+                       **(compare(ctx, server, args.tries) if args.only != "workspace" else {})}
                 browser.close()
         finally:
             server.cleanup()
     print("| figure | Cairn | peer | floor |")
     print("| --- | ---: | ---: | --- |")
-    ratio = out["all_open_ms"] / out["first_ms"]
-    print(f"| workspace, 200 keys in 10 sections: first section drawn (ms after navigation) | {out['first_ms']:,.0f} "
-          f"| every section open: {out['all_open_ms']:,.0f} ({ratio:.1f}× slower) | ≤ {FLOORS['first_ms']} |")
-    print(f"| a section opened: its 20 panels drawn (ms after the click) | {out['open_ms']:,.0f} | — | ≤ {FLOORS['open_ms']} |")
-    print(f"| compare, 10 runs × 1,000 config keys (ms to the page parsed) | {out['compare_ms']:,.0f} | — | ≤ {FLOORS['compare_ms']} |")
+    if "first_ms" in out:
+        ratio = out["all_open_ms"] / out["first_ms"]
+        print(f"| workspace, 200 keys in 10 sections: first section drawn (ms after navigation) | {out['first_ms']:,.0f} "
+              f"| every section open: {out['all_open_ms']:,.0f} ({ratio:.1f}× slower) | ≤ {FLOORS['first_ms']} |")
+        print(f"| a section opened: its 20 panels drawn (ms after the click) | {out['open_ms']:,.0f} | — | ≤ {FLOORS['open_ms']} |")
+    if "compare_ms" in out:
+        print(f"| compare, 10 runs × 1,000 config keys: first frame drawn (ms after navigation) | {out['painted_ms']:,.0f} | — | ≤ {FLOORS['painted_ms']} |")
+        print(f"| compare: the page parsed (ms after navigation, domContentLoaded) | {out['compare_ms']:,.0f} | — | — |")
+        print("compare, best try:", out["compare_parts"])
     print({k: v for k, v in out.items() if k.endswith("_all")})
-    missed = [k for k, floor in FLOORS.items() if out[k] > floor]
+    missed = [k for k, floor in FLOORS.items() if k in out and out[k] > floor]
     if missed:
         print("MISSED:", ", ".join(missed))
 

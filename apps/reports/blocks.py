@@ -8,7 +8,8 @@
                    "filter": "filter language" | "runs": ["run id", ...],
                    "order": "-summary.acc", "limit": 1..50},
         line:     "keys": [history keys], "smoothing": 0..<1, "log": bool,
-                  "x": "step" | "time" | "relative" | "metric:<key>" (default step)
+                  "x": "step" | "time" | "relative" | "metric:<key>" (default step),
+                  "ignore_outliers": true (the y-axis from the 5th to 95th percentile; absent: off)
         bar:      "field": "summary.acc"
         scatter:  "x": "config.lr", "y": "summary.acc"
         parallel: "fields": ["config.lr", ..., "summary.acc"]
@@ -36,7 +37,7 @@ MAX_LINE_KEYS = 10
 MAX_FIELDS = 20
 PANEL_KINDS = ("line", "bar", "scatter", "parallel", "table", "media", "importance")
 _PANEL_FIELDS = {
-    "line": {"keys", "smoothing", "log", "x"},
+    "line": {"keys", "smoothing", "log", "x", "ignore_outliers"},
     "bar": {"field"},
     "scatter": {"x", "y"},
     "parallel": {"fields"},
@@ -123,6 +124,8 @@ def panel_check(value: Any, field: str) -> dict[str, Any]:
         out["smoothing"], out["log"] = options["smoothing"], options["log"]
         if options["x"] != "step":  # stored only when set: panels saved before keep their shape
             out["x"] = options["x"]
+        if options["ignore_outliers"]:
+            out["ignore_outliers"] = True
     elif kind == "bar":
         out["field"] = field_check(value.get("field"), f"{field}.field")
     elif kind == "scatter":

@@ -111,8 +111,33 @@ def _smooth(ys: list[float | None], weight: float) -> list[float | None]:
     return out
 
 
+def _quantile(sorted_vals: list[float], q: float) -> float:
+    at = (len(sorted_vals) - 1) * q
+    lo = math.floor(at)
+    if lo + 1 >= len(sorted_vals):
+        return sorted_vals[lo]
+    return sorted_vals[lo] + (at - lo) * (sorted_vals[lo + 1] - sorted_vals[lo])
+
+
+def outlier_range(values: list[float], *, log: bool) -> tuple[float, float] | None:
+    """W&B's "ignore outliers", as the page's charts do it (charts.js): the 5th to 95th
+    percentile of the lines drawn, padded; None when there are too few points to tell."""
+    vals = sorted(values)
+    if len(vals) < 3:
+        return None
+    lo, hi = _quantile(vals, 0.05), _quantile(vals, 0.95)
+    if not hi > lo:
+        return None
+    if log:
+        pad = (hi / lo) ** 0.1
+        return lo / pad, hi * pad
+    pad = (hi - lo) * 0.1
+    return lo - pad, hi + pad
+
+
 def line_svg(data: dict[str, Any], panel: dict[str, Any]) -> str:
     log, smoothing = bool(panel.get("log")), float(panel.get("smoothing") or 0)
+    ignore_outliers = bool(panel.get("ignore_outliers"))
     keys: list[str] = data.get("keys", [])
     lines = []  # (name, color, steps, means, mins, maxs)
     for i, run in enumerate(data.get("runs", [])):
@@ -127,11 +152,18 @@ def line_svg(data: dict[str, Any], panel: dict[str, Any]) -> str:
     pts_y = [v for ln in lines for col in (ln[4], ln[5]) for v in map(_num, col) if v is not None and (v > 0 or not log)]
     if not pts_x or not pts_y:
         return _svg(80, [f'<text x="{W / 2}" y="44" text-anchor="middle" {FONT}>No data</text>'], "empty chart")
+    smoothed = [_smooth([_num(v) for v in ln[3]], smoothing) for ln in lines]
+    y_lo, y_hi = min(pts_y), max(pts_y)
+    fitted = ignore_outliers and outlier_range(
+        [v for vals in smoothed for v in vals if v is not None and (v > 0 or not log)], log=log)
+    if fitted:
+        y_lo, y_hi = fitted
     xs = _Scale(min(pts_x), max(pts_x), LEFT, W - RIGHT)
-    ys = _Scale(min(pts_y), max(pts_y), H - BOTTOM, TOP, log=log)
+    ys = _Scale(y_lo, y_hi, H - BOTTOM, TOP, log=log)
     y_ticks = _ticks(ys.lo, ys.hi)
     body = _frame(xs, ys, _ticks(xs.lo, xs.hi), y_ticks, H)
-    for _name, c, steps, means, mins, maxs in lines:
+    plot: list[str] = []  # the lines and bands; clipped to the frame when the y-axis leaves outliers out
+    for (_name, c, steps, _means, mins, maxs), vals in zip(lines, smoothed):
         band_top, band_bottom, path = [], [], []
         for x, lo, hi in zip(steps, mins, maxs):
             lo_, hi_ = _num(lo), _num(hi)
@@ -140,13 +172,18 @@ def line_svg(data: dict[str, Any], panel: dict[str, Any]) -> str:
             band_top.append(f"{xs(x):.1f},{ys(hi_):.1f}")
             band_bottom.append(f"{xs(x):.1f},{ys(lo_):.1f}")
         if band_top:
-            body.append(f'<polygon points="{" ".join(band_top + band_bottom[::-1])}" fill="{c}" fill-opacity="0.14"/>')
-        vals = _smooth([_num(v) for v in means], smoothing)
+            plot.append(f'<polygon points="{" ".join(band_top + band_bottom[::-1])}" fill="{c}" fill-opacity="0.14"/>')
         for x, v in zip(steps, vals):
             if v is not None and (v > 0 or not log):
                 path.append(f"{xs(x):.1f},{ys(v):.1f}")
         if path:
-            body.append(f'<polyline points="{" ".join(path)}" fill="none" stroke="{c}" stroke-width="1.5"/>')
+            plot.append(f'<polyline points="{" ".join(path)}" fill="none" stroke="{c}" stroke-width="1.5"/>')
+    if fitted:
+        # Every line chart has the same frame, so charts on one page may share this id.
+        body.append(f'<clipPath id="cairn-line-frame"><rect x="{LEFT}" y="{TOP}" width="{W - LEFT - RIGHT}" '
+                    f'height="{H - TOP - BOTTOM}"/></clipPath><g clip-path="url(#cairn-line-frame)">{"".join(plot)}</g>')
+    else:
+        body += plot
     return _svg(H, body, ", ".join(keys)) + _legend([(ln[0], ln[1]) for ln in lines])
 
 

@@ -56,7 +56,8 @@ def _reader_blocks(content: dict[str, Any], drawn: dict[str, Any]) -> tuple[list
                        "figure": drawn.get(b["id"])})
         if panel["kind"] == "line":
             line_panels.append({"id": b["id"], "keys": panel["keys"], "smoothing": panel["smoothing"],
-                                "log": panel["log"], "title": panel["title"], "x": panel.get("x", "step")})
+                                "log": panel["log"], "title": panel["title"], "x": panel.get("x", "step"),
+                                "ignore_outliers": bool(panel.get("ignore_outliers"))})
     return blocks, line_panels
 
 

@@ -24,7 +24,7 @@ MAX_RUNS = 50
 MAX_KEYS = 500
 MAX_PANELS = 200
 PANEL_SIZES = ("s", "m", "l")
-PANEL_FIELDS = {"id", "type", "key", "keys", "regex", "x", "smoothing", "log", "size"}
+PANEL_FIELDS = {"id", "type", "key", "keys", "regex", "x", "smoothing", "log", "ignore_outliers", "size"}
 # line: metrics over steps; the others read the runs' config and summary (table column ids).
 PANEL_TYPES = ("line", "scatter", "parallel", "importance")
 MAX_PANEL_KEYS = 20
@@ -54,14 +54,17 @@ def x_axis_needs_times(x: str) -> bool:
 
 
 def chart_options_check(panel: dict[str, Any], field: str) -> dict[str, Any]:
-    """A line chart's x-axis, smoothing and log scale, the same for workspace and report panels."""
+    """A line chart's x-axis, smoothing, log scale and W&B's "ignore outliers" (the y-axis
+    fitted to the 5th-95th percentile of what is drawn), the same for workspace and report panels."""
     smoothing = panel.get("smoothing", 0)
     if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) or not 0 <= smoothing < 1:
         raise BadInput("Must be a number from 0 to below 1.", f"{field}.smoothing")
-    log = panel.get("log", False)
-    if not isinstance(log, bool):
-        raise BadInput("Must be true or false.", f"{field}.log")
-    return {"x": x_axis_check(panel.get("x", "step"), f"{field}.x"), "smoothing": float(smoothing), "log": log}
+    flags: dict[str, bool] = {}
+    for name in ("log", "ignore_outliers"):
+        flags[name] = panel.get(name, False)
+        if not isinstance(flags[name], bool):
+            raise BadInput("Must be true or false.", f"{field}.{name}")
+    return {"x": x_axis_check(panel.get("x", "step"), f"{field}.x"), "smoothing": float(smoothing), **flags}
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,8 @@ def _panel_check(panel: Any, field: str) -> dict[str, Any]:
         "key": _short_text(panel.get("key"), f"{field}.key"),
         **chart_options_check(panel, field),
     }
+    if not out["ignore_outliers"]:
+        del out["ignore_outliers"]  # stored only when on, as the optional fields below
     size = panel.get("size", "m")
     if size not in PANEL_SIZES:
         raise BadInput("Use s, m or l.", f"{field}.size")

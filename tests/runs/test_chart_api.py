@@ -99,8 +99,8 @@ def test_who_may_read_keys_and_history(world: World, who: str, private_status: i
 
 PANELS = {
     "panels": [
-        {"id": "p1", "key": "loss", "x": "time", "smoothing": 0.6, "log": True, "size": "l"},
-        {"id": "p2", "key": "acc", "x": "metric:loss"},
+        {"id": "p1", "key": "loss", "x": "time", "smoothing": 0.6, "log": True, "ignore_outliers": True, "size": "l"},
+        {"id": "p2", "key": "acc", "x": "metric:loss", "ignore_outliers": False},
     ],
     "hidden": ["lr"],
 }
@@ -134,6 +134,7 @@ def test_an_outsider_does_not_learn_a_private_workspace_exists(world: World) -> 
         ({"panels": [{"id": "a", "key": "loss", "size": "xl"}]}, "panels[0].size"),
         ({"panels": [{"id": "a", "key": "loss", "smoothing": 1}]}, "panels[0].smoothing"),
         ({"panels": [{"id": "a", "key": "loss", "x": "wall"}]}, "panels[0].x"),
+        ({"panels": [{"id": "a", "key": "loss", "ignore_outliers": "yes"}]}, "panels[0].ignore_outliers"),
         ({"panels": [{"id": "a", "key": "", "x": "step"}]}, "panels[0].key"),
         ({"panels": [{"id": "a", "key": "k", "script": "x"}]}, "panels[0]"),
         ({"panels": [{"id": "a", "key": "k"}, {"id": "a", "key": "j"}]}, "panels"),

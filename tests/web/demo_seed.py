@@ -28,6 +28,7 @@ class Demo:
     entry: int
     public_report: str  # the published report's address, "" if publishing failed
     join_token: str  # an unused invitation link's token, to `local` as a member
+    registered_model: str  # the organisation's model registry entry of the `resnet` artifact
 
 
 def _history(steps: int, seed: int) -> list[dict[str, object]]:
@@ -64,7 +65,7 @@ def demo_seed(server: ServerProcess, *, steps: int = 200) -> Demo:
         history = _history(steps, i)
         s.post(f"{url}/streams/history", json={"offset": 0, "records": history}).raise_for_status()
         last = history[-1]["data"]
-        s.patch(url, json={"summary": {**last, "test/acc": last["val/acc"] - 0.01}}).raise_for_status()  # type: ignore[dict-item]
+        s.patch(url, json={"summary": {**last, "test/acc": last["val/acc"] - 0.01}}).raise_for_status()  # type: ignore[dict-item,index]
         if i == 0:
             for step in (0, 100):
                 upload(s, url, f"media/images/samples_{step}.png", png(64, 48, (200, step, 40)))
@@ -91,6 +92,9 @@ def demo_seed(server: ServerProcess, *, steps: int = 200) -> Demo:
         s.post(f"{papi}/artifacts/", json={"name": name, "type": type_, "run_id": run_id, "manifest": manifest,
                                            "aliases": ["latest"]}).raise_for_status()
     s.post(f"{papi}/runs/run0/artifacts/used", json={"artifact": f"local/{project}/cifar10:latest"}).raise_for_status()
+    registered_model = f"resnet-{tag}"  # the organisation's registry: the model, as `production`
+    s.post(f"{api}/orgs/local/registry/{registered_model}",
+           json={"artifact": f"local/{project}/resnet:latest", "aliases": ["production"]}).raise_for_status()
     report = s.post(f"{api}/projects/local/{project}/reports", json={"title": "Learning-rate study"}).json()["id"]
     s.patch(f"{api}/reports/{report}", json={"description": "Which **learning rate** trains fastest."})
     published = s.post(f"{api}/reports/{report}/publish", json={"visibility": "public"})
@@ -116,7 +120,8 @@ def demo_seed(server: ServerProcess, *, steps: int = 200) -> Demo:
          "invited_by=User.objects.get(username='admin'), days=7).token)"],
         env=server.env, cwd=str(ROOT), check=True, capture_output=True, text=True,
     )
-    return Demo(project, runs, report, sweep, benchmark, entry, public_url, made.stdout.strip().splitlines()[-1])
+    return Demo(project, runs, report, sweep, benchmark, entry, public_url, made.stdout.strip().splitlines()[-1],
+                registered_model)
 
 
 RUN_TABS = ("overview", "charts", "system", "logs", "files", "artifacts", "code")
@@ -154,6 +159,7 @@ def demo_pages(demo: Demo, *, signed_in: bool) -> dict[str, str]:
         "alerts": f"{p}/alerts/",
         "alert-channels": "/local/-/alert-channels/",
         "registry": "/local/-/registry/",
+        "registered-model": f"/local/-/registry/{demo.registered_model}/",
         "artifact": f"{p}/artifacts/resnet/",
         "artifact-version": f"{p}/artifacts/resnet/latest",
         "members": "/local/-/members/",

@@ -4,6 +4,7 @@ and run in the page by the test; the server never serves it."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +14,7 @@ from tests.ci import unavailable
 from tests.serverproc import ROOT, ServerProcess
 from tests.web.conftest import sign_in
 from tests.web.demo_seed import Demo, demo_pages, demo_seed
+from tests.web.test_runs_table import project_create
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
@@ -74,3 +76,33 @@ def test_no_page_scrolls_sideways_on_a_phone(web_server: ServerProcess, demo: De
         assert not wide, "\n".join(wide)
     finally:
         context.close()
+
+
+def test_the_styled_403_and_500_pages_have_no_serious_accessibility_violation(
+    web_server: ServerProcess, new_page: Any
+) -> None:
+    if not AXE.exists():
+        unavailable("axe-core is not installed: run `make` (npm ci installs the dev dependencies)")
+    source = AXE.read_text()
+    # 403: a member (not an admin) opening a project's settings, as in test_navigation.
+    name = f"member{uuid.uuid4().hex[:6]}"
+    web_server.manage("cairn_user", name, "--password", f"granite {name} river", "--org", "local")
+    slug, _ = project_create(web_server)
+    page = new_page(web_server.url)
+    sign_in(page, name, f"granite {name} river")
+    assert page.goto(f"/local/{slug}/settings/").status == 403
+    assert page.get_attribute("[data-testid=error-page]", "data-status") == "403"
+    problems = [f"403: {v}" for v in axe_violations(page, source)]
+    # 500: no route of a working server fails on purpose, so the page is what Django's
+    # handler500 (webapp.errors.server_error) renders, served at the server's address
+    # (its stylesheet and scripts load from the server).
+    from django.test import RequestFactory
+
+    from webapp import errors
+
+    html = errors.server_error(RequestFactory().get("/local/broken/")).content
+    page.route("**/local/broken/", lambda route: route.fulfill(status=500, body=html, content_type="text/html; charset=utf-8"))
+    assert page.goto("/local/broken/").status == 500
+    assert page.get_attribute("[data-testid=error-page]", "data-status") == "500"
+    problems += [f"500: {v}" for v in axe_violations(page, source)]
+    assert not problems, "\n".join(problems)

@@ -148,3 +148,11 @@ def test_ten_runs_of_a_thousand_config_keys_side_by_side(web_server: ServerProce
     assert rows.nth(3).evaluate("tr => [...tr.cells].map(c => c.textContent)") == ["param_0003"] + [str((3 * i) % 7) for i in range(10)]
     assert page.get_attribute("[data-testid=compare-table] tr[data-key=param_0000]", "class") == "same"
     assert page.get_attribute("[data-testid=compare-table] tr[data-key=param_0001]", "class") == "differ"
+    # Rows are laid out only as they near the screen (content-visibility): one far down, scrolled to,
+    # has its cells under its runs' column headers.
+    last = page.locator("[data-testid=compare-table] tr[data-key=param_0999]")
+    last.scroll_into_view_if_needed()
+    cells = last.evaluate("tr => [...tr.cells].map(c => Math.round(c.getBoundingClientRect().left))")
+    heads = page.eval_on_selector("[data-testid=compare-table] thead tr", "tr => [...tr.cells].map(c => Math.round(c.getBoundingClientRect().left))")
+    assert cells == heads and len(set(cells)) == 11
+    assert last.evaluate("tr => tr.getBoundingClientRect().height") > 10

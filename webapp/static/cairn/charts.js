@@ -79,6 +79,33 @@ function nearest(xs, x) {
   return lo;
 }
 
+// The q-quantile (0..1) of sorted numbers, interpolated.
+function quantile(sorted, q) {
+  const at = (sorted.length - 1) * q, lo = Math.floor(at);
+  return lo + 1 < sorted.length ? sorted[lo] + (at - lo) * (sorted[lo + 1] - sorted[lo]) : sorted[lo];
+}
+
+// "Ignore outliers" (W&B's panel option): the y-axis spans the 5th to 95th
+// percentile of the lines drawn in view (after smoothing, on the panel's x-axis
+// and zoom), so one spike does not flatten the rest; the spike runs off the top.
+// Called by uPlot as it ranges y, when series[0].idxs holds the points in view.
+function outlierRange(u, dataMin, dataMax) {
+  const uPlot = globalThis.uPlot, log = u.scales.y.distr === 3;
+  const fallback = () => (log ? uPlot.rangeLog(dataMin, dataMax, 10, true) : uPlot.rangeNum(dataMin, dataMax, 0.1, true));
+  if (dataMin === null || dataMax === null) return [dataMin, dataMax];
+  const [i0, i1] = u.series[0].idxs || [0, u.data[0].length - 1];
+  const vals = [];
+  for (let s = 1; s < u.data.length; s += 3) {  // each run's line (its band's min and max are what gets clipped)
+    const ys = u.data[s];
+    for (let i = i0; i <= i1; i++) if (ys[i] !== null && ys[i] !== undefined) vals.push(ys[i]);
+  }
+  if (vals.length < 3) return fallback();
+  const sorted = Float64Array.from(vals).sort();
+  const lo = quantile(sorted, 0.05), hi = quantile(sorted, 0.95);
+  if (!(hi > lo)) return fallback();
+  return log ? uPlot.rangeLog(lo, hi, 10, false) : uPlot.rangeNum(lo, hi, 0.1, true);
+}
+
 function compact(v) {
   if (v === null || v === undefined || !Number.isFinite(v)) return String(v);
   const a = Math.abs(v);
@@ -95,10 +122,10 @@ function xFormat(mode) {
 
 export class Chart {
   // opts: key, title, height, legend (a compact one under the plot), x (a panel's x-axis, see util.js: "step", "time", "relative", "metric:<key>"),
-  // log, smoothing, onZoom(min, max) (x units), onReset().
+  // log, smoothing, ignoreOutliers (y from the 5th to 95th percentile), onZoom(min, max) (x units), onReset().
   constructor(el, opts) {
     this.el = el;
-    this.opts = Object.assign({ height: 220, x: "step", log: false, smoothing: 0 }, opts);
+    this.opts = Object.assign({ height: 220, x: "step", log: false, smoothing: 0, ignoreOutliers: false }, opts);
     this.runs = [];
     this.u = null;
     this.zoom = null;
@@ -219,7 +246,7 @@ export class Chart {
       },
       scales: {
         x: { time: mode === "time" },
-        y: { distr: this.opts.log ? 3 : 1 },
+        y: { distr: this.opts.log ? 3 : 1, ...(this.opts.ignoreOutliers ? { range: outlierRange } : {}) },
       },
       axes: [
         Object.assign({}, axisStyle, mode === "time" ? {} : { values: (u, vals) => vals.map(fmt) }),

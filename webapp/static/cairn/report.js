@@ -32,7 +32,7 @@ function draw(panel, data) {
   if (!fig) return;
   const t0 = performance.now();
   const chart = new Chart(fig, { key: panel.id, height: 240, log: panel.log, smoothing: panel.smoothing,
-    x: panel.x || "step" });
+    ignoreOutliers: !!panel.ignore_outliers, x: panel.x || "step" });
   chart.setRuns(chartRuns(data, panel));
   fig.closest("figure").dataset.drawn = "1";
   fig.closest("figure").dataset.drawMs = String(Math.round(performance.now() - t0));  // for the benchmark

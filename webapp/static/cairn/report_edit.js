@@ -119,7 +119,11 @@ function panelEditor(block) {
     const log = cairn.el("input", { type: "checkbox" });
     log.checked = p.log;
     log.addEventListener("change", () => { p.log = log.checked; changed(); });
-    grid.append(...field("Keys", cairn.el("div", {}, keys, datalist)), ...field("Smoothing", smoothing), ...field("Log scale", log));
+    const outliers = cairn.el("input", { type: "checkbox", "aria-label": "Ignore outliers", "data-testid": "panel-outliers" });
+    outliers.checked = !!p.ignore_outliers;
+    outliers.addEventListener("change", () => { if (outliers.checked) p.ignore_outliers = true; else delete p.ignore_outliers; changed(); });
+    grid.append(...field("Keys", cairn.el("div", {}, keys, datalist)), ...field("Smoothing", smoothing), ...field("Log scale", log),
+      ...field("Ignore outliers", outliers));
   } else if (p.kind === "bar") {
     grid.append(...field("Field", textInput(p.field, (v) => { p.field = v; }, { placeholder: "summary.acc", "data-testid": "panel-field" })));
   } else if (p.kind === "media") {

@@ -28,7 +28,7 @@ export function mountWorkspace(root, page) {
     groups: null,      // [{name, color, runs: [ids]}] while the table is grouped
     keys: [],          // [{key, numeric, runs}]
     tableKeys: null,   // the runs table's config and summary columns, for panels across runs
-    panels: [],        // [{id, type?, key, keys?, regex?, x, smoothing, log, size}]
+    panels: [],        // [{id, type?, key, keys?, regex?, x, smoothing, log, ignore_outliers?, size}]
     hidden: [],        // keys whose automatic panel was removed
     sections: {},      // section name → open
     canWrite: !!page.canWrite,
@@ -190,7 +190,7 @@ export function mountWorkspace(root, page) {
     if (state.canWrite) dragToReorder(() => state.panels, panel, head, el, () => { save(); layout(); });
     if ((panel.type || "line") === "line") {
       view.chart = new Chart(body, {
-        key: panel.key, x: panel.x, log: panel.log, smoothing: panel.smoothing, legend: true,
+        key: panel.key, x: panel.x, log: panel.log, smoothing: panel.smoothing, ignoreOutliers: !!panel.ignore_outliers, legend: true,
         onZoom: (min, max) => zoomPanel(view, min, max),
         onReset: () => drawPanel(view),
       });

@@ -1,6 +1,6 @@
 // One panel of the project workspace: its title (whole, wrapped; the full text
 // on hover), its chart, and its controls in one "⋯" menu (x-axis, smoothing,
-// log scale, the keys it draws, size, order, copy to a report, remove).
+// log scale, ignore outliers, the keys it draws, size, order, copy to a report, remove).
 // Readers who may not save still change what they see; writers' changes are saved.
 import * as cairn from "./api.js";
 import { X_AXES, metricX } from "./util.js";
@@ -68,10 +68,20 @@ function menuBody(panel, view, ctx, body) {
     const log = cairn.el("input", { type: "checkbox", "data-testid": "panel-log" });
     log.checked = panel.log;
     log.onchange = () => { panel.log = log.checked; ctx.save(); view.chart.setOptions({ log: panel.log }); };
+    // Stored only when on (as the server keeps it): a layout saved before reads back as written.
+    const outliers = cairn.el("input", { type: "checkbox", "data-testid": "panel-outliers" });
+    outliers.checked = !!panel.ignore_outliers;
+    outliers.onchange = () => {
+      if (outliers.checked) panel.ignore_outliers = true; else delete panel.ignore_outliers;
+      ctx.save();
+      view.chart.setOptions({ ignoreOutliers: outliers.checked });
+    };
     body.append(
       row(cairn.el("label", { class: "panel-opt" }, "x-axis ", xSel)),
       row(cairn.el("label", { class: "panel-opt", title: "Smoothing (EMA)" }, "Smoothing ", smooth, smoothVal)),
-      row(cairn.el("label", { class: "panel-opt" }, log, " Log scale")));
+      row(cairn.el("label", { class: "panel-opt" }, log, " Log scale")),
+      row(cairn.el("label", { class: "panel-opt", title: "Fit the y-axis to the 5th–95th percentile of the lines in view" },
+        outliers, " Ignore outliers")));
   }
 
   if (ctx.canWrite) {
@@ -120,7 +130,7 @@ function menuBody(panel, view, ctx, body) {
 }
 
 // "Add to report…": the project's reports the user edits; the chosen one gets a line panel
-// of this panel's keys, x-axis, smoothing and log, over the runs shown now (a hand-picked run set).
+// of this panel's keys, x-axis, smoothing, log and outliers, over the runs shown now (a hand-picked run set).
 export function addToReport(panel, { page, runIds, keys }) {
   const box = cairn.el("span", { class: "add-report" });
   const menu = cairn.el("div", { class: "add-report-menu", hidden: true, "data-testid": "add-report-menu" });
@@ -141,7 +151,7 @@ export function addToReport(panel, { page, runIds, keys }) {
     menu.hidden = true;
     const runs = runIds();
     const line = { kind: "line", title: panelTitle(panel), keys: keys(), smoothing: panel.smoothing, log: panel.log,
-      x: panel.x, runset: { runs } };
+      x: panel.x, ...(panel.ignore_outliers ? { ignore_outliers: true } : {}), runset: { runs } };
     try {
       await cairn.post(`/api/v1/reports/${encodeURIComponent(report.id)}/blocks`, { block: { type: "panel", panel: line } });
       note.replaceChildren("Added to ", cairn.el("a", { href: `/${page.org}/${page.project}/reports/${encodeURIComponent(report.id)}/edit`, text: report.title }));
