@@ -27,6 +27,10 @@ def session():
         c.execute("SELECT pg_backend_pid(), current_setting('statement_timeout')")
         return c.fetchone()
 
+if connection.pool is not None:
+    # The pool opens its first connection in the background; a request that came before it
+    # was ready would make the pool grow by one more, and the next request might get either.
+    connection.pool.open(wait=True, timeout=30)
 _pg_statement_timeout(5000)        # what a read request does
 first = session()
 connection.close()                 # the request ends: back to the pool

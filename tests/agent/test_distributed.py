@@ -110,8 +110,22 @@ def test_a_rank_that_opens_the_run_after_another_uploaded_keeps_its_own_steps(ca
     assert _steps(run, "rank1/loss") == list(range(2000))
 
 
+# Each rank stays until the server has one of its system samples: a rank's background
+# process samples once it has started (its environment captured), which a loaded
+# machine can put past any fixed pause.
+SHARED_RANKS = FOUR_RANKS.replace(
+    "time.sleep({pause})  # long enough for a system metrics sample, or not",
+    """deadline = time.time() + 120
+    while time.time() < deadline:
+        rows = agent.Api().run(f"{{os.environ['CAIRN_ORG']}}/dist/{{run.id}}").history(stream="system", pandas=False)
+        if any(k.startswith(f"rank-{{rank}}/") for row in rows for k in row):
+            break
+        time.sleep(0.5)""",
+)
+
+
 def test_a_shared_run_keeps_each_ranks_console_and_system_metrics(cairn_server: Any, tmp_path: Path) -> None:
-    code = FOUR_RANKS.format(run_id="ddp-shared-1", extra=", shared=True", pause=3)
+    code = SHARED_RANKS.format(run_id="ddp-shared-1", extra=", shared=True")
     procs = [
         _start(code, tmp_path / f"r{r}", _env(cairn_server, RANK=str(r), WORLD_SIZE="4", LOCAL_RANK=str(r), CAIRN_SYSTEM_INTERVAL="1"))
         for r in range(4)
