@@ -72,14 +72,15 @@ class CairnMetricsLogger(keras.callbacks.Callback):
     metrics (``define_metric``), as in W&B. Needs a run: call
     ``agent.init()`` first.
 
-    It is ``async_safe``: logging every batch does not make Keras wait for
-    each batch's metrics (as any other batch hook does); Keras converts them
-    in its callback threads, and the rows are logged there, in batch order.
+    Its batch hooks run on the training thread, as any Keras batch hook's do
+    (``async_safe`` is off): measured on CPU/JAX, that trained faster than
+    Keras's threaded dispatch of the same hook (docs/benchmarks.md).
     """
 
-    # Keras dispatches batch hooks in its own threads unless a callback lacks
-    # this: _batch_end puts the rows back in order (a lock and a heap).
-    async_safe = True
+    # Off: Keras then calls the batch hooks in order on the training thread.
+    # A subclass may turn it on; _batch_end still logs the rows in batch order
+    # when Keras's callback threads finish them out of order (a lock and a heap).
+    async_safe = False
 
     def __init__(
         self,
@@ -107,7 +108,7 @@ class CairnMetricsLogger(keras.callbacks.Callback):
             self.run.define_metric("batch/batch_step")
             self.run.define_metric("batch/*", step_metric="batch/batch_step")
             # Only then: Keras calls a batch hook each batch (in its callback
-            # threads, as async_safe allows; on the training thread otherwise).
+            # threads where async_safe allows it; on the training thread otherwise).
             self.on_train_batch_begin = self._batch_begin
             self.on_train_batch_end = self._batch_end
         self._lr: Optional[float] = None

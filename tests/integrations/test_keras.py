@@ -88,19 +88,19 @@ y = rng.normal(size=(640, 1)).astype("float32")
 model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
 schedule = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=1, decay_rate=0.99)
 model.compile(optimizer=keras.optimizers.SGD(schedule), loss="mse")
-# The logger alone: Keras dispatches its batch hook in its own threads (it is async_safe).
+# The logger alone, its batch hooks called by Keras on the training thread.
 logger = CairnMetricsLogger(log_freq=1)
 history = model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[logger])
 json.dump({"run_id": run.id, "history": history.history, "async_safe": logger.async_safe}, open("seen.json", "w"))
 """
 
 
-def test_every_batch_is_logged_in_order_when_keras_runs_the_hook_in_its_threads(
+def test_every_batch_is_logged_in_order_with_the_rate_it_trained_with(
     train: Callable[..., Trained],
 ) -> None:
     trained = train(ALONE)
     seen = trained.seen
-    assert seen["async_safe"] is True
+    assert seen["async_safe"] is False  # measured faster on the training thread
     batches = trained.rows("batch/batch_step")
     # 40 batches an epoch, each a row, in order, over both epochs.
     assert [row["batch/batch_step"] for row in batches] == list(range(80))
