@@ -17,11 +17,8 @@ Importing this module imports Keras; ``import agent`` does not.
 
 from __future__ import annotations
 
-import heapq
 import os
 import shutil
-import threading
-from collections import deque
 
 import keras
 
@@ -77,9 +74,7 @@ class CairnMetricsLogger(keras.callbacks.Callback):
     Keras's threaded dispatch of the same hook (docs/benchmarks.md).
     """
 
-    # Off: Keras then calls the batch hooks in order on the training thread.
-    # A subclass may turn it on; _batch_end still logs the rows in batch order
-    # when Keras's callback threads finish them out of order (a lock and a heap).
+    # Off: Keras then calls each batch's begin and end hooks in order, on the training thread.
     async_safe = False
 
     def __init__(
@@ -107,18 +102,12 @@ class CairnMetricsLogger(keras.callbacks.Callback):
         if self.logging_batch_wise:
             self.run.define_metric("batch/batch_step")
             self.run.define_metric("batch/*", step_metric="batch/batch_step")
-            # Only then: Keras calls a batch hook each batch (in its callback
-            # threads where async_safe allows it; on the training thread otherwise).
+            # Only then: Keras calls a batch hook each batch.
             self.on_train_batch_begin = self._batch_begin
             self.on_train_batch_end = self._batch_end
         self._lr: Optional[float] = None
         self._lr_known = False
-        self._lock = threading.Lock()
-        # Batches begun (in the training thread, in order) whose rows are not logged yet,
-        # and ends that arrived before an earlier batch's end: (batch, arrival, logs).
-        self._begun: deque[tuple[int, Optional[float]]] = deque()  # (batch, learning rate)
-        self._ended: list[tuple[int, int, Any]] = []
-        self._arrivals = 0
+        self._batch_lr: Optional[float] = None  # the rate the current batch trains with
         self._spe = 1  # the model's steps_per_execution
 
     def on_epoch_begin(self, epoch: int, logs: Optional[dict[str, Any]] = None) -> None:
@@ -127,10 +116,6 @@ class CairnMetricsLogger(keras.callbacks.Callback):
         # and kept, as reading it syncs the model's state on JAX. A schedule's
         # is read at each logged batch's start.
         self._lr_known = False
-        self._drain()  # Keras has waited for the last epoch's hooks: nothing is still to come
-
-    def on_train_end(self, logs: Optional[dict[str, Any]] = None) -> None:
-        self._drain()
 
     def on_epoch_end(self, epoch: int, logs: Optional[dict[str, Any]] = None) -> None:
         row = {f"epoch/{key}": value for key, value in (logs or {}).items()}
@@ -141,41 +126,19 @@ class CairnMetricsLogger(keras.callbacks.Callback):
         self.run.log(row)
 
     def on_train_begin(self, logs: Optional[dict[str, Any]] = None) -> None:
-        self._drain()
         self._spe = int(getattr(self.model, "steps_per_execution", 1) or 1)
 
     def _batch_begin(self, batch: int, logs: Optional[dict[str, Any]] = None) -> None:
-        # The training thread, in order. The learning rate is read here, not
-        # in Keras's callback threads: reading it syncs the model's state on
-        # JAX, which must not race the next step. Only for a batch that is
-        # logged (its end index is batch + steps_per_execution - 1).
-        lr = self._lr
+        # The learning rate is read before the step, so a row has the rate its
+        # batch trained with; only for a batch that is logged (its end index is
+        # batch + steps_per_execution - 1), as reading it syncs the model's state on JAX.
         if not self._lr_known and (batch + self._spe - 1) % self.log_freq == 0:  # type: ignore[operator]
             model = self.model
-            lr, self._lr_known = _learning_rate(model), not _scheduled(model)
-            self._lr = lr
-        self._begun.append((batch, lr))
+            self._lr, self._lr_known = _learning_rate(model), not _scheduled(model)
+        self._batch_lr = self._lr
 
     def _batch_end(self, batch: int, logs: Optional[dict[str, Any]] = None) -> None:
-        # Maybe in one of Keras's threads, beside others: a batch's end is
-        # logged once the ends of the batches begun before it are. Within an
-        # epoch batch indices grow, and a batch's end index is below the next
-        # batch's begin index.
-        with self._lock:
-            self._arrivals += 1
-            ended, begun = self._ended, self._begun
-            heapq.heappush(ended, (batch, self._arrivals, logs))
-            while ended and (not begun or len(begun) == 1 or ended[0][0] < begun[1][0]):
-                lr = begun.popleft()[1] if begun else self._lr
-                end, _, end_logs = heapq.heappop(ended)
-                self._log_batch(end, end_logs, lr)
-
-    def _drain(self) -> None:
-        with self._lock:
-            while self._ended:
-                end, _, end_logs = heapq.heappop(self._ended)
-                self._log_batch(end, end_logs, self._lr)
-            self._begun.clear()
+        self._log_batch(batch, logs, self._batch_lr)
 
     def _log_batch(self, batch: int, logs: Optional[dict[str, Any]], lr: Optional[float]) -> None:
         step = self.global_batch
