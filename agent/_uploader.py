@@ -87,6 +87,8 @@ class Uploader:
         self.max_records = MAX_RECORDS
         self.backoff = _http.Backoff()
         self.progress = 0
+        # Artifact files hashed here, by (staged path, size, mtime): a retry does not hash them again.
+        self.hashed: dict[tuple[str, int, int], str] = {}
         self.error: Optional[str] = None
         self.fatal: Optional[str] = None
         self.done = bool(model.upload.get("finished"))

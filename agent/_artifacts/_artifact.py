@@ -16,6 +16,7 @@ from ._manifest import (
     ArtifactManifest,
     ArtifactManifestEntry,
     file_sha256,
+    hash_pending,
     link_or_copy,
     manifest_digest,
 )
@@ -117,7 +118,10 @@ class Artifact:
     @property
     def digest(self) -> str:
         """The manifest's digest: SHA-256 over each path and file digest (the server computes the same)."""
-        return self._server_digest or manifest_digest(self._entries.values())
+        if self._server_digest:
+            return self._server_digest
+        hash_pending(self._entries.values())
+        return manifest_digest(self._entries.values())
 
     @property
     def size(self) -> int:
@@ -172,17 +176,17 @@ class Artifact:
         local_path = os.fspath(local_path)
         if not os.path.isfile(local_path):
             raise ValueError(f"{local_path}: not a file")
-        return self._add_local(local_path, name, policy, overwrite, file_sha256(local_path))
+        return self._add_local(local_path, name, policy, overwrite)
 
-    def _add_local(self, local_path: str, name: Optional[str], policy: Optional[str], overwrite: bool,
-                   hashed: tuple[str, int]) -> ArtifactManifestEntry:
-        digest, size = hashed
+    def _add_local(self, local_path: str, name: Optional[str], policy: Optional[str],
+                   overwrite: bool) -> ArtifactManifestEntry:
+        """An entry whose digest is computed when first needed: read, or uploaded once logged."""
+        st = os.stat(local_path)
         entry = ArtifactManifestEntry(
-            _entry_path(name or os.path.basename(local_path)), digest, size, local_path=os.path.abspath(local_path)
+            _entry_path(name or os.path.basename(local_path)), None, st.st_size, local_path=os.path.abspath(local_path)
         )
         entry._policy = policy  # type: ignore[attr-defined]
-        st = os.stat(local_path)
-        entry._stat = (st.st_mtime_ns, st.st_size)  # type: ignore[attr-defined]  # unchanged when logged: not copied again
+        entry._stat = (st.st_mtime_ns, st.st_size)  # unchanged when logged: staged as it is
         return self._add(entry, overwrite)
 
     def add_dir(self, local_path: str, name: Optional[str] = None, skip_cache: Optional[bool] = False,
@@ -199,17 +203,10 @@ class Artifact:
                 full = os.path.join(folder, f)
                 rel = os.path.relpath(full, local_path).replace(os.sep, "/")
                 found.append((full, f"{name.strip('/')}/{rel}" if name else rel))
-        # Hashing reads every byte: several files at once (reads and hashlib let go of the GIL).
-        paths = [full for full, _ in found]
-        if len(paths) > 1:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as pool:
-                hashed = list(pool.map(file_sha256, paths))
-        else:
-            hashed = [file_sha256(p) for p in paths]
-        for (full, entry_name), digest_size in zip(found, hashed):
-            self._add_local(full, entry_name, policy, merge, digest_size)
+        # Not hashed here: logged, the files are hashed by the background process while it
+        # uploads them; an entry's digest read before that is computed then.
+        for full, entry_name in found:
+            self._add_local(full, entry_name, policy, merge)
 
     def add_reference(self, uri: str, name: Optional[str] = None, checksum: bool = True,
                       max_objects: Optional[int] = None) -> list[ArtifactManifestEntry]:
@@ -354,6 +351,9 @@ class Artifact:
             if result is not None:
                 if result.get("error"):
                     raise ArtifactError(f"artifact {self._base!r} was not logged: {result['error']}")
+                for path, digest in (result.get("hashed") or {}).items():  # computed by the background process
+                    if path in self._entries and not self._entries[path].hashed:
+                        self._entries[path].digest = digest
                 self._apply(result)
                 return self
             if deadline is not None and time.monotonic() > deadline:

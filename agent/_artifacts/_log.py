@@ -1,9 +1,9 @@
 """``Run.log_artifact`` / ``use_artifact`` / ``log_model`` / ``use_model`` (docs/artifacts.md).
 
-Logging hashes and copies the files into the run folder here, in the
-training process (disk only), then writes one ARTIFACT record to the spool;
-the background process uploads it (_upload.py), or ``cairn sync`` for an
-offline run. Using asks the server now, as W&B does, and records the input
+Logging stages the files in the run folder here, in the training process
+(hard links, disk only; see ``_stage``), then writes one ARTIFACT record to
+the spool; the background process hashes what is not hashed yet and uploads
+it (_upload.py), or ``cairn sync`` for an offline run. Using asks the server now, as W&B does, and records the input
 edge through the spool, so it reaches the server after the run exists.
 """
 
@@ -20,7 +20,7 @@ from .._errors import UsageError
 from .._state import write_json
 from ._artifact import Artifact
 from ._cache import cache_dir, cached_path
-from ._manifest import copy_hashing
+from ._manifest import copy_hashing, hash_pending
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -65,36 +65,62 @@ def _stat(path: str) -> tuple[int, int]:
     return st.st_mtime_ns, st.st_size
 
 
-def _stage(run: Any, art: Artifact) -> dict[str, str]:
-    """Where the background process reads each file's bytes: digest -> path.
+def _stage(run: Any, art: Artifact, local_id: str) -> tuple[dict[str, str], list[list[Any]]]:
+    """Where the background process reads each file's bytes: (digest -> path for the files
+    hashed already, [entry path, path, size, mtime in ns] for those it hashes as it uploads).
 
-    A mutable file (the default) unchanged since ``add_file`` is staged as a
-    hard link in the run folder, not a copy: nothing is read or written, and
-    the staged bytes outlive the file being deleted or replaced (renamed over)
-    before the upload. A file rewritten in place changes its link too: the
-    server, which hashes every file it receives, then refuses it and the
-    version fails (``wait()`` says which file) rather than holding bytes that
-    are not what its digest says. A file already in the download cache is read
-    from there; where no link can be made (another filesystem), and for a file
-    changed since ``add_file``, it is copied into the cache, hashed again while
-    copied. Offline, copies go into the run folder, so that ``cairn sync`` has
-    them whatever happens to the cache or the files.
+    A mutable file (the default) is staged as a hard link in the run folder, not a copy:
+    nothing is read or written, and the staged bytes outlive the file being deleted or
+    replaced (renamed over) before the upload. A file not hashed yet is hashed by the
+    background process as it uploads it, from its link, so that hashing overlaps the
+    upload; a file rewritten in place after this changes its link too, and the background
+    process, which finds its size or time changed, fails the version (``wait()`` says
+    which file) rather than upload bytes that are not what was logged (the server, which
+    hashes every file it receives, refuses one whose digest was computed before the
+    change). A file already in the download cache is read from there; where no link can
+    be made (another filesystem), and for a hashed file changed since, it is copied into
+    the cache, hashed again while copied. Offline, every file is hashed here and copied
+    into the run folder, so that ``cairn sync`` has them whatever happens to the cache or
+    the files.
     """
     offline = run.settings.mode == "offline"
     blobs = os.path.join(run.dir, BLOBS)
     if offline:
         path_for, tmp_dir = (lambda d: os.path.join(blobs, d)), blobs
+        hash_pending(art._entries.values())
     else:
         path_for, tmp_dir = cached_path, cache_dir()
     files: dict[str, str] = {}
+    lazy: list[list[Any]] = []
     made: set[str] = set()
+
+    def link(src: str, name: str) -> Optional[str]:
+        if blobs not in made:
+            os.makedirs(blobs, exist_ok=True)
+            made.add(blobs)
+        dst = os.path.join(blobs, name)
+        try:
+            if not os.path.exists(dst):
+                os.link(src, dst)
+            return dst
+        except OSError:
+            return None  # another filesystem, or links refused: a copy
+
     for entry in art._entries.values():
         if entry.ref or entry.local_path is None:  # a reference, or a draft's file the server holds
             continue
-        if getattr(entry, "_policy", "mutable") == "immutable":
+        immutable = getattr(entry, "_policy", "mutable") == "immutable"
+        if not entry.hashed:
+            mtime, size = _stat(entry.local_path)
+            staged = entry.local_path if immutable else link(entry.local_path, f"{local_id}-{len(lazy)}")
+            if staged is not None and size >= 0:
+                lazy.append([entry.path, staged, size, mtime])
+                entry.size = size
+                continue
+        if immutable:
             files[entry.digest] = entry.local_path
             continue
-        unchanged = _stat(entry.local_path) == getattr(entry, "_stat", None)
+        unchanged = _stat(entry.local_path) == entry._stat
         if unchanged and entry.digest in files:
             continue
         known = path_for(entry.digest)
@@ -102,19 +128,19 @@ def _stage(run: Any, art: Artifact) -> dict[str, str]:
             files[entry.digest] = known
             continue
         if unchanged and not offline:
-            if blobs not in made:
-                os.makedirs(blobs, exist_ok=True)
-                made.add(blobs)
-            link = os.path.join(blobs, entry.digest)
-            try:
-                if not os.path.exists(link):
-                    os.link(entry.local_path, link)
-                files[entry.digest] = link
+            staged = link(entry.local_path, entry.digest)
+            if staged is not None:
+                files[entry.digest] = staged
                 continue
-            except OSError:
-                pass  # another filesystem, or links refused: a copy
         entry.digest, entry.size, files[entry.digest] = copy_hashing(entry.local_path, path_for, tmp_dir)
-    return files
+    return files, lazy
+
+
+def _entry_dict(entry: Any) -> dict[str, Any]:
+    """A manifest entry as staged: a file the background process hashes has no digest yet."""
+    if entry.hashed:
+        return entry.to_dict()
+    return {"path": entry.path, "digest": None, "size": entry.size}
 
 
 def log_artifact(
@@ -135,7 +161,7 @@ def log_artifact(
     if run._off or not run.dir:
         return art  # disabled or finished: nothing is recorded, as for log()
     local_id = f"{time.time_ns():x}-{secrets.token_hex(4)}"
-    files = _stage(run, art)
+    files, lazy = _stage(run, art, local_id)
     staged = {
         "name": art._base,
         "type": art.type,
@@ -143,9 +169,11 @@ def log_artifact(
         "metadata": json.loads(json.dumps(art.metadata)),  # a TypeError here, not in the background
         "aliases": art._aliases,
         "tags": list(tags or []),
-        "manifest": [e.to_dict() for e in art.files()],
+        "manifest": [_entry_dict(e) for e in art.files()],
         "files": files,
     }
+    if lazy:
+        staged["lazy"] = lazy
     if art.incremental:
         staged.update(incremental=True, removed=list(dict.fromkeys(art._removed)))
     folder = os.path.join(run.dir, STAGED)

@@ -15,22 +15,46 @@ BLOCK = 1 << 20
 
 class ArtifactManifestEntry:
     """One file of an artifact: its ``path`` in the artifact, ``digest`` (hex SHA-256, or a
-    reference's checksum), ``size`` and, for a reference, ``ref`` (its URI)."""
+    reference's checksum), ``size`` and, for a reference, ``ref`` (its URI).
+
+    A local file's digest may be left to compute (``digest=None``): it is hashed when first
+    read here, or, once the artifact is logged, by the background process as it uploads
+    the file (agent/_artifacts/_upload.py), so that hashing overlaps the upload.
+    """
 
     def __init__(
         self,
         path: str,
-        digest: str,
+        digest: Optional[str],
         size: int,
         ref: Optional[str] = None,
         local_path: Optional[str] = None,
     ) -> None:
         self.path = path
-        self.digest = digest
+        self._digest = digest
         self.size = size
         self.ref = ref
         self.local_path = local_path
         self._artifact: Any = None
+        self._stat: Optional[tuple[int, int]] = None  # (mtime in ns, size) of local_path when hashed or added
+
+    @property
+    def digest(self) -> str:
+        if self._digest is None:
+            if self.local_path is None:
+                raise ValueError(f"{self.path}: no digest and no local file to hash")
+            st = os.stat(self.local_path)
+            self._stat = (st.st_mtime_ns, st.st_size)
+            self._digest, self.size = file_sha256(self.local_path)
+        return self._digest
+
+    @digest.setter
+    def digest(self, value: str) -> None:
+        self._digest = value
+
+    @property
+    def hashed(self) -> bool:
+        return self._digest is not None
 
     def download(self, root: Optional[str] = None) -> str:
         """This file alone, into ``root`` (the artifact's default folder); returns its path."""
@@ -56,6 +80,19 @@ class ArtifactManifest:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+
+def hash_pending(entries: Any) -> None:
+    """Compute the digests not computed yet, several files at once (reads and hashlib let go of the GIL)."""
+    pending = [e for e in entries if not e.hashed and e.local_path is not None]
+    if len(pending) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as pool:
+            for _ in pool.map(lambda e: e.digest, pending):
+                pass
+    elif pending:
+        pending[0].digest  # noqa: B018  # computed as it is read
 
 
 def manifest_digest(entries: Any) -> str:

@@ -1,7 +1,8 @@
 """The background side: upload staged artifact versions and input edges (docs/artifacts.md).
 
-Per version: ask which blobs the organisation lacks, upload those, commit the
-manifest; then write ``<id>.result.json`` beside the staged version for
+Per version: hash the files the training process left to hash (ASK_FILES at
+a time, ahead of the upload), ask which blobs the organisation lacks, upload
+those, commit the manifest; then write ``<id>.result.json`` beside the staged version for
 ``Artifact.wait()``. What the server refuses for good (a 400, a 409 other
 than missing blobs) is written there as an error and not retried.
 """
@@ -15,12 +16,15 @@ from .. import _http
 from .._errors import ApiError, AuthError, NotFound, ServerError
 from .._state import debug, read_json, write_json
 from ._log import BLOBS, STAGED
+from ._manifest import file_sha256
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
 MAX_DIGESTS = 10_000
+ASK_FILES = 1_000  # files hashed here asked about together: the upload starts once the first are hashed
 BATCH_FILE_MAX = 4 * 1024**2  # the server's MAX_BATCH_BLOB: larger files go one per request
 BATCH_BYTES = 16 * 1024**2  # one batch's body, under the server's CAIRN_MAX_BODY_SIZE (64 MiB)
 BATCH_FILES = 2_000
@@ -76,6 +80,40 @@ def _finish(up: Any, local_id: str, status: str, result: dict[str, Any]) -> None
     model.save()
 
 
+class _Changed(OSError):
+    """A staged file no longer is what was logged."""
+
+
+def _hashed(up: Any, lazy: list[list[Any]]) -> Iterator[list[tuple[str, str, str, int]]]:
+    """(entry path, digest, staged path, size) of each file left to hash here, ASK_FILES at a time,
+    two files hashed at once ahead of the upload (reads and hashlib let go of the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def digest(item: list[Any]) -> str:
+        path, staged, size, mtime = item
+        key = (staged, int(size), int(mtime))
+        if key not in up.hashed:
+            sha, read = file_sha256(staged)
+            st = os.stat(staged)  # after reading: a change made meanwhile shows in its time or size
+            if read != size or (st.st_mtime_ns, st.st_size) != (mtime, size):
+                raise _Changed(f"{path}: changed after log_artifact; log it again")
+            up.hashed[key] = sha
+        return str(up.hashed[key])
+
+    pool = ThreadPoolExecutor(2)
+    try:
+        chunk: list[tuple[str, str, str, int]] = []
+        for item, sha in zip(lazy, pool.map(digest, lazy)):
+            chunk.append((item[0], sha, item[1], int(item[2])))
+            if len(chunk) >= ASK_FILES:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _version(up: Any, local_id: str) -> None:
     model = up.model
     staged = read_json(os.path.join(model.run_dir, STAGED, f"{local_id}.json"))
@@ -84,38 +122,56 @@ def _version(up: Any, local_id: str) -> None:
         _finish(up, local_id, "failed", {"error": "staged manifest missing"})
         return
     base = f"{up.base_url}/api/v1/projects/{up.org}/{model.spec['project']}/artifacts"
-    files: dict[str, str] = staged["files"]
+    files: dict[str, str] = dict(staged["files"])  # digest -> the staged file to read it from
+    lazy: list[list[Any]] = staged.get("lazy") or []
     # A draft's files that are on the server already (new_draft) are asked about too: never uploaded from here.
-    held = {e["digest"] for e in staged["manifest"] if not e.get("ref")} - set(files)
-    digests = sorted(set(files) | held)
+    held = {e["digest"] for e in staged["manifest"] if not e.get("ref") and e["digest"]} - set(files)
     started = time.monotonic()
+    found: dict[str, str] = {}  # entry path -> digest, of the files hashed here
+    sizes: dict[str, int] = {}
+    sent_count = 0
+    large: list[str] = []  # sent one request each, after the batches
     try:
-        missing: list[str] = []
-        for start in range(0, len(digests), MAX_DIGESTS):
-            body = {"digests": digests[start : start + MAX_DIGESTS]}
-            response = _http.request(up.session, "POST", f"{base}/blobs/missing", timeout=_http.UPLOAD_READ_TIMEOUT,
-                                     **_http.json_body(body))
-            missing += response.json()["missing"]
-        asked = time.monotonic()
-        if held.intersection(missing):
-            raise OSError("files of the version it was drafted from are not in this organisation")
-        sizes = {d: os.path.getsize(files[d]) for d in missing}
-        small = [d for d in missing if sizes[d] <= BATCH_FILE_MAX]
-        groups = _batches(small, sizes)
-        if len(groups) > 1:  # two in flight: reading files here overlaps the server's writing
-            from concurrent.futures import ThreadPoolExecutor
+        from concurrent.futures import Future, ThreadPoolExecutor
 
-            with ThreadPoolExecutor(2) as pool:
-                for _ in pool.map(lambda g: _send_batch(up, base, g, files), groups):
-                    pass
-        elif groups:
-            _send_batch(up, base, groups[0], files)
-        for digest in missing:
-            if sizes[digest] > BATCH_FILE_MAX:
-                _put_one(up, base, digest, files[digest])
+        senders = ThreadPoolExecutor(2)  # two batches in flight: reading files here overlaps the server's writing
+        sending: list[Future[None]] = []
+
+        def send(digests: list[str]) -> None:
+            """Ask which of these the organisation lacks; queue those."""
+            nonlocal sent_count
+            missing = _missing(up, base, digests)
+            if held.intersection(missing):
+                raise OSError("files of the version it was drafted from are not in this organisation")
+            for d in missing:
+                sizes.setdefault(d, os.path.getsize(files[d]))
+            small = [d for d in missing if sizes[d] <= BATCH_FILE_MAX]
+            sending.extend(senders.submit(_send_batch, up, base, g, files) for g in _batches(small, sizes))
+            large.extend(d for d in missing if sizes[d] > BATCH_FILE_MAX)
+            sent_count += len(missing)
+
+        try:
+            known = sorted(set(files) | held)
+            for start in range(0, len(known), MAX_DIGESTS):
+                send(known[start : start + MAX_DIGESTS])
+            for chunk in _hashed(up, lazy):  # asked about and queued while the next are hashed
+                new = []
+                for path, sha, staged_path, size in chunk:
+                    found[path] = sha
+                    if sha not in files:
+                        files[sha], sizes[sha] = staged_path, size
+                        new.append(sha)
+                send(new)
+            for future in sending:
+                future.result()
+        finally:  # on a failure, the batches not started yet are dropped
+            senders.shutdown(wait=True, cancel_futures=True)
+        for digest in large:
+            _put_one(up, base, digest, files[digest])
         sent = time.monotonic()
         commit = {k: staged[k] for k in ("name", "type", "description", "metadata", "aliases", "manifest",
                                          "incremental", "removed") if k in staged}
+        commit["manifest"] = [e if e["digest"] else {**e, "digest": found[e["path"]]} for e in staged["manifest"]]
         commit["run_id"] = model.spec["id"]
         response = _http.request(up.session, "POST", f"{base}/", ok=(200, 201), timeout=_http.READ_TIMEOUT,
                                  **_http.json_body(commit))
@@ -130,20 +186,30 @@ def _version(up: Any, local_id: str) -> None:
             error += " (a file was changed after log_artifact; log it again)"
         _finish(up, local_id, "failed", {"error": error})
         return
-    except OSError as exc:  # an immutable file gone or unreadable
+    except OSError as exc:  # an immutable file gone or unreadable, or a staged file changed
         debug(model.run_dir, f"artifact {staged.get('name')}: {exc}")
         _finish(up, local_id, "failed", {"error": str(exc)})
         return
-    debug(model.run_dir, f"artifact {staged.get('name')}: {len(missing)} of {len(digests)} files sent; "
-          f"asked {asked - started:.2f} s, sent {sent - asked:.2f} s, committed {time.monotonic() - sent:.2f} s")
-    _finish(up, local_id, "done", response.json())
-    _unstage(model.run_dir, files)
+    debug(model.run_dir, f"artifact {staged.get('name')}: {sent_count} of {len(files) + len(held)} files sent, "
+          f"{len(lazy)} hashed here; hashed, asked and sent {sent - started:.2f} s, "
+          f"committed {time.monotonic() - sent:.2f} s")
+    _finish(up, local_id, "done", {**response.json(), "hashed": found})
+    _unstage(model.run_dir, list(files.values()) + [item[1] for item in lazy])
 
 
-def _unstage(run_dir: str, files: dict[str, str]) -> None:
+def _missing(up: Any, base: str, digests: list[str]) -> list[str]:
+    """Which of these (at most MAX_DIGESTS) the organisation lacks."""
+    if not digests:
+        return []
+    response = _http.request(up.session, "POST", f"{base}/blobs/missing", timeout=_http.UPLOAD_READ_TIMEOUT,
+                             **_http.json_body({"digests": digests}))
+    return list(response.json()["missing"])
+
+
+def _unstage(run_dir: str, paths: list[str]) -> None:
     """The run folder's staged links and copies, once the server holds their files."""
     folder = os.path.join(run_dir, BLOBS)
-    for path in files.values():
+    for path in paths:
         if os.path.dirname(path) == folder:
             try:
                 os.unlink(path)

@@ -80,3 +80,37 @@ def test_a_file_rewritten_in_place_before_the_upload_fails_the_version(cairn_ser
     assert "FAILED" in out and "changed after log_artifact" in out, out
     with pytest.raises(agent.NotFound):  # no version was made
         _api(cairn_server).artifact(f"{cairn_server.org}/staging/edit:latest")
+
+
+HASHED_LATER = """
+import agent, hashlib, os, sys
+os.makedirs("d/sub", exist_ok=True)
+for i in range(1201):  # more than the background process hashes before its first upload (1,000)
+    same = i % 100 == 0  # the same bytes under several paths, in both thousands
+    data = b"same" if same else f"{sys.argv[1]} {i}".encode()
+    open(f"d/sub/{i}.txt" if i % 2 else f"d/{i}.txt", "wb").write(data)
+with agent.init(project="staging", id=sys.argv[1]) as run:
+    before = agent.Artifact("hashed-here", type="dataset")
+    before.add_dir("d")
+    expected = before.digest                    # read before logging: hashed in this process
+    later = agent.Artifact("hashed-later", type="dataset")
+    later.add_dir("d")
+    run.log_artifact(later).wait(120)           # hashed by the background process as it uploads
+    wrong = [e.path for e in later.files()
+             if e.digest != hashlib.sha256(open(os.path.join("d", e.path), "rb").read()).hexdigest()]
+    print("DIGEST", later.digest == expected, "WRONG", wrong, "VERSION", later.version)
+"""
+
+
+def test_files_hashed_by_the_background_process_get_the_digests_computed_before_logging(
+        cairn_server: Any, tmp_path: Path) -> None:
+    work = tmp_path / "later"
+    work.mkdir()
+    out = _script(HASHED_LATER, work, _env(cairn_server, CAIRN_CACHE_DIR=str(tmp_path / "cache")), "later").stdout
+    assert "DIGEST True WRONG [] VERSION v0" in out, out
+    version = _api(cairn_server).artifact(f"{cairn_server.org}/staging/hashed-later:v0")
+    assert len(version.files()) == 1201
+    root = version.download(str(tmp_path / "dl"))
+    version.verify(root)  # every file the server holds is what its digest says
+    assert (tmp_path / "dl" / "sub" / "1101.txt").read_bytes() == b"later 1101"
+    assert (tmp_path / "dl" / "1100.txt").read_bytes() == b"same"
