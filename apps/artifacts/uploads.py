@@ -13,7 +13,7 @@ holds already are read and skipped: not hashed, not stored again.
 
 The body is read in large blocks and cut into files here: the WSGI server's
 stream copies its buffer on every small read, which cost more than the
-hashing. Files are stored a group (`GROUP_BYTES`) at a time: one query says
+hashing. A file within one block is a view of it, not a copy. Files are stored a group (`GROUP_BYTES`) at a time: one query says
 which of the group the organisation holds, then each new file is hashed and
 written straight to its place (a temporary name beside it, then a rename),
 in this thread: the agent keeps two batches in flight, which keeps two cores
@@ -47,32 +47,34 @@ GROUP_BYTES = 4 * 1024**2  # files looked up and stored together
 _HEADER = re.compile(rb"([0-9a-f]{64}) (\d{1,12})\n")
 
 
-def _files(body: IO[bytes], declared_size: int) -> Iterator[tuple[str, bytes]]:
-    """(claimed sha256, bytes) of each file of the body, its limits checked before its bytes are read."""
-    buf = bytearray()
-    pos = 0  # where the next file's header starts in `buf`
+def _files(body: IO[bytes], declared_size: int) -> Iterator[tuple[str, bytes | memoryview]]:
+    """(claimed sha256, bytes) of each file of the body, its limits checked before its bytes are read.
+
+    A file that lies within one block read from the body is a view of that block (not copied);
+    one that runs across blocks is joined from its pieces.
+    """
+    block = b""  # the block being cut into files
+    pos = 0  # where the next file's header starts in `block`
     left = declared_size  # not read from the body yet
     count = 0
 
-    def more() -> bool:
-        nonlocal buf, pos, left
-        block = body.read(min(READ_BLOCK, left)) if left > 0 else b""
-        if not block:
-            left = 0
-            return False
-        left -= len(block)
-        del buf[:pos]
-        pos = 0
-        buf += block
-        return True
+    def more() -> bytes:
+        nonlocal left
+        chunk = body.read(min(READ_BLOCK, left)) if left > 0 else b""
+        left = left - len(chunk) if chunk else 0
+        return chunk
 
     while True:
-        end = buf.find(b"\n", pos, pos + 80)
-        while end < 0 and len(buf) - pos < 80 and more():
-            end = buf.find(b"\n", pos, pos + 80)
-        if end < 0 and len(buf) == pos:
+        end = block.find(b"\n", pos, pos + 80)
+        while end < 0 and len(block) - pos < 80:  # a header across two blocks: its start is carried over
+            chunk = more()
+            if not chunk:
+                break
+            block, pos = block[pos:] + chunk, 0
+            end = block.find(b"\n", pos, pos + 80)
+        if end < 0 and len(block) == pos:
             return
-        match = _HEADER.fullmatch(buf, pos, end + 1) if end >= 0 else None
+        match = _HEADER.fullmatch(block, pos, end + 1) if end >= 0 else None
         if match is None:
             raise BadInput(f"File {count}: expected a line '<hex sha256> <size>'.", "body")
         sha256, size = match.group(1).decode(), int(match.group(2))
@@ -81,20 +83,28 @@ def _files(body: IO[bytes], declared_size: int) -> Iterator[tuple[str, bytes]]:
         if count >= MAX_DIGESTS:
             raise BadInput(f"At most {MAX_DIGESTS} files per batch.", "body")
         pos = end + 1
-        if size > len(buf) - pos + left:
+        held = len(block) - pos
+        if size > held + left:
             raise BadInput("The body is shorter than its files' sizes.", "body")
-        while len(buf) - pos < size and more():
-            pass
-        if len(buf) - pos < size:
-            raise BadInput(f"File {sha256}: the body ended after {len(buf) - pos} of {size} bytes.", "body")
-        with memoryview(buf) as view:
-            data = bytes(view[pos : pos + size])
-        pos += size
+        data: bytes | memoryview
+        if size <= held:
+            data = memoryview(block)[pos : pos + size]
+            pos += size
+        else:
+            pieces: list[bytes | memoryview] = [memoryview(block)[pos:]]
+            while held < size:
+                chunk = more()
+                if not chunk:
+                    raise BadInput(f"File {sha256}: the body ended after {held} of {size} bytes.", "body")
+                take = min(len(chunk), size - held)
+                pieces.append(memoryview(chunk)[:take])
+                block, pos, held = chunk, take, held + take
+            data = b"".join(pieces)
         count += 1
         yield sha256, data
 
 
-def _write(name: str, data: bytes, made: set[str]) -> str:
+def _write(name: str, data: bytes | memoryview, made: set[str]) -> str:
     """Store verified bytes under `name`, replacing whatever a failed or racing upload left there.
 
     On local files, straight to their place (a temporary name in the same folder,
@@ -106,7 +116,7 @@ def _write(name: str, data: bytes, made: set[str]) -> str:
     except NotImplementedError:  # object storage (S3)
         if default_storage.exists(name):
             default_storage.delete(name)
-        return str(default_storage.save(name, ContentFile(data)))
+        return str(default_storage.save(name, ContentFile(bytes(data))))
     folder = os.path.dirname(path)
     if folder not in made:
         os.makedirs(folder, exist_ok=True)
@@ -118,7 +128,7 @@ def _write(name: str, data: bytes, made: set[str]) -> str:
     return name
 
 
-def _store_group(org: Organization, files: dict[str, bytes], bad: list[str], summary: dict[str, Any],
+def _store_group(org: Organization, files: dict[str, bytes | memoryview], bad: list[str], summary: dict[str, Any],
                  made: set[str]) -> None:
     """Store a group of files read together: one query says which the organisation holds (those are
     neither hashed nor written again); each new file is hashed, and written only if it matches."""
@@ -155,7 +165,7 @@ def blobs_store_batch(*, org: Organization, body: IO[bytes], declared_size: int 
     summary: dict[str, Any] = {"files": 0, "stored": 0, "present": 0, "stored_bytes": 0}
     bad: list[str] = []
     made: set[str] = set()
-    files: dict[str, bytes] = {}
+    files: dict[str, bytes | memoryview] = {}
     held = 0
     try:
         for sha256, data in _files(body, declared_size):

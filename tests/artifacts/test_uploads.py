@@ -59,17 +59,19 @@ def test_a_corrupted_file_is_refused_and_those_before_it_kept(world: World) -> N
 
 
 def test_a_batch_of_several_groups_stores_every_file_whole(world: World) -> None:
-    # 14 files of 700 KB: several groups, and headers and files across the server's 1 MiB reads.
+    # 14 files of 700 KB and one of 3 MiB: several groups, headers and files across the server's
+    # 1 MiB reads, and a file across four of them.
     c = world.member.client()
     files = [os.urandom(700 * 1024 + i) for i in range(14)]
+    files.insert(7, os.urandom(3 * 1024 * 1024 + 5))
     response = post(c, batch(*files))
     assert response.status_code == 200, response.content
-    assert response.json() == {"files": 14, "stored": 14, "present": 0, "stored_bytes": sum(map(len, files))}
+    assert response.json() == {"files": 15, "stored": 15, "present": 0, "stored_bytes": sum(map(len, files))}
     for f in files:
         with default_storage.open(blob_storage_name(world.org, sha(f))) as fh:
             assert fh.read() == f
     again = post(c, batch(*files)).json()
-    assert again == {"files": 14, "stored": 0, "present": 14, "stored_bytes": 0}
+    assert again == {"files": 15, "stored": 0, "present": 15, "stored_bytes": 0}
 
 
 def test_a_corrupted_file_in_a_later_group_is_refused_and_the_verified_ones_kept(world: World) -> None:
