@@ -89,8 +89,9 @@ def hash_pending(entries: Any) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as pool:
-            for _ in pool.map(lambda e: e.digest, pending):
-                pass
+            for start in range(0, len(pending), 1000):  # not a future per file at once
+                for _ in pool.map(lambda e: e.digest, pending[start : start + 1000]):
+                    pass
     elif pending:
         pending[0].digest  # noqa: B018  # computed as it is read
 

@@ -102,14 +102,14 @@ def _hashed(up: Any, lazy: list[list[Any]]) -> Iterator[list[tuple[str, str, str
 
     pool = ThreadPoolExecutor(2)
     try:
-        chunk: list[tuple[str, str, str, int]] = []
-        for item, sha in zip(lazy, pool.map(digest, lazy)):
-            chunk.append((item[0], sha, item[1], int(item[2])))
-            if len(chunk) >= ASK_FILES:
-                yield chunk
-                chunk = []
-        if chunk:
-            yield chunk
+        # One chunk hashed ahead of the one being uploaded, not all: a million files are not a million futures.
+        starts = range(0, len(lazy), ASK_FILES)
+        ahead = [pool.submit(digest, item) for item in lazy[:ASK_FILES]]
+        for start in starts:
+            current = ahead
+            ahead = [pool.submit(digest, item) for item in lazy[start + ASK_FILES : start + 2 * ASK_FILES]]
+            chunk = lazy[start : start + ASK_FILES]
+            yield [(item[0], future.result(), item[1], int(item[2])) for item, future in zip(chunk, current)]
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
