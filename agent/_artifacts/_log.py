@@ -3,8 +3,9 @@
 Logging stages the files in the run folder here, in the training process
 (hard links, disk only; see ``_stage``), then writes one ARTIFACT record to
 the spool; the background process hashes what is not hashed yet and uploads
-it (_upload.py), or ``cairn sync`` for an offline run. Using asks the server now, as W&B does, and records the input
-edge through the spool, so it reaches the server after the run exists.
+it (_upload.py), or ``cairn sync`` for an offline run. Using asks the server
+now, as W&B does, and records the input edge through the spool, so it
+reaches the server after the run exists.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Per version: hash the files the training process left to hash (ASK_FILES at
 a time, ahead of the upload), ask which blobs the organisation lacks, upload
-those, commit the manifest; then write ``<id>.result.json`` beside the staged version for
-``Artifact.wait()``. What the server refuses for good (a 400, a 409 other
+those, commit the manifest; then write ``<id>.result.json`` beside the
+staged version for ``Artifact.wait()``. What the server refuses for good (a 400, a 409 other
 than missing blobs) is written there as an error and not retried.
 """
 
