@@ -71,6 +71,11 @@ def test_the_run_page_says_which_parts_differ(web_server: ServerProcess, new_pag
     page.wait_for_selector("[data-testid=fingerprint-compare] li.error")
     assert page.locator("[data-testid=fingerprint-compare] li.error").text_content() == "No fingerprint for run nope."
 
+    page.goto(f"/local/{project}/runs/tuned")  # no duplicate: nothing stands in its place
+    page.wait_for_selector("[data-testid=fingerprint-whole]")
+    assert page.locator("[data-testid=fingerprint-duplicates]").count() == 0
+    assert "null" not in page.locator("[data-testid=fingerprint-section]").text_content()
+
 
 def test_the_runs_table_flags_duplicates_and_groups_by_fingerprint(web_server: ServerProcess, new_page: Any) -> None:
     project = seeded(web_server)

@@ -97,6 +97,7 @@ def test_a_member_renames_a_run(web_server: ServerProcess, new_page: Any) -> Non
     assert re.fullmatch(r"[a-z]+-[a-z]+-1", generated)  # no name given: a readable one, not the id
     page = _open(web_server, new_page, f"/local/{slug}/runs/r1")
     assert page.text_content("[data-testid=run-title]") == generated
+    assert not page.is_visible("[data-testid=rename-input]")  # the form shows only once asked for
     page.click("[data-testid=rename]")
     assert page.input_value("[data-testid=rename-input]") == generated
     page.fill("[data-testid=rename-input]", "resnet50 baseline")

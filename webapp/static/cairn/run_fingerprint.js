@@ -60,7 +60,7 @@ export function runFingerprint(runApi) {
       return;
     }
     const dupes = fp.duplicates || [];
-    box.replaceChildren(
+    box.replaceChildren(...[  // no duplicates: null, which replaceChildren would write as "null"
       el("p", {}, el("span", { class: "muted", text: "fingerprint " }),
         el("code", { "data-testid": "fingerprint-whole", text: fp.whole.slice(0, 12) })),
       dupes.length
@@ -69,7 +69,7 @@ export function runFingerprint(runApi) {
         : null,
       el("form", { class: "inline", onsubmit: compare }, el("label", { text: "Compare with run " }), other,
         el("button", { type: "submit", text: "Compare" })),
-      result);
+      result].filter(Boolean));
     if (!other.value && dupes.length) other.value = dupes[0].run_id;
   }
   return { box, load };
